@@ -1,0 +1,211 @@
+"""The event contract, v1: what the yards tell the twin (see `docs/events.md`).
+
+One JSON object per event. Every event has an `event_id` (a repeat is ignored), a `type`, an
+event time `ts` (RFC 3339 with an offset; a naive timestamp is rejected) and the `yard` it
+happened in. Decoding never raises: it returns either a frozen, typed event or a
+`DecodeError` naming the field and the reason, ready for a dead-letter path.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from corridor.container_ids import container_number_error, size_type_error
+from stations.spec import STATION_IDS
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+Celsius = Annotated[float, msgspec.Meta(ge=-80.0, le=80.0)]
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Direction = Literal["export", "import"]
+PowerState = Literal["on", "off"]
+
+EARLIEST_TS = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TS = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_EVENT_BYTES = 64 * 1024
+
+
+class _Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=False):
+    event_id: Identifier
+    ts: AwareDatetime
+    yard: str
+
+
+class TruckDispatched(_Event, tag="truck.dispatched", frozen=True):
+    """A truck is sent to the yard to deliver (export) or collect (import) one box."""
+
+    truck_id: Identifier
+    container_id: str
+    iso_type: str
+    direction: Direction
+    eta: AwareDatetime
+    setpoint_c: Celsius | None = None
+
+
+class TruckGateIn(_Event, tag="truck.gate_in", frozen=True):
+    """Observed: the truck passed the in-gate."""
+
+    truck_id: Identifier
+
+
+class TruckGateOut(_Event, tag="truck.gate_out", frozen=True):
+    """Observed: the truck passed the out-gate."""
+
+    truck_id: Identifier
+
+
+class TrainScheduled(_Event, tag="train.scheduled", frozen=True):
+    """A departure that export boxes can be booked on until its cut-off."""
+
+    train_id: Identifier
+    departure: AwareDatetime
+    cutoff: AwareDatetime
+    capacity_teu: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    destination: str = ""
+
+
+class ArrivingBox(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A box an arriving train brings, to be unloaded and collected later by truck."""
+
+    container_id: str
+    iso_type: str
+    setpoint_c: Celsius | None = None
+
+
+class TrainArrived(_Event, tag="train.arrived", frozen=True):
+    """A train is at the yard with import boxes to unload."""
+
+    train_id: Identifier
+    boxes: Annotated[list[ArrivingBox], msgspec.Meta(max_length=500)] = []
+
+
+class TrainDeparted(_Event, tag="train.departed", frozen=True):
+    """Observed: a train left the yard."""
+
+    train_id: Identifier
+
+
+class ReeferReading(_Event, tag="reefer.reading", frozen=True):
+    """A remote reading of a reefer's controller."""
+
+    container_id: str
+    setpoint_c: Celsius
+    supply_c: Celsius
+    return_c: Celsius
+    power: PowerState
+    alarms: Annotated[list[str], msgspec.Meta(max_length=32)] = []
+
+
+Event = (
+    TruckDispatched
+    | TruckGateIn
+    | TruckGateOut
+    | TrainScheduled
+    | TrainArrived
+    | TrainDeparted
+    | ReeferReading
+)
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    TruckDispatched,
+    TruckGateIn,
+    TruckGateOut,
+    TrainScheduled,
+    TrainArrived,
+    TrainDeparted,
+    ReeferReading,
+)
+
+
+class DecodeError(msgspec.Struct, frozen=True):
+    """Why a message is not an event: the field (JSON path, or '' for the whole message)."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+_decoder = msgspec.json.Decoder(Event)
+_encoder = msgspec.json.Encoder()
+
+
+def decode_event(raw: bytes | str) -> Event | DecodeError:
+    """Decode and validate one message; never raises."""
+    if len(raw) > MAX_EVENT_BYTES:
+        return DecodeError("", f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    if isinstance(raw, bytes):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
+    try:
+        event = _decoder.decode(raw)
+    except msgspec.ValidationError as error:
+        return _validation_error(str(error))
+    except msgspec.DecodeError as error:
+        return DecodeError("", f"not JSON: {error}")
+    problem = semantic_error(event)
+    return problem if problem is not None else event
+
+
+def encode_event(event: Event) -> bytes:
+    """One event as compact JSON (the inverse of `decode_event`)."""
+    return _encoder.encode(event)
+
+
+def semantic_error(event: Event) -> DecodeError | None:
+    """Checks a schema cannot express: yards, ISO 6346 numbers, plausible times."""
+    if event.yard not in STATION_IDS:
+        return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(STATION_IDS)}")
+    for name, moment in _times(event):
+        if not EARLIEST_TS <= moment < LATEST_TS:
+            return DecodeError(name, f"{moment.isoformat()} is outside 2000-2099")
+    for name, number in _container_numbers(event):
+        problem = container_number_error(number)
+        if problem is not None:
+            return DecodeError(name, problem)
+    for name, code in _size_types(event):
+        problem = size_type_error(code)
+        if problem is not None:
+            return DecodeError(name, problem)
+    if isinstance(event, TrainScheduled) and event.cutoff > event.departure:
+        return DecodeError("cutoff", "cut-off is after the departure")
+    return None
+
+
+def _times(event: Event) -> list[tuple[str, datetime]]:
+    times = [("ts", event.ts)]
+    if isinstance(event, TruckDispatched):
+        times.append(("eta", event.eta))
+    elif isinstance(event, TrainScheduled):
+        times += [("departure", event.departure), ("cutoff", event.cutoff)]
+    return times
+
+
+def _container_numbers(event: Event) -> list[tuple[str, str]]:
+    if isinstance(event, TruckDispatched | ReeferReading):
+        return [("container_id", event.container_id)]
+    if isinstance(event, TrainArrived):
+        return [(f"boxes[{i}].container_id", box.container_id) for i, box in enumerate(event.boxes)]
+    return []
+
+
+def _size_types(event: Event) -> list[tuple[str, str]]:
+    if isinstance(event, TruckDispatched):
+        return [("iso_type", event.iso_type)]
+    if isinstance(event, TrainArrived):
+        return [(f"boxes[{i}].iso_type", box.iso_type) for i, box in enumerate(event.boxes)]
+    return []
+
+
+def _validation_error(message: str) -> DecodeError:
+    reason, _, path = message.partition(" - at `")
+    field = path.rstrip("`").removeprefix("$").removeprefix(".")
+    missing = reason.partition("missing required field `")[2].rstrip("`")
+    if missing:
+        field = f"{field}.{missing}" if field else missing
+        reason = "missing required field"
+    if reason.startswith("Invalid value") and field == "type":
+        reason = f"{reason}: not an event type of the v1 contract"
+    return DecodeError(field, reason)

@@ -1,0 +1,111 @@
+"""The flat, immutable records the yard model emits, and nothing else.
+
+KPIs are pure functions of these (`corridor.kpis`). Times are `Minutes` since the scenario
+epoch; a time that has not happened (a box still in the yard, a milestone never observed) is
+NaN, so every time column stays a float column. *Tally* records describe one thing's passage
+(a truck visit, a box visit, a lift); *level* records describe a quantity that changes over
+time (queue length, occupancy) and are time-weighted by the KPI code.
+"""
+
+from typing import NamedTuple
+
+from stations.types import Minutes
+
+NOT_YET = float("nan")
+"""A time that has not happened (or was never observed)."""
+
+
+class TruckVisit(NamedTuple):
+    """One truck's passage: dispatch, gate, lift, exit. `observed_*` come from milestone events."""
+
+    yard: str
+    truck_id: str
+    container_id: str
+    direction: str  # "export" | "import"
+    teu: int
+    reefer: bool
+    dispatched: Minutes
+    arrived: Minutes  # at the gate queue (the dispatch's eta)
+    gate_start: Minutes
+    gate_end: Minutes
+    exception_lane: bool
+    lift_start: Minutes
+    lift_end: Minutes
+    departed: Minutes  # through the out-gate
+    observed_gate_in: Minutes
+    observed_gate_out: Minutes
+
+
+class BoxVisit(NamedTuple):
+    """One box's stay in the yard, from entering (truck gate-in or train arrival) to leaving."""
+
+    yard: str
+    container_id: str
+    direction: str  # "export" | "import"
+    teu: int
+    reefer: bool
+    entered: Minutes
+    stacked: Minutes
+    left: Minutes  # NaN: still in the yard when the run ended
+    train_id: str  # the train that took (export) or brought (import) it
+    inspected: bool
+    plug_wait_min: float  # reefers: time stacked without power while waiting for a plug
+
+
+class Lift(NamedTuple):
+    """One move by one piece of equipment."""
+
+    yard: str
+    equipment: str  # "rmg" | "reach_stacker"
+    container_id: str
+    purpose: str  # "truck" | "train_load" | "train_unload"
+    start: Minutes
+    end: Minutes
+
+
+class TrainVisit(NamedTuple):
+    """One train at the yard: an export departure or an import arrival."""
+
+    yard: str
+    train_id: str
+    direction: str  # "export" (departure) | "import" (arrival)
+    scheduled: Minutes  # planned departure (export) or arrival time (import)
+    work_start: Minutes  # wagon placement begins
+    work_end: Minutes  # last box loaded or unloaded
+    departed: Minutes  # export: left the yard; import: NaN
+    boxes: int
+    teu: int
+    observed_departed: Minutes
+
+
+class LevelChange(NamedTuple):
+    """A level (queue length, occupancy) took a new value at `time`."""
+
+    yard: str
+    level: str  # one of LEVELS
+    time: Minutes
+    value: float
+
+
+class ReeferExcursion(NamedTuple):
+    """A reefer outside its band (kind "temperature") or without power (kind "power_off")."""
+
+    yard: str
+    container_id: str
+    kind: str  # "temperature" | "power_off"
+    start: Minutes
+    end: Minutes  # NaN: still open when the run ended
+    peak_deviation_c: float  # temperature: largest |supply - setpoint|; power_off: NaN
+
+
+LEVELS = ("gate_queue", "gate_busy", "trucks_in_yard", "stack_teu", "plugs_in_use", "handling_busy")
+
+RECORD_TYPES: dict[str, type[tuple[object, ...]]] = {
+    "truck_visits": TruckVisit,
+    "box_visits": BoxVisit,
+    "lifts": Lift,
+    "train_visits": TrainVisit,
+    "levels": LevelChange,
+    "reefer_excursions": ReeferExcursion,
+}
+"""Record table name -> record type; the `--out` directory holds one table per name."""
