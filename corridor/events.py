@@ -115,6 +115,13 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ReeferReading,
 )
 
+_TYPE_NAMES: dict[type, str] = {kind: str(kind.__struct_config__.tag) for kind in EVENT_TYPES}
+
+
+def event_type(event: Event) -> str:
+    """The event's `type` tag, e.g. "truck.dispatched"."""
+    return _TYPE_NAMES[type(event)]
+
 
 class DecodeError(msgspec.Struct, frozen=True):
     """Why a message is not an event: the field (JSON path, or '' for the whole message)."""

@@ -90,5 +90,3 @@ class TwinStore(Protocol):
     def commit(self, batch: TwinBatch) -> None:
         """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
         ...
-
-

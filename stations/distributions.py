@@ -114,7 +114,9 @@ def parse_distribution(field: str, table: Any) -> Distribution:
     params = {key: value for key, value in table.items() if key != "dist"}
     kind = _KINDS.get(table["dist"])
     if kind is None:
-        raise ValueError(f"{field}: unknown distribution {table['dist']!r}; use one of {sorted(_KINDS)}")
+        raise ValueError(
+            f"{field}: unknown distribution {table['dist']!r}; use one of {sorted(_KINDS)}"
+        )
     try:
         return kind(**{key: float(value) for key, value in params.items()})
     except (TypeError, ValueError) as error:

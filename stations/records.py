@@ -16,7 +16,7 @@ NOT_YET = float("nan")
 
 
 class TruckVisit(NamedTuple):
-    """One truck's passage: dispatch, gate, lift, exit. `observed_*` come from milestone events."""
+    """One truck's passage: dispatch, gate, lift, exit, as the model plays it."""
 
     yard: str
     truck_id: str
@@ -32,8 +32,6 @@ class TruckVisit(NamedTuple):
     lift_start: Minutes
     lift_end: Minutes
     departed: Minutes  # through the out-gate
-    observed_gate_in: Minutes
-    observed_gate_out: Minutes
 
 
 class BoxVisit(NamedTuple):
@@ -75,7 +73,19 @@ class TrainVisit(NamedTuple):
     departed: Minutes  # export: left the yard; import: NaN
     boxes: int
     teu: int
-    observed_departed: Minutes
+
+
+class Observation(NamedTuple):
+    """An observed milestone (truck gate-in/out, train departure) beside the model's own time.
+
+    Emitted once both are known; `modelled` is NaN when the model never reached the milestone.
+    """
+
+    yard: str
+    subject_id: str  # truck_id or train_id
+    milestone: str  # "gate_in" | "gate_out" | "train_departed"
+    observed: Minutes
+    modelled: Minutes
 
 
 class LevelChange(NamedTuple):
@@ -98,13 +108,22 @@ class ReeferExcursion(NamedTuple):
     peak_deviation_c: float  # temperature: largest |supply - setpoint|; power_off: NaN
 
 
-LEVELS = ("gate_queue", "gate_busy", "trucks_in_yard", "stack_teu", "plugs_in_use", "handling_busy")
+LEVELS = (
+    "gate_queue",
+    "exception_queue",
+    "gate_busy",
+    "trucks_in_yard",
+    "stack_teu",
+    "plugs_in_use",
+    "handling_busy",
+)
 
 RECORD_TYPES: dict[str, type[tuple[object, ...]]] = {
     "truck_visits": TruckVisit,
     "box_visits": BoxVisit,
     "lifts": Lift,
     "train_visits": TrainVisit,
+    "observations": Observation,
     "levels": LevelChange,
     "reefer_excursions": ReeferExcursion,
 }

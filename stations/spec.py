@@ -204,7 +204,9 @@ def parse_station(table: dict[str, Any]) -> StationSpec:
             loading_tracks=_count(rail, "rail.loading_tracks"),
             gantries_per_train=_count(rail, "rail.gantries_per_train"),
             wagon_placement_min=_dist(rail, "rail.wagon_placement_min"),
-            timetable=tuple(_timetable_entry(entry, i) for i, entry in enumerate(rail["timetable"])),
+            timetable=tuple(
+                _timetable_entry(entry, i) for i, entry in enumerate(rail["timetable"])
+            ),
         ),
         reefer=ReeferSpec(**{key: _number(reefer, f"reefer.{key}") for key in _REEFER_KEYS}),
         traffic=_traffic(traffic),

@@ -1,0 +1,20 @@
+"""Event time at the edges, model minutes inside: the one conversion between them."""
+
+from datetime import UTC, datetime, timedelta
+
+from stations.types import Minutes
+
+
+def epoch_for(first: datetime) -> datetime:
+    """The scenario epoch for a run whose first event is at `first`: that hour, in UTC."""
+    return first.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def to_minutes(moment: datetime, epoch: datetime) -> Minutes:
+    """Minutes since the epoch."""
+    return (moment - epoch).total_seconds() / 60.0
+
+
+def to_datetime(minutes: Minutes, epoch: datetime) -> datetime:
+    """The aware datetime `minutes` after the epoch (UTC)."""
+    return epoch + timedelta(minutes=minutes)

@@ -1,0 +1,27 @@
+"""A container while a yard knows it: from entering the yard to leaving it."""
+
+from dataclasses import dataclass
+
+import simpy
+
+from stations.reefers import ReeferMonitor
+from stations.types import Minutes
+
+
+@dataclass(slots=True)
+class Box:
+    """A container while the yard knows it; becomes a `BoxVisit` when it leaves."""
+
+    container_id: str
+    direction: str
+    teu: int
+    reefer: bool
+    entered: Minutes
+    stacked: Minutes = float("nan")
+    train_id: str = ""
+    inspected: bool = False
+    plug_wait_min: float = 0.0
+    in_stack: simpy.Event | None = None  # triggered once the box is set down in the stack
+    plug: simpy.Resource | None = None
+    plug_request: simpy.resources.resource.Request | None = None
+    reefer_monitor: ReeferMonitor | None = None

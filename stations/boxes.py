@@ -1,0 +1,135 @@
+"""Boxes in the stack: stacking, reefer plugs, customs holds, and leaving.
+
+An export box enters with its truck at the gate, is set down in the stack, may be held for
+customs inspection, and is then booked on the next train with room whose cut-off has not
+passed. An import box enters with its train, is unloaded into the stack and waits for the
+truck dispatched to collect it. A reefer draws a plug while stacked and waits for one when
+none is free; it gives the plug back when it is lifted out.
+"""
+
+from typing import TYPE_CHECKING
+
+from stations import rail
+from stations.box import Box
+from stations.records import NOT_YET, BoxVisit
+from stations.reefers import ReeferMonitor
+from stations.types import Minutes, ProcessGenerator
+from stations.yard import Yard
+
+if TYPE_CHECKING:
+    from stations.trucks import TruckOrder
+
+
+def receive_export(yard: Yard, order: "TruckOrder", entered: Minutes) -> Box:
+    """The box passed the gate on its truck: from now on it counts as in the yard."""
+    box = yard.boxes.get(order.container_id)
+    if box is None:
+        box = Box(order.container_id, "export", order.teu, order.reefer, entered=entered)
+        yard.boxes[order.container_id] = box
+    else:
+        box.entered = entered
+    return box
+
+
+def stack_box(yard: Yard, box: Box) -> None:
+    """The box is set down in the stack (its TEU already reserved by the caller)."""
+    box.stacked = yard.now
+    yard.level("stack_teu", box.teu)
+    if box.in_stack is not None:
+        box.in_stack.succeed()
+    if box.reefer:
+        yard.env.process(hold_plug(yard, box))
+    if box.direction == "export":
+        yard.env.process(clear_for_departure(yard, box))
+
+
+def hold_plug(yard: Yard, box: Box) -> ProcessGenerator:
+    """A stacked reefer takes a plug as soon as one is free and keeps it until lifted out."""
+    request = yard.plugs.request()
+    box.plug_request = request
+    yield request
+    box.plug_wait_min = yard.now - box.stacked
+    yard.level("plugs_in_use", 1)
+
+
+def unplug(yard: Yard, box: Box) -> None:
+    """Give the plug back (or stop waiting for one) as the box is lifted out."""
+    request = box.plug_request
+    if request is None:
+        return
+    if request.triggered:
+        yard.plugs.release(request)
+        yard.level("plugs_in_use", -1)
+    else:
+        request.cancel()
+        box.plug_wait_min = yard.now - box.stacked
+    box.plug_request = None
+
+
+def clear_for_departure(yard: Yard, box: Box) -> ProcessGenerator:
+    """Customs may hold the box for inspection; then it is booked on a train."""
+    inspection = yard.spec.inspection
+    share = inspection.share_reefer if box.reefer else inspection.share_general
+    stream = yard.streams["inspection"]
+    if stream.chance(share):
+        box.inspected = True
+        opened = stream.chance(inspection.opened_share)
+        duration = inspection.opened_min if opened else inspection.scan_min
+        with yard.inspection_bays.request() as request:
+            yield request
+            yard.inspections_in_progress += 1
+            yield yard.env.timeout(yard.sample("inspection", duration))
+            yard.inspections_in_progress -= 1
+    rail.book(yard, box)
+
+
+def await_import(yard: Yard, order: "TruckOrder") -> ProcessGenerator:
+    """An import truck waits in the yard until its box is in the stack."""
+    box = yard.boxes.get(order.container_id)
+    if box is None:
+        # Nobody saw this box arrive: stock from before the period, its entry time unknown.
+        box = Box(order.container_id, "import", order.teu, order.reefer, entered=NOT_YET)
+        yard.boxes[order.container_id] = box
+        yield yard.stack.put(order.teu)
+        stack_box(yard, box)
+    if box.in_stack is not None and not box.in_stack.triggered:
+        yield box.in_stack
+    return box
+
+
+def lift_out(yard: Yard, box: Box) -> None:
+    """The box is lifted out of the stack for good (onto a truck or a wagon)."""
+    unplug(yard, box)
+    yard.stack.get(box.teu)
+    yard.level("stack_teu", -box.teu)
+
+
+def leave(yard: Yard, box: Box, left: Minutes) -> None:
+    """The box is out of the yard (on a truck past the gate, or on a departed train)."""
+    del yard.boxes[box.container_id]
+    if box.reefer_monitor is not None:
+        yard.records.reefer_excursions.extend(box.reefer_monitor.close(left))
+    yard.records.box_visits.append(
+        BoxVisit(
+            yard.spec.id,
+            box.container_id,
+            box.direction,
+            box.teu,
+            box.reefer,
+            box.entered,
+            box.stacked,
+            left,
+            box.train_id,
+            box.inspected,
+            box.plug_wait_min,
+        )
+    )
+
+
+def monitor_of(yard: Yard, box: Box, setpoint_c: float) -> ReeferMonitor:
+    """The box's thermal state, created at its first reading."""
+    if box.reefer_monitor is None:
+        box.reefer_monitor = ReeferMonitor(
+            yard.spec.id, box.container_id, setpoint_c, yard.spec.reefer
+        )
+    return box.reefer_monitor

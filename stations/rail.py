@@ -1,0 +1,156 @@
+"""Trains: booking export boxes, loading departures, unloading arrivals.
+
+A scheduled departure takes bookings until its cut-off; at the cut-off it occupies a loading
+track, the wagons are placed, and the gantries assigned to the train load its booked boxes
+from the stack; it leaves at its scheduled departure or when loading ends, whichever is
+later. A box released after every known cut-off waits for the next departure to be
+scheduled. An arriving train occupies a track, its wagons are placed, and its boxes are
+unloaded into the stack for trucks to collect.
+"""
+
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import simpy
+
+from stations import boxes
+from stations.box import Box
+from stations.records import NOT_YET, Lift, TrainVisit
+from stations.timetable import ArrivingBox, Railway, TrainPlan
+from stations.types import ProcessGenerator
+from stations.yard import Yard
+
+BoxMove = Callable[[Yard, Box, str], ProcessGenerator]
+
+
+def schedule(yard: Yard, railway: Railway, plan: TrainPlan) -> None:
+    """Take a new departure into the timetable and start its loading process."""
+    railway.known[plan.train_id] = plan
+    railway.plans.append(plan)
+    railway.plans.sort(key=lambda known: (known.departure, known.train_id))
+    still_waiting: deque[Box] = deque()
+    while railway.waiting:
+        box = railway.waiting.popleft()
+        if not _book_on_first_with_room(yard, railway, box):
+            still_waiting.append(box)
+    railway.waiting = still_waiting
+    yard.env.process(load_train(yard, railway, plan))
+
+
+def book(yard: Yard, box: Box) -> None:
+    """Book a cleared export box on the next departure with room before its cut-off."""
+    railway = yard.railway
+    if not _book_on_first_with_room(yard, railway, box):
+        railway.waiting.append(box)
+
+
+def _book_on_first_with_room(yard: Yard, railway: Railway, box: Box) -> bool:
+    now = yard.now
+    for plan in railway.plans:
+        if plan.has_room_for(box, now):
+            plan.booked.append(box)
+            plan.booked_teu += box.teu
+            box.train_id = plan.train_id
+            return True
+    return False
+
+
+def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerator:
+    """From the cut-off: take a track, place wagons, load the booked boxes, depart."""
+    env = yard.env
+    if plan.cutoff > env.now:
+        yield env.timeout(plan.cutoff - env.now)
+    with yard.tracks.request() as track:
+        yield track
+        work_start = yard.now
+        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+        yield from _work_boxes(yard, list(plan.booked), "train_load", _load_one)
+        work_end = yard.now
+        if plan.departure > env.now:
+            yield env.timeout(plan.departure - env.now)
+    plan.departed = yard.now
+    railway.plans.remove(plan)
+    for box in plan.booked:
+        boxes.leave(yard, box, plan.departed)
+    yard.milestone(plan.train_id, "train_departed", plan.departed)
+    yard.records.train_visits.append(
+        TrainVisit(
+            yard.spec.id,
+            plan.train_id,
+            "export",
+            plan.departure,
+            work_start,
+            work_end,
+            plan.departed,
+            len(plan.booked),
+            plan.booked_teu,
+        )
+    )
+
+
+def unload_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) -> ProcessGenerator:
+    """An arrival: its boxes enter the yard now and are unloaded into the stack."""
+    env = yard.env
+    arrived = yard.now
+    unloading = []
+    for spec in arriving:
+        box = Box(spec.container_id, "import", spec.teu, spec.reefer, entered=arrived)
+        box.train_id = train_id
+        box.in_stack = env.event()
+        yard.boxes[spec.container_id] = box
+        unloading.append(box)
+    with yard.tracks.request() as track:
+        yield track
+        work_start = yard.now
+        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+        yield from _work_boxes(yard, unloading, "train_unload", _unload_one)
+    yard.records.train_visits.append(
+        TrainVisit(
+            yard.spec.id,
+            train_id,
+            "import",
+            arrived,
+            work_start,
+            yard.now,
+            NOT_YET,
+            len(unloading),
+            sum(box.teu for box in unloading),
+        )
+    )
+
+
+def _work_boxes(yard: Yard, work: list[Box], purpose: str, move: BoxMove) -> ProcessGenerator:
+    """The train's gantries work through the boxes in parallel, one box each at a time."""
+    queue = deque(work)
+    gangs = min(yard.spec.rail.gantries_per_train, len(queue))
+    if gangs:
+        yield simpy.AllOf(
+            yard.env, [yard.env.process(_gantry(yard, queue, purpose, move)) for _ in range(gangs)]
+        )
+
+
+def _gantry(yard: Yard, queue: deque[Box], purpose: str, move: BoxMove) -> ProcessGenerator:
+    while queue:
+        box = queue.popleft()
+        yield from move(yard, box, purpose)
+
+
+def _load_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
+    yield from _rmg_lift(yard, box, purpose)
+    boxes.lift_out(yard, box)
+
+
+def _unload_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
+    yield yard.stack.put(box.teu)
+    yield from _rmg_lift(yard, box, purpose)
+    boxes.stack_box(yard, box)
+
+
+def _rmg_lift(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
+    with yard.rmgs.request() as request:
+        yield request
+        start = yard.now
+        yard.level("handling_busy", 1)
+        yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
+        yard.level("handling_busy", -1)
+    yard.records.lifts.append(Lift(yard.spec.id, "rmg", box.container_id, purpose, start, yard.now))

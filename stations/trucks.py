@@ -1,0 +1,105 @@
+"""Container trucks (集卡): the gate queue, the lift, and out again.
+
+A dispatched truck arrives at the in-gate at its ETA and queues for a smart lane; a share of
+trucks is sent to the manual exception lane instead. Past the gate, an export truck waits for
+stack room and a reach stacker to take its box off; an import truck waits until its box is in
+the stack (its train may still be unloading) and for a reach stacker to put it on. Then it
+leaves through the out-gate.
+"""
+
+from dataclasses import dataclass
+
+from stations import boxes
+from stations.records import Lift, TruckVisit
+from stations.types import Minutes, ProcessGenerator
+from stations.yard import Yard
+
+
+@dataclass(frozen=True, slots=True)
+class TruckOrder:
+    """A dispatch: which truck, which box, which way, and when it should reach the gate."""
+
+    truck_id: str
+    container_id: str
+    teu: int
+    reefer: bool
+    direction: str  # "export" | "import"
+    dispatched: Minutes
+    eta: Minutes
+    setpoint_c: float | None
+
+
+def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
+    """The whole visit of one truck; records a `TruckVisit` when it leaves."""
+    env = yard.env
+    if order.eta > env.now:
+        yield env.timeout(order.eta - env.now)
+    arrived = yard.now
+    gate_start, exception_lane = yield from pass_gate(yard)
+    gate_end = yard.now
+    yard.milestone(order.truck_id, "gate_in", gate_end)
+    yard.level("trucks_in_yard", 1)
+    if order.direction == "export":
+        box = boxes.receive_export(yard, order, gate_end)
+        yield yard.stack.put(order.teu)
+        lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
+        boxes.stack_box(yard, box)
+    else:
+        box = yield from boxes.await_import(yard, order)
+        lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
+        boxes.lift_out(yard, box)
+    yield env.timeout(yard.sample("exit", yard.spec.gate.exit_min))
+    yard.level("trucks_in_yard", -1)
+    if order.direction == "import":
+        boxes.leave(yard, box, yard.now)
+    yard.milestone(order.truck_id, "gate_out", yard.now)
+    yard.records.truck_visits.append(
+        TruckVisit(
+            yard.spec.id,
+            order.truck_id,
+            order.container_id,
+            order.direction,
+            order.teu,
+            order.reefer,
+            order.dispatched,
+            arrived,
+            gate_start,
+            gate_end,
+            exception_lane,
+            lift_start,
+            lift_end,
+            yard.now,
+        )
+    )
+
+
+def pass_gate(yard: Yard) -> ProcessGenerator:
+    """Queue for a lane and be checked in; returns (service start, used exception lane)."""
+    gate_spec = yard.spec.gate
+    exception_lane = yard.streams["gate_exception"].chance(gate_spec.exception_share)
+    lanes = yard.exception_gate if exception_lane else yard.gate
+    service = gate_spec.exception_service_min if exception_lane else gate_spec.service_min
+    queue = "exception_queue" if exception_lane else "gate_queue"
+    yard.level(queue, 1)
+    with lanes.request() as request:
+        yield request
+        gate_start = yard.now
+        yard.level(queue, -1)
+        yard.level("gate_busy", 1)
+        yield yard.env.timeout(yard.sample("gate_service", service))
+        yard.level("gate_busy", -1)
+    return gate_start, exception_lane
+
+
+def lift_off_truck(yard: Yard, container_id: str) -> ProcessGenerator:
+    """A reach stacker moves the box between truck and stack; returns (start, end)."""
+    with yard.reach_stackers.request() as request:
+        yield request
+        start = yard.now
+        yard.level("handling_busy", 1)
+        yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
+        yard.level("handling_busy", -1)
+    yard.records.lifts.append(
+        Lift(yard.spec.id, "reach_stacker", container_id, "truck", start, yard.now)
+    )
+    return start, yard.now

@@ -1,0 +1,124 @@
+"""One rail container yard: its SimPy resources, random streams and what it records.
+
+Like SimPy's carwash, the yard is a facility class holding one primitive per physical thing
+(gate lanes, the manual exception lane, reach stackers, rail-mounted gantries, stack slots,
+reefer plugs, inspection bays, loading tracks); the actors that use them are generator
+processes in `trucks`, `boxes` and `rail`. The yard also owns the flat records its actors emit
+and the level series (queue lengths, occupancy) that KPIs time-weight.
+"""
+
+from dataclasses import dataclass, field
+
+import simpy
+
+from stations.box import Box
+from stations.distributions import Distribution
+from stations.levels import LevelSeries
+from stations.random_streams import RandomStream
+from stations.records import (
+    LEVELS,
+    NOT_YET,
+    BoxVisit,
+    Lift,
+    Observation,
+    ReeferExcursion,
+    TrainVisit,
+    TruckVisit,
+)
+from stations.spec import StationSpec
+from stations.timetable import Railway
+from stations.types import Minutes
+
+STREAM_PURPOSES = (
+    "gate_service",
+    "gate_exception",
+    "exit",
+    "truck_lift",
+    "rail_lift",
+    "wagon_placement",
+    "inspection",
+)
+
+
+@dataclass(slots=True)
+class YardRecords:
+    """Everything one yard has emitted so far, in emission order."""
+
+    truck_visits: list[TruckVisit] = field(default_factory=list)
+    box_visits: list[BoxVisit] = field(default_factory=list)
+    lifts: list[Lift] = field(default_factory=list)
+    train_visits: list[TrainVisit] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    reefer_excursions: list[ReeferExcursion] = field(default_factory=list)
+
+
+class Yard:
+    """The resources, streams, records and levels of one station, on its own SimPy clock."""
+
+    def __init__(self, env: simpy.Environment, spec: StationSpec, seed: int) -> None:
+        self.env = env
+        self.spec = spec
+        self.gate = simpy.Resource(env, spec.gate.lanes)
+        self.exception_gate = simpy.Resource(env, spec.gate.exception_lanes)
+        self.reach_stackers = simpy.Resource(env, spec.handling.reach_stackers)
+        self.rmgs = simpy.Resource(env, spec.handling.rmgs)
+        self.stack = simpy.Container(env, capacity=spec.stack.capacity_teu, init=0)
+        self.plugs = simpy.Resource(env, spec.stack.reefer_plugs)
+        self.inspection_bays = simpy.Resource(env, spec.inspection.bays)
+        self.tracks = simpy.Resource(env, spec.rail.loading_tracks)
+        self.streams = {
+            purpose: RandomStream(seed, spec.id, purpose) for purpose in STREAM_PURPOSES
+        }
+        self.records = YardRecords()
+        self.levels = {level: LevelSeries() for level in LEVELS}
+        self.boxes: dict[str, Box] = {}
+        self.railway = Railway()
+        self.dispatched_trucks: set[str] = set()
+        self.inspections_in_progress = 0
+        self._modelled: dict[tuple[str, str], Minutes] = {}
+        self._observed: dict[tuple[str, str], Minutes] = {}
+
+    @property
+    def now(self) -> Minutes:
+        return float(self.env.now)
+
+    def level(self, name: str, delta: float) -> None:
+        """Record a change of one of the yard's levels at the current time."""
+        self.levels[name].change(self.env.now, delta)
+
+    def sample(self, purpose: str, distribution: Distribution) -> float:
+        """One draw of a process time from the named stream."""
+        return distribution.sample(self.streams[purpose])
+
+    def milestone(self, subject_id: str, milestone: str, time: Minutes) -> None:
+        """The model reached a milestone; pair it with its observation if one came first."""
+        key = (subject_id, milestone)
+        observed = self._observed.pop(key, None)
+        if observed is None:
+            self._modelled[key] = time
+        else:
+            self._record_observation(key, observed, time)
+
+    def observe(self, subject_id: str, milestone: str, observed: Minutes) -> None:
+        """A milestone was observed; recorded beside the model's time once both are known."""
+        key = (subject_id, milestone)
+        modelled = self._modelled.pop(key, None)
+        if modelled is None:
+            self._observed[key] = observed
+        else:
+            self._record_observation(key, observed, modelled)
+
+    def unpaired_observations(self) -> list[Observation]:
+        """Observations the model has not reached (yet): their modelled time is NaN."""
+        return [
+            Observation(self.spec.id, subject, milestone, observed, NOT_YET)
+            for (subject, milestone), observed in self._observed.items()
+        ]
+
+    def _record_observation(
+        self, key: tuple[str, str], observed: Minutes, modelled: Minutes
+    ) -> None:
+        subject, milestone = key
+        self.records.observations.append(
+            Observation(self.spec.id, subject, milestone, observed, modelled)
+        )
