@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from stations import rail
 from stations.box import Box
-from stations.records import NOT_YET, BoxVisit
+from stations.records import BoxVisit
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
@@ -84,14 +84,17 @@ def clear_for_departure(yard: Yard, box: Box) -> ProcessGenerator:
 
 
 def await_import(yard: Yard, order: "TruckOrder") -> ProcessGenerator:
-    """An import truck waits in the yard until its box is in the stack."""
+    """An import truck waits in the yard until its box is in the stack.
+
+    If no train has brought the box yet, the truck waits for the train that will; a box no
+    train ever brings keeps its truck in the yard, visible in `trucks_in_yard`.
+    """
     box = yard.boxes.get(order.container_id)
     if box is None:
-        # Nobody saw this box arrive: stock from before the period, its entry time unknown.
-        box = Box(order.container_id, "import", order.teu, order.reefer, entered=NOT_YET)
-        yard.boxes[order.container_id] = box
-        yield yard.stack.put(order.teu)
-        stack_box(yard, box)
+        awaited = yard.awaited_boxes.get(order.container_id)
+        if awaited is None:
+            awaited = yard.awaited_boxes[order.container_id] = yard.env.event()
+        box = yield awaited
     if box.in_stack is not None and not box.in_stack.triggered:
         yield box.in_stack
     return box

@@ -98,6 +98,9 @@ def unload_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) -> 
         box.train_id = train_id
         box.in_stack = env.event()
         yard.boxes[spec.container_id] = box
+        awaited = yard.awaited_boxes.pop(spec.container_id, None)
+        if awaited is not None:
+            awaited.succeed(box)
         unloading.append(box)
     with yard.tracks.request() as track:
         yield track

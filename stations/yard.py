@@ -74,6 +74,7 @@ class Yard:
         self.boxes: dict[str, Box] = {}
         self.railway = Railway()
         self.dispatched_trucks: set[str] = set()
+        self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
         self._modelled: dict[tuple[str, str], Minutes] = {}
         self._observed: dict[tuple[str, str], Minutes] = {}

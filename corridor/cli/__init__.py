@@ -1,0 +1,50 @@
+"""`corridor`: the command line, and the one composition root of the project.
+
+The core commands (generate, simulate, replay) use only the pure core; `worker`, `record`,
+`publish` (Kafka, in `streams`) and `api` (in `api`) are registered from their packages here,
+which is why only this package may import them.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from corridor.cli import run_commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command tree."""
+    parser = argparse.ArgumentParser(
+        prog="corridor",
+        description="Digital twin of the Chongqing corridor rail container yards.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run_commands.add_commands(commands)
+    _add_edge_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 0 on success, 2 on bad input."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except run_commands.UserError as error:
+        print(f"corridor {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _add_edge_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from api import cli as api_cli  # noqa: PLC0415 - the edges load only when the CLI runs
+    from streams import cli as streams_cli  # noqa: PLC0415
+
+    streams_cli.add_commands(commands)
+    api_cli.add_commands(commands)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

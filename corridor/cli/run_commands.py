@@ -1,0 +1,195 @@
+"""`corridor generate`, `simulate` and `replay`: the planner's and CI's commands."""
+
+import argparse
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from corridor import eventlog
+from corridor.cli.output import print_summary, write_outputs
+from corridor.engine import Progress, Twin, replay
+from corridor.generator import generate
+from corridor.scenario import DEFAULT_START, Scenario, load_scenario
+
+DEFAULT_SEED = 2026
+DEFAULT_DAYS = 7
+
+
+class UserError(Exception):
+    """Bad input from the person at the terminal: printed as one line, exit code 2."""
+
+
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Register the core commands."""
+    generate_cmd = commands.add_parser("generate", help="write a synthetic event log")
+    _add_run_options(generate_cmd)
+    generate_cmd.add_argument("--mode", choices=["realistic", "poisson"], default="realistic")
+    generate_cmd.add_argument(
+        "--trucks-per-hour", type=float, default=30.0, help="poisson mode: arrivals per yard-hour"
+    )
+    generate_cmd.add_argument("--out", type=Path, required=True, help="log file (.jsonl or .parquet)")
+    generate_cmd.set_defaults(handler=run_generate)
+
+    simulate_cmd = commands.add_parser("simulate", help="generate traffic and run the twin on it")
+    _add_run_options(simulate_cmd)
+    simulate_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
+    simulate_cmd.add_argument("--log", type=Path, help="also keep the generated log here")
+    simulate_cmd.set_defaults(handler=run_simulate)
+
+    replay_cmd = commands.add_parser("replay", help="run the twin on a recorded event log")
+    replay_cmd.add_argument("log", type=Path, help="event log (.jsonl, .jsonl.gz or .parquet)")
+    replay_cmd.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
+    replay_cmd.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
+    replay_cmd.add_argument("--until", type=_aware_datetime, help="run the clocks to this time")
+    replay_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
+    replay_cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    replay_cmd.set_defaults(handler=run_replay)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Write `--days` of traffic for the three yards to a log."""
+    scenario, seed, days, start = _resolve(args)
+    rates = {sid: args.trucks_per_hour for sid in scenario.stations}
+    events = generate(
+        scenario.stations,
+        days=days,
+        seed=seed,
+        start=start,
+        mode=args.mode,
+        poisson_trucks_per_hour=rates,
+    )
+    written = _write_log(events, args.out)
+    if not args.quiet:
+        print(f"wrote {written:,} events ({days} days, seed {seed}) to {args.out}")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Generate traffic and replay it in one go."""
+    scenario, seed, days, start = _resolve(args)
+    events = list(generate(scenario.stations, days=days, seed=seed, start=start))
+    if args.log is not None:
+        _write_log(events, args.log)
+    until = start + timedelta(days=days)
+    began = time.perf_counter()
+    with _progress_bar(len(events), args.quiet) as progress:
+        twin = replay(events, scenario.stations, seed, until=until, progress=progress)
+    return _finish(args, twin, scenario, seed, start, until, began)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay a recorded log; malformed lines are reported and skipped."""
+    scenario = _load_scenario(args.scenario)
+    seed = _first(args.seed, scenario.seed, DEFAULT_SEED)
+    events = []
+    malformed = 0
+    try:
+        for item in eventlog.read_log(args.log):
+            if isinstance(item, eventlog.LogError):
+                malformed += 1
+                print(f"{args.log}:{item.line}: skipped: {item.error}", file=sys.stderr)
+            else:
+                events.append(item)
+    except eventlog.LogFileError as error:
+        raise UserError(str(error)) from None
+    if not events:
+        raise UserError(f"{args.log}: no valid events")
+    began = time.perf_counter()
+    with _progress_bar(len(events), args.quiet) as progress:
+        twin = replay(events, scenario.stations, seed, until=args.until, progress=progress)
+    twin.counts.rejected["malformed line"] += malformed
+    start = twin.epoch
+    assert start is not None
+    until = args.until or max(event.ts for event in events)
+    return _finish(args, twin, scenario, seed, start, until, began)
+
+
+def _finish(
+    args: argparse.Namespace,
+    twin: Twin,
+    scenario: Scenario,
+    seed: int,
+    start: datetime,
+    until: datetime,
+    began: float,
+) -> int:
+    report = write_outputs(twin, scenario, seed, start, until, args.out)
+    if not args.quiet:
+        print_summary(report, args.out, time.perf_counter() - began)
+    return 0
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--days", type=int, help=f"days of traffic (default {DEFAULT_DAYS})")
+    parser.add_argument(
+        "--start", type=_aware_datetime, help="first day, RFC 3339 (default 2026-01-05T00:00+08:00)"
+    )
+    parser.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _resolve(args: argparse.Namespace) -> tuple[Scenario, int, int, datetime]:
+    scenario = _load_scenario(args.scenario)
+    seed = _first(args.seed, scenario.seed, DEFAULT_SEED)
+    days = _first(args.days, scenario.days, DEFAULT_DAYS)
+    if days < 1:
+        raise UserError(f"--days must be at least 1, got {days}")
+    if seed < 0:
+        raise UserError(f"--seed must be non-negative, got {seed}")
+    start = args.start or scenario.start or DEFAULT_START
+    return scenario, seed, days, start
+
+
+def _load_scenario(path: Path | None) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _write_log(events: Any, path: Path) -> int:
+    try:
+        return eventlog.write_log(events, path)
+    except (ValueError, OSError) as error:
+        raise UserError(f"{path}: {error}") from None
+
+
+def _first(*values: int | None) -> int:
+    return next(value for value in values if value is not None)
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
+    return moment
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
+    """A tqdm bar on a terminal for long runs; nothing when quiet or not a terminal."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total = total
+        self.enabled = not quiet and sys.stderr.isatty() and total > 200_000
+        self.bar: Any = None
+
+    def __enter__(self) -> Progress | None:
+        if not self.enabled:
+            return None
+        from tqdm import tqdm  # noqa: PLC0415
+
+        self.bar = tqdm(total=self.total, unit="ev", unit_scale=True, file=sys.stderr)
+        return self._update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _update(self, done: int) -> None:
+        self.bar.update(done - self.bar.n)

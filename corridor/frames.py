@@ -1,0 +1,57 @@
+"""Record tables as pandas frames: the one place records become columns.
+
+Yard and categorical label columns are pandas categoricals (per-yard grouping over a million
+rows runs about twice as fast as on plain strings); times stay float minutes.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from corridor.engine import Twin
+from stations.records import LEVELS, RECORD_TYPES
+
+_LABELS = ("direction", "equipment", "purpose", "kind", "milestone")
+
+
+def record_frames(twin: Twin) -> dict[str, pd.DataFrame]:
+    """One frame per record table (see `stations.records.RECORD_TYPES`), levels included."""
+    yards = list(twin.yards)
+    frames = {
+        name: _frame(rows, RECORD_TYPES[name]._fields, yards)  # type: ignore[attr-defined]
+        for name, rows in twin.tables().items()
+        if name != "levels"
+    }
+    frames["levels"] = level_frame(twin, yards)
+    return frames
+
+
+def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
+    """Every level series of every yard, sorted by (yard, level, time)."""
+    parts_yard, parts_level, parts_time, parts_value = [], [], [], []
+    for yard_index, yard in enumerate(twin.yards.values()):
+        for level_index, level in enumerate(LEVELS):
+            series = yard.levels[level]
+            times = np.frombuffer(series.times, dtype=np.float64)
+            parts_time.append(times)
+            parts_value.append(np.frombuffer(series.values, dtype=np.float64))
+            parts_yard.append(np.full(len(times), yard_index, dtype=np.int8))
+            parts_level.append(np.full(len(times), level_index, dtype=np.int8))
+    return pd.DataFrame(
+        {
+            "yard": pd.Categorical.from_codes(np.concatenate(parts_yard), categories=list(yards)),
+            "level": pd.Categorical.from_codes(np.concatenate(parts_level), categories=list(LEVELS)),
+            "time": np.concatenate(parts_time),
+            "value": np.concatenate(parts_value),
+        }
+    )
+
+
+def _frame(rows: list[tuple[object, ...]], columns: Sequence[str], yards: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    frame["yard"] = pd.Categorical(frame["yard"], categories=list(yards))
+    for label in _LABELS:
+        if label in frame.columns:
+            frame[label] = frame[label].astype("category")
+    return frame
