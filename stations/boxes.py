@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from stations import rail
 from stations.box import Box
+from stations.distributions import Distribution
 from stations.records import BoxVisit
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
@@ -40,7 +41,7 @@ def stack_box(yard: Yard, box: Box) -> None:
     if box.reefer:
         yard.env.process(hold_plug(yard, box))
     if box.direction == "export":
-        yard.env.process(clear_for_departure(yard, box))
+        _clear_for_departure(yard, box)
 
 
 def hold_plug(yard: Yard, box: Box) -> ProcessGenerator:
@@ -66,7 +67,7 @@ def unplug(yard: Yard, box: Box) -> None:
     box.plug_request = None
 
 
-def clear_for_departure(yard: Yard, box: Box) -> ProcessGenerator:
+def _clear_for_departure(yard: Yard, box: Box) -> None:
     """Customs may hold the box for inspection; then it is booked on a train."""
     inspection = yard.spec.inspection
     share = inspection.share_reefer if box.reefer else inspection.share_general
@@ -74,12 +75,18 @@ def clear_for_departure(yard: Yard, box: Box) -> ProcessGenerator:
     if stream.chance(share):
         box.inspected = True
         opened = stream.chance(inspection.opened_share)
-        duration = inspection.opened_min if opened else inspection.scan_min
-        with yard.inspection_bays.request() as request:
-            yield request
-            yard.inspections_in_progress += 1
-            yield yard.env.timeout(yard.sample("inspection", duration))
-            yard.inspections_in_progress -= 1
+        yard.env.process(inspect(yard, box, inspection.opened_min if opened else inspection.scan_min))
+    else:
+        rail.book(yard, box)
+
+
+def inspect(yard: Yard, box: Box, duration: Distribution) -> ProcessGenerator:
+    """The box waits for a bay, is inspected, and only then can be booked on a train."""
+    with yard.inspection_bays.request() as request:
+        yield request
+        yard.inspections_in_progress += 1
+        yield yard.env.timeout(yard.sample("inspection", duration))
+        yard.inspections_in_progress -= 1
     rail.book(yard, box)
 
 

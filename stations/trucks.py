@@ -74,20 +74,33 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
 
 
 def pass_gate(yard: Yard) -> ProcessGenerator:
-    """Queue for a lane and be checked in; returns (service start, used exception lane)."""
+    """Queue for a lane and be checked in; returns (service start, used exception lane).
+
+    `gate_queue` counts every truck waiting at the gate; `exception_queue` the part of it
+    waiting for the manual lane.
+    """
     gate_spec = yard.spec.gate
     exception_lane = yard.streams["gate_exception"].chance(gate_spec.exception_share)
     lanes = yard.exception_gate if exception_lane else yard.gate
     service = gate_spec.exception_service_min if exception_lane else gate_spec.service_min
-    queue = "exception_queue" if exception_lane else "gate_queue"
-    yard.level(queue, 1)
-    with lanes.request() as request:
+    levels, now = yard.levels, yard.env.now
+    request = lanes.request()
+    if not request.triggered:
+        levels["gate_queue"].change(now, 1)
+        if exception_lane:
+            levels["exception_queue"].change(now, 1)
         yield request
-        gate_start = yard.now
-        yard.level(queue, -1)
-        yard.level("gate_busy", 1)
-        yield yard.env.timeout(yard.sample("gate_service", service))
-        yard.level("gate_busy", -1)
+        now = yard.env.now
+        levels["gate_queue"].change(now, -1)
+        if exception_lane:
+            levels["exception_queue"].change(now, -1)
+    else:
+        yield request
+    gate_start = now
+    levels["gate_busy"].change(now, 1)
+    yield yard.env.timeout(yard.sample("gate_service", service))
+    levels["gate_busy"].change(yard.env.now, -1)
+    lanes.release(request)
     return gate_start, exception_lane
 
 
