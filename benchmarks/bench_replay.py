@@ -88,7 +88,9 @@ def main() -> None:
 
             def run_once() -> int:
                 events: list[Event] = [
-                    item for item in eventlog.read_log(log) if not isinstance(item, eventlog.LogError)
+                    item
+                    for item in eventlog.read_log(log)
+                    if not isinstance(item, eventlog.LogError)
                 ]
                 twin = replay(events, stations, args.seed, until=until)
                 assert twin.epoch is not None
@@ -111,15 +113,19 @@ def main() -> None:
     replay_s, bare_s = statistics.median(replay_runs), statistics.median(bare_runs)
     print(f"traffic: {args.days} days, 3 yards, {events:,} events, {trucks:,} truck visits")
     print(f"generate + write JSONL: {gen_s:.2f} s ({events / gen_s:,.0f} events/s)")
-    print(f"replay (read, decode, simulate, frames, KPIs), median of {args.repeat}: {replay_s:.2f} s")
+    print(
+        f"replay (read, decode, simulate, frames, KPIs), median of {args.repeat}: {replay_s:.2f} s"
+    )
     print(f"  events/s          {events / replay_s:>12,.0f}")
     print(f"  truck visits/s    {trucks / replay_s:>12,.0f}")
     print(f"  sim days/s        {args.days / replay_s:>12,.1f}")
     print(f"bare SimPy gate+crane, same trucks, median: {bare_s:.2f} s")
     print(f"  truck visits/s    {trucks / bare_s:>12,.0f}")
     print(f"twin / bare SimPy truck rate: {bare_s / replay_s:.2f}")
-    print(f"generate + one replay: {gen_s + replay_s:.1f} s for {args.days} days "
-          f"(one-year target < 60 s: {(gen_s + replay_s) * 365 / args.days:.1f} s extrapolated)")
+    print(
+        f"generate + one replay: {gen_s + replay_s:.1f} s for {args.days} days "
+        f"(one-year target < 60 s: {(gen_s + replay_s) * 365 / args.days:.1f} s extrapolated)"
+    )
 
 
 if __name__ == "__main__":

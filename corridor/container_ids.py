@@ -10,14 +10,13 @@ import re
 
 _NUMBER = re.compile(r"^[A-Z]{3}[UJZ][0-9]{7}$")
 _SIZE_TYPE = re.compile(r"^[0-9A-Z]{2}[A-Z][0-9A-Z]$")
-_LETTER_VALUES = {
-    letter: value
-    for letter, value in zip(
+_LETTER_VALUES = dict(
+    zip(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
         [v for v in range(10, 39) if v % 11 != 0],
         strict=True,
     )
-}
+)
 _TWENTY_FOOT = "2"
 
 

@@ -6,6 +6,7 @@ happened in. Decoding never raises: it returns either a frozen, typed event or a
 `DecodeError` naming the field and the reason, ready for a dead-letter path.
 """
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -139,13 +140,17 @@ _encoder = msgspec.json.Encoder()
 
 def decode_event(raw: bytes | str) -> Event | DecodeError:
     """Decode and validate one message; never raises."""
+    if isinstance(raw, str):  # measure the size in bytes; lone surrogates are not UTF-8
+        try:
+            raw = raw.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return DecodeError("", f"not UTF-8: {error.reason} at character {error.start}")
     if len(raw) > MAX_EVENT_BYTES:
         return DecodeError("", f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
-    if isinstance(raw, bytes):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
     try:
         event = _decoder.decode(raw)
     except msgspec.ValidationError as error:
@@ -166,19 +171,31 @@ def semantic_error(event: Event) -> DecodeError | None:
     if event.yard not in STATION_IDS:
         return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(STATION_IDS)}")
     for name, moment in _times(event):
-        if not EARLIEST_TS <= moment < LATEST_TS:
+        # a local year of 2001-2098 is inside the range whatever the offset (fast path)
+        if not (2000 < moment.year < 2099 or EARLIEST_TS <= moment < LATEST_TS):
             return DecodeError(name, f"{moment.isoformat()} is outside 2000-2099")
     for name, number in _container_numbers(event):
-        problem = container_number_error(number)
+        problem = _number_error(number)
         if problem is not None:
             return DecodeError(name, problem)
     for name, code in _size_types(event):
-        problem = size_type_error(code)
+        problem = _size_type_error(code)
         if problem is not None:
             return DecodeError(name, problem)
     if isinstance(event, TrainScheduled) and event.cutoff > event.departure:
         return DecodeError("cutoff", "cut-off is after the departure")
     return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _number_error(number: str) -> str | None:
+    """`container_number_error`, memoised: a reefer's number recurs in every reading."""
+    return container_number_error(number)
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _size_type_error(code: str) -> str | None:
+    return size_type_error(code)
 
 
 def _times(event: Event) -> list[tuple[str, datetime]]:

@@ -40,15 +40,21 @@ def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
             parts_level.append(np.full(len(times), level_index, dtype=np.int8))
     return pd.DataFrame(
         {
-            "yard": pd.Categorical.from_codes(np.concatenate(parts_yard), categories=list(yards)),
-            "level": pd.Categorical.from_codes(np.concatenate(parts_level), categories=list(LEVELS)),
+            "yard": pd.Categorical.from_codes(
+                np.concatenate(parts_yard), categories=pd.Index(list(yards))
+            ),
+            "level": pd.Categorical.from_codes(
+                np.concatenate(parts_level), categories=list(LEVELS)
+            ),
             "time": np.concatenate(parts_time),
             "value": np.concatenate(parts_value),
         }
     )
 
 
-def _frame(rows: list[tuple[object, ...]], columns: Sequence[str], yards: Sequence[str]) -> pd.DataFrame:
+def _frame(
+    rows: list[tuple[object, ...]], columns: Sequence[str], yards: Sequence[str]
+) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=list(columns))
     frame["yard"] = pd.Categorical(frame["yard"], categories=list(yards))
     for label in _LABELS:

@@ -19,12 +19,21 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class ArchivedEvent:
-    """An accepted event as it arrived (the exact bytes), in acceptance order."""
+    """An accepted event as it arrived (the exact bytes), in acceptance order.
+
+    Changed (streams helper): optional `topic`, `partition`, `offset` say where it came from, so
+    an event still in the reorder buffer at a crash, and rejected by the engine after the
+    restart, can name its origin in the dead letters. Stores that do not keep them may drop
+    them (the dead letter then says partition -1, offset -1).
+    """
 
     event_id: str
     yard: str
     ts: datetime
     raw: bytes
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +62,29 @@ class KpiSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A message that could not be applied, with where it came from and why."""
+    """A message that could not be applied, with where it came from and why.
 
-    reason: str  # short code-like reason, e.g. "ts: Expected `datetime` with a timezone component"
+    Changed (streams helper): `reason` is a short code from a small vocabulary, so counting by
+    reason stays meaningful ("not_json", "invalid:ts", "duplicate", "rejected:container_id";
+    see `streams.dead_letters` and `docs/streams.md`); `detail` (new, optional) is the full
+    message naming the field, e.g. "ts: Expected `datetime` with a timezone component".
+    """
+
+    reason: str  # code-like, e.g. "invalid:ts"
     source_topic: str
     partition: int
     offset: int
     raw: bytes
+    detail: str = ""
 
 
 @dataclass(slots=True)
 class TwinBatch:
-    """Everything one consumed batch produced, committed atomically with its offsets."""
+    """Everything one consumed batch produced, committed atomically with its offsets.
+
+    Changed (streams helper): optional `lag`, the messages known to be waiting on the input
+    partitions after this batch (None when unknown), for `GET /ready`.
+    """
 
     group: str
     offsets: dict[TopicPartition, int]  # next offset to read, per topic partition
@@ -74,6 +94,7 @@ class TwinBatch:
     reefers: list[Mapping[str, Any]] = field(default_factory=list)  # ReeferStatus as dicts
     records: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    lag: int | None = None
 
 
 class TwinStore(Protocol):

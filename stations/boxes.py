@@ -75,7 +75,9 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
     if stream.chance(share):
         box.inspected = True
         opened = stream.chance(inspection.opened_share)
-        yard.env.process(inspect(yard, box, inspection.opened_min if opened else inspection.scan_min))
+        yard.env.process(
+            inspect(yard, box, inspection.opened_min if opened else inspection.scan_min)
+        )
     else:
         rail.book(yard, box)
 

@@ -48,8 +48,9 @@ def dispatch(
     )
 
 
-def schedule(train: str, *, ts: float, cutoff: float, departure: float, teu: int = 90,
-             yard: str = "yuzui") -> TrainScheduled:
+def schedule(
+    train: str, *, ts: float, cutoff: float, departure: float, teu: int = 90, yard: str = "yuzui"
+) -> TrainScheduled:
     return TrainScheduled(
         event_id=f"schedule-{yard}-{train}",
         ts=at(ts),
@@ -61,8 +62,9 @@ def schedule(train: str, *, ts: float, cutoff: float, departure: float, teu: int
     )
 
 
-def arrival(train: str, *, ts: float, containers: list[str], iso_type: str = "22G1",
-            yard: str = "yuzui") -> TrainArrived:
+def arrival(
+    train: str, *, ts: float, containers: list[str], iso_type: str = "22G1", yard: str = "yuzui"
+) -> TrainArrived:
     return TrainArrived(
         event_id=f"arrival-{yard}-{train}",
         ts=at(ts),
@@ -72,8 +74,15 @@ def arrival(train: str, *, ts: float, containers: list[str], iso_type: str = "22
     )
 
 
-def reading(container: str, *, ts: float, setpoint: float, supply: float, power: str = "on",
-            yard: str = "yuzui") -> ReeferReading:
+def reading(
+    container: str,
+    *,
+    ts: float,
+    setpoint: float,
+    supply: float,
+    power: str = "on",
+    yard: str = "yuzui",
+) -> ReeferReading:
     return ReeferReading(
         event_id=f"reading-{container}-{ts}",
         ts=at(ts),

@@ -25,7 +25,9 @@ def test_ruff_finds_nothing() -> None:
 
 
 def test_code_is_formatted() -> None:
-    result = _run(sys.executable, "-m", "ruff", "format", "--check", *PACKAGES, "tests", "benchmarks")
+    result = _run(
+        sys.executable, "-m", "ruff", "format", "--check", *PACKAGES, "tests", "benchmarks"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -38,7 +40,9 @@ def test_mypy_strict_passes() -> None:
 def test_the_import_contract_bites() -> None:
     """A yard-physics module that imports SQL code must break the contract."""
     probe = ROOT / "stations" / "_contract_probe.py"
-    probe.write_text('"""Deliberate violation, removed by the test."""\n\nimport sqlmodel  # noqa: F401\n')
+    probe.write_text(
+        '"""Deliberate violation, removed by the test."""\n\nimport sqlmodel  # noqa: F401\n'
+    )
     try:
         result = _run(str(Path(sys.executable).with_name("lint-imports")), "--no-cache")
     finally:

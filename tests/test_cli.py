@@ -9,7 +9,9 @@ import pytest
 from corridor.cli import main
 
 
-def test_simulate_writes_kpis_and_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_writes_kpis_and_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["simulate", "--days", "1", "--seed", "3", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "kpis.json").read_text())
     assert set(report["yards"]) == {"tuanjiecun", "xiaonanya", "yuzui"}
@@ -26,8 +28,22 @@ def test_generate_then_replay_equals_simulate(tmp_path: Path) -> None:
     assert main(["generate", *args, "--out", str(log)]) == 0
     assert main(["simulate", *args, "--out", str(tmp_path / "sim")]) == 0
     until = "2026-01-06T00:00:00+08:00"
-    assert main(["replay", str(log), "--seed", "4", "--until", until, "--quiet",
-                 "--out", str(tmp_path / "rep")]) == 0
+    assert (
+        main(
+            [
+                "replay",
+                str(log),
+                "--seed",
+                "4",
+                "--until",
+                until,
+                "--quiet",
+                "--out",
+                str(tmp_path / "rep"),
+            ]
+        )
+        == 0
+    )
     simulated = json.loads((tmp_path / "sim" / "kpis.json").read_text())
     replayed = json.loads((tmp_path / "rep" / "kpis.json").read_text())
     assert simulated["yards"] == replayed["yards"]
@@ -41,20 +57,30 @@ def test_scenario_override_changes_the_yard(tmp_path: Path) -> None:
     )
     base, slow = tmp_path / "base", tmp_path / "slow"
     assert main(["simulate", "--days", "1", "--quiet", "--out", str(base)]) == 0
-    assert main(["simulate", "--days", "1", "--quiet", "--scenario", str(scenario),
-                 "--out", str(slow)]) == 0
+    assert (
+        main(
+            ["simulate", "--days", "1", "--quiet", "--scenario", str(scenario), "--out", str(slow)]
+        )
+        == 0
+    )
     wait = lambda out: json.loads((out / "kpis.json").read_text())["yards"]["tuanjiecun"][  # noqa: E731
-        "gate_wait_min"]["mean"]
+        "gate_wait_min"
+    ]["mean"]
     assert wait(slow) > 5 * wait(base)
 
 
-def test_malformed_lines_are_reported_and_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_lines_are_reported_and_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "day.jsonl"
     assert main(["generate", "--days", "1", "--quiet", "--out", str(log)]) == 0
     lines = log.read_text().splitlines()
     lines.insert(3, "{not json")
-    lines.insert(10, '{"type": "truck.gate_in", "event_id": "x", "ts": "2026-01-05T08:00:00", '
-                     '"yard": "yuzui", "truck_id": "K"}')
+    lines.insert(
+        10,
+        '{"type": "truck.gate_in", "event_id": "x", "ts": "2026-01-05T08:00:00", '
+        '"yard": "yuzui", "truck_id": "K"}',
+    )
     log.write_text("\n".join(lines) + "\n")
     assert main(["replay", str(log), "--quiet", "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
@@ -79,7 +105,9 @@ def test_bad_input_gets_a_clear_message(
     assert message in capsys.readouterr().err
 
 
-def test_unknown_yard_in_a_scenario_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_yard_in_a_scenario_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario = tmp_path / "bad.toml"
     scenario.write_text("[stations.chengdu.gate]\nlanes = 2\n")
     assert main(["simulate", "--scenario", str(scenario), "--out", str(tmp_path)]) == 2

@@ -43,7 +43,7 @@ def test_yard_interleaving_does_not_change_per_yard_kpis(log: Path, tmp_path: Pa
         by_yard.setdefault(json.loads(line)["yard"], []).append(line)
     # re-interleave: keep each yard's own order, shuffle which yard goes next
     rng = random.Random(3)
-    cursors = {yard: 0 for yard in by_yard}
+    cursors = dict.fromkeys(by_yard, 0)
     shuffled: list[bytes] = []
     while cursors:
         yard = rng.choice(sorted(cursors))

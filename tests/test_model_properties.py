@@ -39,7 +39,9 @@ truck_specs = st.lists(
 train_specs = st.lists(st.tuples(st.floats(0, 700), st.integers(1, 8)), max_size=3)
 
 
-def build_events(trucks: list[tuple[float, str, bool]], trains: list[tuple[float, int]]) -> list[Event]:
+def build_events(
+    trucks: list[tuple[float, str, bool]], trains: list[tuple[float, int]]
+) -> list[Event]:
     events: list[Event] = []
     imports: list[tuple[str, str]] = []
     for n, (eta, iso_type, export) in enumerate(trucks):
@@ -47,12 +49,28 @@ def build_events(trucks: list[tuple[float, str, bool]], trains: list[tuple[float
         if export:
             events.append(dispatch(n, ts=eta, eta=eta, iso_type=iso_type, setpoint_c=setpoint))
             if setpoint is not None:
-                events += [reading(box_number(n), ts=eta + 30 * k, setpoint=-18, supply=-14 + k,
-                                   power="off" if k == 2 else "on") for k in range(1, 5)]
+                events += [
+                    reading(
+                        box_number(n),
+                        ts=eta + 30 * k,
+                        setpoint=-18,
+                        supply=-14 + k,
+                        power="off" if k == 2 else "on",
+                    )
+                    for k in range(1, 5)
+                ]
         else:
             imports.append((box_number(5000 + n), iso_type))
-            events.append(dispatch(n, ts=eta, eta=eta + 60, direction="import",
-                                   container=box_number(5000 + n), iso_type=iso_type))
+            events.append(
+                dispatch(
+                    n,
+                    ts=eta,
+                    eta=eta + 60,
+                    direction="import",
+                    container=box_number(5000 + n),
+                    iso_type=iso_type,
+                )
+            )
     for n, (when, teu) in enumerate(trains):
         events.append(schedule(f"T{n}", ts=0, cutoff=when, departure=when + 60, teu=teu))
     for n, (number, iso_type) in enumerate(imports):
@@ -103,8 +121,15 @@ def test_yard_invariants_hold_on_random_traffic(
     assert yard.levels["stack_teu"].value == in_stack_teu
 
     for visit in tables["truck_visits"]:
-        steps = [visit.dispatched, visit.arrived, visit.gate_start, visit.gate_end,
-                 visit.lift_start, visit.lift_end, visit.departed]
+        steps = [
+            visit.dispatched,
+            visit.arrived,
+            visit.gate_start,
+            visit.gate_end,
+            visit.lift_start,
+            visit.lift_end,
+            visit.departed,
+        ]
         assert all(t >= 0 for t in steps)
         assert steps == sorted(steps)
     for box in tables["box_visits"]:

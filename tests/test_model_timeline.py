@@ -82,8 +82,11 @@ def test_boxes_dwell_from_entry_to_departure(twin: Twin) -> None:
 
 
 def test_gantry_loads_at_cutoff_and_train_leaves_on_time(twin: Twin) -> None:
-    lifts = [(lift.container_id, lift.purpose, lift.start, lift.end)
-             for lift in twin.tables()["lifts"] if lift.equipment == "rmg"]
+    lifts = [
+        (lift.container_id, lift.purpose, lift.start, lift.end)
+        for lift in twin.tables()["lifts"]
+        if lift.equipment == "rmg"
+    ]
     assert lifts == [
         (IMPORT_BOX, "train_unload", 40, 42),
         (box_number(1), "train_load", 250, 252),
@@ -91,7 +94,11 @@ def test_gantry_loads_at_cutoff_and_train_leaves_on_time(twin: Twin) -> None:
         (REEFER_BOX, "train_load", 254, 256),
     ]
     trains = {train.train_id: train for train in twin.tables()["train_visits"]}
-    assert (trains["T1"].work_start, trains["T1"].work_end, trains["T1"].departed) == (240, 256, 300)
+    assert (trains["T1"].work_start, trains["T1"].work_end, trains["T1"].departed) == (
+        240,
+        256,
+        300,
+    )
     assert (trains["T1"].boxes, trains["T1"].teu) == (3, 3)
     assert (trains["I1"].work_start, trains["I1"].work_end) == (30, 42)
 
@@ -107,11 +114,24 @@ def test_reefer_excursion_needs_duration_and_clears_with_hysteresis(twin: Twin) 
 def test_levels_return_to_zero_and_stack_follows_boxes(twin: Twin) -> None:
     yard = twin.yards["yuzui"]
     stack = list(zip(yard.levels["stack_teu"].times, yard.levels["stack_teu"].values, strict=True))
-    assert stack == [(0, 0), (4, 1), (7, 2), (10, 3), (42, 4), (45, 3), (252, 2), (254, 1), (256, 0)]
-    queue = list(zip(yard.levels["gate_queue"].times, yard.levels["gate_queue"].values, strict=True))
+    assert stack == [
+        (0, 0),
+        (4, 1),
+        (7, 2),
+        (10, 3),
+        (42, 4),
+        (45, 3),
+        (252, 2),
+        (254, 1),
+        (256, 0),
+    ]
+    queue = list(
+        zip(yard.levels["gate_queue"].times, yard.levels["gate_queue"].values, strict=True)
+    )
     assert queue == [(0, 1), (1, 1), (2, 0)]  # trucks served at once never count as queueing
-    plugs = list(zip(yard.levels["plugs_in_use"].times, yard.levels["plugs_in_use"].values,
-                     strict=True))
+    plugs = list(
+        zip(yard.levels["plugs_in_use"].times, yard.levels["plugs_in_use"].values, strict=True)
+    )
     assert plugs == [(0, 0), (10, 1), (256, 0)]
     assert all(series.value == 0 for name, series in yard.levels.items() if name != "stack_teu")
 

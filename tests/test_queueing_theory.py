@@ -47,7 +47,10 @@ def mmc_override(servers: int) -> dict[str, object]:
             "exception_share": 0.0,
             "exit_min": {"dist": "constant", "value": 0},
         },
-        "handling": {"reach_stackers": 10_000, "reach_stacker_lift_min": {"dist": "constant", "value": 0}},
+        "handling": {
+            "reach_stackers": 10_000,
+            "reach_stacker_lift_min": {"dist": "constant", "value": 0},
+        },
         "stack": {"capacity_teu": 10_000_000},
         "inspection": {"share_general": 0.0},
     }
@@ -56,14 +59,20 @@ def mmc_override(servers: int) -> dict[str, object]:
 def run_gate(configs: dict[str, tuple[int, float]], days: int) -> tuple[pd.DataFrame, dict, dict]:
     stations = load_all_stations({yard: mmc_override(c) for yard, (c, _) in configs.items()})
     rates = {yard: rho * c / SERVICE_MIN * 60.0 for yard, (c, rho) in configs.items()}
-    events = generate(stations, days=days, seed=11, start=T0, mode="poisson",
-                      poisson_trucks_per_hour=rates)
+    events = generate(
+        stations, days=days, seed=11, start=T0, mode="poisson", poisson_trucks_per_hour=rates
+    )
     until = T0 + timedelta(days=days)
     twin = replay(events, stations, seed=11, until=until)
     assert twin.epoch is not None
     frames = record_frames(twin)
-    kpis = compute_kpis(frames, start=0.0, end=to_minutes(until, twin.epoch), stations=stations,
-                        reefer_readings=twin.reefer_readings())
+    kpis = compute_kpis(
+        frames,
+        start=0.0,
+        end=to_minutes(until, twin.epoch),
+        stations=stations,
+        reefer_readings=twin.reefer_readings(),
+    )
     return frames["truck_visits"], kpis, rates
 
 

@@ -37,7 +37,9 @@ def write_outputs(
 def print_summary(report: dict[str, Any], out: Path, seconds: float) -> None:
     """A few lines an operator can read: per yard, trucks, turnaround, dwell vs 24 h."""
     period = report["run"]["period"]
-    print(f"period {period['start']} .. {period['end']} ({period['days']:.2f} days), {seconds:.1f} s")
+    print(
+        f"period {period['start']} .. {period['end']} ({period['days']:.2f} days), {seconds:.1f} s"
+    )
     print(f"{'yard':<12}{'trucks':>8}{'turn p50':>10}{'turn p95':>10}{'dwell h':>9}{'<=24h':>8}")
     rows = [*report["yards"].items(), ("corridor", report["corridor"])]
     for name, kpis in rows:

@@ -29,7 +29,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     generate_cmd.add_argument(
         "--trucks-per-hour", type=float, default=30.0, help="poisson mode: arrivals per yard-hour"
     )
-    generate_cmd.add_argument("--out", type=Path, required=True, help="log file (.jsonl or .parquet)")
+    generate_cmd.add_argument(
+        "--out", type=Path, required=True, help="log file (.jsonl or .parquet)"
+    )
     generate_cmd.set_defaults(handler=run_generate)
 
     simulate_cmd = commands.add_parser("simulate", help="generate traffic and run the twin on it")
@@ -51,7 +53,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 def run_generate(args: argparse.Namespace) -> int:
     """Write `--days` of traffic for the three yards to a log."""
     scenario, seed, days, start = _resolve(args)
-    rates = {sid: args.trucks_per_hour for sid in scenario.stations}
+    rates = dict.fromkeys(scenario.stations, args.trucks_per_hour)
     events = generate(
         scenario.stations,
         days=days,
@@ -182,7 +184,7 @@ class _progress_bar:  # noqa: N801 - used as a context manager, reads like a fun
     def __enter__(self) -> Progress | None:
         if not self.enabled:
             return None
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         self.bar = tqdm(total=self.total, unit="ev", unit_scale=True, file=sys.stderr)
         return self._update

@@ -1,0 +1,43 @@
+"""Summaries of *tally* statistics (one number per truck or box) and the report's number format.
+
+A tally KPI is a set of durations, one per thing that passed (a truck's turnaround, a box's
+dwell). It is summarised by its mean and the percentiles a corridor is judged by (p50, p90, p95,
+p99, numpy's "linear" method). The report keeps six significant digits, and a figure that does
+not exist (no truck left in the window, so no mean) is `None` (JSON null), never NaN: the shape
+of the report stays the same whether or not there was traffic.
+"""
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+PERCENTILES = (50, 90, 95, 99)
+SIGNIFICANT_DIGITS = 6
+DWELL_TARGET_H = 24.0  # the corridor's one-day dwell target (DOMAIN.md)
+
+Summary = dict[str, float | None]
+
+
+def figure(value: float) -> float | None:
+    """A float as the report writes it: 6 significant digits; NaN or infinity -> None."""
+    if not math.isfinite(value):
+        return None
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def summary(values: NDArray[np.float64]) -> Summary:
+    """Mean and percentiles of a tally; all None when nothing was counted."""
+    if values.size == 0:
+        return {"mean": None, **{f"p{q}": None for q in PERCENTILES}}
+    points = np.percentile(values, PERCENTILES, method="linear")
+    result: Summary = {"mean": figure(float(values.mean()))}
+    for q, point in zip(PERCENTILES, points, strict=True):
+        result[f"p{q}"] = figure(float(point))
+    return result
+
+
+def dwell_summary(hours: NDArray[np.float64]) -> Summary:
+    """A dwell tally in hours, plus the share of boxes within the one-day target (<= 24 h)."""
+    share = float(np.count_nonzero(hours <= DWELL_TARGET_H)) / hours.size if hours.size else None
+    return {**summary(hours), "share_within_24h": None if share is None else figure(share)}
