@@ -18,6 +18,7 @@ A file that cannot be read at all (missing, no permission, not gzip or not Parqu
 
 import contextlib
 import gzip
+import itertools
 import os
 import zlib
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,7 @@ from corridor.events import DecodeError, Event, decode_event, event_type
 LogFormat = Literal["jsonl", "jsonl.gz", "parquet"]
 ROW_GROUP_EVENTS = 100_000
 _READ_BLOCK = 1 << 22
-_WRITE_FLUSH = 1 << 20
+_WRITE_BATCH = 4096  # events encoded per call
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -127,17 +128,13 @@ def _write_jsonl(events: Iterable[Event], path: Path, *, compressed: bool) -> in
 
 
 def _write_lines(events: Iterable[Event], sink: _Writer) -> int:
+    """Encode in batches: msgspec writes a batch of lines in one call."""
     encoder = msgspec.json.Encoder()
-    buffer = bytearray()
     count = 0
-    for event in events:
-        encoder.encode_into(event, buffer, -1)
-        buffer += b"\n"
-        count += 1
-        if len(buffer) >= _WRITE_FLUSH:
-            sink.write(buffer)
-            buffer.clear()
-    sink.write(buffer)
+    source = iter(events)
+    while batch := list(itertools.islice(source, _WRITE_BATCH)):
+        sink.write(encoder.encode_lines(batch))
+        count += len(batch)
     return count
 
 

@@ -14,6 +14,7 @@ yard is generated a day at a time in numpy and its events are built lazily, so m
 bounded for a year or more.
 """
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -81,12 +82,19 @@ def generate(
 def _events(
     yards: list["_YardRows"], days: int, progress: Callable[[int], None] | None
 ) -> Iterator[Event]:
-    """Draw every yard a day at a time and emit each finished day, yards merged by ts."""
+    """The days' events as one iterator (chained lists: no Python step per event)."""
+    return itertools.chain.from_iterable(_days(yards, days, progress))
+
+
+def _days(
+    yards: list["_YardRows"], days: int, progress: Callable[[int], None] | None
+) -> Iterator[list[Event]]:
+    """Draw every yard a day at a time; yield each finished day, yards merged by ts."""
     for day in range(days + 1):
         chunks = [yard.advance(day) for yard in yards]
         if day == 0:
             continue  # nothing is final before the first day has been drawn
-        yield from _merged(yards, chunks, (day - 1) * MS_PER_DAY)
+        yield _merged(yards, chunks, (day - 1) * MS_PER_DAY)
         if progress is not None:
             progress(day)
 
