@@ -43,6 +43,7 @@ from stations.spec import StationSpec
 
 Mode = Literal["realistic", "poisson"]
 MAX_SEED = 2**63
+MAX_DAYS = 36_500  # a century: every timestamp must stay within 2000-2099 anyway
 _Chunk = tuple[Ints, Ints, Ints, Ints]  # rows as (ms since start, code, index, sequence)
 
 
@@ -213,8 +214,8 @@ def _poisson_rate(rates: Mapping[str, float] | None, yard: str) -> float:
 
 
 def _check_period(days: int, seed: int, start: datetime) -> None:
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days: expected a whole number of at least 1, got {days!r}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days: expected a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
         raise ValueError(f"seed: expected a whole number in [0, 2**63), got {seed!r}")
     if start.tzinfo is None or start.utcoffset() is None:

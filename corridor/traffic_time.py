@@ -7,6 +7,7 @@ datetime in the yard's own UTC offset only when it builds an event. Offsets are 
 ("+08:00"): none of the corridor yards observes daylight saving.
 """
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -105,24 +106,25 @@ class Timetable:
         ]
         unrolled.sort(key=lambda departure: departure.ms)
         self._departures = unrolled
-        by_cutoff = sorted(unrolled, key=lambda departure: departure.cutoff_ms)
-        self._cutoffs = np.array([d.cutoff_ms for d in by_cutoff], dtype=np.int64)
-        self._first_cutoff = _suffix_first_departure_cutoff(by_cutoff)
+        self._departure_ms = [departure.ms for departure in unrolled]
+        self._cutoffs = np.sort(np.array([d.cutoff_ms for d in unrolled], dtype=np.int64))
 
     def leaving_between(self, lo_ms: int, hi_ms: int) -> list[Departure]:
         """Departures in [lo_ms, hi_ms), in departure order."""
-        return [d for d in self._departures if lo_ms <= d.ms < hi_ms]
+        first = bisect.bisect_left(self._departure_ms, lo_ms)
+        stop = bisect.bisect_left(self._departure_ms, hi_ms)
+        return self._departures[first:stop]
 
-    def first_cutoff(self, ready_ms: Ints) -> Ints:
-        """For each time, the cut-off of the earliest departure whose cut-off is not before it.
+    def first_cutoff(self, ms: Ints) -> Ints:
+        """For each instant, the earliest cut-off not before it (-1 if there is none).
 
-        A box ready at `ready_ms` is surely still in the yard until that cut-off. Returns -1
-        where no departure qualifies (an empty timetable).
+        An export box in the yard by then may be booked on that train (or a later one) and
+        is loaded only after a cut-off, so it is surely in the yard until the earliest
+        cut-off not before its arrival.
         """
-        if len(self._cutoffs) == 0:
-            return np.full(len(ready_ms), -1, dtype=np.int64)
-        position = np.searchsorted(self._cutoffs, ready_ms, side="left")
-        return self._first_cutoff[position]
+        position = np.searchsorted(self._cutoffs, ms, side="left")
+        padded = np.append(self._cutoffs, -1)
+        return padded[position]
 
 
 def _departures_of(rail: RailSpec, code: str, instants: Instants, day: int) -> list[Departure]:
@@ -145,14 +147,3 @@ def _departures_of(rail: RailSpec, code: str, instants: Instants, day: int) -> l
             )
         )
     return departures
-
-
-def _suffix_first_departure_cutoff(by_cutoff: list[Departure]) -> Ints:
-    """Entry i: the cut-off of the earliest-leaving departure among by_cutoff[i:] (-1 past end)."""
-    result = np.full(len(by_cutoff) + 1, -1, dtype=np.int64)
-    best: Departure | None = None
-    for i in range(len(by_cutoff) - 1, -1, -1):
-        if best is None or by_cutoff[i].ms < best.ms:
-            best = by_cutoff[i]
-        result[i] = best.cutoff_ms
-    return result

@@ -15,8 +15,10 @@ Realistic mode, for a yard-day [lo, hi) of the period:
   day/night profile and never fall in an hour of weight 0. The truck is dispatched
   `eta_lead_min` before its eta, but not before its box arrived;
 - an `observed_share` of trucks report gate-in (eta + 1-8 min) and gate-out (25-45 min later);
-- reefers report from eta + 1 h until the cut-off of the first departure whose cut-off is at
-  least 1 h after eta (export), or from train arrival + 2 h until the pickup eta (import).
+- reefers report while surely stacked: an export box from eta + 1 h until the earliest
+  cut-off not before its eta (it may catch that train and be loaded any time after the
+  cut-off, so a box arriving less than an hour before a cut-off reports nothing); an import
+  box from train arrival + 2 h until its pickup eta.
 
 Poisson mode: export trucks of 20 ft dry boxes arriving as a flat Poisson process, dispatched
 at their eta, and nothing else: the arrival stream of an M/M/c validation.
@@ -168,11 +170,10 @@ class RealisticYard:
         first = self._trucks.issue(batch, "export", eta_ms, iso_types, setpoints)
         dispatch = np.maximum(eta_ms - self._leads("export_lead", len(eta)), 0)
         reefer = np.flatnonzero(~np.isnan(setpoints))
-        ready = eta_ms[reefer] + round(SETTLING_MIN * MS_PER_MINUTE)
         windows = Windows(
             box=first + reefer,
-            start_ms=ready,
-            end_ms=self._timetable.first_cutoff(ready),
+            start_ms=eta_ms[reefer] + round(SETTLING_MIN * MS_PER_MINUTE),
+            end_ms=self._timetable.first_cutoff(eta_ms[reefer]),
             setpoint_c=setpoints[reefer],
         )
         return dispatch, windows

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from corridor.container_ids import container_number_error, with_check_digit
+from corridor.engine import replay
 from corridor.events import (
     DecodeError,
     Event,
@@ -192,13 +193,14 @@ def test_every_reading_is_of_a_reefer_surely_in_the_yard(fortnight: list[Event])
 
 
 def _reading_windows(events: list[Event]) -> dict[tuple[str, str], tuple[datetime, datetime]]:
-    """From the log alone: export = [eta + 1 h, first cut-off at least 1 h after eta];
-    import = [arrival + 2 h, pickup eta]; the end of the period where the log stops."""
+    """From the log alone: export = [eta + 1 h, earliest cut-off not before eta] (the box may
+    catch that train); import = [arrival + 2 h, pickup eta]; the period's end where the log
+    stops."""
     far = START + timedelta(days=DAYS + 1)
     cutoffs = defaultdict(list)
     for event in events:
         if isinstance(event, TrainScheduled):
-            cutoffs[event.yard].append((event.departure, event.cutoff))
+            cutoffs[event.yard].append(event.cutoff)
     windows: dict[tuple[str, str], tuple[datetime, datetime]] = {}
     for event in events:
         if isinstance(event, TrainArrived):
@@ -208,10 +210,8 @@ def _reading_windows(events: list[Event]) -> dict[tuple[str, str], tuple[datetim
             low, _ = windows[(event.yard, event.container_id)]
             windows[(event.yard, event.container_id)] = (low, event.eta)
         elif isinstance(event, TruckDispatched) and event.setpoint_c is not None:
-            ready = event.eta + timedelta(hours=1)
-            eligible = [(dep, cut) for dep, cut in cutoffs[event.yard] if cut >= ready]
-            end = min(eligible)[1] if eligible else far
-            windows[(event.yard, event.container_id)] = (ready, end)
+            end = min((cut for cut in cutoffs[event.yard] if cut >= event.eta), default=far)
+            windows[(event.yard, event.container_id)] = (event.eta + timedelta(hours=1), end)
     return windows
 
 
@@ -316,3 +316,11 @@ def test_a_start_off_local_midnight_keeps_the_local_timetable(
     }
     assert all(start <= t.departure < start + timedelta(days=3) for t in scheduled)
     assert min(e.ts for e in events) >= start
+
+
+def test_the_twin_accepts_every_generated_event(stations: dict[str, StationSpec]) -> None:
+    """Readings only while a box is surely stacked, milestones only for dispatched trucks..."""
+    events = list(generate(stations, days=4, seed=SEED, start=START))
+    twin = replay(events, stations, SEED, until=START + timedelta(days=4))
+    assert not twin.counts.rejected
+    assert sum(twin.counts.applied.values()) == len(events)

@@ -1,0 +1,57 @@
+"""The FastAPI application: `create_app(settings)` wires settings, store, routers and dashboard.
+
+Startup brings the schema to the latest migration (unless told not to) and opens the replay
+pool; shutdown closes it. Everything the routes need hangs off `app.state`, so two apps in one
+process (tests) never share state.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+
+from api.db import upgrade
+from api.metrics import MetricsMiddleware
+from api.routes import dashboard, dead_letters, health, kpis, metrics, replays, stream, yards
+from api.services import Services
+from api.settings import ApiSettings
+from api.store import SqlStore
+
+DESCRIPTION = """\
+Live and historical KPIs of the Chongqing corridor's rail container yards —
+团结村 Tuanjiecun, 小南垭 Xiaonanya and 鱼嘴 Yuzui — as computed by the digital twin:
+truck turnaround, gate queues, container dwell against the one-day target, throughput,
+equipment and plug use, and reefer alarms. Times are RFC 3339 with an offset.
+"""
+
+
+def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = None) -> FastAPI:
+    """The service, reading `settings` (default: the environment) and `store` (default: its URL)."""
+    settings = settings if settings is not None else ApiSettings()
+    services = Services.build(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await run_in_threadpool(upgrade, services.store.engine)
+        services.replays.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(services.replays.stop)
+
+    app = FastAPI(
+        title="Corridor twin API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    for module in (health, yards, kpis, stream, metrics, dead_letters, replays, dashboard):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+    return app

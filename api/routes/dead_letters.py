@@ -1,0 +1,19 @@
+"""Messages the worker could not apply, counted by reason (the letters stay in the store)."""
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from api import readers
+from api.deps import EngineDep
+from api.routes.common import UNAUTHORISED
+from api.schemas import DeadLetterSummary
+from api.security import ReaderAccess
+
+router = APIRouter(tags=["dead letters"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
+
+
+@router.get("/dead-letters")
+async def dead_letters(engine: EngineDep) -> DeadLetterSummary:
+    """How many messages were dead-lettered, by reason (most frequent first)."""
+    reasons = await run_in_threadpool(readers.dead_letter_counts, engine)
+    return DeadLetterSummary(total=sum(r.count for r in reasons), reasons=reasons)

@@ -1,0 +1,44 @@
+"""What a running service holds: settings, the store, the station specs, caches and the jobs.
+
+Built once by `api.app.create_app` and reached by routes through `api.deps`, so nothing in the
+service is a module-level global and two apps (in tests, say) never share state.
+"""
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.kpi_cache import TtlCache
+from api.metrics import RequestMetrics
+from api.replays import ReplayRunner
+from api.settings import ApiSettings
+from api.store import SqlStore
+from stations.spec import StationSpec, load_all_stations
+
+
+@dataclass(slots=True)
+class Services:
+    """The service's collaborators."""
+
+    settings: ApiSettings
+    store: SqlStore
+    stations: dict[str, StationSpec]
+    kpi_cache: TtlCache
+    metrics: RequestMetrics
+    replays: ReplayRunner
+
+    @classmethod
+    def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
+        """Connect (lazily: no query runs until startup) and assemble the collaborators."""
+        store = store or SqlStore.open(settings.database_url, migrate=False)
+        spool = Path(tempfile.gettempdir()) / "corridor-replays"
+        return cls(
+            settings=settings,
+            store=store,
+            stations=load_all_stations(),
+            kpi_cache=TtlCache(settings.kpi_cache_ttl_s),
+            metrics=RequestMetrics(),
+            replays=ReplayRunner(
+                store.engine, spool, settings.replay_workers, settings.max_upload_mb * 1024 * 1024
+            ),
+        )

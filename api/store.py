@@ -1,0 +1,289 @@
+"""The live twin's durable memory on SQL: `corridor.outputs.TwinStore`, implemented.
+
+One `commit` writes a worker's batch in a single transaction: the accepted events (archived in
+arrival order, so a restarted worker rebuilds each yard by replaying them), the input offsets,
+and the outputs as keyed upserts. Either all of it is stored or none of it, so offsets never run
+ahead of outputs; and committing the same batch twice changes nothing.
+
+Snapshots, yard states and reefer statuses are validated against the API's response models
+here, at the worker, so a malformed output fails the commit loudly instead of breaking a reader
+later. A batch carrying a yard's state carries that yard's complete reefer list: reefers of
+that yard that are not in it have left and are removed.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, select
+
+from api import models as m
+from api.db import make_engine, upgrade
+from api.kpi_models import Kpis
+from api.models import table_of
+from api.upsert import dialect_insert, insert_new, upsert
+from corridor import outputs
+from stations import records
+
+PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
+    "truck_visits": (
+        table_of(m.TruckVisit),
+        records.TruckVisit._fields,
+        ("yard", "truck_id", "dispatched"),
+    ),
+    "box_visits": (
+        table_of(m.BoxVisit),
+        records.BoxVisit._fields,
+        ("yard", "container_id", "entered"),
+    ),
+    "train_visits": (
+        table_of(m.TrainVisit),
+        records.TrainVisit._fields,
+        ("yard", "train_id", "direction"),
+    ),
+    "observations": (
+        table_of(m.Observation),
+        records.Observation._fields,
+        ("yard", "subject_id", "milestone"),
+    ),
+    "reefer_excursions": (
+        table_of(m.ReeferExcursion),
+        records.ReeferExcursion._fields,
+        ("yard", "container_id", "kind", "start"),
+    ),
+}
+"""Record table -> (SQL table, record fields, natural key)."""
+
+NOT_PERSISTED = frozenset({"lifts", "levels"})
+"""Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
+
+ARCHIVE_FETCH = 2000  # rows per round trip when streaming the archive back
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware (informational timestamps only)."""
+    return datetime.now(UTC)
+
+
+def jsonable(value: Any) -> Any:
+    """A worker's output as JSON: mappings, sequences, aware datetimes (RFC 3339), NaN -> null."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class SqlStore:
+    """`TwinStore` on SQLite or PostgreSQL (the same database the API reads)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "SqlStore":
+        """Connect to `url` and, by default, bring the schema up to date (`upgrade head`)."""
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def load_offsets(self, group: str) -> dict[outputs.TopicPartition, int]:
+        """The next offset to read per topic partition, as last committed by `group`."""
+        table = table_of(m.InputOffset)
+        query = select(table.c.topic, table.c.partition, table.c.next_offset).where(
+            table.c.group == group
+        )
+        with self.engine.connect() as connection:
+            return {(topic, part): offset for topic, part, offset in connection.execute(query)}
+
+    def load_archive(self) -> Iterator[outputs.ArchiveEntry]:
+        """Every archived entry in commit order, streamed (the archive can be large)."""
+        table = table_of(m.ArchivedEntry)
+        last = 0
+        while True:
+            query = (
+                select(
+                    table.c.seq, table.c.kind, table.c.key, table.c.yard, table.c.ts, table.c.raw
+                )
+                .where(table.c.seq > last)
+                .order_by(table.c.seq)
+                .limit(ARCHIVE_FETCH)
+            )
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            for seq, kind, key, yard, ts, raw in rows:
+                last = seq
+                if kind == "advance":
+                    yield outputs.ClockAdvance(moment=ts)
+                else:
+                    yield outputs.ArchivedEvent(event_id=key, yard=yard, ts=ts, raw=bytes(raw))
+            if len(rows) < ARCHIVE_FETCH:
+                return
+
+    def commit(self, batch: outputs.TwinBatch) -> None:
+        """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
+        now = utc_now()
+        snapshots = [_snapshot_row(snapshot) for snapshot in batch.snapshots]
+        states = [_state_row(state, now) for state in batch.yard_states]
+        reefers = [_reefer_row(reefer) for reefer in batch.reefers]
+        record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
+        with self.engine.begin() as connection:
+            _archive(connection, batch.archived)
+            _offsets(connection, batch.group, batch.offsets)
+            _worker(connection, batch, now)
+            upsert(connection, table_of(m.KpiSnapshot), snapshots, ("scope", "window", "as_of"))
+            upsert(connection, table_of(m.YardState), states, ("yard",))
+            _reefers(connection, {row["yard"] for row in states}, reefers)
+            for name, rows in record_rows.items():
+                table, _fields, key = PERSISTED_RECORDS.get(name, (None, (), ()))
+                if table is not None:
+                    upsert(connection, table, rows, key)
+            _dead_letters(connection, batch.dead_letters, now)
+
+
+def _archive(connection: Connection, entries: list[outputs.ArchiveEntry]) -> None:
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        if isinstance(entry, outputs.ClockAdvance):
+            key = f"advance@{entry.moment.astimezone(UTC).isoformat()}"
+            rows.append(
+                {"key": key, "kind": "advance", "yard": None, "ts": entry.moment, "raw": None}
+            )
+        else:
+            rows.append(
+                {
+                    "key": entry.event_id,
+                    "kind": "event",
+                    "yard": entry.yard,
+                    "ts": entry.ts,
+                    "raw": entry.raw,
+                }
+            )
+    insert_new(connection, table_of(m.ArchivedEntry), rows, ("key",))
+
+
+def _offsets(
+    connection: Connection, group: str, offsets: dict[outputs.TopicPartition, int]
+) -> None:
+    rows = [
+        {"group": group, "topic": topic, "partition": part, "next_offset": offset}
+        for (topic, part), offset in sorted(offsets.items())
+    ]
+    upsert(connection, table_of(m.InputOffset), rows, ("group", "topic", "partition"))
+
+
+def _worker(connection: Connection, batch: outputs.TwinBatch, now: datetime) -> None:
+    """Remember when the group last committed, its latest event time and (if reported) its lag."""
+    table = table_of(m.WorkerCommit)
+    times = [entry.ts for entry in batch.archived if isinstance(entry, outputs.ArchivedEvent)]
+    previous = connection.execute(
+        select(table.c.last_event_time).where(table.c.group == batch.group)
+    ).scalar_one_or_none()
+    latest = max([*times, *([previous] if previous is not None else [])], default=None)
+    row = {"group": batch.group, "committed_at": now, "last_event_time": latest, "lag": batch.lag}
+    upsert(connection, table, [row], ("group",))
+
+
+def _reefers(connection: Connection, full_yards: set[str], rows: list[dict[str, Any]]) -> None:
+    """Replace the reefer lists of yards whose state came with this batch; upsert the rest."""
+    table = table_of(m.ReeferStatus)
+    if full_yards:
+        connection.execute(delete(table).where(table.c.yard.in_(sorted(full_yards))))
+    upsert(connection, table, rows, ("yard", "container_id"))
+
+
+def _dead_letters(connection: Connection, letters: list[outputs.DeadLetter], now: datetime) -> None:
+    """Store each letter once (keyed by its origin) and count the ones that are new, by reason."""
+    table = table_of(m.DeadLetter)
+    added: Counter[str] = Counter()
+    for letter in letters:
+        statement = (
+            dialect_insert(connection, table)
+            .values(
+                reason=letter.reason,
+                source_topic=letter.source_topic,
+                partition=letter.partition,
+                offset=letter.offset,
+                raw=letter.raw,
+                stored_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source_topic", "partition", "offset"])
+            .returning(table.c.id)
+        )
+        if connection.execute(statement).first() is not None:
+            added[letter.reason] += 1
+    counts = table_of(m.DeadLetterCount)
+    for reason, count in sorted(added.items()):
+        statement = dialect_insert(connection, counts).values(reason=reason, count=count)
+        statement = statement.on_conflict_do_update(
+            index_elements=["reason"], set_={"count": counts.c.count + statement.excluded.count}
+        )
+        connection.execute(statement)
+
+
+def _snapshot_row(snapshot: outputs.KpiSnapshot) -> dict[str, Any]:
+    kpis = jsonable(snapshot.kpis)
+    try:
+        Kpis.model_validate(kpis)
+    except ValueError as error:
+        where = f"snapshot {snapshot.scope}/{snapshot.window}@{snapshot.as_of.isoformat()}"
+        raise ValueError(f"{where}: KPIs do not have the kpis.json shape: {error}") from error
+    return {
+        "scope": snapshot.scope,
+        "window": snapshot.window,
+        "as_of": snapshot.as_of,
+        "computed_at": snapshot.computed_at,
+        "kpis": kpis,
+    }
+
+
+def _state_row(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    try:
+        checked = m.YardStatePublic.model_validate(dict(state))
+    except ValueError as error:
+        raise ValueError(f"yard state {state.get('yard')!r}: {error}") from error
+    return {
+        "yard": checked.yard,
+        "clock": checked.clock,
+        "state": jsonable(state),
+        "updated_at": now,
+    }
+
+
+def _reefer_row(reefer: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        checked = m.ReeferStatusPublic.model_validate(dict(reefer))
+    except ValueError as error:
+        raise ValueError(f"reefer status {reefer.get('container_id')!r}: {error}") from error
+    return {**checked.model_dump(), "alarm_count": len(checked.alarms)}
+
+
+def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    if name in NOT_PERSISTED:
+        return []
+    if name not in PERSISTED_RECORDS:
+        known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
+        raise ValueError(f"records: unknown table {name!r}; known: {known}")
+    _table, fields, _key = PERSISTED_RECORDS[name]
+    result = []
+    for index, row in enumerate(rows):
+        if len(row) != len(fields):
+            raise ValueError(f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields")
+        result.append({field: _finite(value) for field, value in zip(fields, row, strict=True)})
+    return result
+
+
+def _finite(value: Any) -> Any:
+    """NaN (a time that has not happened) is stored as NULL."""
+    return None if isinstance(value, float) and math.isnan(value) else value

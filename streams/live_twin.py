@@ -1,0 +1,153 @@
+"""The live twin: accepted events wait in a reorder buffer and reach the engine in event time.
+
+This is the deterministic heart of the worker, free of Kafka: it is driven by exactly two
+inputs, which are also the two kinds of archive entry,
+
+- `admit(event)`: an accepted event joins its yard's reorder buffer (a repeated `event_id` is
+  refused, so nothing is counted twice);
+- `advance(moment)`: the watermark moved to `moment`: every buffered event at or before it is
+  applied to the engine (`corridor.engine.Twin`), yard by yard in event-time order, then every
+  yard clock runs to `moment`, so queues drain while the feeds are quiet.
+
+Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
+and its watermark exactly as they were when the archive was written. The engine's own policy
+for an event behind its yard's clock applies: it is applied at the yard's current time and
+counted as late (`Twin.counts.late`); an event the engine refuses comes back as a `Rejection`.
+The twin is created at the first release, its epoch the hour of the earliest released event,
+as `corridor.engine.replay` chooses it for a log.
+"""
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from corridor.clock import epoch_for
+from corridor.engine import Twin
+from corridor.events import DecodeError, Event, ReeferReading, decode_event
+from corridor.outputs import ArchivedEvent, ArchiveEntry
+from stations.spec import StationSpec
+from streams.dead_letters import RawHeaders
+from streams.reorder import Micros, ReorderBuffer, from_micros, to_micros
+from streams.topics import tie_rank
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a message came from: enough to dead-letter it with its original key and headers."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    headers: RawHeaders | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An accepted event waiting for the watermark."""
+
+    event: Event
+    raw: bytes
+    origin: Origin | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A released event the engine refused (for the dead-letter path)."""
+
+    held: Held
+    error: DecodeError
+
+
+ARCHIVE_SOURCE = "(archive)"
+"""Origin topic of a rebuilt event whose store did not keep where it came from."""
+
+
+def _archived_origin(entry: ArchivedEvent, index: int) -> Origin:
+    """Where an archived event came from; else its place in the archive (still unique)."""
+    if entry.topic:
+        return Origin(entry.topic, entry.partition, entry.offset)
+    return Origin(ARCHIVE_SOURCE, -1, index)
+
+
+class CorruptArchiveError(ValueError):
+    """An archived event no longer decodes: the archive was changed behind the worker's back."""
+
+
+@dataclass(slots=True)
+class LiveTwin:
+    """A `Twin` behind a per-yard reorder buffer, advanced by an external watermark."""
+
+    stations: Mapping[str, StationSpec]
+    seed: int
+    twin: Twin | None = None
+    watermark: Micros | None = None
+    newest: Micros | None = None
+    buffer: ReorderBuffer[Held] = field(default_factory=ReorderBuffer)
+    accepted: set[str] = field(default_factory=set)
+    readings: dict[str, list[Micros]] = field(default_factory=dict)
+    reordered: int = 0  # events admitted behind the newest time already seen
+
+    def admit(self, event: Event, raw: bytes, origin: Origin | None = None) -> Micros | None:
+        """Hold an accepted event; returns its time, or None if its `event_id` was seen before."""
+        if event.event_id in self.accepted:
+            return None
+        self.accepted.add(event.event_id)
+        ts = to_micros(event.ts)
+        self.buffer.push(event.yard, ts, Held(event, raw, origin), tie_rank(event))
+        if self.newest is None or ts > self.newest:
+            self.newest = ts
+        elif ts < self.newest:
+            self.reordered += 1
+        return ts
+
+    def advance(self, moment: Micros) -> list[Rejection]:
+        """Apply everything held up to `moment` and run the clocks there (no-op unless later)."""
+        if self.watermark is not None and moment <= self.watermark:
+            return []
+        self.watermark = moment
+        released = list(self.buffer.release(moment))
+        if self.twin is None:
+            if not released:
+                return []
+            first = min(held.event.ts for held in released)
+            self.twin = Twin(self.stations, self.seed, epoch_for(first))
+        rejections = [self._apply(self.twin, held) for held in released]
+        self.twin.advance_to(from_micros(moment))
+        return [rejection for rejection in rejections if rejection is not None]
+
+    def rebuild(self, entries: Iterable[ArchiveEntry]) -> int:
+        """Replay an archive through `admit` and `advance`; returns the number of entries."""
+        count = 0
+        for entry in entries:
+            count += 1
+            if isinstance(entry, ArchivedEvent):
+                event = decode_event(entry.raw)
+                if isinstance(event, DecodeError):
+                    raise CorruptArchiveError(f"archived event {entry.event_id!r}: {event}")
+                self.admit(event, entry.raw, _archived_origin(entry, count - 1))
+            else:
+                self.advance(to_micros(entry.moment))
+        return count
+
+    def readings_between(self, start: Micros, end: Micros) -> dict[str, int]:
+        """Reefer readings applied per yard with event time in [start, end)."""
+        return {
+            yard: bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
+            for yard, times in self.readings.items()
+            if yard in self.stations
+        }
+
+    @property
+    def epoch(self) -> datetime | None:
+        """The twin's epoch, once it exists."""
+        return self.twin.epoch if self.twin is not None else None
+
+    def _apply(self, twin: Twin, held: Held) -> Rejection | None:
+        problem = twin.apply(held.event)
+        if problem is not None:
+            return Rejection(held, problem)
+        if isinstance(held.event, ReeferReading):
+            bisect.insort(self.readings.setdefault(held.event.yard, []), to_micros(held.event.ts))
+        return None

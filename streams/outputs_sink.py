@@ -1,0 +1,84 @@
+"""Where a batch's outputs go before its commit: the dead-letter and KPI topics.
+
+Dead letters keep the original value, key and headers and add the reason and origin headers
+(`streams.dead_letters`); KPI snapshots are JSON keyed by scope ("tuanjiecun", ..., "corridor")
+so a compacted topic keeps the latest per scope. Everything is flushed before the store commit:
+a crash between the two re-sends (at least once), it never loses a message the store has.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+from confluent_kafka import KafkaError, Message, Producer
+
+from corridor.outputs import DeadLetter, KpiSnapshot
+from streams.dead_letters import Headers, RawHeaders, letter_headers
+from streams.settings import KafkaSettings
+from streams.snapshots import snapshot_message
+
+log = logging.getLogger(__name__)
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """A dead letter with the original key and headers, ready to produce."""
+
+    letter: DeadLetter
+    key: bytes | None
+    headers: RawHeaders | None
+
+
+class OutputSink:
+    """Produces dead letters and KPI snapshots; counts delivery failures."""
+
+    def __init__(self, producer: Producer, settings: KafkaSettings) -> None:
+        self.producer = producer
+        self.settings = settings
+        self.failed = 0
+        self._pending = 0
+
+    def send(self, letters: list[Letter], snapshots: list[KpiSnapshot]) -> None:
+        """Queue the batch's messages (delivery is confirmed by `flush`)."""
+        for item in letters:
+            headers = letter_headers(item.letter, item.headers)
+            self._produce(self.settings.topic_dead_letter, item.letter.raw, item.key, headers)
+        for snapshot in snapshots:
+            value = _encoder.encode(snapshot_message(snapshot))
+            self._produce(self.settings.topic_kpi, value, snapshot.scope.encode("utf-8"), None)
+
+    def flush(self, between: Callable[[], None] | None = None) -> int:
+        """Wait for delivery (up to `flush_timeout_s`); returns the messages still queued."""
+        if self._pending == 0:
+            return 0
+        deadline = time.monotonic() + self.settings.flush_timeout_s
+        remaining = self.producer.flush(min(1.0, self.settings.flush_timeout_s))
+        while remaining and time.monotonic() < deadline:
+            if between is not None:
+                between()
+            remaining = self.producer.flush(1.0)
+        if remaining:
+            log.warning("%d output messages not yet delivered; they stay queued", remaining)
+        self._pending = remaining
+        return int(remaining)
+
+    def _produce(
+        self, topic: str, value: bytes, key: bytes | None, headers: Headers | None
+    ) -> None:
+        while True:
+            try:
+                self.producer.produce(
+                    topic, value=value, key=key, headers=headers, on_delivery=self._delivered
+                )
+                break
+            except BufferError:
+                self.producer.poll(0.1)
+        self._pending += 1
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self.failed += 1
+            log.error("output to %s not delivered: %s", message.topic(), error)

@@ -1,0 +1,106 @@
+"""The Kafka boundary's settings: one frozen class, read once from the environment or flags.
+
+Every field can be set with an environment variable named `CORRIDOR_KAFKA_<FIELD>` (for example
+`CORRIDOR_KAFKA_BOOTSTRAP_SERVERS=broker:9092`, `CORRIDOR_KAFKA_LATENESS=PT10M`). The SASL
+password is a `SecretStr`: it reaches librdkafka and nothing else, and `redacted()` is what logs
+show.
+"""
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+Positive = Annotated[int, Field(ge=1)]
+_SECRET_KEYS = ("password", "secret", "key.pem", "keystore")
+
+
+class KafkaSettings(BaseSettings):
+    """Where the topics are, what they are called, and the worker's event-time rules."""
+
+    model_config = SettingsConfigDict(env_prefix="CORRIDOR_KAFKA_", frozen=True, extra="forbid")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    group_id: str = "corridor-twin"
+    client_id: str = "corridor"
+
+    topic_dispatch: str = "corridor.truck-dispatch"
+    topic_reefer: str = "corridor.reefer-telemetry"
+    topic_trains: str = "corridor.trains"
+    topic_dead_letter: str = "corridor.dead-letter"
+    topic_kpi: str = "corridor.kpi"
+    partitions: Positive = 3  # for topics this code creates
+    replication_factor: Positive = 1
+
+    lateness: timedelta = timedelta(minutes=5)  # event time an event may trail the newest one
+    kpi_every: timedelta = timedelta(minutes=15)  # event-time cadence of KPI snapshots
+    batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
+    quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
+    catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
+    flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    extra_config: dict[str, str] = Field(default_factory=dict)  # more librdkafka settings
+
+    @model_validator(mode="after")
+    def _check(self) -> "KafkaSettings":
+        if self.security_protocol.startswith("SASL"):
+            if self.sasl_mechanism is None or not self.sasl_username or self.sasl_password is None:
+                raise ValueError(
+                    f"security_protocol {self.security_protocol} needs sasl_mechanism, "
+                    "sasl_username and sasl_password"
+                )
+        elif self.sasl_mechanism is not None:
+            raise ValueError(
+                f"sasl_mechanism given but security_protocol is {self.security_protocol}"
+            )
+        if self.lateness < timedelta(0):
+            raise ValueError(f"lateness must not be negative, got {self.lateness}")
+        if self.kpi_every <= timedelta(0):
+            raise ValueError(f"kpi_every must be positive, got {self.kpi_every}")
+        for key in self.extra_config:
+            if any(word in key for word in _SECRET_KEYS):
+                raise ValueError(f"extra_config: put {key!r} in its own setting, not extra_config")
+        return self
+
+    @property
+    def input_topics(self) -> tuple[str, str, str]:
+        """The three topics the yards publish to."""
+        return (self.topic_dispatch, self.topic_reefer, self.topic_trains)
+
+    @property
+    def all_topics(self) -> tuple[str, ...]:
+        """Input topics, then the dead-letter and KPI topics."""
+        return (*self.input_topics, self.topic_dead_letter, self.topic_kpi)
+
+    def client_config(self, **overrides: Any) -> dict[str, Any]:
+        """librdkafka settings shared by every client: a fresh dict, the secret in clear.
+
+        Hand it to a confluent-kafka client and to nothing else (never log it): use
+        `redacted()` to show the settings.
+        """
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+            "client.id": self.client_id,
+        }
+        if self.sasl_mechanism is not None and self.sasl_password is not None:
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        config.update(self.extra_config)
+        config.update(overrides)
+        return config
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as plain values with the password masked, for logs and `--help` output."""
+        shown = self.model_dump(mode="json")
+        if self.sasl_password is not None:
+            shown["sasl_password"] = "**********"
+        return shown

@@ -1,0 +1,145 @@
+"""Fixtures and helpers for the Kafka-edge tests: a real embedded broker, real topics.
+
+`broker` is one embedded broker for the test session; every test gets topics and a group of
+its own (`kafka_settings`), so tests never see each other's messages. Tests that stop the
+broker start their own (`own_broker`). `expected_kpis` is the yardstick: the KPIs a replay of
+the same events gives, computed here from the engine and `corridor.kpis` directly, without
+the streaming code under test.
+
+Run as a module (`python -m tests.broker_fixtures worker ...`) it is the `corridor` Kafka
+command line wired to the API's SQL store, which is how the crash tests start a real worker
+process.
+"""
+
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from corridor.clock import epoch_for, to_minutes
+from corridor.engine import Twin
+from corridor.events import Event, ReeferReading
+from corridor.frames import record_frames
+from corridor.generator import generate
+from corridor.kpis import compute_kpis
+from corridor.scenario import DEFAULT_START, load_scenario
+from stations.spec import StationSpec
+from streams.broker import EmbeddedBroker
+from streams.settings import KafkaSettings
+
+SEED = 11
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "shift": timedelta(hours=8),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+FAST = {"quiet_after_s": 0.3, "poll_timeout_s": 0.05, "catchup_kpi_every_s": 0.5}
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    """One embedded broker for the session (memory storage)."""
+    with EmbeddedBroker() as running:
+        yield running
+
+
+@pytest.fixture
+def own_broker() -> Iterator[EmbeddedBroker]:
+    """A broker for one test, which may stop and restart it."""
+    with EmbeddedBroker() as running:
+        yield running
+
+
+@pytest.fixture
+def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
+    """Settings with topics and a group of this test's own, and short timeouts."""
+    return settings_for(broker)
+
+
+def settings_for(broker: EmbeddedBroker, **overrides: Any) -> KafkaSettings:
+    """Fresh topic names (so tests share a broker, not messages) and test-sized timings."""
+    tag = uuid.uuid4().hex[:8]
+    names = {
+        f"topic_{name}": f"t{tag}.{name}"
+        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi")
+    }
+    given: dict[str, Any] = {
+        "bootstrap_servers": broker.bootstrap_servers,
+        "group_id": f"g{tag}",
+        **names,
+        **FAST,
+        **overrides,
+    }
+    return KafkaSettings(**given)
+
+
+def settings_env(settings: KafkaSettings) -> dict[str, str]:
+    """The settings as `CORRIDOR_KAFKA_*` variables, for a worker process."""
+    env = {}
+    for name, value in settings.model_dump(exclude={"sasl_password", "extra_config"}).items():
+        if value is None:
+            continue
+        text = f"PT{value.total_seconds()}S" if isinstance(value, timedelta) else str(value)
+        env[f"CORRIDOR_KAFKA_{name.upper()}"] = text
+    return env
+
+
+def stations() -> dict[str, StationSpec]:
+    """The three baseline yards."""
+    return load_scenario(None).stations
+
+
+def generated_day(days: int = 1, seed: int = SEED) -> list[Event]:
+    """Generated traffic for the three yards, in event-time order."""
+    return list(generate(stations(), days=days, seed=seed, start=DEFAULT_START))
+
+
+def expected_kpis(
+    events: Sequence[Event], as_of: datetime, seed: int = SEED
+) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """(scope, window) -> KPIs of a replay of `events`, its clocks run to `as_of`.
+
+    The events are applied here yard by yard in event-time order (stable), as
+    `corridor.engine.replay` does, so that the readings the engine accepted can be counted
+    per window.
+    """
+    twin = Twin(stations(), seed, epoch_for(min(event.ts for event in events)))
+    readings: dict[str, list[datetime]] = defaultdict(list)
+    for yard in twin.yards:
+        for event in sorted((e for e in events if e.yard == yard), key=lambda e: e.ts):
+            if twin.apply(event) is None and isinstance(event, ReeferReading):
+                readings[yard].append(event.ts)
+    twin.advance_to(as_of)
+    assert twin.epoch is not None
+    frames = record_frames(twin)
+    result: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for window, length in WINDOWS.items():
+        start = max(twin.epoch, as_of - length)
+        counts = {y: sum(start <= t < as_of for t in times) for y, times in readings.items()}
+        kpis = compute_kpis(
+            frames,
+            start=to_minutes(start, twin.epoch),
+            end=to_minutes(as_of, twin.epoch),
+            stations=twin.stations,
+            reefer_readings=counts,
+        )
+        for scope, figures in [*kpis["yards"].items(), ("corridor", kpis["corridor"])]:
+            result[(scope, window)] = figures
+    return result
+
+
+def main(argv: Sequence[str]) -> int:
+    """`corridor worker|record|publish` with the API's SQL store as the durable store."""
+    from api.store import SqlStore  # only the worker process needs SQL
+    from streams.cli import main as streams_main
+
+    return streams_main(argv, open_store=SqlStore.open)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,348 @@
+"""Every read endpoint, with its error cases, against SQLite and PostgreSQL.
+
+Data reaches the store as the worker sends it (`SqlStore.commit` of `TwinBatch`es); the API
+must show exactly that, with RFC 3339 times carrying offsets in and out.
+"""
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.store import SqlStore
+from corridor.outputs import DeadLetter, KpiSnapshot, TwinBatch
+from stations.spec import load_all_stations
+from tests.api_fixtures import T0, corridor_batch, sample_kpis, test_settings
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def snapshot(scope: str, window: str, as_of: datetime, level: float) -> KpiSnapshot:
+    """One snapshot whose truck count tells which it is (100 x level)."""
+    return KpiSnapshot(scope, window, as_of, as_of, sample_kpis(level))
+
+
+def test_health_is_always_ok(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_reports_the_database_and_the_workers(client: TestClient, store: SqlStore) -> None:
+    assert client.get("/ready").json() == {"status": "ready", "database": "ok", "workers": []}
+    batch = corridor_batch(T0)
+    store.commit(batch)
+    body = client.get("/ready").json()
+    [worker] = body["workers"]
+    assert worker["group"] == "corridor-twin"
+    assert worker["running"] is True
+    assert worker["committed_at"].endswith("Z")
+
+
+def test_ready_is_503_when_the_database_is_unreachable() -> None:
+    settings = test_settings(
+        "postgresql+psycopg://postgres@127.0.0.1:1/none", migrate_on_start=False
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_yards_lists_the_three_stations_with_names_and_clocks(
+    client: TestClient, store: SqlStore
+) -> None:
+    before = client.get("/yards").json()
+    assert [(y["id"], y["name_zh"], y["name_en"]) for y in before] == [
+        ("tuanjiecun", "团结村", "Tuanjiecun"),
+        ("xiaonanya", "小南垭", "Xiaonanya"),
+        ("yuzui", "鱼嘴", "Yuzui"),
+    ]
+    assert {y["clock"] for y in before} == {None}
+    store.commit(corridor_batch(T0))
+    after = {y["id"]: y for y in client.get("/yards").json()}
+    assert after["yuzui"]["clock"] == "2026-01-05T00:00:00Z"
+    assert after["yuzui"]["open_reefer_alarms"] == 1
+    assert after["xiaonanya"]["open_reefer_alarms"] == 0
+
+
+def test_a_yard_shows_its_facilities_and_current_state(client: TestClient, store: SqlStore) -> None:
+    spec = load_all_stations()["tuanjiecun"]
+    empty = client.get("/yards/tuanjiecun").json()
+    assert empty["state"] is None
+    assert empty["facilities"]["rmgs"] == spec.handling.rmgs
+    assert len(empty["facilities"]["timetable"]) == len(spec.rail.timetable)
+    store.commit(corridor_batch(T0, level=2.0))
+    state = client.get("/yards/tuanjiecun").json()["state"]
+    assert state["gate_queue"] == 6
+    assert state["next_trains"][0]["departure"] == "2026-01-05T02:00:00Z"
+
+
+def test_unknown_yards_are_404_with_the_known_ones(client: TestClient) -> None:
+    for path in (
+        "/yards/chengdu",
+        "/yards/chengdu/kpis",
+        "/yards/chengdu/reefers",
+        "/yards/chengdu/kpis/history",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "unknown yard 'chengdu'" in response.json()["detail"]
+        assert "tuanjiecun" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/yards/yuzui/kpis", "/corridor/kpis"])
+def test_kpis_before_any_snapshot_are_404_saying_why(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "no KPI snapshot" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"), [("/yards/yuzui/kpis", "yuzui"), ("/corridor/kpis", "corridor")]
+)
+def test_kpis_serve_the_latest_snapshot_of_the_window(
+    client: TestClient, store: SqlStore, path: str, scope: str
+) -> None:
+    store.commit(TwinBatch("g", {}, snapshots=[
+        snapshot(scope, "24h", T0 + timedelta(hours=2), 2.0),
+        snapshot(scope, "24h", T0 + timedelta(hours=1), 1.0),
+        snapshot(scope, "1h", T0 + timedelta(hours=3), 3.0),
+    ]))  # fmt: skip
+    day = client.get(path).json()  # the default window is 24h
+    assert (day["window"], day["as_of"], day["kpis"]["trucks"]) == (
+        "24h",
+        "2026-01-05T02:00:00Z",
+        200,
+    )
+    hour = client.get(path, params={"window": "1h"}).json()
+    assert (hour["as_of"], hour["kpis"]["trucks"]) == ("2026-01-05T03:00:00Z", 300)
+    assert hour["computed_at"] == "2026-01-05T03:00:00Z"
+    assert client.get(path, params={"window": "shift"}).status_code == 404
+
+
+@pytest.mark.parametrize("window", ["2h", "", "24H", "1h;drop"])
+def test_bad_windows_are_422_naming_the_choices(client: TestClient, window: str) -> None:
+    response = client.get("/yards/yuzui/kpis", params={"window": window})
+    assert response.status_code == 422
+    assert "'1h', 'shift', '24h' or '7d'" in response.text
+
+
+def test_kpi_answers_are_cached_for_the_ttl(store: SqlStore, database_url: str) -> None:
+    app = create_app(test_settings(database_url, kpi_cache_ttl_s=60.0), store=store)
+    store.commit(TwinBatch("g", {}, snapshots=[snapshot("yuzui", "24h", T0, 1.0)]))
+    with TestClient(app) as client:
+        assert client.get("/yards/yuzui/kpis").json()["kpis"]["trucks"] == 100
+        store.commit(
+            TwinBatch("g", {}, snapshots=[snapshot("yuzui", "24h", T0 + timedelta(hours=1), 2.0)])
+        )
+        assert client.get("/yards/yuzui/kpis").json()["kpis"]["trucks"] == 100  # within the TTL
+        app.state.services.kpi_cache.clear()
+        assert client.get("/yards/yuzui/kpis").json()["kpis"]["trucks"] == 200
+
+
+def history_batch(scope: str) -> TwinBatch:
+    """1h-window snapshots at 00:10, 00:50, 01:20 and 05:00."""
+    times = [
+        timedelta(minutes=10),
+        timedelta(minutes=50),
+        timedelta(minutes=80),
+        timedelta(hours=5),
+    ]
+    return TwinBatch(
+        "g", {}, snapshots=[snapshot(scope, "1h", T0 + t, i + 1.0) for i, t in enumerate(times)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"),
+    [("/yards/yuzui/kpis/history", "yuzui"), ("/corridor/kpis/history", "corridor")],
+)
+def test_history_keeps_the_last_snapshot_per_bucket(
+    client: TestClient, store: SqlStore, path: str, scope: str
+) -> None:
+    store.commit(history_batch(scope))
+    body = client.get(
+        path, params={"from": "2026-01-05T08:00:00+08:00", "to": "2026-01-05T02:00:00Z"}
+    ).json()
+    assert body["from"] == "2026-01-05T00:00:00Z"
+    assert [(p["bucket"], p["as_of"], p["kpis"]["trucks"]) for p in body["points"]] == [
+        ("2026-01-05T00:00:00Z", "2026-01-05T00:50:00Z", 200),
+        ("2026-01-05T01:00:00Z", "2026-01-05T01:20:00Z", 300),
+    ]
+    by_day = client.get(path, params={"interval": "1d", "from": "2026-01-04T00:00:00Z"}).json()
+    assert [p["kpis"]["trucks"] for p in by_day["points"]] == [400]
+    assert by_day["to"] == "2026-01-05T05:00:00Z"  # default: the latest snapshot's event time
+
+
+def test_history_defaults_to_the_24h_before_the_latest_snapshot(
+    client: TestClient, store: SqlStore
+) -> None:
+    store.commit(history_batch("yuzui"))
+    body = client.get("/yards/yuzui/kpis/history", params={"interval": "15m"}).json()
+    assert (body["from"], body["to"]) == ("2026-01-04T05:00:00Z", "2026-01-05T05:00:00Z")
+    assert len(body["points"]) == 4
+    assert client.get("/yards/yuzui/kpis/history", params={"window": "24h"}).json()["points"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"interval": "1 hour"}, "interval: expected"),
+        ({"interval": "0h"}, "interval: expected"),
+        (
+            {"interval": "1m", "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+            "more than 2000 points",
+        ),
+        ({"from": "2026-01-05T10:00:00Z", "to": "2026-01-05T09:00:00Z"}, "is after to"),
+        ({"from": "2026-01-05T10:00:00"}, "timezone"),
+        ({"to": "yesterday"}, "datetime"),
+        ({"from": "1900-01-01T00:00:00Z"}, "outside 2000-2099"),
+        ({"window": "month"}, "'1h', 'shift', '24h' or '7d'"),
+    ],
+)
+def test_malformed_history_parameters_are_422_with_a_message(
+    client: TestClient, params: dict[str, str], message: str
+) -> None:
+    response = client.get("/corridor/kpis/history", params=params)
+    assert response.status_code == 422
+    assert message in response.text
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (None, {"CXRU0000011", "CXRU0000022"}),
+        ("alarm", {"CXRU0000011"}),
+        ("excursion", {"CXRU0000011"}),
+        ("unplugged", {"CXRU0000022"}),
+    ],
+)
+def test_reefers_filter_by_status(
+    client: TestClient, store: SqlStore, status: str | None, expected: set[str]
+) -> None:
+    store.commit(corridor_batch(T0))
+    params = {"status": status} if status else {}
+    body = client.get("/yards/yuzui/reefers", params=params).json()
+    assert body["status"] == status
+    assert {r["container_id"][:10] + r["container_id"][10:] for r in body["reefers"]} == {
+        cid[:10] + cid[10:] for cid in _with_check_digits(expected)
+    }
+    assert all(r["last_reading"] == "2026-01-05T00:00:00Z" for r in body["reefers"])
+
+
+def _with_check_digits(prefixes: set[str]) -> set[str]:
+    from tests.api_fixtures import reefer_id
+
+    return {reefer_id(int(prefix[4:10])) for prefix in prefixes}
+
+
+def test_an_unknown_reefer_status_is_422(client: TestClient) -> None:
+    response = client.get("/yards/yuzui/reefers", params={"status": "warm"})
+    assert response.status_code == 422
+    assert "'alarm', 'excursion' or 'unplugged'" in response.text
+
+
+def test_dead_letters_are_counted_by_reason(client: TestClient, store: SqlStore) -> None:
+    letters = [DeadLetter("not JSON", "t", 0, i, b"{") for i in range(2)] + [
+        DeadLetter("yard: x", "t", 0, 9, b"")
+    ]
+    store.commit(TwinBatch("g", {}, dead_letters=letters))
+    assert client.get("/dead-letters").json() == {
+        "total": 3,
+        "reasons": [{"reason": "not JSON", "count": 2}, {"reason": "yard: x", "count": 1}],
+    }
+
+
+def test_metrics_expose_kpis_dead_letters_workers_and_requests(
+    client: TestClient, store: SqlStore
+) -> None:
+    batch = corridor_batch(T0)
+    batch.dead_letters = [DeadLetter('quote " and \\ backslash', "t", 0, 1, b"")]
+    store.commit(batch)
+    client.get("/yards/yuzui/kpis")
+    client.get("/yards/nowhere/kpis")
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    assert 'corridor_kpi{scope="yuzui",window="24h",kpi="dwell_h.by.reefer.p50"} 18.0' in text
+    assert (
+        'corridor_kpi_as_of_seconds{scope="corridor",window="1h"} ' + repr(T0.timestamp()) in text
+    )
+    assert 'corridor_dead_letters_total{reason="quote \\" and \\\\ backslash"} 1.0' in text
+    assert 'corridor_open_reefer_alarms{yard="yuzui"} 1.0' in text
+    assert 'corridor_worker_last_commit_seconds{group="corridor-twin"}' in text
+    assert (
+        'corridor_api_requests_total{method="GET",route="/yards/{yard}/kpis",status="200"} 1.0'
+        in text
+    )
+    assert (
+        'corridor_api_requests_total{method="GET",route="/yards/{yard}/kpis",status="404"} 1.0'
+        in text
+    )
+    assert (
+        'corridor_api_request_duration_seconds_bucket{route="/yards/{yard}/kpis",le="+Inf"} 2.0'
+        in text
+    )
+    for line in text.splitlines():  # every sample line parses as name{labels} value
+        assert line.startswith("#") or re.fullmatch(
+            r"[a-z_]+(\{.*\})? [-+0-9.eE]+|[a-z_]+(\{.*\})? NaN", line
+        ), line
+
+
+def test_the_dashboard_and_its_assets_are_served_with_nothing_from_outside(
+    client: TestClient,
+) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    for name in ("团结村", "Tuanjiecun", "小南垭", "Xiaonanya", "鱼嘴", "Yuzui"):
+        assert name in page.text
+    static = Path(__file__).resolve().parent.parent / "api" / "static"
+    for asset in sorted(static.iterdir()):
+        body = client.get(f"/static/{asset.name}")
+        assert body.status_code == 200, asset.name
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", body.text), asset.name
+        assert "@import" not in body.text
+
+
+def test_openapi_documents_typed_responses_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    for model in (
+        "KpiView",
+        "KpiHistory",
+        "YardSummary",
+        "ReeferList",
+        "Readiness",
+        "ErrorMessage",
+    ):
+        assert components[model].get("examples"), model
+    kpis = schema["paths"]["/yards/{yard}/kpis"]["get"]
+    assert kpis["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/KpiView"
+    }
+    assert "404" in kpis["responses"]
+    assert components["KpiView"]["properties"]["as_of"]["format"] == "date-time"
+
+
+def test_a_read_token_protects_reads_but_not_health(store: SqlStore, database_url: str) -> None:
+    settings = test_settings(database_url, read_token=SecretStr("read-token-7c1e"))
+    with TestClient(create_app(settings, store=store)) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/yards").status_code == 401
+        assert (
+            client.get("/yards", headers={"Authorization": "Bearer read-token-7c1e"}).status_code
+            == 200
+        )
+        assert client.get("/yards", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert (
+            client.get(
+                "/metrics", headers={"X-API-Key": settings.api_key.get_secret_value()}
+            ).status_code
+            == 200
+        )
+        client.cookies.set("corridor_token", "read-token-7c1e")
+        assert client.get("/corridor/kpis/history").status_code == 200

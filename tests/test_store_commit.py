@@ -1,0 +1,251 @@
+"""The SQL store keeps the `TwinStore` contract on SQLite and PostgreSQL.
+
+One commit is one transaction (a bad batch leaves nothing behind, offsets included), outputs
+are keyed upserts (the same batch twice changes nothing; a new value for a key replaces the
+old), the archive comes back in commit order with the exact bytes, and timestamps stay aware.
+"""
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api import models as m
+from api.models import table_of
+from api.store import SqlStore
+from corridor.outputs import ArchivedEvent, ClockAdvance, DeadLetter, KpiSnapshot, TwinBatch
+from stations.records import BoxVisit, LevelChange, ReeferExcursion, TruckVisit
+from tests.api_fixtures import (
+    T0,
+    corridor_batch,
+    reefer_id,
+    sample_kpis,
+    sample_reefer,
+    sample_state,
+)
+
+NAN = math.nan
+
+
+def count(store: SqlStore, model: type[Any]) -> int:
+    """Rows in a table."""
+    with store.engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table_of(model))).scalar_one()
+        )
+
+
+def rows(store: SqlStore, model: type[Any]) -> list[dict[str, Any]]:
+    """Every row of a table, as dicts, in primary-key order."""
+    table = table_of(model)
+    with store.engine.connect() as connection:
+        query = select(table).order_by(*table.primary_key.columns)
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def truck(truck_id: str, departed: float = NAN) -> TruckVisit:
+    """A truck visit record."""
+    return TruckVisit(
+        "yuzui",
+        truck_id,
+        reefer_id(9),
+        "export",
+        2,
+        True,
+        10.0,
+        40.0,
+        41.0,
+        42.0,
+        False,
+        50.0,
+        53.0,
+        departed,
+    )
+
+
+def event(event_id: str, minutes: float) -> ArchivedEvent:
+    """An archived event (its raw bytes stand for the message)."""
+    ts = T0 + timedelta(minutes=minutes)
+    return ArchivedEvent(event_id, "yuzui", ts, f'{{"event_id":"{event_id}"}}'.encode())
+
+
+def test_same_batch_twice_changes_nothing(store: SqlStore) -> None:
+    batch = corridor_batch(T0, offset=7)
+    batch.archived = [event("e1", 1), ClockAdvance(T0 + timedelta(minutes=5)), event("e2", 6)]
+    batch.records = {
+        "truck_visits": [truck("T1", 90.0)],
+        "levels": [LevelChange("yuzui", "gate_queue", 1.0, 2.0)],
+    }
+    batch.dead_letters = [DeadLetter("ts: missing", "corridor.events", 0, 3, b"{}")]
+    store.commit(batch)
+    tables = (m.KpiSnapshot, m.YardState, m.ReeferStatus, m.TruckVisit, m.DeadLetter)
+    tables += (m.DeadLetterCount, m.ArchivedEntry, m.InputOffset)
+    before = {model: rows(store, model) for model in tables}
+    store.commit(batch)
+    after = {model: rows(store, model) for model in before}
+    for model, stored in before.items():
+        if model is m.YardState:  # updated_at is the wall clock of the write
+            stored = [{**row, "updated_at": None} for row in stored]
+            after[model] = [{**row, "updated_at": None} for row in after[model]]
+        assert after[model] == stored, model.__name__
+    assert count(store, m.KpiSnapshot) == 4 * 4
+    assert rows(store, m.DeadLetterCount) == [{"reason": "ts: missing", "count": 1}]
+
+
+def test_a_new_value_for_a_key_replaces_the_old(store: SqlStore) -> None:
+    store.commit(corridor_batch(T0, level=1.0, offset=1))
+    store.commit(corridor_batch(T0, level=2.0, offset=2))
+    snapshot = [
+        row
+        for row in rows(store, m.KpiSnapshot)
+        if row["scope"] == "yuzui" and row["window"] == "24h"
+    ]
+    assert len(snapshot) == 1
+    assert snapshot[0]["kpis"]["trucks"] == 200
+    assert store.load_offsets("corridor-twin") == {("corridor.events", 0): 2}
+
+
+def test_a_bad_batch_leaves_nothing_behind(store: SqlStore) -> None:
+    store.commit(corridor_batch(T0, offset=5))
+    bad = corridor_batch(T0 + timedelta(hours=1), offset=9)
+    bad.archived = [event("e9", 61)]
+    broken = dict(sample_kpis())
+    del broken["dwell_h"]
+    bad.snapshots.append(KpiSnapshot("yuzui", "24h", T0 + timedelta(hours=2), T0, broken))
+    with pytest.raises(ValueError, match="dwell_h"):
+        store.commit(bad)
+    assert store.load_offsets("corridor-twin") == {("corridor.events", 0): 5}
+    assert list(store.load_archive()) == []
+    assert count(store, m.KpiSnapshot) == 16
+
+
+def test_a_failure_inside_the_transaction_rolls_everything_back(store: SqlStore) -> None:
+    """A record whose values the database refuses (NULL key) aborts offsets and archive too."""
+    store.commit(corridor_batch(T0, offset=5))
+    bad = corridor_batch(T0 + timedelta(hours=1), offset=9)
+    bad.archived = [event("e9", 61)]
+    bad.records = {"truck_visits": [truck("T1")._replace(container_id=None)]}
+    with pytest.raises(Exception, match=r"container_id|NULL|null"):
+        store.commit(bad)
+    assert store.load_offsets("corridor-twin") == {("corridor.events", 0): 5}
+    assert list(store.load_archive()) == []
+
+
+def test_the_archive_comes_back_in_commit_order_with_its_bytes(store: SqlStore) -> None:
+    first = TwinBatch("g", {("t", 0): 2}, archived=[event("b", 5), event("a", 1)])
+    second = TwinBatch(
+        "g", {("t", 0): 4}, archived=[ClockAdvance(T0 + timedelta(minutes=30)), event("c", 31)]
+    )
+    store.commit(first)
+    store.commit(second)
+    store.commit(first)  # a repeat archives nothing twice
+    assert list(store.load_archive()) == [*first.archived, *second.archived]
+
+
+def test_archive_streams_past_one_fetch(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("api.store.ARCHIVE_FETCH", 3)
+    entries = [event(f"e{i:02d}", i) for i in range(8)]
+    store.commit(TwinBatch("g", {}, archived=entries))
+    assert [entry.event_id for entry in store.load_archive()] == [f"e{i:02d}" for i in range(8)]  # type: ignore[union-attr]
+
+
+def test_offsets_are_per_group(store: SqlStore) -> None:
+    store.commit(TwinBatch("a", {("t", 0): 10, ("t", 1): 3}))
+    store.commit(TwinBatch("b", {("t", 0): 99}))
+    assert store.load_offsets("a") == {("t", 0): 10, ("t", 1): 3}
+    assert store.load_offsets("b") == {("t", 0): 99}
+    assert store.load_offsets("nobody") == {}
+
+
+def test_records_keep_their_fields_and_nan_becomes_null(store: SqlStore) -> None:
+    box = BoxVisit("yuzui", reefer_id(4), "import", 2, True, 100.0, 120.0, NAN, "TR1", False, 0.0)
+    excursion = ReeferExcursion("yuzui", reefer_id(4), "power_off", 130.0, NAN, NAN)
+    store.commit(
+        TwinBatch("g", {}, records={"box_visits": [box], "reefer_excursions": [excursion]})
+    )
+    store.commit(TwinBatch("g", {}, records={"box_visits": [box._replace(left=300.0)]}))
+    [stored] = rows(store, m.BoxVisit)
+    assert stored == {**box._asdict(), "left": 300.0}
+    [open_excursion] = rows(store, m.ReeferExcursion)
+    assert open_excursion["end"] is None
+    assert open_excursion["peak_deviation_c"] is None
+    assert count(store, m.TruckVisit) == 0
+
+
+def test_unknown_record_tables_and_wrong_widths_are_refused(store: SqlStore) -> None:
+    with pytest.raises(ValueError, match="unknown table 'trucks'"):
+        store.commit(TwinBatch("g", {}, records={"trucks": [("x",)]}))
+    with pytest.raises(ValueError, match=r"records.box_visits\[0\]: 2 values for 11 fields"):
+        store.commit(TwinBatch("g", {}, records={"box_visits": [("yuzui", "x")]}))
+
+
+def test_a_yards_state_replaces_its_reefer_list(store: SqlStore) -> None:
+    store.commit(corridor_batch(T0))
+    assert {
+        row["container_id"] for row in rows(store, m.ReeferStatus) if row["yard"] == "yuzui"
+    } == {
+        reefer_id(1),
+        reefer_id(2),
+    }
+    later = T0 + timedelta(hours=1)
+    store.commit(
+        TwinBatch(
+            "g",
+            {},
+            yard_states=[sample_state("yuzui", later)],
+            reefers=[sample_reefer("yuzui", 5, later)],
+        )
+    )
+    by_yard = {(row["yard"], row["container_id"]) for row in rows(store, m.ReeferStatus)}
+    assert by_yard == {("yuzui", reefer_id(5)), ("tuanjiecun", reefer_id(3))}
+
+
+def test_malformed_states_and_reefers_are_refused_with_the_field(store: SqlStore) -> None:
+    state = sample_state("yuzui", T0)
+    del state["gate_queue"]
+    with pytest.raises(ValueError, match="gate_queue"):
+        store.commit(TwinBatch("g", {}, yard_states=[state]))
+    with pytest.raises(ValueError, match="plugged"):
+        store.commit(
+            TwinBatch("g", {}, reefers=[sample_reefer("yuzui", 1, T0, plugged="sometimes")])
+        )
+
+
+def test_timestamps_come_back_aware_and_naive_ones_are_refused(store: SqlStore) -> None:
+    beijing = timezone(timedelta(hours=8))
+    as_of = datetime(2026, 1, 5, 8, 0, tzinfo=beijing)
+    store.commit(
+        TwinBatch("g", {}, snapshots=[KpiSnapshot("yuzui", "1h", as_of, as_of, sample_kpis())])
+    )
+    [stored] = rows(store, m.KpiSnapshot)
+    assert stored["as_of"] == as_of
+    assert stored["as_of"].utcoffset() == timedelta(0)
+    naive = datetime(2026, 1, 5, 8, 0)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(Exception, match="naive datetime"):
+        store.commit(
+            TwinBatch("g", {}, snapshots=[KpiSnapshot("yuzui", "1h", naive, as_of, sample_kpis())])
+        )
+
+
+def test_dead_letters_are_kept_once_and_counted_by_reason(store: SqlStore) -> None:
+    letters = [DeadLetter("not JSON", "t", 0, offset, b"{") for offset in range(3)]
+    store.commit(TwinBatch("g", {}, dead_letters=letters))
+    store.commit(
+        TwinBatch("g", {}, dead_letters=[*letters, DeadLetter("yard: unknown", "t", 1, 0, b"{}")])
+    )
+    assert count(store, m.DeadLetter) == 4
+    assert rows(store, m.DeadLetterCount) == [
+        {"reason": "not JSON", "count": 3},
+        {"reason": "yard: unknown", "count": 1},
+    ]
+
+
+def test_the_worker_row_tracks_the_latest_event_time(store: SqlStore) -> None:
+    store.commit(TwinBatch("g", {}, archived=[event("a", 50)]))
+    store.commit(TwinBatch("g", {}, archived=[ClockAdvance(T0 + timedelta(minutes=90))]))
+    [worker] = rows(store, m.WorkerCommit)
+    assert worker["last_event_time"] == T0 + timedelta(minutes=50)
+    assert worker["committed_at"].tzinfo is not None
+    assert abs(worker["committed_at"] - datetime.now(UTC)) < timedelta(minutes=5)
