@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import simpy
-
 from corridor import yard_events
 from corridor.clock import epoch_for, to_datetime, to_minutes
-from corridor.events import DecodeError, Event, ReeferReading, event_type
+from corridor.events import DecodeError, Event, event_type
 from corridor.live_view import ReeferStatus, YardState, reefer_statuses, yard_state
 from stations.box import Box
+from stations.clock import YardEnvironment
 from stations.records import NOT_YET, RECORD_TYPES, BoxVisit, ReeferExcursion
 from stations.spec import StationSpec
 from stations.yard import Yard
@@ -61,7 +60,7 @@ class Twin:
         self.epoch = epoch
         self.counts = EventCounts()
         self.yards: dict[str, Yard] = {
-            sid: Yard(simpy.Environment(), spec, seed) for sid, spec in self.stations.items()
+            sid: Yard(YardEnvironment(), spec, seed) for sid, spec in self.stations.items()
         }
         self._seen: set[str] = set()
         self._drained: dict[str, dict[str, int]] = {
@@ -82,8 +81,8 @@ class Twin:
         if now < env.now:
             self.counts.late += 1
             now = env.now
-        elif now > env.now and (not isinstance(event, ReeferReading) or env.peek() <= now):
-            env.run(until=now)
+        else:
+            env.run_before(now)
         problem = yard_events.apply_to_yard(yard, event, now, self.epoch)
         if problem is not None:
             return self._reject(event, problem)
@@ -106,8 +105,7 @@ class Twin:
             self.epoch = epoch_for(moment)
         until = to_minutes(moment, self.epoch)
         for yard in self.yards.values():
-            if until > yard.env.now:
-                yard.env.run(until=until)
+            yard.env.run_before(until)
 
     def clock(self, yard: str) -> datetime:
         """The yard's current model time."""

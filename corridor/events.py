@@ -148,17 +148,22 @@ def decode_event(raw: bytes | str) -> Event | DecodeError:
     if len(raw) > MAX_EVENT_BYTES:
         return DecodeError("", f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
-    try:
         event = _decoder.decode(raw)
     except msgspec.ValidationError as error:
         return _validation_error(str(error))
-    except msgspec.DecodeError as error:
-        return DecodeError("", f"not JSON: {error}")
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
+        # msgspec checks UTF-8 inside strings; a bad byte elsewhere reads as bad JSON
+        return _not_utf8(raw) or DecodeError("", f"not JSON: {error}")
     problem = semantic_error(event)
     return problem if problem is not None else event
+
+
+def _not_utf8(raw: bytes) -> DecodeError | None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
+    return None
 
 
 def encode_event(event: Event) -> bytes:

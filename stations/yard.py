@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from stations.box import Box
+from stations.clock import YardEnvironment
 from stations.distributions import Distribution
 from stations.levels import LevelSeries
 from stations.random_streams import RandomStream
@@ -55,7 +56,7 @@ class YardRecords:
 class Yard:
     """The resources, streams, records and levels of one station, on its own SimPy clock."""
 
-    def __init__(self, env: simpy.Environment, spec: StationSpec, seed: int) -> None:
+    def __init__(self, env: YardEnvironment, spec: StationSpec, seed: int) -> None:
         self.env = env
         self.spec = spec
         self.gate = simpy.Resource(env, spec.gate.lanes)
