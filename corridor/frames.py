@@ -44,7 +44,7 @@ def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
                 np.concatenate(parts_yard), categories=pd.Index(list(yards))
             ),
             "level": pd.Categorical.from_codes(
-                np.concatenate(parts_level), categories=list(LEVELS)
+                np.concatenate(parts_level), categories=pd.Index(list(LEVELS))
             ),
             "time": np.concatenate(parts_time),
             "value": np.concatenate(parts_value),

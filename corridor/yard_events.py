@@ -4,7 +4,9 @@ Events arrive here validated and in order; this module checks what only the yard
 (is that box here? was that train scheduled?) and starts or feeds the SimPy processes.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from corridor.clock import to_minutes
 from corridor.container_ids import is_reefer, teu_of
@@ -28,17 +30,7 @@ from stations.yard import Yard
 
 def apply_to_yard(yard: Yard, event: Event, now: Minutes, epoch: datetime) -> DecodeError | None:
     """Apply one event to its yard at model time `now`; returns why not, or None."""
-    if isinstance(event, ReeferReading):
-        return _reading(yard, event, now)
-    if isinstance(event, TruckDispatched):
-        return _dispatch(yard, event, now, epoch)
-    if isinstance(event, TruckGateIn | TruckGateOut):
-        return _truck_milestone(yard, event, now)
-    if isinstance(event, TrainScheduled):
-        return _schedule(yard, event, epoch)
-    if isinstance(event, TrainArrived):
-        return _arrival(yard, event)
-    return _departure(yard, event, now)
+    return _HANDLERS[type(event)](yard, event, now, epoch)
 
 
 def _dispatch(
@@ -62,9 +54,7 @@ def _dispatch(
     return None
 
 
-def _truck_milestone(
-    yard: Yard, event: TruckGateIn | TruckGateOut, now: Minutes
-) -> DecodeError | None:
+def _truck_milestone(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
     if event.truck_id not in yard.dispatched_trucks:
         return DecodeError("truck_id", "milestone for a truck never dispatched to this yard")
     milestone = "gate_in" if isinstance(event, TruckGateIn) else "gate_out"
@@ -72,7 +62,7 @@ def _truck_milestone(
     return None
 
 
-def _schedule(yard: Yard, event: TrainScheduled, epoch: datetime) -> DecodeError | None:
+def _schedule(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
     if event.train_id in yard.railway.known:
         return DecodeError("train_id", "train already scheduled")
     plan = TrainPlan(
@@ -86,7 +76,7 @@ def _schedule(yard: Yard, event: TrainScheduled, epoch: datetime) -> DecodeError
     return None
 
 
-def _arrival(yard: Yard, event: TrainArrived) -> DecodeError | None:
+def _arrival(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
     for index, box in enumerate(event.boxes):
         if box.container_id in yard.boxes:
             return DecodeError(f"boxes[{index}].container_id", "box is already in the yard")
@@ -100,14 +90,14 @@ def _arrival(yard: Yard, event: TrainArrived) -> DecodeError | None:
     return None
 
 
-def _departure(yard: Yard, event: TrainDeparted, now: Minutes) -> DecodeError | None:
+def _departure(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
     if event.train_id not in yard.railway.known:
         return DecodeError("train_id", "departure of a train never scheduled at this yard")
     yard.observe(event.train_id, "train_departed", now)
     return None
 
 
-def _reading(yard: Yard, event: ReeferReading, now: Minutes) -> DecodeError | None:
+def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
     box = yard.boxes.get(event.container_id)
     if box is None:
         return DecodeError("container_id", "reading for a box that is not in the yard")
@@ -124,3 +114,15 @@ def _reading(yard: Yard, event: ReeferReading, now: Minutes) -> DecodeError | No
     )
     yard.records.reefer_excursions.extend(monitor.observe(reading))
     return None
+
+
+Handler = Callable[[Yard, Any, Minutes, datetime], DecodeError | None]
+_HANDLERS: dict[type, Handler] = {
+    TruckDispatched: _dispatch,
+    TruckGateIn: _truck_milestone,
+    TruckGateOut: _truck_milestone,
+    TrainScheduled: _schedule,
+    TrainArrived: _arrival,
+    TrainDeparted: _departure,
+    ReeferReading: _reading,
+}

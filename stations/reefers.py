@@ -9,16 +9,15 @@ k × (T_outside − T_inside) per hour (DOMAIN.md), which gives the estimated ca
 """
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from stations.records import NOT_YET, ReeferExcursion
 from stations.spec import ReeferSpec
 from stations.types import MINUTES_PER_HOUR, Minutes
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One telemetry reading, at model time `time`."""
+class Reading(NamedTuple):
+    """One telemetry reading, at model time `time` (a tuple: millions are made in a year)."""
 
     time: Minutes
     setpoint_c: float
