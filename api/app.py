@@ -8,11 +8,13 @@ process (tests) never share state.
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from api.db import upgrade
+from api.errors import VALIDATION_RESPONSE, method_not_allowed, validation_error
 from api.metrics import MetricsMiddleware
 from api.routes import dashboard, dead_letters, health, kpis, metrics, replays, stream, yards
 from api.services import Services
@@ -47,7 +49,10 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        responses=VALIDATION_RESPONSE,
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     app.state.settings = settings
     app.state.services = services
     for module in (health, yards, kpis, stream, metrics, dead_letters, replays, dashboard):

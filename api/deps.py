@@ -8,23 +8,28 @@ from sqlalchemy import Engine
 from api.services import Services
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     """The collaborators of the app serving this request."""
     services: Services = request.app.state.services
     return services
 
 
-def get_engine(request: Request) -> Engine:
+async def get_services(request: Request) -> Services:
+    """The collaborators (async: no I/O, so no thread-pool hop per request)."""
+    return services_of(request)
+
+
+async def get_engine(request: Request) -> Engine:
     """The store's engine."""
-    return get_services(request).store.engine
+    return services_of(request).store.engine
 
 
-def known_yard(
+async def known_yard(
     request: Request,
     yard: Annotated[str, Path(description="a yard id", examples=["tuanjiecun"], max_length=64)],
 ) -> str:
     """The yard id of the path, if the corridor has such a yard (else 404)."""
-    stations = get_services(request).stations
+    stations = services_of(request).stations
     if yard not in stations:
         known = ", ".join(stations)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown yard {yard!r}; known: {known}")

@@ -19,6 +19,8 @@ from api.models import (
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
+Scope = Literal["tuanjiecun", "xiaonanya", "yuzui", "corridor"]
+"""A yard id (`stations.spec.STATION_IDS`) or the corridor as a whole."""
 
 _TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
 _DWELL = {

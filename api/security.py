@@ -35,7 +35,7 @@ def _matches(offered: str | None, secret: str) -> bool:
     return secrets.compare_digest(offered.encode("utf-8"), secret.encode("utf-8"))
 
 
-def require_reader(
+async def require_reader(
     request: Request,
     key: Annotated[str | None, Security(api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
@@ -57,7 +57,9 @@ def require_reader(
     )
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> None:
+async def require_api_key(
+    request: Request, key: Annotated[str | None, Security(api_key_header)]
+) -> None:
     """Let the request change things only with the configured API key in `X-API-Key`."""
     configured = settings_of(request).api_key.get_secret_value()
     if not configured:

@@ -23,18 +23,29 @@ class SettingsError(ValueError):
     """The settings are unsafe or inconsistent (the service must not start)."""
 
 
+DATABASE_URL_FIELD = Field(
+    default="sqlite:///./corridor.db",
+    validation_alias=AliasChoices(
+        "database_url", "CORRIDOR_DATABASE_URL", "CORRIDOR_API_DATABASE_URL"
+    ),
+)
+
+
+class DatabaseSettings(BaseSettings):
+    """Just the store's URL (for `corridor db upgrade`, which needs no API key)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    database_url: str = DATABASE_URL_FIELD
+
+
 class ApiSettings(BaseSettings):
     """Everything the service needs to know, from `CORRIDOR_API_*` variables (or arguments)."""
 
     model_config = SettingsConfigDict(env_prefix="CORRIDOR_API_", frozen=True, extra="ignore")
 
     mode: Literal["development", "production"] = "production"
-    database_url: str = Field(
-        default="sqlite:///./corridor.db",
-        validation_alias=AliasChoices(
-            "database_url", "CORRIDOR_DATABASE_URL", "CORRIDOR_API_DATABASE_URL"
-        ),
-    )
+    database_url: str = DATABASE_URL_FIELD
     api_key: SecretStr = SecretStr("")
     read_token: SecretStr | None = None
     host: str = "127.0.0.1"

@@ -28,6 +28,7 @@ from corridor.events import Event
 from corridor.frames import record_frames
 from corridor.generator import generate
 from corridor.kpis import compute_kpis
+from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START
 from stations.spec import load_all_stations
 
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()  # as the `corridor` command does; applies to both sides
     stations = load_all_stations()
     until = DEFAULT_START + timedelta(days=args.days)
 

@@ -18,7 +18,12 @@ Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-second
 
 import argparse
 import bisect
+import itertools
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -34,10 +39,10 @@ from api.store import SqlStore
 from corridor.engine import replay
 from corridor.events import Event, decode_event, encode_event
 from corridor.generator import generate
+from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
-from streams.memory_store import MemoryStore
 from streams.publish import publish
 from streams.reorder import to_micros
 from streams.settings import KafkaSettings
@@ -45,7 +50,7 @@ from streams.topics import key_for, topic_for
 from streams.worker import Worker
 
 SEED = 2026
-EVENTS_PER_DAY = 4400  # three baseline yards, realistic mode (about)
+EVENTS_PER_DAY = 4000  # three baseline yards, realistic mode: at least this many
 
 
 def main() -> None:
@@ -54,6 +59,7 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
     args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
     stations = load_scenario(None).stations
     days = max(1, -(-args.events // EVENTS_PER_DAY))
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
@@ -61,7 +67,8 @@ def main() -> None:
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
         )
         began = time.perf_counter()
-        published = publish(traffic(stations, days), settings).produced
+        backlog = itertools.islice(traffic(stations, days), args.events)
+        published = publish(backlog, settings).produced
         print(f"backlog: {published:,} events ({days} days, 3 yards) published "
               f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
         raw = consume_rate(settings, decode=False)
@@ -76,7 +83,7 @@ def main() -> None:
         print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
         print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
         print(f"{'  KPI snapshots written during catch-up':<48}{snapshots:>12,}")
-        latency(broker, stations, args.rate, args.latency_seconds)
+        latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
 
 
 def traffic(stations: Any, days: int) -> Iterator[Event]:
@@ -132,8 +139,18 @@ def catch_up(settings: KafkaSettings, stations: Any, total: int, db: Path) -> tu
     return worker.stats.consumed / elapsed, worker.stats.snapshots
 
 
-def latency(broker: EmbeddedBroker, stations: Any, rate: float, seconds: float) -> None:
-    """Produce at a steady rate to a live worker; time until a KPI snapshot covers each event."""
+WORKER_PROCESS = (
+    "import sys; from api.store import SqlStore; from streams.cli import main; "
+    "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
+)
+
+
+def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> None:
+    """Produce at a steady rate to a live worker process; time until a KPI snapshot covers each.
+
+    The worker is a `corridor worker` process on the SQL store, as deployed; the producer and
+    the KPI reader are other programs (threads of this one).
+    """
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         group_id="bench-live",
@@ -146,20 +163,39 @@ def latency(broker: EmbeddedBroker, stations: Any, rate: float, seconds: float) 
         lateness=timedelta(minutes=5),
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
+    env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
+    command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    command += ["--store", f"sqlite:///{db}"]
+    worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    assert worker.stderr is not None
+    for line in worker.stderr:  # wait until it has its partitions
+        if "assigned" in line:
+            break
     stop = threading.Event()
-    worker = Worker(settings, MemoryStore(), stations, SEED)
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
     seen: list[tuple[int, float]] = []  # (as_of micros, wall time seen)
     watcher = threading.Thread(target=watch_kpis, args=(settings, stop, seen), daemon=True)
     watcher.start()
     time.sleep(1.0)
+    stations = load_scenario(None).stations
     sent = produce_steady(settings, stations, rate, seconds)
     time.sleep(2.0)
     stop.set()
-    thread.join(10)
     watcher.join(10)
-    latencies = covered_after(sent, seen)
+    worker.send_signal(signal.SIGTERM)
+    worker.communicate(timeout=30)
+    report_latency(covered_after(sent, seen), rate)
+
+
+def env_values(settings: KafkaSettings) -> Iterator[tuple[str, str]]:
+    for name, value in settings.model_dump(exclude={"sasl_password", "extra_config"}).items():
+        if value is not None:
+            yield (
+                name,
+                f"PT{value.total_seconds()}S" if isinstance(value, timedelta) else str(value),
+            )
+
+
+def report_latency(latencies: list[float], rate: float) -> None:
     if not latencies:
         print("latency: no KPI snapshot seen")
         return

@@ -26,6 +26,7 @@ from corridor.cli.run_commands import DEFAULT_SEED, UserError
 from corridor.events import Event
 from corridor.generator import generate
 from corridor.outputs import TwinStore
+from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from streams.broker import EmbeddedBroker
 from streams.memory_store import MemoryStore
@@ -79,6 +80,7 @@ def add_commands(
 def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
     """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`)."""
     _logging()
+    tune_gc_for_a_long_lived_twin()
     scenario, seed = _scenario(args)
     broker = EmbeddedBroker().start() if args.embedded_broker else None
     try:

@@ -21,6 +21,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from corridor.clock import epoch_for
 from corridor.engine import Twin
@@ -32,8 +33,7 @@ from streams.reorder import Micros, ReorderBuffer, from_micros, to_micros
 from streams.topics import tie_rank
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a message came from: enough to dead-letter it with its original key and headers."""
 
     topic: str
@@ -43,17 +43,15 @@ class Origin:
     headers: RawHeaders | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
-    """An accepted event waiting for the watermark."""
+class Held(NamedTuple):
+    """An accepted event waiting for the watermark (a tuple: one is made per message)."""
 
     event: Event
     raw: bytes
     origin: Origin | None
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(NamedTuple):
     """A released event the engine refused (for the dead-letter path)."""
 
     held: Held

@@ -36,6 +36,7 @@ from streams.watermark import Partition, WatermarkTracker
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)
+STATE_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
 
 
 def utc_now() -> datetime:
@@ -84,6 +85,8 @@ class Worker:
         self._forced_offsets: dict[Partition, int] = {}
         self._last_input = time.monotonic()
         self._last_snapshot_wall = float("-inf")
+        self._snapshot_cost = 0.0
+        self._last_views_wall = float("-inf")
         self._last_snapshot_at: Micros | None = None
         self._started = False
 
@@ -162,7 +165,11 @@ class Worker:
                 self._message_error(message, error)
                 continue
             consumed += 1
-            topic, partition, offset = _origin(message)
+            topic, partition, offset = (
+                message.topic() or "",
+                message.partition() or 0,
+                message.offset() or 0,
+            )
             where = (topic, partition)
             offsets[where] = offset + 1
             raw = message.value() or b""
@@ -233,19 +240,29 @@ class Worker:
             self._snapshot(target, batch)
         if live.twin is not None:
             batch.records = live.twin.drain()
+        fresh = time.monotonic() - self._last_views_wall < STATE_EVERY_S
+        if not (catching_up or batch.yard_states or fresh):
+            batch.yard_states, batch.reefers = yard_views(live)
+            self._last_views_wall = time.monotonic()
 
     def _quiet(self) -> bool:
         idle = time.monotonic() - self._last_input >= self.settings.quiet_after_s
         return idle and self.tracker.all_at_end()
 
     def _snapshot_due(self, boundary: Micros, catching_up: bool) -> bool:
-        """Every cadence boundary when live; while catching up (full batches), KPIs wait."""
+        """Is a snapshot at this cadence boundary worth its cost now?
+
+        Live, at most one per batch (the latest boundary crossed), and never more than half the
+        worker's time; while catching up (full batches), at most one per `catchup_kpi_every_s`
+        and never more than a tenth of its time, so a backlog is not slowed by KPIs nobody
+        reads yet. Values do not depend on which boundaries are taken.
+        """
         if self._last_snapshot_at is not None and boundary <= self._last_snapshot_at:
             return False
-        if not catching_up:
-            return True
         waited = time.monotonic() - self._last_snapshot_wall
-        return waited >= self.settings.catchup_kpi_every_s
+        if not catching_up:
+            return waited >= self._snapshot_cost
+        return waited >= max(self.settings.catchup_kpi_every_s, 10 * self._snapshot_cost)
 
     def _advance(self, moment: Micros, batch: TwinBatch, letters: list[Letter]) -> None:
         for rejection in self.live.advance(moment):
@@ -264,11 +281,14 @@ class Worker:
         self.stats.advances += 1
 
     def _snapshot(self, moment: Micros, batch: TwinBatch) -> None:
+        began = time.monotonic()
         snapshots = kpi_snapshots(self.live, moment, utc_now())
         if not snapshots:
             return
+        self._snapshot_cost = time.monotonic() - began
         batch.snapshots.extend(snapshots)
         batch.yard_states, batch.reefers = yard_views(self.live)
+        self._last_views_wall = time.monotonic()
         self._last_snapshot_at = moment
         self._last_snapshot_wall = time.monotonic()
         self.stats.snapshots += len(snapshots)

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,7 +141,7 @@ def corridor_batch(as_of: datetime, level: float = 1.0, offset: int = 0) -> Twin
         for scope in SCOPES
         for window in WINDOWS
     ]
-    reefers = [
+    reefers: list[Mapping[str, Any]] = [
         sample_reefer("yuzui", 1, as_of, alarms=["AL27"], in_excursion=True, excursion_since=as_of),
         sample_reefer("yuzui", 2, as_of, plugged=False, power="off"),
         sample_reefer("tuanjiecun", 3, as_of),

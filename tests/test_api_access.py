@@ -12,7 +12,12 @@ from api.store import SqlStore
 from tests.api_fixtures import T0, TEST_KEY, corridor_batch, test_settings
 
 READ_TOKEN = "read-token-5d0b91a2"
-READ_PATHS = ("/yards", "/yards/yuzui", "/yards/yuzui/kpis", "/corridor/kpis/history")
+READ_PATHS: tuple[str, ...] = (
+    "/yards",
+    "/yards/yuzui",
+    "/yards/yuzui/kpis",
+    "/corridor/kpis/history",
+)
 READ_PATHS += ("/metrics", "/dead-letters", "/replays", "/yards/yuzui/reefers")
 
 

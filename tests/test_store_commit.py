@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from api import models as m
 from api.models import table_of
 from api.store import SqlStore
-from corridor.outputs import ArchivedEvent, ClockAdvance, DeadLetter, KpiSnapshot, TwinBatch
+from corridor.outputs import (
+    ArchivedEvent,
+    ArchiveEntry,
+    ClockAdvance,
+    DeadLetter,
+    KpiSnapshot,
+    TwinBatch,
+)
 from stations.records import BoxVisit, LevelChange, ReeferExcursion, TruckVisit
 from tests.api_fixtures import (
     T0,
@@ -80,8 +87,8 @@ def test_same_batch_twice_changes_nothing(store: SqlStore) -> None:
     }
     batch.dead_letters = [DeadLetter("ts: missing", "corridor.events", 0, 3, b"{}")]
     store.commit(batch)
-    tables = (m.KpiSnapshot, m.YardState, m.ReeferStatus, m.TruckVisit, m.DeadLetter)
-    tables += (m.DeadLetterCount, m.ArchivedEntry, m.InputOffset)
+    tables: tuple[type[Any], ...] = (m.KpiSnapshot, m.YardState, m.ReeferStatus, m.TruckVisit)
+    tables += (m.DeadLetter, m.DeadLetterCount, m.ArchivedEntry, m.InputOffset)
     before = {model: rows(store, model) for model in tables}
     store.commit(batch)
     after = {model: rows(store, model) for model in before}
@@ -126,7 +133,7 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(store: SqlStore)
     store.commit(corridor_batch(T0, offset=5))
     bad = corridor_batch(T0 + timedelta(hours=1), offset=9)
     bad.archived = [event("e9", 61)]
-    bad.records = {"truck_visits": [truck("T1")._replace(container_id=None)]}
+    bad.records = {"truck_visits": [(*truck("T1")[:2], None, *truck("T1")[3:])]}  # NULL key part
     with pytest.raises(Exception, match=r"container_id|NULL|null"):
         store.commit(bad)
     assert store.load_offsets("corridor-twin") == {("corridor.events", 0): 5}
@@ -146,7 +153,7 @@ def test_the_archive_comes_back_in_commit_order_with_its_bytes(store: SqlStore) 
 
 def test_archive_streams_past_one_fetch(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("api.store.ARCHIVE_FETCH", 3)
-    entries = [event(f"e{i:02d}", i) for i in range(8)]
+    entries: list[ArchiveEntry] = [event(f"e{i:02d}", i) for i in range(8)]
     store.commit(TwinBatch("g", {}, archived=entries))
     assert [entry.event_id for entry in store.load_archive()] == [f"e{i:02d}" for i in range(8)]  # type: ignore[union-attr]
 

@@ -21,11 +21,9 @@ from streams.broker import EmbeddedBroker
 from streams.memory_store import MemoryStore
 from streams.publish import publish
 from streams.worker import Worker
-from tests import broker_fixtures
 from tests.broker_fixtures import SEED, generated_day, settings_for, stations
 
 pytestmark = [pytest.mark.broker]
-own_broker = broker_fixtures.own_broker
 
 
 def test_worker_resumes_on_its_own_after_the_broker_restarts(own_broker: EmbeddedBroker) -> None:

@@ -27,11 +27,9 @@ from streams.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker
-from tests import broker_fixtures
 from tests.broker_fixtures import SEED, generated_day, settings_env, settings_for, stations
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
-broker = broker_fixtures.broker
 ROOT = Path(__file__).resolve().parents[1]
 KILL_AT = (600, 1800, 3200)  # archive entries committed when the worker is killed
 

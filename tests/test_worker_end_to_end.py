@@ -18,7 +18,6 @@ from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.topics import topic_for
 from streams.worker import Worker
-from tests import broker_fixtures
 from tests.broker_fixtures import (
     SEED,
     expected_kpis,
@@ -28,8 +27,6 @@ from tests.broker_fixtures import (
 )
 
 pytestmark = [pytest.mark.broker]
-broker = broker_fixtures.broker
-kafka_settings = broker_fixtures.kafka_settings
 
 
 def run_worker(settings: KafkaSettings, store: MemoryStore) -> Worker:

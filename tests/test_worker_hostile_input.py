@@ -29,7 +29,6 @@ from streams.memory_store import MemoryStore
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
 from streams.worker import Worker
-from tests import broker_fixtures
 from tests.broker_fixtures import (
     SEED,
     expected_kpis,
@@ -38,8 +37,6 @@ from tests.broker_fixtures import (
 )
 
 pytestmark = [pytest.mark.broker]
-broker = broker_fixtures.broker
-kafka_settings = broker_fixtures.kafka_settings
 
 
 def hostile(valid: list[Event]) -> list[tuple[str, bytes, str]]:

@@ -31,7 +31,7 @@ SCENARIO_HELP = (
     "",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[KeyAccess],
-    responses={**REFUSED, 413: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
+    responses={**REFUSED, 400: {"model": ErrorMessage}, 413: {"model": ErrorMessage}},
 )
 async def start_replay(
     services: ServicesDep,

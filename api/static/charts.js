@@ -49,7 +49,8 @@ function lineChart(svg, series, options) {
   for (const frac of [0, 0.5, 1]) {
     const value = top * frac;
     svg.append(svgEl("line", {x1: pad.left, x2: opts.width - pad.right, y1: y(value), y2: y(value), class: "grid"}));
-    svg.append(svgEl("text", {x: pad.left - 4, y: y(value) + 3, "text-anchor": "end", class: "axis"}, formatNumber(value)));
+    const digits = top < 1 ? 2 : top < 10 ? 1 : 0;
+    svg.append(svgEl("text", {x: pad.left - 4, y: y(value) + 3, "text-anchor": "end", class: "axis"}, formatNumber(value, digits)));
   }
   svg.append(svgEl("text", {x: pad.left, y: opts.height - 4, class: "axis"}, hourLabel(new Date(t0))));
   svg.append(svgEl("text", {x: opts.width - pad.right, y: opts.height - 4, "text-anchor": "end", class: "axis"}, hourLabel(new Date(t1))));

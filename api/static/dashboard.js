@@ -222,6 +222,9 @@ function buildYards() {
     article.querySelector(".en").textContent = yard.name_en;
     container.append(article);
   }
+  const legend = document.querySelector("#corridor [data-legend]");
+  legend.replaceChildren(...state.yards.map((yard) =>
+    el("span", {style: `color:${YARD_COLORS[yard.id] || "#555"}`}, `${yard.name_zh} ${yard.name_en}`)));
 }
 
 async function main() {

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from corridor.cli import run_commands
+from corridor.runtime import tune_gc_for_a_long_lived_twin
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit code 0 on success, 2 on bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    tune_gc_for_a_long_lived_twin()
     try:
         code: int = args.handler(args)
     except run_commands.UserError as error:
@@ -39,16 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _add_edge_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    import importlib
+    from api import cli as api_cli
+    from api.store import SqlStore
+    from streams import cli as streams_cli
 
-    for name in ("streams.cli", "api.cli"):
-        try:
-            edge = importlib.import_module(name)
-        except ModuleNotFoundError as error:  # TEMPORARY while the edges are being written
-            if error.name != name:
-                raise
-            continue
-        edge.add_commands(commands)
+    streams_cli.add_commands(commands, open_store=SqlStore.open)
+    api_cli.add_commands(commands)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+"""`corridor api` (serve the API and dashboard) and `corridor db upgrade` (migrate the store).
+
+Registered into the `corridor` command line by `corridor.cli`, its one composition root.
+Settings come from the environment (`CORRIDOR_API_*`, `CORRIDOR_DATABASE_URL`); the flags
+override them. Unsafe settings (a default API key outside development) stop the command with
+the reason and exit code 2, before anything listens.
+"""
+
+import argparse
+import sys
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+
+from api.app import create_app
+from api.db import make_engine, upgrade
+from api.settings import ApiSettings, DatabaseSettings
+
+
+def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Register `api` and `db upgrade`."""
+    serve = subparsers.add_parser("api", help="serve the operators' API and dashboard")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--database-url", help="store URL (default $CORRIDOR_DATABASE_URL)")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not upgrade the schema on start"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(handler=run_api)
+
+    database = subparsers.add_parser("db", help="the store's schema")
+    actions = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    migrate = actions.add_parser("upgrade", help="migrate the store to the latest schema")
+    migrate.add_argument("--database-url", help="store URL (default $CORRIDOR_DATABASE_URL)")
+    migrate.add_argument("--revision", default="head", help="target revision (default head)")
+    migrate.set_defaults(handler=run_db_upgrade)
+
+
+def run_api(args: argparse.Namespace) -> int:
+    """Serve the API with one uvicorn worker until interrupted."""
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("database_url", args.database_url),
+        )
+        if value is not None
+    }
+    if args.no_migrate:
+        overrides["migrate_on_start"] = False
+    try:
+        settings = ApiSettings(**overrides)
+    except ValidationError as error:
+        print(f"corridor api: {settings_problem(error)}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, workers=1)
+    return 0
+
+
+def run_db_upgrade(args: argparse.Namespace) -> int:
+    """Bring the store's schema to the given revision."""
+    url = args.database_url or DatabaseSettings().database_url
+    engine = make_engine(url)
+    try:
+        upgrade(engine, args.revision)
+    finally:
+        engine.dispose()
+    print(f"corridor db: {engine.url.render_as_string(hide_password=True)} at {args.revision}")
+    return 0
+
+
+def settings_problem(error: ValidationError) -> str:
+    """The settings' problems, one per field, without echoing any value (keys are secret)."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ())) or "settings"
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems)
