@@ -84,11 +84,13 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
 
 def inspect(yard: Yard, box: Box, duration: Distribution) -> ProcessGenerator:
     """The box waits for a bay, is inspected, and only then can be booked on a train."""
-    with yard.inspection_bays.request() as request:
-        yield request
-        yard.inspections_in_progress += 1
-        yield yard.env.timeout(yard.sample("inspection", duration))
-        yard.inspections_in_progress -= 1
+    wait = yard.inspection_bays.acquire()
+    if wait is not None:
+        yield wait
+    yard.inspections_in_progress += 1
+    yield yard.env.timeout(yard.sample("inspection", duration))
+    yard.inspections_in_progress -= 1
+    yard.inspection_bays.release()
     rail.book(yard, box)
 
 

@@ -15,6 +15,7 @@ import simpy
 
 from stations import boxes
 from stations.box import Box
+from stations.pool import Pool
 from stations.records import NOT_YET, Lift, TrainVisit
 from stations.timetable import ArrivingBox, Railway, TrainPlan
 from stations.types import ProcessGenerator
@@ -60,14 +61,14 @@ def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerato
     env = yard.env
     if plan.cutoff > env.now:
         yield env.timeout(plan.cutoff - env.now)
-    with yard.tracks.request() as track:
-        yield track
-        work_start = yard.now
-        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
-        yield from _work_boxes(yard, list(plan.booked), "train_load", _load_one)
-        work_end = yard.now
-        if plan.departure > env.now:
-            yield env.timeout(plan.departure - env.now)
+    yield from _take(yard.tracks)
+    work_start = yard.now
+    yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+    yield from _work_boxes(yard, list(plan.booked), "train_load", _load_one)
+    work_end = yard.now
+    if plan.departure > env.now:
+        yield env.timeout(plan.departure - env.now)
+    yard.tracks.release()
     plan.departed = yard.now
     railway.plans.remove(plan)
     for box in plan.booked:
@@ -102,11 +103,11 @@ def unload_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) -> 
         if awaited is not None:
             awaited.succeed(box)
         unloading.append(box)
-    with yard.tracks.request() as track:
-        yield track
-        work_start = yard.now
-        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
-        yield from _work_boxes(yard, unloading, "train_unload", _unload_one)
+    yield from _take(yard.tracks)
+    work_start = yard.now
+    yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+    yield from _work_boxes(yard, unloading, "train_unload", _unload_one)
+    yard.tracks.release()
     yard.records.train_visits.append(
         TrainVisit(
             yard.spec.id,
@@ -150,10 +151,17 @@ def _unload_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
 
 
 def _rmg_lift(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
-    with yard.rmgs.request() as request:
-        yield request
-        start = yard.now
-        yard.level("handling_busy", 1)
-        yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
-        yard.level("handling_busy", -1)
+    yield from _take(yard.rmgs)
+    start = yard.now
+    yard.level("handling_busy", 1)
+    yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
+    yard.level("handling_busy", -1)
+    yard.rmgs.release()
     yard.records.lifts.append(Lift(yard.spec.id, "rmg", box.container_id, purpose, start, yard.now))
+
+
+def _take(pool: Pool) -> ProcessGenerator:
+    """Wait for a server of the pool if none is free."""
+    wait = pool.acquire()
+    if wait is not None:
+        yield wait

@@ -84,34 +84,34 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
     lanes = yard.exception_gate if exception_lane else yard.gate
     service = gate_spec.exception_service_min if exception_lane else gate_spec.service_min
     levels, now = yard.levels, yard.env.now
-    request = lanes.request()
-    if not request.triggered:
+    wait = lanes.acquire()
+    if wait is not None:
         levels["gate_queue"].change(now, 1)
         if exception_lane:
             levels["exception_queue"].change(now, 1)
-        yield request
+        yield wait
         now = yard.env.now
         levels["gate_queue"].change(now, -1)
         if exception_lane:
             levels["exception_queue"].change(now, -1)
-    else:
-        yield request
     gate_start = now
     levels["gate_busy"].change(now, 1)
     yield yard.env.timeout(yard.sample("gate_service", service))
     levels["gate_busy"].change(yard.env.now, -1)
-    lanes.release(request)
+    lanes.release()
     return gate_start, exception_lane
 
 
 def lift_off_truck(yard: Yard, container_id: str) -> ProcessGenerator:
     """A reach stacker moves the box between truck and stack; returns (start, end)."""
-    with yard.reach_stackers.request() as request:
-        yield request
-        start = yard.now
-        yard.level("handling_busy", 1)
-        yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
-        yard.level("handling_busy", -1)
+    wait = yard.reach_stackers.acquire()
+    if wait is not None:
+        yield wait
+    start = yard.now
+    yard.level("handling_busy", 1)
+    yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
+    yard.level("handling_busy", -1)
+    yard.reach_stackers.release()
     yard.records.lifts.append(
         Lift(yard.spec.id, "reach_stacker", container_id, "truck", start, yard.now)
     )

@@ -15,6 +15,7 @@ from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.distributions import Distribution
 from stations.levels import LevelSeries
+from stations.pool import Pool
 from stations.random_streams import RandomStream
 from stations.records import (
     LEVELS,
@@ -59,14 +60,14 @@ class Yard:
     def __init__(self, env: YardEnvironment, spec: StationSpec, seed: int) -> None:
         self.env = env
         self.spec = spec
-        self.gate = simpy.Resource(env, spec.gate.lanes)
-        self.exception_gate = simpy.Resource(env, spec.gate.exception_lanes)
-        self.reach_stackers = simpy.Resource(env, spec.handling.reach_stackers)
-        self.rmgs = simpy.Resource(env, spec.handling.rmgs)
+        self.gate = Pool(env, spec.gate.lanes)
+        self.exception_gate = Pool(env, spec.gate.exception_lanes)
+        self.reach_stackers = Pool(env, spec.handling.reach_stackers)
+        self.rmgs = Pool(env, spec.handling.rmgs)
         self.stack = simpy.Container(env, capacity=spec.stack.capacity_teu, init=0)
         self.plugs = simpy.Resource(env, spec.stack.reefer_plugs)
-        self.inspection_bays = simpy.Resource(env, spec.inspection.bays)
-        self.tracks = simpy.Resource(env, spec.rail.loading_tracks)
+        self.inspection_bays = Pool(env, spec.inspection.bays)
+        self.tracks = Pool(env, spec.rail.loading_tracks)
         self.streams = {
             purpose: RandomStream(seed, spec.id, purpose) for purpose in STREAM_PURPOSES
         }

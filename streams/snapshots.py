@@ -39,8 +39,10 @@ def kpi_snapshots(live: LiveTwin, as_of: Micros, computed_at: datetime) -> list[
     twin = live.twin
     if twin is None or twin.epoch is None:
         return []
-    frames = record_frames(twin)
     end = from_micros(as_of)
+    if end <= twin.epoch:  # nothing has happened yet: every window would be empty
+        return []
+    frames = record_frames(twin)
     snapshots = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)

@@ -133,3 +133,22 @@ def test_an_archive_that_no_longer_decodes_is_refused(corrupt: bytes) -> None:
     entry = ArchivedEvent("e1", "yuzui", from_micros(0), corrupt)
     with pytest.raises(ValueError, match="e1"):
         LiveTwin(stations(), SEED).rebuild([entry])
+
+
+def test_no_snapshot_at_or_before_the_epoch() -> None:
+    """A first watermark that rounds down to the epoch must not crash the worker."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from streams.snapshots import kpi_snapshots  # noqa: PLC0415
+
+    events = generated_day()[:50]
+    live = LiveTwin(stations(), SEED)
+    drive(live, events)
+    assert live.newest is not None
+    live.advance(live.newest)
+    assert live.twin is not None and live.twin.epoch is not None
+    epoch = live.twin.epoch
+    now = datetime.now(UTC)
+    assert kpi_snapshots(live, to_micros(epoch), now) == []
+    later = kpi_snapshots(live, to_micros(epoch + timedelta(hours=1)), now)
+    assert {snapshot.window for snapshot in later} == {"1h", "shift", "24h", "7d"}
