@@ -5,7 +5,7 @@ watermark now and then) and compare with `corridor.engine.replay` of the same ev
 """
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -16,6 +16,7 @@ from corridor.frames import record_frames
 from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
 from streams.live_twin import LiveTwin, Origin
 from streams.reorder import from_micros, to_micros
+from streams.snapshots import kpi_snapshots
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.factories import box_number, dispatch, reading
 
@@ -137,16 +138,13 @@ def test_an_archive_that_no_longer_decodes_is_refused(corrupt: bytes) -> None:
 
 def test_no_snapshot_at_or_before_the_epoch() -> None:
     """A first watermark that rounds down to the epoch must not crash the worker."""
-    from datetime import UTC, datetime  # noqa: PLC0415
-
-    from streams.snapshots import kpi_snapshots  # noqa: PLC0415
-
     events = generated_day()[:50]
     live = LiveTwin(stations(), SEED)
     drive(live, events)
     assert live.newest is not None
     live.advance(live.newest)
-    assert live.twin is not None and live.twin.epoch is not None
+    assert live.twin is not None
+    assert live.twin.epoch is not None
     epoch = live.twin.epoch
     now = datetime.now(UTC)
     assert kpi_snapshots(live, to_micros(epoch), now) == []
