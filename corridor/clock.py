@@ -1,5 +1,6 @@
 """Event time at the edges, model minutes inside: the one conversion between them."""
 
+import argparse
 from datetime import UTC, datetime, timedelta
 
 from stations.types import Minutes
@@ -18,3 +19,14 @@ def to_minutes(moment: datetime, epoch: datetime) -> Minutes:
 def to_datetime(minutes: Minutes, epoch: datetime) -> datetime:
     """The aware datetime `minutes` after the epoch (UTC)."""
     return epoch + timedelta(minutes=minutes)
+
+
+def aware_datetime(text: str) -> datetime:
+    """An RFC 3339 date-time with an offset, for command-line arguments."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
+    return moment

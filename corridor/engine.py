@@ -211,19 +211,7 @@ def _event_time(event: Event) -> datetime:
 
 def _open_boxes(yard: Yard) -> list[BoxVisit]:
     return [
-        BoxVisit(
-            yard.spec.id,
-            box.container_id,
-            box.direction,
-            box.teu,
-            box.reefer,
-            box.entered,
-            box.stacked,
-            NOT_YET,
-            box.train_id,
-            box.inspected,
-            _plug_wait_so_far(yard, box),
-        )
+        box.visit(yard.spec.id, NOT_YET, _plug_wait_so_far(yard, box))
         for box in yard.boxes.values()
     ]
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from stations.records import BoxVisit
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes
 
@@ -25,3 +26,19 @@ class Box:
     plug: simpy.Resource | None = None
     plug_request: simpy.resources.resource.Request | None = None
     reefer_monitor: ReeferMonitor | None = None
+
+    def visit(self, yard: str, left: Minutes, plug_wait_min: float) -> BoxVisit:
+        """The record of this box's stay (`left` NaN while it is still in the yard)."""
+        return BoxVisit(
+            yard,
+            self.container_id,
+            self.direction,
+            self.teu,
+            self.reefer,
+            self.entered,
+            self.stacked,
+            left,
+            self.train_id,
+            self.inspected,
+            plug_wait_min,
+        )

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from stations import rail
 from stations.box import Box
 from stations.distributions import Distribution
-from stations.records import BoxVisit
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
@@ -123,21 +122,7 @@ def leave(yard: Yard, box: Box, left: Minutes) -> None:
     del yard.boxes[box.container_id]
     if box.reefer_monitor is not None:
         yard.records.reefer_excursions.extend(box.reefer_monitor.close(left))
-    yard.records.box_visits.append(
-        BoxVisit(
-            yard.spec.id,
-            box.container_id,
-            box.direction,
-            box.teu,
-            box.reefer,
-            box.entered,
-            box.stacked,
-            left,
-            box.train_id,
-            box.inspected,
-            box.plug_wait_min,
-        )
-    )
+    yard.records.box_visits.append(box.visit(yard.spec.id, left, box.plug_wait_min))
 
 
 def monitor_of(yard: Yard, box: Box, setpoint_c: float) -> ReeferMonitor:

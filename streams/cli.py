@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from corridor import eventlog
 from corridor.cli.run_commands import DEFAULT_SEED, UserError
+from corridor.clock import aware_datetime
 from corridor.events import Event
 from corridor.generator import generate
 from corridor.outputs import TwinStore
@@ -131,17 +132,6 @@ def run_publish(args: argparse.Namespace) -> int:
     stats = publish(events, settings, speed=args.speed)
     print(f"published {stats.produced:,} events in {stats.seconds:.1f} s")
     return 0
-
-
-def aware_datetime(text: str) -> datetime:
-    """An RFC 3339 date-time with an offset (argparse type)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
-    return moment
 
 
 def _kafka_options(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from corridor import eventlog
 from corridor.cli.output import print_summary, write_outputs
+from corridor.clock import aware_datetime
 from corridor.engine import Progress, Twin, replay
 from corridor.generator import generate
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
@@ -44,7 +45,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     replay_cmd.add_argument("log", type=Path, help="event log (.jsonl, .jsonl.gz or .parquet)")
     replay_cmd.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
     replay_cmd.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
-    replay_cmd.add_argument("--until", type=_aware_datetime, help="run the clocks to this time")
+    replay_cmd.add_argument("--until", type=aware_datetime, help="run the clocks to this time")
     replay_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
     replay_cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     replay_cmd.set_defaults(handler=run_replay)
@@ -127,7 +128,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--days", type=int, help=f"days of traffic (default {DEFAULT_DAYS})")
     parser.add_argument(
-        "--start", type=_aware_datetime, help="first day, RFC 3339 (default 2026-01-05T00:00+08:00)"
+        "--start", type=aware_datetime, help="first day, RFC 3339 (default 2026-01-05T00:00+08:00)"
     )
     parser.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -161,16 +162,6 @@ def _write_log(events: Any, path: Path) -> int:
 
 def _first(*values: int | None) -> int:
     return next(value for value in values if value is not None)
-
-
-def _aware_datetime(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
-    return moment
 
 
 class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
