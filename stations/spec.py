@@ -27,6 +27,7 @@ class GateSpec:
     exception_lanes: int
     exception_service_min: Distribution
     exit_min: Distribution
+    yard_drive_min: Distribution  # each way, between the gate and the stack block
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,7 @@ def parse_station(table: dict[str, Any]) -> StationSpec:
             exception_lanes=_count(gate, "gate.exception_lanes"),
             exception_service_min=_dist(gate, "gate.exception_service_min"),
             exit_min=_dist(gate, "gate.exit_min"),
+            yard_drive_min=_dist(gate, "gate.yard_drive_min"),
         ),
         handling=HandlingSpec(
             rmgs=_count(handling, "handling.rmgs"),

@@ -1,10 +1,10 @@
 """Container trucks (集卡): the gate queue, the lift, and out again.
 
 A dispatched truck arrives at the in-gate at its ETA and queues for a smart lane; a share of
-trucks is sent to the manual exception lane instead. Past the gate, an export truck waits for
-stack room and a reach stacker to take its box off; an import truck waits until its box is in
-the stack (its train may still be unloading) and for a reach stacker to put it on. Then it
-leaves through the out-gate.
+trucks is sent to the manual exception lane instead. Past the gate it drives to the stack
+block, where an export truck waits for stack room and a reach stacker to take its box off, and
+an import truck waits until its box is in the stack (its train may still be unloading) and for
+a reach stacker to put it on. Then it drives back and leaves through the out-gate.
 """
 
 from dataclasses import dataclass
@@ -39,6 +39,7 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
     gate_end = yard.now
     yard.milestone(order.truck_id, "gate_in", gate_end)
     yard.level("trucks_in_yard", 1)
+    yield env.timeout(yard.sample("yard_drive", yard.spec.gate.yard_drive_min))
     if order.direction == "export":
         box = boxes.receive_export(yard, order, gate_end)
         yield yard.stack.put(order.teu)
@@ -48,7 +49,8 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
         box = yield from boxes.await_import(yard, order)
         lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
         boxes.lift_out(yard, box)
-    yield env.timeout(yard.sample("exit", yard.spec.gate.exit_min))
+    drive_back = yard.sample("yard_drive", yard.spec.gate.yard_drive_min)
+    yield env.timeout(drive_back + yard.sample("exit", yard.spec.gate.exit_min))
     yard.level("trucks_in_yard", -1)
     if order.direction == "import":
         boxes.leave(yard, box, yard.now)

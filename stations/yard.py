@@ -35,6 +35,7 @@ STREAM_PURPOSES = (
     "gate_service",
     "gate_exception",
     "exit",
+    "yard_drive",
     "truck_lift",
     "rail_lift",
     "wagon_placement",

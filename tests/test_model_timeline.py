@@ -1,8 +1,9 @@
 """A hand-checkable yard: constant times, four trucks, one departure, one arrival.
 
-Every time below was worked out by hand from the spec override (gate 1 min on one lane,
-reach stacker 3 min with one machine, exit 2 min, RMG 2 min with one gantry per train,
-wagon placement 10 min). Minutes are since 08:00 local, the epoch.
+Every time below was worked out by hand from the spec override (gate 1 min on one lane, a
+5 min drive each way between gate and block, reach stacker 3 min with one machine, exit 2 min,
+RMG 2 min with one gantry per train, wagon placement 10 min). Minutes are since 08:00 local,
+the epoch.
 """
 
 import math
@@ -20,6 +21,7 @@ CONSTANT_YUZUI = {
             "service_min": {"dist": "constant", "value": 1},
             "exception_share": 0.0,
             "exit_min": {"dist": "constant", "value": 2},
+            "yard_drive_min": {"dist": "constant", "value": 5},
         },
         "handling": {
             "reach_stackers": 1,
@@ -63,21 +65,21 @@ def test_trucks_follow_the_hand_worked_timeline(twin: Twin) -> None:
         for truck, v in visits.items()
     }
     assert times == {
-        "truck-1": (0, 0, 1, 1, 4, 6),
-        "truck-2": (0, 1, 2, 4, 7, 9),
-        "truck-3": (1, 2, 3, 7, 10, 12),
-        # the import truck is in the yard at 21 but its box is stacked only at 42
-        "truck-4": (20, 20, 21, 42, 45, 47),
+        "truck-1": (0, 0, 1, 6, 9, 16),
+        "truck-2": (0, 1, 2, 9, 12, 19),  # at the block at 7, the reach stacker is busy until 9
+        "truck-3": (1, 2, 3, 12, 15, 22),
+        # the import truck is at the block at 26 but its box is stacked only at 42
+        "truck-4": (20, 20, 21, 42, 45, 52),
     }
 
 
 def test_boxes_dwell_from_entry_to_departure(twin: Twin) -> None:
     boxes = {box.container_id: box for box in twin.tables()["box_visits"]}
     assert {number: (b.entered, b.stacked, b.left, b.train_id) for number, b in boxes.items()} == {
-        box_number(1): (1, 4, 300, "T1"),
-        box_number(2): (2, 7, 300, "T1"),
-        REEFER_BOX: (3, 10, 300, "T1"),
-        IMPORT_BOX: (30, 42, 47, "I1"),
+        box_number(1): (1, 9, 300, "T1"),
+        box_number(2): (2, 12, 300, "T1"),
+        REEFER_BOX: (3, 15, 300, "T1"),
+        IMPORT_BOX: (30, 42, 52, "I1"),
     }
 
 
@@ -116,9 +118,9 @@ def test_levels_return_to_zero_and_stack_follows_boxes(twin: Twin) -> None:
     stack = list(zip(yard.levels["stack_teu"].times, yard.levels["stack_teu"].values, strict=True))
     assert stack == [
         (0, 0),
-        (4, 1),
-        (7, 2),
-        (10, 3),
+        (9, 1),
+        (12, 2),
+        (15, 3),
         (42, 4),
         (45, 3),
         (252, 2),
@@ -132,7 +134,7 @@ def test_levels_return_to_zero_and_stack_follows_boxes(twin: Twin) -> None:
     plugs = list(
         zip(yard.levels["plugs_in_use"].times, yard.levels["plugs_in_use"].values, strict=True)
     )
-    assert plugs == [(0, 0), (10, 1), (256, 0)]
+    assert plugs == [(0, 0), (15, 1), (256, 0)]
     assert all(series.value == 0 for name, series in yard.levels.items() if name != "stack_teu")
 
 

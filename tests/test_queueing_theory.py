@@ -46,6 +46,7 @@ def mmc_override(servers: int) -> dict[str, object]:
             "service_min": {"dist": "exponential", "mean": SERVICE_MIN},
             "exception_share": 0.0,
             "exit_min": {"dist": "constant", "value": 0},
+            "yard_drive_min": {"dist": "constant", "value": 0},
         },
         "handling": {
             "reach_stackers": 10_000,
