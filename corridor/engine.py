@@ -15,7 +15,7 @@ from typing import Any
 
 from corridor import yard_events
 from corridor.clock import epoch_for, to_datetime, to_minutes
-from corridor.events import DecodeError, Event, event_type
+from corridor.events import DecodeError, Event, event_type, same_instant_rank
 from corridor.live_view import ReeferStatus, YardState, reefer_statuses, yard_state
 from stations.box import Box
 from stations.clock import YardEnvironment
@@ -173,10 +173,11 @@ def replay(
     until: datetime | None = None,
     progress: Progress | None = None,
 ) -> Twin:
-    """Apply a recorded log: each yard's events in event-time order (stable), yard by yard.
+    """Apply a recorded log: each yard's events in event-time order, yard by yard.
 
-    Ordering per yard (not globally) is what makes a log's yard interleaving irrelevant; the
-    sort is stable, so events with equal times keep their order in the log.
+    Ordering per yard (not globally) is what makes a log's yard interleaving irrelevant. Events
+    of one yard at the same instant go trains, then trucks, then readings (as the live worker
+    orders them), and otherwise keep their order in the log (the sort is stable).
     """
     per_yard: dict[str, list[Event]] = defaultdict(list)
     first: datetime | None = None
@@ -205,8 +206,8 @@ def replay(
     return twin
 
 
-def _event_time(event: Event) -> datetime:
-    return event.ts
+def _event_time(event: Event) -> tuple[datetime, int]:
+    return event.ts, same_instant_rank(event)
 
 
 def _open_boxes(yard: Yard) -> list[BoxVisit]:

@@ -86,7 +86,7 @@ def _arrival(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
         ArrivingBox(box.container_id, teu_of(box.iso_type), is_reefer(box.iso_type))
         for box in event.boxes
     ]
-    yard.env.process(rail.unload_train(yard, event.train_id, arriving))
+    rail.receive_train(yard, event.train_id, arriving)
     return None
 
 

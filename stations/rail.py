@@ -89,20 +89,25 @@ def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerato
     )
 
 
-def unload_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) -> ProcessGenerator:
-    """An arrival: its boxes enter the yard now and are unloaded into the stack."""
-    env = yard.env
-    arrived = yard.now
+def receive_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) -> None:
+    """An arrival: its boxes are in the yard from this instant, then unloaded into the stack."""
     unloading = []
     for spec in arriving:
-        box = Box(spec.container_id, "import", spec.teu, spec.reefer, entered=arrived)
+        box = Box(spec.container_id, "import", spec.teu, spec.reefer, entered=yard.now)
         box.train_id = train_id
-        box.in_stack = env.event()
+        box.in_stack = yard.env.event()
         yard.boxes[spec.container_id] = box
         awaited = yard.awaited_boxes.pop(spec.container_id, None)
         if awaited is not None:
             awaited.succeed(box)
         unloading.append(box)
+    yard.env.process(unload_train(yard, train_id, unloading))
+
+
+def unload_train(yard: Yard, train_id: str, unloading: list[Box]) -> ProcessGenerator:
+    """Take a track, place the wagons, and unload the train's boxes with its gantries."""
+    env = yard.env
+    arrived = yard.now
     yield from _take(yard.tracks)
     work_start = yard.now
     yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))

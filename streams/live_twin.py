@@ -26,11 +26,11 @@ from typing import NamedTuple
 from corridor.clock import epoch_for
 from corridor.engine import Twin
 from corridor.events import DecodeError, Event, ReeferReading, decode_event
+from corridor.events import same_instant_rank as tie_rank
 from corridor.outputs import ArchivedEvent, ArchiveEntry
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
 from streams.reorder import Micros, ReorderBuffer, from_micros, to_micros
-from streams.topics import tie_rank
 
 
 class Origin(NamedTuple):

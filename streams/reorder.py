@@ -4,9 +4,9 @@ Events of one yard can arrive out of order (three topics, producers that retry, 
 drift). Each yard has a heap ordered by (event time, rank, arrival number); `release(moment)`
 hands out, yard by yard, every event at or before `moment` in that order. The rank separates
 the topics (trains, then trucks, then reefer readings at the same instant: see
-`streams.topics.tie_rank`), and within one topic a yard's events share a partition, so ties
-keep the order they were produced in: the result does not depend on how the consumer happened
-to interleave the topics. Times are integer microseconds since 1970 (UTC),
+`corridor.events.same_instant_rank`), and within one topic a yard's events share a
+partition, so ties keep the order they were produced in: the result does not depend on how the
+consumer happened to interleave the topics. Times are integer microseconds since 1970 (UTC),
 so comparisons are exact and a rebuilt buffer releases exactly what the original did.
 """
 

@@ -18,20 +18,6 @@ def topic_for(event: Event, settings: KafkaSettings) -> str:
     return settings.topic_dispatch
 
 
-def tie_rank(event: Event) -> int:
-    """Order of events of one yard at the same instant: trains, then trucks, then readings.
-
-    One rank per topic, so the order never depends on how a consumer interleaved the topics;
-    and it reads well in the yard: boxes a train brings are there for a truck or a reading
-    stamped the same second.
-    """
-    if isinstance(event, ReeferReading):
-        return 2
-    if isinstance(event, TrainScheduled | TrainArrived | TrainDeparted):
-        return 0
-    return 1
-
-
 def key_for(event: Event) -> bytes:
     """The message key: the yard id."""
     return event.yard.encode("utf-8")
