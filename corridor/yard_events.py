@@ -21,7 +21,7 @@ from corridor.events import (
     TruckGateIn,
     TruckGateOut,
 )
-from stations import boxes, rail, trucks
+from stations import actors, boxes, rail, trucks
 from stations.reefers import Reading
 from stations.timetable import ArrivingBox, TrainPlan
 from stations.types import Minutes
@@ -50,7 +50,7 @@ def _dispatch(
         setpoint_c=event.setpoint_c,
     )
     yard.dispatched_trucks.add(event.truck_id)
-    yard.env.process(trucks.truck_visit(yard, order))
+    actors.start(trucks.truck_visit(yard, order))
     return None
 
 
@@ -103,16 +103,18 @@ def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
         return DecodeError("container_id", "reading for a box that is not in the yard")
     if not box.reefer:
         return DecodeError("container_id", "reading for a box that is not a reefer")
-    monitor = boxes.monitor_of(yard, box, event.setpoint_c)
+    monitor = box.reefer_monitor or boxes.monitor_of(yard, box, event.setpoint_c)
     reading = Reading(
         now,
         float(event.setpoint_c),
         float(event.supply_c),
         float(event.return_c),
         event.power == "on",
-        tuple(event.alarms),
+        tuple(event.alarms) if event.alarms else (),
     )
-    yard.records.reefer_excursions.extend(monitor.observe(reading))
+    closed = monitor.observe(reading)
+    if closed:
+        yard.records.reefer_excursions.extend(closed)
     return None
 
 

@@ -9,7 +9,7 @@ none is free; it gives the plug back when it is lifted out.
 
 from typing import TYPE_CHECKING
 
-from stations import rail
+from stations import actors, rail
 from stations.box import Box
 from stations.distributions import Distribution
 from stations.reefers import ReeferMonitor
@@ -38,7 +38,7 @@ def stack_box(yard: Yard, box: Box) -> None:
     if box.in_stack is not None:
         box.in_stack.succeed()
     if box.reefer:
-        yard.env.process(hold_plug(yard, box))
+        actors.start(hold_plug(yard, box))
     if box.direction == "export":
         _clear_for_departure(yard, box)
 
@@ -74,9 +74,7 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
     if stream.chance(share):
         box.inspected = True
         opened = stream.chance(inspection.opened_share)
-        yard.env.process(
-            inspect(yard, box, inspection.opened_min if opened else inspection.scan_min)
-        )
+        actors.start(inspect(yard, box, inspection.opened_min if opened else inspection.scan_min))
     else:
         rail.book(yard, box)
 
@@ -113,7 +111,7 @@ def await_import(yard: Yard, order: "TruckOrder") -> ProcessGenerator:
 def lift_out(yard: Yard, box: Box) -> None:
     """The box is lifted out of the stack for good (onto a truck or a wagon)."""
     unplug(yard, box)
-    yard.stack.get(box.teu)
+    yard.stack.free(box.teu)
     yard.level("stack_teu", -box.teu)
 
 

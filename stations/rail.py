@@ -150,7 +150,9 @@ def _load_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
 
 
 def _unload_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
-    yield yard.stack.put(box.teu)
+    room = yard.stack.reserve(box.teu)
+    if room is not None:
+        yield room
     yield from _rmg_lift(yard, box, purpose)
     boxes.stack_box(yard, box)
 

@@ -66,13 +66,15 @@ class ReeferMonitor:
         frozen = setpoint_c < self.spec.frozen_below_c
         return self.spec.threshold_frozen_c if frozen else self.spec.threshold_chilled_c
 
-    def observe(self, reading: Reading) -> list[ReeferExcursion]:
-        """Update the state with a reading; returns the excursions it closed."""
+    def observe(self, reading: Reading) -> tuple[ReeferExcursion, ...]:
+        """Update the state with a reading; returns the excursions it closed (mostly none)."""
         self.setpoint_c = reading.setpoint_c
         self.last = reading
-        closed = self._track_power(reading)
-        closed += self._track_temperature(reading)
-        return closed
+        power_off = self._track_power(reading)
+        temperature = self._track_temperature(reading)
+        if power_off is None:
+            return () if temperature is None else (temperature,)
+        return (power_off,) if temperature is None else (power_off, temperature)
 
     def close(self, now: Minutes) -> list[ReeferExcursion]:
         """The box leaves the yard: end whatever is open at `now`."""
@@ -101,18 +103,20 @@ class ReeferMonitor:
         gap = self.spec.ambient_c - self.last.supply_c
         return self.spec.ambient_c - gap * math.exp(-rate * hours)
 
-    def _track_power(self, reading: Reading) -> list[ReeferExcursion]:
+    def _track_power(self, reading: Reading) -> ReeferExcursion | None:
+        """The power-off span this reading ends, if any."""
         if not reading.power_on:
             if self.off_since is None:
                 self.off_since = reading.time
-            return []
+            return None
         if self.off_since is None:
-            return []
+            return None
         span = self._record("power_off", self.off_since, reading.time, math.nan)
         self.off_since = None
-        return [span]
+        return span
 
-    def _track_temperature(self, reading: Reading) -> list[ReeferExcursion]:
+    def _track_temperature(self, reading: Reading) -> ReeferExcursion | None:
+        """The temperature excursion this reading clears, if any."""
         deviation = abs(reading.supply_c - reading.setpoint_c)
         threshold = self.threshold_c(reading.setpoint_c)
         if self._excursion_since is not None:
@@ -121,18 +125,18 @@ class ReeferMonitor:
                 ended = self._record("temperature", self._excursion_since, reading.time, self._peak)
                 self._excursion_since = None
                 self._above_since = None
-                return [ended]
-            return []
+                return ended
+            return None
         if deviation <= threshold:
             self._above_since = None
-            return []
+            return None
         if self._above_since is None:
             self._above_since = reading.time
             self._peak = deviation
         self._peak = max(self._peak, deviation)
         if reading.time - self._above_since >= self.spec.min_duration_min:
             self._excursion_since = self._above_since
-        return []
+        return None
 
     def _end_open(self, end: Minutes) -> list[ReeferExcursion]:
         ended = []

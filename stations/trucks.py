@@ -7,7 +7,7 @@ an import truck waits until its box is in the stack (its train may still be unlo
 a reach stacker to put it on. Then it drives back and leaves through the out-gate.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from stations import boxes
 from stations.records import Lift, TruckVisit
@@ -15,8 +15,7 @@ from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
 
 
-@dataclass(frozen=True, slots=True)
-class TruckOrder:
+class TruckOrder(NamedTuple):
     """A dispatch: which truck, which box, which way, and when it should reach the gate."""
 
     truck_id: str
@@ -42,7 +41,9 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
     yield env.timeout(yard.sample("yard_drive", yard.spec.gate.yard_drive_min))
     if order.direction == "export":
         box = boxes.receive_export(yard, order, gate_end)
-        yield yard.stack.put(order.teu)
+        room = yard.stack.reserve(order.teu)
+        if room is not None:
+            yield room
         lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
         boxes.stack_box(yard, box)
     else:

@@ -28,6 +28,7 @@ from stations.records import (
     TruckVisit,
 )
 from stations.spec import StationSpec
+from stations.stack import Stack
 from stations.timetable import Railway
 from stations.types import Minutes
 
@@ -65,7 +66,7 @@ class Yard:
         self.exception_gate = Pool(env, spec.gate.exception_lanes)
         self.reach_stackers = Pool(env, spec.handling.reach_stackers)
         self.rmgs = Pool(env, spec.handling.rmgs)
-        self.stack = simpy.Container(env, capacity=spec.stack.capacity_teu, init=0)
+        self.stack = Stack(env, spec.stack.capacity_teu)
         self.plugs = simpy.Resource(env, spec.stack.reefer_plugs)
         self.inspection_bays = Pool(env, spec.inspection.bays)
         self.tracks = Pool(env, spec.rail.loading_tracks)
