@@ -15,8 +15,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import simpy
@@ -30,7 +31,10 @@ from corridor.generator import generate
 from corridor.kpis import compute_kpis
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START
-from stations.spec import load_all_stations
+from stations.spec import StationSpec, load_all_stations
+from stations.types import ProcessGenerator
+
+T = TypeVar("T")
 
 
 def bare_simpy(trucks: int, seed: int = 1) -> float:
@@ -42,7 +46,7 @@ def bare_simpy(trucks: int, seed: int = 1) -> float:
     env = simpy.Environment()
     gate, crane = simpy.Resource(env, 8), simpy.Resource(env, 9)
 
-    def truck(i: int):  # type: ignore[no-untyped-def]
+    def truck(i: int) -> ProcessGenerator:
         with gate.request() as request:
             yield request
             yield env.timeout(gate_times[i])
@@ -50,7 +54,7 @@ def bare_simpy(trucks: int, seed: int = 1) -> float:
             yield request
             yield env.timeout(lift_times[i])
 
-    def source():  # type: ignore[no-untyped-def]
+    def source() -> ProcessGenerator:
         for i in range(trucks):
             yield env.timeout(gaps[i])
             env.process(truck(i))
@@ -61,10 +65,42 @@ def bare_simpy(trucks: int, seed: int = 1) -> float:
     return time.perf_counter() - began
 
 
-def timed(action: Callable[[], object]) -> tuple[float, object]:
+def timed(action: Callable[[], T]) -> tuple[float, T]:
     began = time.perf_counter()
     result = action()
     return time.perf_counter() - began, result
+
+
+PHASES = ("read + decode", "engine", "record frames", "KPIs")
+
+
+def replay_once(
+    log: Path,
+    stations: dict[str, StationSpec],
+    seed: int,
+    until: datetime,
+    phases: dict[str, list[float]],
+) -> tuple[float, int]:
+    """One replay of the log, end to end; returns (seconds, truck visits), phases noted."""
+    began = time.perf_counter()
+    read_s, items = timed(lambda: list(eventlog.read_log(log)))
+    events: list[Event] = [item for item in items if not isinstance(item, eventlog.LogError)]
+    engine_s, twin = timed(lambda: replay(events, stations, seed, until=until))
+    epoch = twin.epoch
+    assert epoch is not None
+    frames_s, frames = timed(lambda: record_frames(twin))
+    kpis_s, _ = timed(
+        lambda: compute_kpis(
+            frames,
+            start=to_minutes(DEFAULT_START, epoch),
+            end=to_minutes(until, epoch),
+            stations=stations,
+            reefer_readings=twin.reefer_readings(),
+        )
+    )
+    for name, seconds in zip(PHASES, (read_s, engine_s, frames_s, kpis_s), strict=True):
+        phases[name].append(seconds)
+    return time.perf_counter() - began, len(frames["truck_visits"])
 
 
 def main() -> None:
@@ -85,33 +121,14 @@ def main() -> None:
             )
         )
         replay_runs, bare_runs = [], []
+        phases: dict[str, list[float]] = {name: [] for name in PHASES}
         trucks = 0
         for _ in range(args.repeat):
-
-            def run_once() -> int:
-                events: list[Event] = [
-                    item
-                    for item in eventlog.read_log(log)
-                    if not isinstance(item, eventlog.LogError)
-                ]
-                twin = replay(events, stations, args.seed, until=until)
-                assert twin.epoch is not None
-                frames = record_frames(twin)
-                compute_kpis(
-                    frames,
-                    start=to_minutes(DEFAULT_START, twin.epoch),
-                    end=to_minutes(until, twin.epoch),
-                    stations=stations,
-                    reefer_readings=twin.reefer_readings(),
-                )
-                return len(frames["truck_visits"])
-
-            seconds, trucks_done = timed(run_once)
-            trucks = int(trucks_done)  # type: ignore[call-overload]
+            seconds, trucks = replay_once(log, stations, args.seed, until, phases)
             replay_runs.append(seconds)
             bare_runs.append(bare_simpy(trucks))
 
-    events = int(written)  # type: ignore[call-overload]
+    events = written
     replay_s, bare_s = statistics.median(replay_runs), statistics.median(bare_runs)
     print(f"traffic: {args.days} days, 3 yards, {events:,} events, {trucks:,} truck visits")
     print(f"generate + write JSONL: {gen_s:.2f} s ({events / gen_s:,.0f} events/s)")
@@ -121,6 +138,8 @@ def main() -> None:
     print(f"  events/s          {events / replay_s:>12,.0f}")
     print(f"  truck visits/s    {trucks / replay_s:>12,.0f}")
     print(f"  sim days/s        {args.days / replay_s:>12,.1f}")
+    for name, runs in phases.items():
+        print(f"  {name + ':':<18}{statistics.median(runs):>8.2f} s")
     print(f"bare SimPy gate+crane, same trucks, median: {bare_s:.2f} s")
     print(f"  truck visits/s    {trucks / bare_s:>12,.0f}")
     print(f"twin / bare SimPy truck rate: {bare_s / replay_s:.2f}")
