@@ -7,8 +7,9 @@ happened in. Decoding never raises: it returns either a frozen, typed event or a
 """
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -26,7 +27,7 @@ LATEST_TS = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_EVENT_BYTES = 64 * 1024
 
 
-class _Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=False):
+class _Event(msgspec.Struct, frozen=True, gc=False, tag_field="type", forbid_unknown_fields=False):
     event_id: Identifier
     ts: AwareDatetime
     yard: str
@@ -65,7 +66,7 @@ class TrainScheduled(_Event, tag="train.scheduled", frozen=True):
     destination: str = ""
 
 
-class ArrivingBox(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+class ArrivingBox(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=False):
     """A box an arriving train brings, to be unloaded and collected later by truck."""
 
     container_id: str
@@ -196,21 +197,72 @@ def semantic_error(event: Event) -> DecodeError | None:
     """Checks a schema cannot express: yards, ISO 6346 numbers, plausible times."""
     if event.yard not in STATION_IDS:
         return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(STATION_IDS)}")
-    for name, moment in _times(event):
-        # a local year of 2001-2098 is inside the range whatever the offset (fast path)
-        if not (2000 < moment.year < 2099 or EARLIEST_TS <= moment < LATEST_TS):
-            return DecodeError(name, f"{moment.isoformat()} is outside 2000-2099")
-    for name, number in _container_numbers(event):
-        problem = _number_error(number)
-        if problem is not None:
-            return DecodeError(name, problem)
-    for name, code in _size_types(event):
-        problem = _size_type_error(code)
-        if problem is not None:
-            return DecodeError(name, problem)
-    if isinstance(event, TrainScheduled) and event.cutoff > event.departure:
+    return _time_error("ts", event.ts) or _TYPE_CHECKS[type(event)](event)
+
+
+def _time_error(name: str, moment: datetime) -> DecodeError | None:
+    # a local year of 2001-2098 is inside the range whatever the offset (fast path)
+    if 2000 < moment.year < 2099 or EARLIEST_TS <= moment < LATEST_TS:
+        return None
+    return DecodeError(name, f"{moment.isoformat()} is outside 2000-2099")
+
+
+def _number_error_at(field: str, container_id: str) -> DecodeError | None:
+    problem = _number_error(container_id)
+    return DecodeError(field, problem) if problem is not None else None
+
+
+def _size_type_error_at(field: str, iso_type: str) -> DecodeError | None:
+    problem = _size_type_error(iso_type)
+    return DecodeError(field, problem) if problem is not None else None
+
+
+def _dispatch_error(event: TruckDispatched) -> DecodeError | None:
+    return (
+        _time_error("eta", event.eta)
+        or _number_error_at("container_id", event.container_id)
+        or _size_type_error_at("iso_type", event.iso_type)
+    )
+
+
+def _schedule_error(event: TrainScheduled) -> DecodeError | None:
+    problem = _time_error("departure", event.departure) or _time_error("cutoff", event.cutoff)
+    if problem is None and event.cutoff > event.departure:
         return DecodeError("cutoff", "cut-off is after the departure")
+    return problem
+
+
+def _arrival_error(event: TrainArrived) -> DecodeError | None:
+    boxes = event.boxes
+    for i, box in enumerate(boxes):  # every number first, then every size-type code
+        problem = _number_error_at(f"boxes[{i}].container_id", box.container_id)
+        if problem is not None:
+            return problem
+    for i, box in enumerate(boxes):
+        problem = _size_type_error_at(f"boxes[{i}].iso_type", box.iso_type)
+        if problem is not None:
+            return problem
     return None
+
+
+def _reading_error(event: ReeferReading) -> DecodeError | None:
+    return _number_error_at("container_id", event.container_id)
+
+
+def _no_more_checks(event: Event) -> DecodeError | None:
+    return None
+
+
+# after the common checks (yard, `ts`), what each type still needs checking, in field order
+_TYPE_CHECKS: dict[type, Callable[[Any], DecodeError | None]] = {
+    TruckDispatched: _dispatch_error,
+    TruckGateIn: _no_more_checks,
+    TruckGateOut: _no_more_checks,
+    TrainScheduled: _schedule_error,
+    TrainArrived: _arrival_error,
+    TrainDeparted: _no_more_checks,
+    ReeferReading: _reading_error,
+}
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -222,31 +274,6 @@ def _number_error(number: str) -> str | None:
 @functools.lru_cache(maxsize=1 << 10)
 def _size_type_error(code: str) -> str | None:
     return size_type_error(code)
-
-
-def _times(event: Event) -> list[tuple[str, datetime]]:
-    times = [("ts", event.ts)]
-    if isinstance(event, TruckDispatched):
-        times.append(("eta", event.eta))
-    elif isinstance(event, TrainScheduled):
-        times += [("departure", event.departure), ("cutoff", event.cutoff)]
-    return times
-
-
-def _container_numbers(event: Event) -> list[tuple[str, str]]:
-    if isinstance(event, TruckDispatched | ReeferReading):
-        return [("container_id", event.container_id)]
-    if isinstance(event, TrainArrived):
-        return [(f"boxes[{i}].container_id", box.container_id) for i, box in enumerate(event.boxes)]
-    return []
-
-
-def _size_types(event: Event) -> list[tuple[str, str]]:
-    if isinstance(event, TruckDispatched):
-        return [("iso_type", event.iso_type)]
-    if isinstance(event, TrainArrived):
-        return [(f"boxes[{i}].iso_type", box.iso_type) for i, box in enumerate(event.boxes)]
-    return []
 
 
 def _validation_error(message: str) -> DecodeError:
