@@ -4,10 +4,12 @@ Yard and categorical label columns are pandas categoricals (per-yard grouping ov
 rows runs about twice as fast as on plain strings); times stay float minutes.
 """
 
+import typing
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from corridor.engine import Twin
 from stations.records import LEVELS, RECORD_TYPES
@@ -19,7 +21,7 @@ def record_frames(twin: Twin) -> dict[str, pd.DataFrame]:
     """One frame per record table (see `stations.records.RECORD_TYPES`), levels included."""
     yards = list(twin.yards)
     frames = {
-        name: _frame(rows, RECORD_TYPES[name]._fields, yards)  # type: ignore[attr-defined]
+        name: _frame(rows, RECORD_TYPES[name], yards)
         for name, rows in twin.tables().items()
         if name != "levels"
     }
@@ -53,11 +55,34 @@ def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
 
 
 def _frame(
-    rows: list[tuple[object, ...]], columns: Sequence[str], yards: Sequence[str]
+    rows: list[tuple[object, ...]], record: type[tuple[object, ...]], yards: Sequence[str]
 ) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
-    frame["yard"] = pd.Categorical(frame["yard"], categories=list(yards))
-    for label in _LABELS:
-        if label in frame.columns:
-            frame[label] = frame[label].astype("category")
-    return frame
+    """Rows of one record type as columns typed from the record's annotations.
+
+    Column by column from the transposed rows: `DataFrame.from_records` infers each cell's type
+    row by row, several times slower on the million rows of a year.
+    """
+    columns: list[str] = list(record._fields)  # type: ignore[attr-defined]
+    if not rows:
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        frame["yard"] = pd.Categorical(frame["yard"], categories=list(yards))
+        for label in _LABELS:
+            if label in frame.columns:
+                frame[label] = frame[label].astype("category")
+        return frame
+    kinds = typing.get_type_hints(record)
+    data: dict[str, object] = {}
+    for name, values in zip(columns, zip(*rows, strict=True), strict=True):
+        if name == "yard":
+            data[name] = pd.Categorical(values, categories=list(yards))
+        elif name in _LABELS:
+            data[name] = pd.Categorical(values)
+        elif kinds[name] is str:  # through Arrow: 3x faster than from Python objects
+            data[name] = pd.array(pa.array(values, type=pa.large_string()), dtype=_STRINGS)
+        else:
+            data[name] = np.array(values, dtype=_DTYPES.get(kinds[name], object))
+    return pd.DataFrame(data)
+
+
+_DTYPES: dict[object, type] = {float: np.float64, int: np.int64, bool: np.bool_}
+_STRINGS = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default `str` dtype
