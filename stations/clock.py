@@ -3,6 +3,7 @@
 from heapq import heappop
 
 import simpy
+from simpy.core import BoundClass
 
 from stations.types import Minutes
 
@@ -15,6 +16,14 @@ class YardEnvironment(simpy.Environment):
     due at exactly `t` are left for after the incoming event, as `run(until=t)` leaves them
     (its stop event is urgent).
     """
+
+    def __init__(self, initial_time: Minutes = 0.0) -> None:
+        super().__init__(initial_time)
+        # SimPy binds `timeout`, `event` and the like to each environment once, but only those
+        # of the instance's own class; a subclass would rebind them at every call.
+        for name, attribute in vars(simpy.Environment).items():
+            if isinstance(attribute, BoundClass):
+                setattr(self, name, getattr(self, name))
 
     def run_before(self, until: Minutes) -> None:
         """Process every event scheduled before `until`, then set the clock to `until`."""

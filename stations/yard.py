@@ -85,11 +85,11 @@ class Yard:
 
     @property
     def now(self) -> Minutes:
-        return float(self.env.now)
+        return self.env._now  # a float: the clock starts at 0.0 and moves by float delays
 
     def level(self, name: str, delta: float) -> None:
         """Record a change of one of the yard's levels at the current time."""
-        self.levels[name].change(self.env.now, delta)
+        self.levels[name].change(self.env._now, delta)
 
     def sample(self, purpose: str, distribution: Distribution) -> float:
         """One draw of a process time from the named stream."""
