@@ -30,10 +30,14 @@ Progress = Callable[[int], None]
 class EventCounts:
     """What happened to the events offered to the twin, by type and by rejection reason."""
 
-    applied: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     late: int = 0
     per_yard: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    @property
+    def applied(self) -> Counter[str]:
+        """Applied events by type, all yards together."""
+        return sum(self.per_yard.values(), Counter())
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, sorted dicts for a report."""
@@ -72,24 +76,24 @@ class Twin:
         yard = self.yards.get(event.yard)
         if yard is None:
             return self._reject(event, DecodeError("yard", f"yard {event.yard!r} is not modelled"))
-        if event.event_id in self._seen:
+        event_id = event.event_id
+        if event_id in self._seen:
             return self._reject(event, DecodeError("event_id", "duplicate event_id, ignored"))
-        if self.epoch is None:
-            self.epoch = epoch_for(event.ts)
-        now = to_minutes(event.ts, self.epoch)
+        epoch = self.epoch
+        if epoch is None:
+            epoch = self.epoch = epoch_for(event.ts)
+        now = to_minutes(event.ts, epoch)
         env = yard.env
         if now < env.now:
             self.counts.late += 1
             now = env.now
         else:
             env.run_before(now)
-        problem = yard_events.apply_to_yard(yard, event, now, self.epoch)
+        problem = yard_events.apply_to_yard(yard, event, now, epoch)
         if problem is not None:
             return self._reject(event, problem)
-        self._seen.add(event.event_id)
-        kind = event_type(event)
-        self.counts.applied[kind] += 1
-        self.counts.per_yard[event.yard][kind] += 1
+        self._seen.add(event_id)
+        self.counts.per_yard[event.yard][event_type(event)] += 1
         return None
 
     def is_late(self, event: Event) -> bool:
