@@ -14,13 +14,14 @@ from stations.types import ProcessGenerator
 
 
 class _Actor:
-    __slots__ = ("_generator", "_resume")
+    # no reference back to itself (a bound method kept as an attribute would be one): a
+    # finished actor is freed at once by reference counting, never left to the cyclic GC
+    __slots__ = ("_generator",)
 
     def __init__(self, generator: ProcessGenerator) -> None:
         self._generator = generator
-        self._resume = self._on_event  # bound once: appended to every event waited on
 
-    def _on_event(self, event: simpy.Event) -> None:
+    def _resume(self, event: simpy.Event) -> None:
         self._advance(event)
 
     def _advance(self, event: simpy.Event | None) -> None:
