@@ -1,12 +1,18 @@
-"""Keyed upserts that work on SQLite and PostgreSQL alike.
+"""Keyed upserts that work on SQLite and PostgreSQL alike, in bulk.
 
 Both dialects speak `INSERT ... ON CONFLICT (key) DO UPDATE`, through their own `insert`
-constructs. Rows repeating a key inside one statement are an error on PostgreSQL ("cannot
-affect row a second time"), so a batch is first reduced to the last row of each key, which
-is also what applying the rows one by one would leave.
+constructs. Rows repeating a key are first reduced to the last row of each key, which is what
+applying the rows one by one would leave (and PostgreSQL refuses to touch a row twice in one
+statement).
+
+A worker's batch archives tens of thousands of rows. Through `Connection.execute` SQLAlchemy
+builds and type-processes a parameter dict per row, which measured twice the database's own
+time; here the statement is compiled once per call, each column's bind processor (the aware
+timestamp's, for instance) runs once per value, and the rows go to the driver's `executemany`
+as they are (`exec_driver_sql`): same SQL, same transaction, a fraction of the Python work.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -14,6 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 Row = Mapping[str, Any]
+Values = Sequence[Any]
+"""One row as values, in the order of the `columns` it is given with."""
 
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
@@ -36,25 +44,116 @@ def last_per_key(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
 
 def upsert(connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]) -> None:
     """Insert `rows`, replacing the non-key columns of any row whose `key` already exists."""
-    if not rows:
-        return
-    unique = last_per_key(rows, key)
-    statement = dialect_insert(connection, table)
-    changed = {name: statement.excluded[name] for name in unique[0] if name not in key}
-    if changed:
-        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    connection.execute(statement, [dict(row) for row in unique])
+    if rows:
+        columns = list(rows[0])
+        upsert_values(connection, table, columns, [_values(row, columns) for row in rows], key)
 
 
 def insert_new(
     connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]
 ) -> None:
     """Insert the rows whose `key` is not stored yet, in order; existing keys are left alone."""
+    if rows:
+        columns = list(rows[0])
+        insert_new_values(connection, table, columns, [_values(row, columns) for row in rows], key)
+
+
+def upsert_values(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+    key: Sequence[str],
+) -> None:
+    """`upsert` for rows given as values in `columns` order (no dict per row)."""
+    if not rows:
+        return
+    statement = dialect_insert(connection, table)
+    changed = {name: statement.excluded[name] for name in columns if name not in key}
+    if changed:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    execute_many(connection, statement, table, columns, _last_per_key(rows, columns, key))
+
+
+def insert_new_values(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+    key: Sequence[str],
+) -> None:
+    """`insert_new` for rows given as values in `columns` order (no dict per row)."""
     if not rows:
         return
     statement: Insert = dialect_insert(connection, table).on_conflict_do_nothing(
         index_elements=list(key)
     )
-    connection.execute(statement, [dict(row) for row in last_per_key(rows, key)])
+    execute_many(connection, statement, table, columns, _last_per_key(rows, columns, key))
+
+
+def execute_many(
+    connection: Connection,
+    statement: Insert,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+) -> None:
+    """Run an INSERT over `columns` once per row, through the driver's `executemany`."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+    processors = [
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := _bind_processor(table, name, connection)) is not None
+    ]
+    bound = [_processed(row, processors) for row in rows] if processors else rows
+    if compiled.positional:
+        order = [list(columns).index(name) for name in compiled.positiontup or ()]
+        same = order == list(range(len(columns)))
+        parameters: list[Any] = [
+            tuple(row) if same else tuple(row[index] for index in order) for row in bound
+        ]
+    else:
+        names = [compiled.escaped_bind_names.get(name, name) for name in columns]
+        parameters = [dict(zip(names, row, strict=True)) for row in bound]
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _bind_processor(table: Table, name: str, connection: Connection) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy would do to a value of this column before handing it to the driver."""
+    dialect = connection.dialect
+    processor: Callable[[Any], Any] | None = (
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    )
+    return processor
+
+
+def _processed(row: Values, processors: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for index, processor in processors:
+        values[index] = processor(values[index])
+    return values
+
+
+def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
+    if len(row) != len(columns):
+        raise ValueError(f"rows of one batch need the same columns: {sorted(row)} vs {columns}")
+    return tuple(row[name] for name in columns)
+
+
+def _last_per_key(
+    rows: Sequence[Values], columns: Sequence[str], key: Sequence[str]
+) -> Sequence[Values]:
+    """`last_per_key` for value rows; the common case, no repeated key, costs one set."""
+    at = [list(columns).index(name) for name in key]
+    keys = [tuple(row[index] for index in at) for row in rows]
+    if len(set(keys)) == len(keys):
+        return rows
+    latest: dict[tuple[Any, ...], Values] = {}
+    for row_key, row in zip(keys, rows, strict=True):
+        latest[row_key] = row
+    return list(latest.values())
