@@ -13,7 +13,7 @@ that yard that are not in it have left and are removed.
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -262,7 +262,7 @@ def _reefer_row(reefer: Mapping[str, Any]) -> dict[str, Any]:
     return {**checked.model_dump(), "alarm_count": len(checked.alarms)}
 
 
-def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows as values in the record's field order, NaN (not happened yet) as NULL."""
     if name in NOT_PERSISTED:
         return []
@@ -270,16 +270,16 @@ def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
         known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
         raise ValueError(f"records: unknown table {name!r}; known: {known}")
     table, fields, _key = PERSISTED_RECORDS[name]
-    times = [index for index, field in enumerate(fields) if isinstance(table.c[field].type, Float)]
-    result = []
     for index, row in enumerate(rows):
         if len(row) != len(fields):
             raise ValueError(f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields")
-        values = list(row)
-        for column in times:
-            values[column] = _finite(values[column])
-        result.append(values)
-    return result
+    if not rows:
+        return []
+    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, field in enumerate(fields):
+        if isinstance(table.c[field].type, Float):
+            columns[index] = map(_finite, columns[index])
+    return list(zip(*columns, strict=True))
 
 
 def _finite(value: Any) -> Any:

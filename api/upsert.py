@@ -8,11 +8,12 @@ statement).
 A worker's batch archives tens of thousands of rows. Through `Connection.execute` SQLAlchemy
 builds and type-processes a parameter dict per row, which measured twice the database's own
 time; here the statement is compiled once per call, each column's bind processor (the aware
-timestamp's, for instance) runs once per value, and the rows go to the driver's `executemany`
+timestamp's, for instance) is mapped over that column, and the rows go to the driver's `executemany`
 as they are (`exec_driver_sql`): same SQL, same transaction, a fraction of the Python work.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -105,21 +106,17 @@ def execute_many(
         return
     dialect = connection.dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
-    processors = [
-        (index, processor)
-        for index, name in enumerate(columns)
-        if (processor := _bind_processor(table, name, connection)) is not None
-    ]
-    bound = [_processed(row, processors) for row in rows] if processors else rows
+    values = list(zip(*rows, strict=True))  # column by column: processors run through `map`
+    for index, name in enumerate(columns):
+        processor = _bind_processor(table, name, connection)
+        if processor is not None:
+            values[index] = tuple(map(processor, values[index]))
     if compiled.positional:
         order = [list(columns).index(name) for name in compiled.positiontup or ()]
-        same = order == list(range(len(columns)))
-        parameters: list[Any] = [
-            tuple(row) if same else tuple(row[index] for index in order) for row in bound
-        ]
+        parameters: list[Any] = list(zip(*(values[index] for index in order), strict=True))
     else:
         names = [compiled.escaped_bind_names.get(name, name) for name in columns]
-        parameters = [dict(zip(names, row, strict=True)) for row in bound]
+        parameters = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     connection.exec_driver_sql(compiled.string, parameters)
 
 
@@ -132,13 +129,6 @@ def _bind_processor(table: Table, name: str, connection: Connection) -> Callable
     return processor
 
 
-def _processed(row: Values, processors: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    values = list(row)
-    for index, processor in processors:
-        values[index] = processor(values[index])
-    return values
-
-
 def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
     if len(row) != len(columns):
         raise ValueError(f"rows of one batch need the same columns: {sorted(row)} vs {columns}")
@@ -149,11 +139,10 @@ def _last_per_key(
     rows: Sequence[Values], columns: Sequence[str], key: Sequence[str]
 ) -> Sequence[Values]:
     """`last_per_key` for value rows; the common case, no repeated key, costs one set."""
-    at = [list(columns).index(name) for name in key]
-    keys = [tuple(row[index] for index in at) for row in rows]
+    keys = list(map(itemgetter(*(list(columns).index(name) for name in key)), rows))
     if len(set(keys)) == len(keys):
         return rows
-    latest: dict[tuple[Any, ...], Values] = {}
+    latest: dict[Any, Values] = {}
     for row_key, row in zip(keys, rows, strict=True):
         latest[row_key] = row
     return list(latest.values())
