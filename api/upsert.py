@@ -7,18 +7,18 @@ statement).
 
 A worker's batch archives tens of thousands of rows. Through `Connection.execute` SQLAlchemy
 builds and type-processes a parameter dict per row, which measured twice the database's own
-time; here the statement is compiled once per call, each column's bind processor (the aware
+time; here the statement is compiled once (and kept), each column's bind processor (the aware
 timestamp's, for instance) is mapped over that column, and the rows go to the driver's `executemany`
 as they are (`exec_driver_sql`): same SQL, same transaction, a fraction of the Python work.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 Row = Mapping[str, Any]
 Values = Sequence[Any]
@@ -67,15 +67,9 @@ def upsert_values(
     key: Sequence[str],
 ) -> None:
     """`upsert` for rows given as values in `columns` order (no dict per row)."""
-    if not rows:
-        return
-    statement = dialect_insert(connection, table)
-    changed = {name: statement.excluded[name] for name in columns if name not in key}
-    if changed:
-        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    execute_many(connection, statement, table, columns, _last_per_key(rows, columns, key))
+    if rows:
+        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=True)
+        prepared.execute(connection, _last_per_key(rows, columns, key))
 
 
 def insert_new_values(
@@ -86,47 +80,73 @@ def insert_new_values(
     key: Sequence[str],
 ) -> None:
     """`insert_new` for rows given as values in `columns` order (no dict per row)."""
-    if not rows:
-        return
-    statement: Insert = dialect_insert(connection, table).on_conflict_do_nothing(
-        index_elements=list(key)
-    )
-    execute_many(connection, statement, table, columns, _last_per_key(rows, columns, key))
+    if rows:
+        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=False)
+        prepared.execute(connection, _last_per_key(rows, columns, key))
 
 
-def execute_many(
-    connection: Connection,
-    statement: Insert,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Values],
-) -> None:
-    """Run an INSERT over `columns` once per row, through the driver's `executemany`."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
-    values = list(zip(*rows, strict=True))  # column by column: processors run through `map`
-    for index, name in enumerate(columns):
-        processor = _bind_processor(table, name, connection)
-        if processor is not None:
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An INSERT compiled for one dialect, with what to do to each row's values."""
+
+    sql: str
+    order: tuple[int, ...] | None  # positional dialects: column index of each placeholder
+    names: tuple[str, ...]  # named dialects: the bind name of each column
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def execute(self, connection: Connection, rows: Sequence[Values]) -> None:
+        """Run the INSERT once per row, through the driver's `executemany`."""
+        values = list(zip(*rows, strict=True))  # column by column: processors run through `map`
+        for index, processor in self.processors:
             values[index] = tuple(map(processor, values[index]))
-    if compiled.positional:
-        order = [list(columns).index(name) for name in compiled.positiontup or ()]
-        parameters: list[Any] = list(zip(*(values[index] for index in order), strict=True))
-    else:
-        names = [compiled.escaped_bind_names.get(name, name) for name in columns]
-        parameters = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-    connection.exec_driver_sql(compiled.string, parameters)
+        if self.order is not None:
+            ordered = (values[index] for index in self.order)
+            parameters: list[Any] = list(zip(*ordered, strict=True))
+        else:
+            rows_again = zip(*values, strict=True)
+            parameters = [dict(zip(self.names, row, strict=True)) for row in rows_again]
+        connection.exec_driver_sql(self.sql, parameters)
 
 
-def _bind_processor(table: Table, name: str, connection: Connection) -> Callable[[Any], Any] | None:
-    """What SQLAlchemy would do to a value of this column before handing it to the driver."""
+_PREPARED: dict[tuple[Any, ...], _Prepared] = {}
+"""Compiled statements by (dialect, table, columns, key, replace): a live worker's small
+batches would otherwise spend more on compiling than on the rows."""
+
+
+def _prepared(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    *,
+    replace: bool,
+) -> _Prepared:
     dialect = connection.dialect
-    processor: Callable[[Any], Any] | None = (
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    cache_key = (dialect, table, columns, key, replace)
+    known = _PREPARED.get(cache_key)
+    if known is not None:
+        return known
+    statement = dialect_insert(connection, table)
+    changed = {name: statement.excluded[name] for name in columns if name not in key}
+    if replace and changed:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+    processors = tuple(
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     )
-    return processor
+    order = (
+        tuple(columns.index(name) for name in compiled.positiontup or ())
+        if compiled.positional
+        else None
+    )
+    names = tuple(compiled.escaped_bind_names.get(name, name) for name in columns)
+    prepared = _Prepared(compiled.string, order, names, processors)
+    _PREPARED[cache_key] = prepared
+    return prepared
 
 
 def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
