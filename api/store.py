@@ -13,17 +13,17 @@ that yard that are not in it have left and are removed.
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api import models as m
 from api.db import make_engine, upgrade
 from api.kpi_models import Kpis
 from api.models import table_of
-from api.upsert import dialect_insert, insert_new, upsert
+from api.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import outputs
 from stations import records
 
@@ -146,31 +146,24 @@ class SqlStore:
             upsert(connection, table_of(m.YardState), states, ("yard",))
             _reefers(connection, {row["yard"] for row in states}, reefers)
             for name, rows in record_rows.items():
-                table, _fields, key = PERSISTED_RECORDS.get(name, (None, (), ()))
+                table, fields, key = PERSISTED_RECORDS.get(name, (None, (), ()))
                 if table is not None:
-                    upsert(connection, table, rows, key)
+                    upsert_values(connection, table, fields, rows, key)
             _dead_letters(connection, batch.dead_letters, now)
 
 
+ARCHIVE_COLUMNS = ("key", "kind", "yard", "ts", "raw")
+
+
 def _archive(connection: Connection, entries: list[outputs.ArchiveEntry]) -> None:
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for entry in entries:
         if isinstance(entry, outputs.ClockAdvance):
             key = f"advance@{entry.moment.astimezone(UTC).isoformat()}"
-            rows.append(
-                {"key": key, "kind": "advance", "yard": None, "ts": entry.moment, "raw": None}
-            )
+            rows.append((key, "advance", None, entry.moment, None))
         else:
-            rows.append(
-                {
-                    "key": entry.event_id,
-                    "kind": "event",
-                    "yard": entry.yard,
-                    "ts": entry.ts,
-                    "raw": entry.raw,
-                }
-            )
-    insert_new(connection, table_of(m.ArchivedEntry), rows, ("key",))
+            rows.append((entry.event_id, "event", entry.yard, entry.ts, entry.raw))
+    insert_new_values(connection, table_of(m.ArchivedEntry), ARCHIVE_COLUMNS, rows, ("key",))
 
 
 def _offsets(
@@ -269,19 +262,24 @@ def _reefer_row(reefer: Mapping[str, Any]) -> dict[str, Any]:
     return {**checked.model_dump(), "alarm_count": len(checked.alarms)}
 
 
-def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows as values in the record's field order, NaN (not happened yet) as NULL."""
     if name in NOT_PERSISTED:
         return []
     if name not in PERSISTED_RECORDS:
         known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
         raise ValueError(f"records: unknown table {name!r}; known: {known}")
-    _table, fields, _key = PERSISTED_RECORDS[name]
-    result = []
+    table, fields, _key = PERSISTED_RECORDS[name]
     for index, row in enumerate(rows):
         if len(row) != len(fields):
             raise ValueError(f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields")
-        result.append({field: _finite(value) for field, value in zip(fields, row, strict=True)})
-    return result
+    if not rows:
+        return []
+    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, field in enumerate(fields):
+        if isinstance(table.c[field].type, Float):
+            columns[index] = map(_finite, columns[index])
+    return list(zip(*columns, strict=True))
 
 
 def _finite(value: Any) -> Any:

@@ -1,19 +1,28 @@
-"""Keyed upserts that work on SQLite and PostgreSQL alike.
+"""Keyed upserts that work on SQLite and PostgreSQL alike, in bulk.
 
 Both dialects speak `INSERT ... ON CONFLICT (key) DO UPDATE`, through their own `insert`
-constructs. Rows repeating a key inside one statement are an error on PostgreSQL ("cannot
-affect row a second time"), so a batch is first reduced to the last row of each key, which
-is also what applying the rows one by one would leave.
+constructs. Rows repeating a key are first reduced to the last row of each key, which is what
+applying the rows one by one would leave (and PostgreSQL refuses to touch a row twice in one
+statement).
+
+A worker's batch archives tens of thousands of rows. Through `Connection.execute` SQLAlchemy
+builds and type-processes a parameter dict per row, which measured twice the database's own
+time; here the statement is compiled once (and kept), each column's bind processor (the aware
+timestamp's, for instance) is mapped over that column, and the rows go to the driver's `executemany`
+as they are (`exec_driver_sql`): same SQL, same transaction, a fraction of the Python work.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 Row = Mapping[str, Any]
+Values = Sequence[Any]
+"""One row as values, in the order of the `columns` it is given with."""
 
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
@@ -36,25 +45,124 @@ def last_per_key(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
 
 def upsert(connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]) -> None:
     """Insert `rows`, replacing the non-key columns of any row whose `key` already exists."""
-    if not rows:
-        return
-    unique = last_per_key(rows, key)
-    statement = dialect_insert(connection, table)
-    changed = {name: statement.excluded[name] for name in unique[0] if name not in key}
-    if changed:
-        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    connection.execute(statement, [dict(row) for row in unique])
+    if rows:
+        columns = list(rows[0])
+        upsert_values(connection, table, columns, [_values(row, columns) for row in rows], key)
 
 
 def insert_new(
     connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]
 ) -> None:
     """Insert the rows whose `key` is not stored yet, in order; existing keys are left alone."""
-    if not rows:
-        return
-    statement: Insert = dialect_insert(connection, table).on_conflict_do_nothing(
-        index_elements=list(key)
+    if rows:
+        columns = list(rows[0])
+        insert_new_values(connection, table, columns, [_values(row, columns) for row in rows], key)
+
+
+def upsert_values(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+    key: Sequence[str],
+) -> None:
+    """`upsert` for rows given as values in `columns` order (no dict per row)."""
+    if rows:
+        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=True)
+        prepared.execute(connection, _last_per_key(rows, columns, key))
+
+
+def insert_new_values(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+    key: Sequence[str],
+) -> None:
+    """`insert_new` for rows given as values in `columns` order (no dict per row)."""
+    if rows:
+        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=False)
+        prepared.execute(connection, _last_per_key(rows, columns, key))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An INSERT compiled for one dialect, with what to do to each row's values."""
+
+    sql: str
+    order: tuple[int, ...] | None  # positional dialects: column index of each placeholder
+    names: tuple[str, ...]  # named dialects: the bind name of each column
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def execute(self, connection: Connection, rows: Sequence[Values]) -> None:
+        """Run the INSERT once per row, through the driver's `executemany`."""
+        values = list(zip(*rows, strict=True))  # column by column: processors run through `map`
+        for index, processor in self.processors:
+            values[index] = tuple(map(processor, values[index]))
+        if self.order is not None:
+            ordered = (values[index] for index in self.order)
+            parameters: list[Any] = list(zip(*ordered, strict=True))
+        else:
+            rows_again = zip(*values, strict=True)
+            parameters = [dict(zip(self.names, row, strict=True)) for row in rows_again]
+        connection.exec_driver_sql(self.sql, parameters)
+
+
+_PREPARED: dict[tuple[Any, ...], _Prepared] = {}
+"""Compiled statements by (dialect, table, columns, key, replace): a live worker's small
+batches would otherwise spend more on compiling than on the rows."""
+
+
+def _prepared(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    *,
+    replace: bool,
+) -> _Prepared:
+    dialect = connection.dialect
+    cache_key = (dialect, table, columns, key, replace)
+    known = _PREPARED.get(cache_key)
+    if known is not None:
+        return known
+    statement = dialect_insert(connection, table)
+    changed = {name: statement.excluded[name] for name in columns if name not in key}
+    if replace and changed:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=changed)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+    processors = tuple(
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     )
-    connection.execute(statement, [dict(row) for row in last_per_key(rows, key)])
+    order = (
+        tuple(columns.index(name) for name in compiled.positiontup or ())
+        if compiled.positional
+        else None
+    )
+    names = tuple(compiled.escaped_bind_names.get(name, name) for name in columns)
+    prepared = _Prepared(compiled.string, order, names, processors)
+    _PREPARED[cache_key] = prepared
+    return prepared
+
+
+def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
+    if len(row) != len(columns):
+        raise ValueError(f"rows of one batch need the same columns: {sorted(row)} vs {columns}")
+    return tuple(row[name] for name in columns)
+
+
+def _last_per_key(
+    rows: Sequence[Values], columns: Sequence[str], key: Sequence[str]
+) -> Sequence[Values]:
+    """`last_per_key` for value rows; the common case, no repeated key, costs one set."""
+    keys = list(map(itemgetter(*(list(columns).index(name) for name in key)), rows))
+    if len(set(keys)) == len(keys):
+        return rows
+    latest: dict[Any, Values] = {}
+    for row_key, row in zip(keys, rows, strict=True):
+        latest[row_key] = row
+    return list(latest.values())

@@ -47,7 +47,7 @@ from streams.publish import publish
 from streams.reorder import to_micros
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from streams.worker import Worker
+from streams.worker import PHASES, Worker, WorkerStats
 
 SEED = 2026
 EVENTS_PER_DAY = 4000  # three baseline yards, realistic mode: at least this many
@@ -74,7 +74,7 @@ def main() -> None:
         raw = consume_rate(settings, decode=False)
         decoded = consume_rate(settings, decode=True)
         engine = engine_rate(stations, min(published, 200_000))
-        worker, snapshots = catch_up(settings, stations, published, Path(scratch) / "twin.db")
+        worker, stats = catch_up(settings, stations, published, Path(scratch) / "twin.db")
         print()
         print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
         print(f"{'consume + decode_event':<48}{decoded:>12,.0f} msg/s")
@@ -82,7 +82,12 @@ def main() -> None:
         print(f"{'worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
         print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
         print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
-        print(f"{'  KPI snapshots written during catch-up':<48}{snapshots:>12,}")
+        print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
+        total = sum(stats.seconds.values())
+        for phase in PHASES:  # where the catch-up's time went, measured inside the worker loop
+            seconds = stats.seconds[phase]
+            label = f"  catch-up time in {phase}"
+            print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
         latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
 
 
@@ -121,7 +126,9 @@ def engine_rate(stations: Any, count: int) -> float:
     return len(events) / (time.perf_counter() - began)
 
 
-def catch_up(settings: KafkaSettings, stations: Any, total: int, db: Path) -> tuple[float, int]:
+def catch_up(
+    settings: KafkaSettings, stations: Any, total: int, db: Path
+) -> tuple[float, WorkerStats]:
     """The worker from an empty store through the whole backlog, until its final snapshot."""
     store = SqlStore.open(f"sqlite:///{db}")
     worker = Worker(settings, store, stations, SEED)
@@ -136,7 +143,7 @@ def catch_up(settings: KafkaSettings, stations: Any, total: int, db: Path) -> tu
             last_report = time.perf_counter()
     elapsed = time.perf_counter() - began - worker.idle_for()
     worker.close()
-    return worker.stats.consumed / elapsed, worker.stats.snapshots
+    return worker.stats.consumed / elapsed, worker.stats
 
 
 WORKER_PROCESS = (

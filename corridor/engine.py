@@ -146,6 +146,10 @@ class Twin:
         """Boxes still in the yards, with `left` NaN."""
         return [box for yard in self.yards.values() for box in _open_boxes(yard)]
 
+    def open_excursions(self, yard: str) -> list[ReeferExcursion]:
+        """Excursions still open in one yard, with `end` NaN."""
+        return _open_excursions(self.yards[yard])
+
     def state(self, yard: str) -> YardState:
         """The live view of one yard."""
         return yard_state(self.yards[yard], self._epoch_or_now())

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from corridor.engine import Twin
 from stations.records import LEVELS, RECORD_TYPES
+from stations.types import Minutes
 
 _LABELS = ("direction", "equipment", "purpose", "kind", "milestone")
 
@@ -21,7 +22,7 @@ def record_frames(twin: Twin) -> dict[str, pd.DataFrame]:
     """One frame per record table (see `stations.records.RECORD_TYPES`), levels included."""
     yards = list(twin.yards)
     frames = {
-        name: _frame(rows, RECORD_TYPES[name], yards)
+        name: table_frame(rows, RECORD_TYPES[name], yards)
         for name, rows in twin.tables().items()
         if name != "levels"
     }
@@ -29,15 +30,23 @@ def record_frames(twin: Twin) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
-    """Every level series of every yard, sorted by (yard, level, time)."""
+def level_frame(twin: Twin, yards: Sequence[str], since: Minutes | None = None) -> pd.DataFrame:
+    """Every level series of every yard, sorted by (yard, level, time).
+
+    With `since`, each series starts at its last point at or before `since` (the value it held
+    then) instead of at the epoch: all a window starting at or after `since` reads of it.
+    """
     parts_yard, parts_level, parts_time, parts_value = [], [], [], []
     for yard_index, yard in enumerate(twin.yards.values()):
         for level_index, level in enumerate(LEVELS):
             series = yard.levels[level]
             times = np.frombuffer(series.times, dtype=np.float64)
+            values = np.frombuffer(series.values, dtype=np.float64)
+            if since is not None:
+                first = max(int(np.searchsorted(times, since, side="right")) - 1, 0)
+                times, values = times[first:], values[first:]
             parts_time.append(times)
-            parts_value.append(np.frombuffer(series.values, dtype=np.float64))
+            parts_value.append(values)
             parts_yard.append(np.full(len(times), yard_index, dtype=np.int8))
             parts_level.append(np.full(len(times), level_index, dtype=np.int8))
     return pd.DataFrame(
@@ -54,7 +63,7 @@ def level_frame(twin: Twin, yards: Sequence[str]) -> pd.DataFrame:
     )
 
 
-def _frame(
+def table_frame(
     rows: list[tuple[object, ...]], record: type[tuple[object, ...]], yards: Sequence[str]
 ) -> pd.DataFrame:
     """Rows of one record type as columns typed from the record's annotations.

@@ -28,6 +28,7 @@ from corridor.engine import Twin
 from corridor.events import DecodeError, Event, ReeferReading, decode_event
 from corridor.events import same_instant_rank as tie_rank
 from corridor.outputs import ArchivedEvent, ArchiveEntry
+from corridor.recent_frames import RecentRecords
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
 from streams.reorder import Micros, ReorderBuffer, from_micros, to_micros
@@ -86,6 +87,7 @@ class LiveTwin:
     accepted: set[str] = field(default_factory=set)
     readings: dict[str, list[Micros]] = field(default_factory=dict)
     reordered: int = 0  # events admitted behind the newest time already seen
+    recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
 
     def admit(self, event: Event, raw: bytes, origin: Origin | None = None) -> Micros | None:
         """Hold an accepted event; returns its time, or None if its `event_id` was seen before."""
@@ -136,6 +138,14 @@ class LiveTwin:
             for yard, times in self.readings.items()
             if yard in self.stations
         }
+
+    def recent_records(self) -> RecentRecords | None:
+        """The twin's recent records, kept between snapshots (None before the twin exists)."""
+        if self.twin is None:
+            return None
+        if self.recent is None or self.recent.twin is not self.twin:
+            self.recent = RecentRecords(self.twin)
+        return self.recent
 
     @property
     def epoch(self) -> datetime | None:

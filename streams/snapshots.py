@@ -6,6 +6,10 @@ at the twin's epoch (a twin that has run two hours has a two-hour "24h" window, 
 are not diluted by time it never saw). Windows are half-open, `[as_of - length, as_of)`, as in
 `corridor.kpis.compute_kpis`. The values depend only on the twin at `as_of`, so a rebuilt twin
 recomputes the same snapshot for the same key (scope, window, as_of).
+
+Only the records the longest window can see are turned into frames
+(`corridor.recent_frames`), so a snapshot costs the same on the first day and after a year,
+and its figures are byte-identical to `compute_kpis` over every record since the epoch.
 """
 
 import dataclasses
@@ -14,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.clock import to_minutes
-from corridor.frames import record_frames
 from corridor.kpis import compute_kpis
 from corridor.outputs import KpiSnapshot
 from streams.live_twin import LiveTwin
@@ -36,13 +39,14 @@ def window_start(epoch: datetime, as_of: datetime, length: timedelta) -> datetim
 
 def kpi_snapshots(live: LiveTwin, as_of: Micros, computed_at: datetime) -> list[KpiSnapshot]:
     """Every (scope, window) snapshot at `as_of`; none before the twin exists."""
-    twin = live.twin
-    if twin is None or twin.epoch is None:
+    twin, recent = live.twin, live.recent_records()
+    if twin is None or twin.epoch is None or recent is None:
         return []
     end = from_micros(as_of)
     if end <= twin.epoch:  # nothing has happened yet: every window would be empty
         return []
-    frames = record_frames(twin)
+    longest = window_start(twin.epoch, end, max(WINDOWS.values()))
+    frames = recent.frames(to_minutes(longest, twin.epoch))
     snapshots = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)

@@ -13,7 +13,7 @@ end. See `docs/streams.md` for the rules.
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,15 @@ class WorkerStats:
     batches: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
     broker_losses: list[BrokerLoss] = field(default_factory=list)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """Wall time by phase (see `PHASES`): where a catch-up goes, for the log and benchmarks."""
+
+
+PHASES = ("consume", "decode", "engine", "snapshots", "deliver", "commit")
+"""consume: the broker client; decode: decode, dedup, buffer and archive entries; engine:
+applying released events and running the clocks (plus draining records and yard views);
+snapshots: KPI snapshots; deliver: producing and flushing dead letters and snapshots; commit:
+the store transaction."""
 
 
 class Worker:
@@ -138,16 +147,22 @@ class Worker:
         if self.watch.suspect:
             self._recover()
             return 0
+        seconds, began = self.stats.seconds, time.perf_counter()
         messages = self.consumer.consume(
             self.settings.batch_size, timeout=self.settings.poll_timeout_s
         )
         if self.watch.suspect:  # reported during this fetch: read the batch again once verified
             self._assign(sorted(self.positions), self.positions)
             return 0
+        taken = time.perf_counter()
+        seconds["consume"] += taken - began
         batch = TwinBatch(self.settings.group_id, offsets={})
         letters: list[Letter] = []
         consumed = self._take(messages, batch, letters)
+        moved = time.perf_counter()
+        seconds["decode"] += moved - taken
         self._move_watermark(batch, letters, catching_up=len(messages) >= self.settings.batch_size)
+        seconds["engine"] += time.perf_counter() - moved  # less the snapshots, counted apart
         self._finish(batch, letters)
         return consumed
 
@@ -283,9 +298,12 @@ class Worker:
     def _snapshot(self, moment: Micros, batch: TwinBatch) -> None:
         began = time.monotonic()
         snapshots = kpi_snapshots(self.live, moment, utc_now())
+        cost = time.monotonic() - began
+        self.stats.seconds["snapshots"] += cost
+        self.stats.seconds["engine"] -= cost
         if not snapshots:
             return
-        self._snapshot_cost = time.monotonic() - began
+        self._snapshot_cost = cost
         batch.snapshots.extend(snapshots)
         batch.yard_states, batch.reefers = yard_views(self.live)
         self._last_views_wall = time.monotonic()
@@ -300,10 +318,14 @@ class Worker:
             self._forced_offsets = {}
         if not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots):
             return
+        began = time.perf_counter()
         self.sink.send(letters, batch.snapshots)
         self.sink.flush(between=self._recover_outputs)
         batch.lag = self._lag()
+        delivered = time.perf_counter()
         self.store.commit(batch)
+        self.stats.seconds["deliver"] += delivered - began
+        self.stats.seconds["commit"] += time.perf_counter() - delivered
         self.stats.batches += 1
 
     def _recover_outputs(self) -> None:
@@ -360,14 +382,17 @@ class Worker:
 
     def _report(self) -> None:
         watermark = self.live.watermark
+        phases = ", ".join(f"{name} {self.stats.seconds[name]:.1f}" for name in PHASES)
         log.info(
-            "consumed %d, archived %d, dead letters %s, buffer %d, watermark %s, late %d",
+            "consumed %d, archived %d, dead letters %s, buffer %d, watermark %s, late %d; "
+            "seconds in %s",
             self.stats.consumed,
             self.stats.archived,
             dict(self.stats.dead_letters),
             len(self.live.buffer),
             from_micros(watermark).isoformat() if watermark is not None else "-",
             self.live.twin.counts.late if self.live.twin is not None else 0,
+            phases,
         )
 
 
