@@ -12,19 +12,18 @@ the core and the Kafka edge can both speak it without importing SQL.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 TopicPartition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class ArchivedEvent:
+class ArchivedEvent(NamedTuple):
     """An accepted event as it arrived (the exact bytes), in acceptance order.
 
-    Changed (streams helper): optional `topic`, `partition`, `offset` say where it came from, so
-    an event still in the reorder buffer at a crash, and rejected by the engine after the
-    restart, can name its origin in the dead letters. Stores that do not keep them may drop
-    them (the dead letter then says partition -1, offset -1).
+    `topic`, `partition` and `offset` say where it came from, so that an event still in the
+    reorder buffer at a crash, and rejected by the engine after the restart, can name its origin
+    in the dead letters; a store that does not keep them may drop them (the dead letter then
+    says partition -1, offset -1). A tuple: the worker makes one per message.
     """
 
     event_id: str
@@ -36,8 +35,7 @@ class ArchivedEvent:
     offset: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class ClockAdvance:
+class ClockAdvance(NamedTuple):
     """A watermark advance of all yard clocks, archived so a rebuild reproduces it."""
 
     moment: datetime

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator
 
 from api import models as m
+from api.db import UtcDateTime
 from api.models import table_of
 from api.store import SqlStore
 from corridor.outputs import (
@@ -234,6 +237,25 @@ def test_timestamps_come_back_aware_and_naive_ones_are_refused(store: SqlStore) 
         store.commit(
             TwinBatch("g", {}, snapshots=[KpiSnapshot("yuzui", "1h", naive, as_of, sample_kpis())])
         )
+
+
+@pytest.mark.parametrize("offset_min", [-14 * 60, -570, 0, 345, 480, 14 * 60])
+def test_sqlite_text_of_a_timestamp_is_sqlalchemys_own(offset_min: int) -> None:
+    """The fast SQLite path writes exactly what SQLAlchemy's DATETIME would (ranges compare it)."""
+    dialect = sqlite.dialect()
+    column = UtcDateTime().dialect_impl(dialect)
+    fast = column.bind_processor(dialect)
+    generic = TypeDecorator.bind_processor(column, dialect)
+    zone = timezone(timedelta(minutes=offset_min))
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    for step in range(2000):
+        moment = (start + timedelta(microseconds=step * 1_577_836_800_001_337 // 2000)).astimezone(
+            zone
+        )
+        assert fast(moment) == generic(moment)
+    assert fast(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        fast(datetime(2026, 1, 5, 8, 0))  # noqa: DTZ001 - the point of the test
 
 
 def test_dead_letters_are_kept_once_and_counted_by_reason(store: SqlStore) -> None:
