@@ -67,9 +67,7 @@ def upsert_values(
     key: Sequence[str],
 ) -> None:
     """`upsert` for rows given as values in `columns` order (no dict per row)."""
-    if rows:
-        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=True)
-        prepared.execute(connection, _last_per_key(rows, columns, key))
+    _insert(connection, table, columns, rows, key, replace=True)
 
 
 def insert_new_values(
@@ -80,8 +78,20 @@ def insert_new_values(
     key: Sequence[str],
 ) -> None:
     """`insert_new` for rows given as values in `columns` order (no dict per row)."""
+    _insert(connection, table, columns, rows, key, replace=False)
+
+
+def _insert(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Values],
+    key: Sequence[str],
+    *,
+    replace: bool,
+) -> None:
     if rows:
-        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=False)
+        prepared = _prepared(connection, table, tuple(columns), tuple(key), replace=replace)
         prepared.execute(connection, _last_per_key(rows, columns, key))
 
 
