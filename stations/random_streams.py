@@ -7,6 +7,7 @@ it feeds.
 """
 
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -21,34 +22,28 @@ def stream_key(*names: str) -> list[int]:
 class RandomStream:
     """Uniform and standard-normal variates from one named stream, drawn in blocks."""
 
-    __slots__ = ("_generator", "_normal_at", "_normals", "_uniform_at", "_uniforms")
+    __slots__ = ("_generator", "_normals", "_uniforms")
 
     def __init__(self, seed: int, *names: str) -> None:
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self._generator = np.random.default_rng([seed, *stream_key(*names)])
-        self._uniforms: list[float] = []
-        self._uniform_at = 0
-        self._normals: list[float] = []
-        self._normal_at = 0
+        self._uniforms: Iterator[float] = iter(())
+        self._normals: Iterator[float] = iter(())
 
     def uniform(self) -> float:
         """A variate on [0, 1)."""
-        if self._uniform_at == len(self._uniforms):
-            self._uniforms = self._generator.random(_BLOCK).tolist()
-            self._uniform_at = 0
-        value = self._uniforms[self._uniform_at]
-        self._uniform_at += 1
-        return value
+        for value in self._uniforms:  # the next of the block, if any is left
+            return value
+        self._uniforms = iter(self._generator.random(_BLOCK).tolist())
+        return next(self._uniforms)
 
     def normal(self) -> float:
         """A standard normal variate."""
-        if self._normal_at == len(self._normals):
-            self._normals = self._generator.standard_normal(_BLOCK).tolist()
-            self._normal_at = 0
-        value = self._normals[self._normal_at]
-        self._normal_at += 1
-        return value
+        for value in self._normals:
+            return value
+        self._normals = iter(self._generator.standard_normal(_BLOCK).tolist())
+        return next(self._normals)
 
     def chance(self, probability: float) -> bool:
         """True with the given probability."""
