@@ -7,7 +7,8 @@ by default) onto the three input topics, then measures in the same run:
 2. the same with `decode_event` on every message (the validation cost);
 3. the engine alone: `corridor.engine.replay` of the same events, decoded, in memory;
 4. the worker catching up on the whole backlog, end to end: consume, decode, reorder, apply,
-   KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store`);
+   KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store`); and
+   the same with the in-memory store, the worker's ceiling without SQL;
 5. latency at a steady 1,000 events/s: from producing an event to the first KPI snapshot on
    the `corridor.kpi` topic whose `as_of` covers its time (generated traffic, so 1,000 events/s
    is about 20,000 times event time; the 5-minute lateness and the 15-minute KPI cadence are in
@@ -39,10 +40,12 @@ from api.store import SqlStore
 from corridor.engine import replay
 from corridor.events import Event, decode_event, encode_event
 from corridor.generator import generate
+from corridor.outputs import TwinStore
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from streams.memory_store import MemoryStore
 from streams.publish import publish
 from streams.reorder import to_micros
 from streams.settings import KafkaSettings
@@ -74,12 +77,16 @@ def main() -> None:
         raw = consume_rate(settings, decode=False)
         decoded = consume_rate(settings, decode=True)
         engine = engine_rate(stations, published)  # the whole backlog: an old twin, as the worker's
-        worker, stats = catch_up(settings, stations, published, Path(scratch) / "twin.db")
+        worker, stats = catch_up(
+            settings, stations, published, SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
+        )
+        in_memory, _ = catch_up(settings, stations, published, MemoryStore())
         print()
         print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
         print(f"{'consume + decode_event':<48}{decoded:>12,.0f} msg/s")
         print(f"{'engine alone (replay in memory)':<48}{engine:>12,.0f} ev/s")
         print(f"{'worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
+        print(f"{'  the same, in-memory store (no SQL: a ceiling)':<48}{in_memory:>12,.0f} ev/s")
         print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
         print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
         print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
@@ -127,10 +134,9 @@ def engine_rate(stations: Any, count: int) -> float:
 
 
 def catch_up(
-    settings: KafkaSettings, stations: Any, total: int, db: Path
+    settings: KafkaSettings, stations: Any, total: int, store: TwinStore
 ) -> tuple[float, WorkerStats]:
     """The worker from an empty store through the whole backlog, until its final snapshot."""
-    store = SqlStore.open(f"sqlite:///{db}")
     worker = Worker(settings, store, stations, SEED)
     worker.start()
     began = time.perf_counter()
