@@ -7,6 +7,7 @@ changes a yard's results. A live worker calls `apply` and `advance_to` (its wate
 planner's replay calls `replay`, which orders a log per yard first.
 """
 
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -199,7 +200,9 @@ def replay(
     done = 0
     for yard in [*twin.yards, *sorted(set(per_yard) - set(twin.yards))]:
         queue = per_yard.get(yard, [])
-        queue.sort(key=_event_time)
+        # by (ts, rank), stable, in two stable passes: the second key is C-level, no tuple each
+        queue.sort(key=same_instant_rank)
+        queue.sort(key=_EVENT_TIME)
         for event in queue:
             twin.apply(event)
             done += 1
@@ -214,8 +217,7 @@ def replay(
     return twin
 
 
-def _event_time(event: Event) -> tuple[datetime, int]:
-    return event.ts, same_instant_rank(event)
+_EVENT_TIME = operator.attrgetter("ts")
 
 
 def _open_boxes(yard: Yard) -> list[BoxVisit]:
