@@ -4,6 +4,7 @@ Yard and categorical label columns are pandas categoricals (per-yard grouping ov
 rows runs about twice as fast as on plain strings); times stay float minutes.
 """
 
+import itertools
 import typing
 from collections.abc import Sequence
 
@@ -83,14 +84,24 @@ def table_frame(
     data: dict[str, object] = {}
     for name, values in zip(columns, zip(*rows, strict=True), strict=True):
         if name == "yard":
-            data[name] = pd.Categorical(values, categories=list(yards))
+            data[name] = _categorical(values, yards)
         elif name in _LABELS:
-            data[name] = pd.Categorical(values)
+            data[name] = _categorical(values, sorted(set(values)))  # as `pd.Categorical` infers
         elif kinds[name] is str:  # through Arrow: 3x faster than from Python objects
             data[name] = pd.array(pa.array(values, type=pa.large_string()), dtype=_STRINGS)
         else:
             data[name] = np.array(values, dtype=_DTYPES.get(kinds[name], object))
     return pd.DataFrame(data)
+
+
+def _categorical(values: Sequence[object], categories: Sequence[object]) -> pd.Categorical:
+    """`pd.Categorical(values, categories)` coded through a dict (a value not listed is NaN).
+
+    pandas factorizes a million Python strings several times slower than a dict lookup each.
+    """
+    code_of = {category: code for code, category in enumerate(categories)}
+    codes = np.fromiter(map(code_of.get, values, itertools.repeat(-1)), np.int32, len(values))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
 
 
 _DTYPES: dict[object, type] = {float: np.float64, int: np.int64, bool: np.bool_}
