@@ -21,7 +21,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from corridor.clock import epoch_for
 from corridor.engine import Twin
@@ -44,12 +44,28 @@ class Origin(NamedTuple):
     headers: RawHeaders | None = None
 
 
+class Source(Protocol):
+    """A consumed message, held as it is: its origin is read only if it is dead-lettered.
+
+    (A confluent-kafka `Message` is one; building an `Origin` for every message cost the
+    worker about half a microsecond each, for the few the engine refuses.)
+    """
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def key(self) -> bytes | None: ...
+    def headers(
+        self,
+    ) -> dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]] | None: ...
+
+
 class Held(NamedTuple):
     """An accepted event waiting for the watermark (a tuple: one is made per message)."""
 
     event: Event
     raw: bytes
-    origin: Origin | None
+    origin: Origin | Source | None
 
 
 class Rejection(NamedTuple):
@@ -89,7 +105,9 @@ class LiveTwin:
     reordered: int = 0  # events admitted behind the newest time already seen
     recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
 
-    def admit(self, event: Event, raw: bytes, origin: Origin | None = None) -> Micros | None:
+    def admit(
+        self, event: Event, raw: bytes, origin: Origin | Source | None = None
+    ) -> Micros | None:
         """Hold an accepted event; returns its time, or None if its `event_id` was seen before."""
         if event.event_id in self.accepted:
             return None
@@ -107,15 +125,23 @@ class LiveTwin:
         if self.watermark is not None and moment <= self.watermark:
             return []
         self.watermark = moment
-        released = list(self.buffer.release(moment))
-        if self.twin is None:
+        released = self.buffer.release(moment)
+        twin = self.twin
+        if twin is None:
             if not released:
                 return []
             first = min(held.event.ts for held in released)
-            self.twin = Twin(self.stations, self.seed, epoch_for(first))
-        rejections = [self._apply(self.twin, held) for held in released]
-        self.twin.advance_to(from_micros(moment))
-        return [rejection for rejection in rejections if rejection is not None]
+            twin = self.twin = Twin(self.stations, self.seed, epoch_for(first))
+        rejections = []
+        apply = twin.apply
+        for held in released:
+            problem = apply(held.event)
+            if problem is not None:
+                rejections.append(Rejection(held, problem))
+            elif isinstance(held.event, ReeferReading):
+                self._count_reading(held.event)
+        twin.advance_to(from_micros(moment))
+        return rejections
 
     def rebuild(self, entries: Iterable[ArchiveEntry]) -> int:
         """Replay an archive through `admit` and `advance`; returns the number of entries."""
@@ -152,10 +178,12 @@ class LiveTwin:
         """The twin's epoch, once it exists."""
         return self.twin.epoch if self.twin is not None else None
 
-    def _apply(self, twin: Twin, held: Held) -> Rejection | None:
-        problem = twin.apply(held.event)
-        if problem is not None:
-            return Rejection(held, problem)
-        if isinstance(held.event, ReeferReading):
-            bisect.insort(self.readings.setdefault(held.event.yard, []), to_micros(held.event.ts))
-        return None
+    def _count_reading(self, reading: ReeferReading) -> None:
+        times = self.readings.get(reading.yard)
+        if times is None:
+            times = self.readings[reading.yard] = []
+        ts = to_micros(reading.ts)
+        if not times or ts >= times[-1]:
+            times.append(ts)  # the usual case: a yard's readings are released in time order
+        else:
+            bisect.insort(times, ts)  # applied late, behind the yard's clock

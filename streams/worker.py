@@ -27,7 +27,7 @@ from streams import dead_letters
 from streams.broker_watch import BrokerLoss, BrokerWatch
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
 from streams.dead_letters import RawHeaders
-from streams.live_twin import LiveTwin, Origin
+from streams.live_twin import LiveTwin, Origin, Source
 from streams.outputs_sink import Letter, OutputSink
 from streams.reorder import Micros, from_micros
 from streams.settings import KafkaSettings
@@ -173,11 +173,12 @@ class Worker:
 
     def _take(self, messages: list[Message], batch: TwinBatch, letters: list[Letter]) -> int:
         consumed = 0
-        live, tracker, offsets = self.live, self.tracker, batch.offsets
+        live, offsets, archived = self.live, batch.offsets, batch.archived
+        newest: dict[Partition, Micros] = {}  # per partition, for the tracker after the loop
         for message in messages:
             error = message.error()
             if error is not None:
-                self._message_error(message, error)
+                self._message_error(message, error, newest)
                 continue
             consumed += 1
             topic, partition, offset = (
@@ -193,26 +194,36 @@ class Worker:
                 reason = dead_letters.decode_reason(event)
                 self._dead(letters, reason, str(event), where, offset, raw, message)
                 continue
-            origin = Origin(topic, partition, offset, message.key(), _headers(message))
-            ts = live.admit(event, raw, origin)
+            ts = live.admit(event, raw, message)  # its origin is read only if it is refused
             if ts is None:
                 detail = f"event_id {event.event_id!r} was accepted before"
                 self._dead(letters, dead_letters.DUPLICATE, detail, where, offset, raw, message)
                 continue
-            batch.archived.append(
+            archived.append(
                 ArchivedEvent(event.event_id, event.yard, event.ts, raw, topic, partition, offset)
             )
-            tracker.delivered(where, ts)
+            if ts > newest.get(where, ts - 1):
+                newest[where] = ts
+        self._delivered(newest)
         if consumed:
             self.positions.update(offsets)
             self._last_input = time.monotonic()
             self.stats.consumed += consumed
-            self.stats.archived += len(batch.archived)
+            self.stats.archived += len(archived)
         return consumed
 
-    def _message_error(self, message: Message, error: KafkaError) -> None:
+    def _delivered(self, newest: dict[Partition, Micros]) -> None:
+        """Tell the tracker the newest time each partition delivered (once, not per message)."""
+        for where, ts in newest.items():
+            self.tracker.delivered(where, ts)
+        newest.clear()
+
+    def _message_error(
+        self, message: Message, error: KafkaError, newest: dict[Partition, Micros]
+    ) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
             topic, partition, _offset = _origin(message)
+            self._delivered(newest)  # what came before the end, in order, as message by message
             self.tracker.reached_end((topic, partition))
         else:
             self.watch.on_error(error)
@@ -281,7 +292,7 @@ class Worker:
 
     def _advance(self, moment: Micros, batch: TwinBatch, letters: list[Letter]) -> None:
         for rejection in self.live.advance(moment):
-            held, origin = rejection.held, rejection.held.origin or Origin("", -1, -1)
+            held, origin = rejection.held, _origin_of(rejection.held.origin)
             letter = dead_letters.dead_letter(
                 dead_letters.rejection_reason(rejection.error),
                 str(rejection.error),
@@ -396,12 +407,22 @@ class Worker:
         )
 
 
-def _origin(message: Message) -> tuple[str, int, int]:
+def _origin(message: Message | Source) -> tuple[str, int, int]:
     """Topic, partition and offset of a consumed message (always set on one)."""
     return message.topic() or "", message.partition() or 0, message.offset() or 0
 
 
-def _headers(message: Message) -> RawHeaders | None:
+def _origin_of(source: Origin | Source | None) -> Origin:
+    """The origin of a held event: given on rebuild, else read from its message now."""
+    if source is None:
+        return Origin("", -1, -1)
+    if isinstance(source, Origin):
+        return source
+    topic, partition, offset = _origin(source)
+    return Origin(topic, partition, offset, source.key(), _headers(source))
+
+
+def _headers(message: Message | Source) -> RawHeaders | None:
     headers = message.headers()
     if isinstance(headers, dict):
         return list(headers.items())

@@ -5,6 +5,7 @@ by topic rank and then arrival; the watermark follows the slowest partition that
 messages, and ignores partitions at their end.
 """
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 from streams.reorder import ReorderBuffer, from_micros, to_micros
@@ -63,3 +64,37 @@ def test_watermark_waits_for_every_partition_then_follows_the_slowest() -> None:
     tracker.delivered(trains, 70 * MINUTE)
     assert not tracker.all_at_end()
     assert tracker.watermark(lateness) == 65 * MINUTE
+
+
+def test_release_order_is_exactly_time_rank_arrival_whatever_the_interleaving() -> None:
+    """Mostly in-order topics with stragglers, released at uneven moments (even going back),
+    leave in exactly the order a full sort by (yard first seen, time, rank, arrival) gives."""
+    for seed in range(40):
+        chance = random.Random(seed)
+        buffer: ReorderBuffer[int] = ReorderBuffer()
+        held: list[tuple[int, int, int, int]] = []  # (time, rank, arrival, yard index)
+        yards = ["yuzui", "tuanjiecun", "xiaonanya"]
+        first_seen: list[int] = []
+        clock = [0, 0, 0]  # per topic rank: its partition's time, mostly moving forward
+        for arrival in range(chance.randrange(1, 400)):
+            rank = chance.randrange(3)
+            clock[rank] += chance.choice([0, 0, 1, 2, 5]) * MINUTE
+            ts = clock[rank] - (chance.randrange(30) * MINUTE if chance.random() < 0.1 else 0)
+            yard = chance.randrange(3)
+            if yard not in first_seen:
+                first_seen.append(yard)
+            buffer.push(yards[yard], ts, arrival, rank)
+            held.append((ts, rank, arrival, yard))
+            if chance.random() < 0.05:
+                moment = chance.randrange(-5, max(clock) // MINUTE + 5) * MINUTE
+                expected = sorted(
+                    (entry for entry in held if entry[0] <= moment),
+                    key=lambda entry: (first_seen.index(entry[3]), entry[:3]),
+                )
+                assert buffer.release(moment) == [entry[2] for entry in expected]
+                held = [entry for entry in held if entry[0] > moment]
+                assert len(buffer) == len(held)
+                assert buffer.earliest() == min((entry[0] for entry in held), default=None)
+        everything = sorted(held, key=lambda entry: (first_seen.index(entry[3]), entry[:3]))
+        assert buffer.release(10**15) == [entry[2] for entry in everything]
+        assert len(buffer) == 0
