@@ -8,7 +8,6 @@ old), the archive comes back in commit order with the exact bytes, and timestamp
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -279,16 +278,3 @@ def test_the_worker_row_tracks_the_latest_event_time(store: SqlStore) -> None:
     assert worker["last_event_time"] == T0 + timedelta(minutes=50)
     assert worker["committed_at"].tzinfo is not None
     assert abs(worker["committed_at"] - datetime.now(UTC)) < timedelta(minutes=5)
-
-
-def test_sqlite_text_of_a_timestamp_in_a_zone_with_rules_is_sqlalchemys_own() -> None:
-    """Zones with daylight saving (not what events decode to) take the generic shift to UTC."""
-    dialect = sqlite.dialect()
-    column = UtcDateTime().dialect_impl(dialect)
-    fast = column.bind_processor(dialect)
-    generic = TypeDecorator.bind_processor(column, dialect)
-    zone = ZoneInfo("Europe/Berlin")
-    start = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
-    for step in range(200):
-        moment = (start + timedelta(minutes=7 * step, microseconds=step)).astimezone(zone)
-        assert fast(moment) == generic(moment)
