@@ -8,6 +8,7 @@ old), the archive comes back in commit order with the exact bytes, and timestamp
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -278,3 +279,16 @@ def test_the_worker_row_tracks_the_latest_event_time(store: SqlStore) -> None:
     assert worker["last_event_time"] == T0 + timedelta(minutes=50)
     assert worker["committed_at"].tzinfo is not None
     assert abs(worker["committed_at"] - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_sqlite_text_of_a_timestamp_across_daylight_saving_is_sqlalchemys_own() -> None:
+    """A zone with rules (not what events decode to): the offset of each instant is applied."""
+    dialect = sqlite.dialect()
+    column = UtcDateTime().dialect_impl(dialect)
+    fast = column.bind_processor(dialect)
+    generic = TypeDecorator.bind_processor(column, dialect)
+    zone = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # across the spring change
+    for step in range(200):
+        moment = (start + timedelta(minutes=7 * step, microseconds=step)).astimezone(zone)
+        assert fast(moment) == generic(moment)
