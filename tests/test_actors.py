@@ -113,3 +113,18 @@ def test_the_stack_waits_like_a_simpy_container() -> None:
         env.run_before(env.now + 1.0)
         assert stack.level == container.level
         assert [room is None or room.triggered for room in rooms] == [p.triggered for p in puts]
+
+
+def test_yard_timeouts_keep_simpys_order_and_refuse_negative_delays() -> None:
+    """Made without the constructor, a yard's timeouts still fire in SimPy's (time, id) order."""
+    yard_env, simpy_env = YardEnvironment(), simpy.Environment()
+    fired: dict[str, list[str]] = {"yard": [], "simpy": []}
+    for name, env in [("yard", yard_env), ("simpy", simpy_env)]:
+        for label, delay in [("a", 2.0), ("b", 1.0), ("c", 2.0), ("d", 0.0)]:
+            timeout = env.timeout(delay, value=label)
+            timeout.callbacks.append(lambda event, name=name: fired[name].append(event.value))
+    yard_env.run_before(5.0)
+    simpy_env.run(until=5.0)
+    assert fired["yard"] == fired["simpy"] == ["d", "b", "a", "c"]
+    with pytest.raises(ValueError, match="Negative delay"):
+        yard_env.timeout(-0.5)
