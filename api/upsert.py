@@ -35,28 +35,11 @@ def dialect_insert(connection: Connection, table: Table) -> Any:
     raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {name}")
 
 
-def last_per_key(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
-    """The last row for each key, in first-seen key order."""
-    latest: dict[tuple[Any, ...], Row] = {}
-    for row in rows:
-        latest[tuple(row[column] for column in key)] = row
-    return list(latest.values())
-
-
 def upsert(connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]) -> None:
     """Insert `rows`, replacing the non-key columns of any row whose `key` already exists."""
     if rows:
         columns = list(rows[0])
         upsert_values(connection, table, columns, [_values(row, columns) for row in rows], key)
-
-
-def insert_new(
-    connection: Connection, table: Table, rows: Sequence[Row], key: Sequence[str]
-) -> None:
-    """Insert the rows whose `key` is not stored yet, in order; existing keys are left alone."""
-    if rows:
-        columns = list(rows[0])
-        insert_new_values(connection, table, columns, [_values(row, columns) for row in rows], key)
 
 
 def upsert_values(
@@ -77,7 +60,7 @@ def insert_new_values(
     rows: Sequence[Values],
     key: Sequence[str],
 ) -> None:
-    """`insert_new` for rows given as values in `columns` order (no dict per row)."""
+    """Insert the rows whose `key` is not stored yet, in order; existing keys are left alone."""
     _insert(connection, table, columns, rows, key, replace=False)
 
 
@@ -168,7 +151,7 @@ def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
 def _last_per_key(
     rows: Sequence[Values], columns: Sequence[str], key: Sequence[str]
 ) -> Sequence[Values]:
-    """`last_per_key` for value rows; the common case, no repeated key, costs one set."""
+    """The last row for each key, in first-seen key order; no repeated key costs one set."""
     keys = list(map(itemgetter(*(list(columns).index(name) for name in key)), rows))
     if len(set(keys)) == len(keys):
         return rows

@@ -23,7 +23,6 @@ class Box:
     inspected: bool = False
     plug_wait_min: float = 0.0
     in_stack: simpy.Event | None = None  # triggered once the box is set down in the stack
-    plug: simpy.Resource | None = None
     plug_request: simpy.resources.resource.Request | None = None
     reefer_monitor: ReeferMonitor | None = None
 
