@@ -11,10 +11,11 @@ so comparisons are exact and a rebuilt buffer releases exactly what the original
 """
 
 import bisect
-import functools
 import operator
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
+
+from corridor.clock import in_zone_of
 
 Item = TypeVar("Item")
 Micros = int
@@ -26,17 +27,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def to_micros(moment: datetime) -> Micros:
     """Exact microseconds since 1970 (aware datetimes only)."""
-    zone = moment.tzinfo
-    if zone is not UTC and zone is not None:
-        # 1970 in the event's own zone: aware datetimes sharing a tzinfo subtract without
-        # asking it for offsets (three times faster; the same exact microseconds)
-        return (moment - _unix_epoch_in(zone)) // _MICROSECOND
-    return (moment - UNIX_EPOCH) // _MICROSECOND
-
-
-@functools.lru_cache(maxsize=256)
-def _unix_epoch_in(zone: tzinfo) -> datetime:
-    return UNIX_EPOCH.astimezone(zone)
+    return (moment - in_zone_of(moment, UNIX_EPOCH)) // _MICROSECOND
 
 
 def from_micros(micros: Micros) -> datetime:
