@@ -103,18 +103,16 @@ def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
         return DecodeError("container_id", "reading for a box that is not in the yard")
     if not box.reefer:
         return DecodeError("container_id", "reading for a box that is not a reefer")
-    monitor = box.reefer_monitor or boxes.monitor_of(yard, box, event.setpoint_c)
+    monitor = boxes.monitor_of(yard, box, event.setpoint_c)
     reading = Reading(
         now,
         float(event.setpoint_c),
         float(event.supply_c),
         float(event.return_c),
         event.power == "on",
-        tuple(event.alarms) if event.alarms else (),
+        tuple(event.alarms),
     )
-    closed = monitor.observe(reading)
-    if closed:
-        yard.records.reefer_excursions.extend(closed)
+    yard.records.reefer_excursions.extend(monitor.observe(reading))
     return None
 
 
