@@ -28,9 +28,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "auto.offset.reset": "earliest",
     "fetch.queue.backoff.ms": 10,  # the default stalls a consumer that is slower than its fetcher
     # at the end of a partition the broker holds a fetch this long for new data: the default
-    # 500 ms was most of the produce-to-KPI latency (measured on the embedded broker: p50 141
-    # ms, p99 259 ms per consumer hop, against 9 and 16 ms at 10 ms); idle, it costs a fetch
-    # request per partition every 50 ms
+    # 500 ms was most of the produce-to-KPI latency (benchmarks/bench_fetch_wait.py, one hop on
+    # the embedded broker: p50 138 ms, p99 259 ms; at 50 ms, 20 and 36 ms); idle, it costs a
+    # fetch request per partition every 50 ms
     "fetch.wait.max.ms": 50,
     "allow.auto.create.topics": False,
     "session.timeout.ms": 6000,  # only used if a group is ever joined; partitions are assigned
