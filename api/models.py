@@ -259,17 +259,23 @@ class DeadLetterCountPublic(DeadLetterCountBase):
 # --- the worker's own memory -----------------------------------------------------------------
 
 
-class ArchivedEntry(SQLModel, table=True):
-    """An accepted event (its exact bytes) or a clock advance, in commit order (`seq`)."""
+class ArchiveSegment(SQLModel, table=True):
+    """One committed batch of the archive: accepted events (exact bytes) and clock advances.
 
-    __tablename__ = "event_archive"
+    The entries are packed in order (`api.archive_segments`); the archive is the segments in
+    commit order (`seq`). `first_key` (the first entry's event id or `advance@<moment>`) makes
+    a repeated commit of the same batch a no-op.
+    """
+
+    __tablename__ = "archive_segments"
 
     seq: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=128)  # event_id, or "advance@<moment>"
-    kind: str = Field(max_length=8)  # "event" | "advance"
-    yard: str | None = Field(default=None, max_length=32)
-    ts: datetime = Field(sa_type=UtcDateTime)
-    raw: bytes | None = Field(default=None, sa_type=LargeBinary)
+    first_key: str = Field(unique=True, max_length=128)
+    entries: int
+    events: int
+    first_event_ts: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_event_ts: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    payload: bytes = Field(sa_type=LargeBinary)
 
 
 class InputOffset(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """The live twin's durable memory on SQL: `corridor.outputs.TwinStore`, implemented.
 
 One `commit` writes a worker's batch in a single transaction: the accepted events (archived in
-arrival order, so a restarted worker rebuilds each yard by replaying them), the input offsets,
+arrival order as one segment per batch, so a restarted worker rebuilds each yard by replaying
+them; see `api.archive_segments`), the input offsets,
 and the outputs as keyed upserts. Either all of it is stored or none of it, so offsets never run
 ahead of outputs; and committing the same batch twice changes nothing.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
+from api import archive_segments
 from api import models as m
 from api.db import make_engine, upgrade
 from api.kpi_models import Kpis
@@ -59,7 +61,7 @@ PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 NOT_PERSISTED = frozenset({"lifts", "levels"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
-ARCHIVE_FETCH = 2000  # rows per round trip when streaming the archive back
+SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
 
 
 def utc_now() -> datetime:
@@ -108,27 +110,22 @@ class SqlStore:
             return {(topic, part): offset for topic, part, offset in connection.execute(query)}
 
     def load_archive(self) -> Iterator[outputs.ArchiveEntry]:
-        """Every archived entry in commit order, streamed (the archive can be large)."""
-        table = table_of(m.ArchivedEntry)
+        """Every archived entry in commit order, streamed a few segments at a time."""
+        table = table_of(m.ArchiveSegment)
         last = 0
         while True:
             query = (
-                select(
-                    table.c.seq, table.c.kind, table.c.key, table.c.yard, table.c.ts, table.c.raw
-                )
+                select(table.c.seq, table.c.payload)
                 .where(table.c.seq > last)
                 .order_by(table.c.seq)
-                .limit(ARCHIVE_FETCH)
+                .limit(SEGMENTS_PER_FETCH)
             )
             with self.engine.connect() as connection:
                 rows = connection.execute(query).all()
-            for seq, kind, key, yard, ts, raw in rows:
+            for seq, payload in rows:
                 last = seq
-                if kind == "advance":
-                    yield outputs.ClockAdvance(moment=ts)
-                else:
-                    yield outputs.ArchivedEvent(event_id=key, yard=yard, ts=ts, raw=bytes(raw))
-            if len(rows) < ARCHIVE_FETCH:
+                yield from archive_segments.unpack(bytes(payload))
+            if len(rows) < SEGMENTS_PER_FETCH:
                 return
 
     def commit(self, batch: outputs.TwinBatch) -> None:
@@ -138,10 +135,11 @@ class SqlStore:
         states = [_state_row(state, now) for state in batch.yard_states]
         reefers = [_reefer_row(reefer) for reefer in batch.reefers]
         record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
+        segment = archive_segments.pack(batch.archived) if batch.archived else None
         with self.engine.begin() as connection:
-            _archive(connection, batch.archived)
+            _archive(connection, segment)
             _offsets(connection, batch.group, batch.offsets)
-            _worker(connection, batch, now)
+            _worker(connection, batch, segment, now)
             upsert(connection, table_of(m.KpiSnapshot), snapshots, ("scope", "window", "as_of"))
             upsert(connection, table_of(m.YardState), states, ("yard",))
             _reefers(connection, {row["yard"] for row in states}, reefers)
@@ -152,18 +150,11 @@ class SqlStore:
             _dead_letters(connection, batch.dead_letters, now)
 
 
-ARCHIVE_COLUMNS = ("key", "kind", "yard", "ts", "raw")
-
-
-def _archive(connection: Connection, entries: list[outputs.ArchiveEntry]) -> None:
-    rows: list[tuple[Any, ...]] = []
-    for entry in entries:
-        if isinstance(entry, outputs.ClockAdvance):
-            key = f"advance@{entry.moment.astimezone(UTC).isoformat()}"
-            rows.append((key, "advance", None, entry.moment, None))
-        else:
-            rows.append((entry.event_id, "event", entry.yard, entry.ts, entry.raw))
-    insert_new_values(connection, table_of(m.ArchivedEntry), ARCHIVE_COLUMNS, rows, ("key",))
+def _archive(connection: Connection, segment: archive_segments.Segment | None) -> None:
+    if segment is not None:
+        insert_new_values(
+            connection, table_of(m.ArchiveSegment), segment._fields, [segment], ("first_key",)
+        )
 
 
 def _offsets(
@@ -176,14 +167,19 @@ def _offsets(
     upsert(connection, table_of(m.InputOffset), rows, ("group", "topic", "partition"))
 
 
-def _worker(connection: Connection, batch: outputs.TwinBatch, now: datetime) -> None:
+def _worker(
+    connection: Connection,
+    batch: outputs.TwinBatch,
+    segment: archive_segments.Segment | None,
+    now: datetime,
+) -> None:
     """Remember when the group last committed, its latest event time and (if reported) its lag."""
     table = table_of(m.WorkerCommit)
-    times = [entry.ts for entry in batch.archived if isinstance(entry, outputs.ArchivedEvent)]
     previous = connection.execute(
         select(table.c.last_event_time).where(table.c.group == batch.group)
     ).scalar_one_or_none()
-    latest = max([*times, *([previous] if previous is not None else [])], default=None)
+    newest = segment.last_event_ts if segment is not None else None
+    latest = max([time for time in (previous, newest) if time is not None], default=None)
     row = {"group": batch.group, "committed_at": now, "last_event_time": latest, "lag": batch.lag}
     upsert(connection, table, [row], ("group",))
 

@@ -32,7 +32,7 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFix
     assert {
         "kpi_snapshots",
         "yard_states",
-        "event_archive",
+        "archive_segments",
         "replay_jobs",
         "alembic_version",
     } <= tables

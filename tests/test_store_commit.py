@@ -21,7 +21,6 @@ from api.models import table_of
 from api.store import SqlStore
 from corridor.outputs import (
     ArchivedEvent,
-    ArchiveEntry,
     ClockAdvance,
     DeadLetter,
     KpiSnapshot,
@@ -92,7 +91,7 @@ def test_same_batch_twice_changes_nothing(store: SqlStore) -> None:
     batch.dead_letters = [DeadLetter("ts: missing", "corridor.events", 0, 3, b"{}")]
     store.commit(batch)
     tables: tuple[type[Any], ...] = (m.KpiSnapshot, m.YardState, m.ReeferStatus, m.TruckVisit)
-    tables += (m.DeadLetter, m.DeadLetterCount, m.ArchivedEntry, m.InputOffset)
+    tables += (m.DeadLetter, m.DeadLetterCount, m.ArchiveSegment, m.InputOffset)
     before = {model: rows(store, model) for model in tables}
     store.commit(batch)
     after = {model: rows(store, model) for model in before}
@@ -156,10 +155,30 @@ def test_the_archive_comes_back_in_commit_order_with_its_bytes(store: SqlStore) 
 
 
 def test_archive_streams_past_one_fetch(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("api.store.ARCHIVE_FETCH", 3)
-    entries: list[ArchiveEntry] = [event(f"e{i:02d}", i) for i in range(8)]
-    store.commit(TwinBatch("g", {}, archived=entries))
-    assert [entry.event_id for entry in store.load_archive()] == [f"e{i:02d}" for i in range(8)]  # type: ignore[union-attr]
+    monkeypatch.setattr("api.store.SEGMENTS_PER_FETCH", 3)
+    for i in range(8):
+        store.commit(TwinBatch("g", {}, archived=[event(f"e{i:02d}a", i), event(f"e{i:02d}b", i)]))
+    expected = [f"e{i:02d}{half}" for i in range(8) for half in "ab"]
+    assert [entry.event_id for entry in store.load_archive()] == expected  # type: ignore[union-attr]
+
+
+def test_the_archive_keeps_where_each_event_came_from(store: SqlStore) -> None:
+    arrived = event("e1", 1)._replace(topic="corridor.truck-dispatch", partition=2, offset=41)
+    store.commit(TwinBatch("g", {}, archived=[arrived, ClockAdvance(T0)]))
+    assert list(store.load_archive()) == [arrived, ClockAdvance(T0)]
+
+
+def test_a_batch_is_one_archive_segment_with_its_event_time_range(store: SqlStore) -> None:
+    store.commit(TwinBatch("g", {}, archived=[event("b", 5), ClockAdvance(T0), event("a", 1)]))
+    store.commit(TwinBatch("g", {}, archived=[ClockAdvance(T0 + timedelta(hours=1))]))
+    segments = rows(store, m.ArchiveSegment)
+    assert [(row["first_key"], row["entries"], row["events"]) for row in segments] == [
+        ("b", 3, 2),
+        (f"advance@{(T0 + timedelta(hours=1)).astimezone(UTC).isoformat()}", 1, 0),
+    ]
+    assert segments[0]["first_event_ts"] == T0 + timedelta(minutes=1)
+    assert segments[0]["last_event_ts"] == T0 + timedelta(minutes=5)
+    assert segments[1]["first_event_ts"] is None
 
 
 def test_offsets_are_per_group(store: SqlStore) -> None:

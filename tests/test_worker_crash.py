@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from api.models import ArchivedEntry, DeadLetter, KpiSnapshot, table_of
+from api.models import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
 from api.store import SqlStore
 from corridor.outputs import ArchivedEvent
 from streams.broker import EmbeddedBroker
@@ -77,12 +77,12 @@ def start_worker(
 
 def wait_for_archive(store: SqlStore, worker: subprocess.Popen[bytes], threshold: int) -> int:
     """Poll the store until the worker has committed `threshold` archive entries."""
-    table = table_of(ArchivedEntry)
+    table = table_of(ArchiveSegment)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert worker.poll() is None, "the worker exited before it was killed"
         with store.engine.connect() as connection:
-            count = connection.execute(select(func.count()).select_from(table)).scalar_one()
+            count = connection.execute(select(func.sum(table.c.entries))).scalar_one() or 0
         if count >= threshold:
             return int(count)
         time.sleep(0.01)
