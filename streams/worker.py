@@ -26,6 +26,7 @@ from stations.spec import StationSpec
 from streams import dead_letters
 from streams.broker_watch import BrokerLoss, BrokerWatch
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from streams.commits import OrderedCommits
 from streams.dead_letters import RawHeaders
 from streams.live_twin import LiveTwin, Origin, Source
 from streams.outputs_sink import Letter, OutputSink
@@ -64,7 +65,8 @@ PHASES = ("consume", "decode", "engine", "snapshots", "deliver", "commit")
 """consume: the broker client; decode: decode, dedup, buffer and archive entries; engine:
 applying released events and running the clocks (plus draining records and yard views);
 snapshots: KPI snapshots; deliver: producing and flushing dead letters and snapshots; commit:
-the store transaction."""
+waiting for the store transaction (while catching up it runs beside the next batch, see
+`streams.commits`, so this is only the part the worker waited for)."""
 
 
 class Worker:
@@ -79,6 +81,7 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.store = store
+        self.commits = OrderedCommits(store)
         self.live = LiveTwin(stations, seed)
         self.stats = WorkerStats()
         self.lateness: Micros = settings.lateness // _MICROSECOND
@@ -129,12 +132,13 @@ class Worker:
                 last_report = time.monotonic()
             if idle_exit_s is not None and self.idle_for() >= idle_exit_s:
                 break
+        self.commits.wait()
         self._report()
         return self.stats
 
     def idle_for(self) -> float:
         """Seconds since the last input, once everything is caught up and released (else 0)."""
-        if not self.tracker.all_at_end() or len(self.live.buffer):
+        if not self.tracker.all_at_end() or len(self.live.buffer) or self.commits.pending:
             return 0.0
         return time.monotonic() - self._last_input
 
@@ -161,13 +165,15 @@ class Worker:
         consumed = self._take(messages, batch, letters)
         moved = time.perf_counter()
         seconds["decode"] += moved - taken
-        self._move_watermark(batch, letters, catching_up=len(messages) >= self.settings.batch_size)
+        catching_up = len(messages) >= self.settings.batch_size
+        self._move_watermark(batch, letters, catching_up=catching_up)
         seconds["engine"] += time.perf_counter() - moved  # less the snapshots, counted apart
-        self._finish(batch, letters)
+        self._finish(batch, letters, catching_up=catching_up)
         return consumed
 
     def close(self) -> None:
-        """Flush outputs and leave the broker."""
+        """Store the last commit, flush outputs and leave the broker."""
+        self.commits.close()
         self.sink.flush()
         self.consumer.close()
 
@@ -322,7 +328,7 @@ class Worker:
         self._last_snapshot_wall = time.monotonic()
         self.stats.snapshots += len(snapshots)
 
-    def _finish(self, batch: TwinBatch, letters: list[Letter]) -> None:
+    def _finish(self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool) -> None:
         batch.dead_letters = [item.letter for item in letters]
         if self._forced_offsets:
             batch.offsets = {**self._forced_offsets, **batch.offsets}
@@ -334,7 +340,7 @@ class Worker:
         self.sink.flush(between=self._recover_outputs)
         batch.lag = self._lag()
         delivered = time.perf_counter()
-        self.store.commit(batch)
+        self.commits.commit(batch, background=catching_up)  # see `streams.commits`
         self.stats.seconds["deliver"] += delivered - began
         self.stats.seconds["commit"] += time.perf_counter() - delivered
         self.stats.batches += 1
