@@ -56,8 +56,15 @@ class Twin:
     """The corridor's yards, each on its own clock, fed by v1 events."""
 
     def __init__(
-        self, stations: Mapping[str, StationSpec], seed: int, epoch: datetime | None = None
+        self,
+        stations: Mapping[str, StationSpec],
+        seed: int,
+        epoch: datetime | None = None,
+        *,
+        refuse_repeats: bool = True,
     ) -> None:
+        """`refuse_repeats=False` is for a caller that refuses repeated `event_id`s itself (the
+        live twin does, before archiving): the ids are then not kept a second time here."""
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self.stations = dict(stations)
@@ -67,7 +74,7 @@ class Twin:
         self.yards: dict[str, Yard] = {
             sid: Yard(YardEnvironment(), spec, seed) for sid, spec in self.stations.items()
         }
-        self._seen: set[str] = set()
+        self._seen: set[str] | None = set() if refuse_repeats else None
         self._drained: dict[str, dict[str, int]] = {
             sid: dict.fromkeys(RECORD_TYPES, 0) for sid in self.yards
         }
@@ -77,8 +84,8 @@ class Twin:
         yard = self.yards.get(event.yard)
         if yard is None:
             return self._reject(event, DecodeError("yard", f"yard {event.yard!r} is not modelled"))
-        event_id = event.event_id
-        if event_id in self._seen:
+        seen = self._seen
+        if seen is not None and event.event_id in seen:
             return self._reject(event, DecodeError("event_id", "duplicate event_id, ignored"))
         epoch = self.epoch
         if epoch is None:
@@ -93,7 +100,8 @@ class Twin:
         problem = yard_events.apply_to_yard(yard, event, now, epoch)
         if problem is not None:
             return self._reject(event, problem)
-        self._seen.add(event_id)
+        if seen is not None:
+            seen.add(event.event_id)
         self.counts.per_yard[event.yard][event_type(event)] += 1
         return None
 

@@ -131,7 +131,9 @@ class LiveTwin:
             if not released:
                 return []
             first = min(held.event.ts for held in released)
-            twin = self.twin = Twin(self.stations, self.seed, epoch_for(first))
+            twin = self.twin = Twin(
+                self.stations, self.seed, epoch_for(first), refuse_repeats=False
+            )
         rejections = []
         apply = twin.apply
         for held in released:

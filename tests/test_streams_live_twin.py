@@ -20,6 +20,7 @@ from streams.snapshots import kpi_snapshots
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.factories import box_number, dispatch, reading
 
+DUPLICATE = "duplicate event_id, ignored"
 LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
 
 
@@ -150,3 +151,20 @@ def test_no_snapshot_at_or_before_the_epoch() -> None:
     assert kpi_snapshots(live, to_micros(epoch), now) == []
     later = kpi_snapshots(live, to_micros(epoch + timedelta(hours=1)), now)
     assert {snapshot.window for snapshot in later} == {"1h", "shift", "24h", "7d"}
+
+
+def test_repeats_are_refused_once_by_the_live_twin_and_by_a_replay() -> None:
+    """The live twin refuses a repeated id at admission; its engine does not keep ids again."""
+    events = generated_day()[:200]
+    live = LiveTwin(stations(), SEED)
+    drive(live, [*events, events[10], events[150]])
+    live.advance(to_micros(max(event.ts for event in events)) + 1)
+    assert live.twin is not None
+    assert live.twin.counts.applied.total() == len(events)
+    assert live.twin.counts.rejected == {}
+    engine_alone = Twin(stations(), SEED, live.twin.epoch, refuse_repeats=False)
+    for event in (events[0], events[0]):  # a caller that refuses repeats itself
+        engine_alone.apply(event)
+    assert DUPLICATE not in engine_alone.counts.rejected
+    replayed = replay([*events, events[10]], stations(), SEED)
+    assert replayed.counts.rejected == {DUPLICATE: 1}
