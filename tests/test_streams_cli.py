@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from api.store import SqlStore
 from corridor import eventlog
 from corridor.cli import run_commands
 from corridor.events import Event
+from corridor.outputs import TwinStore
 from corridor.scenario import DEFAULT_START
 from streams import cli
 from streams.memory_store import MemoryStore
@@ -62,12 +64,15 @@ def test_published_then_recorded_log_replays_to_the_same_report(
     assert replay_report(recorded, tmp_path / "b") == replay_report(original, tmp_path / "a")
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_record_from_the_archive_takes_a_time_range(
-    kafka_settings: KafkaSettings, tmp_path: Path
+    kafka_settings: KafkaSettings, tmp_path: Path, kind: str
 ) -> None:
     events = generated_day()
     publish(events, kafka_settings)
-    store = MemoryStore()
+    store: TwinStore = (
+        MemoryStore() if kind == "memory" else SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
+    )
     worker = Worker(kafka_settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
