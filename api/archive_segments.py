@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
+from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance, archive_key
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(list[ArchivedEvent | datetime]).decode
@@ -40,13 +40,6 @@ class CorruptSegmentError(ValueError):
     """A stored segment does not unpack: the archive was changed behind the worker's back."""
 
 
-def entry_key(entry: ArchiveEntry) -> str:
-    """An entry's key in the archive: its event id, or `advance@<UTC moment>`."""
-    if isinstance(entry, ClockAdvance):
-        return f"advance@{entry.moment.astimezone(UTC).isoformat()}"
-    return entry.event_id
-
-
 def pack(entries: Sequence[ArchiveEntry]) -> Segment:
     """One segment of `entries` (at least one), in their order."""
     if not entries:
@@ -60,7 +53,7 @@ def pack(entries: Sequence[ArchiveEntry]) -> Segment:
             times.append(_aware(entry.ts))
             packed.append(entry)
     return Segment(
-        first_key=entry_key(entries[0]),
+        first_key=archive_key(entries[0]),
         entries=len(packed),
         events=len(times),
         first_event_ts=min(times).astimezone(UTC) if times else None,

@@ -11,7 +11,7 @@ the core and the Kafka edge can both speak it without importing SQL.
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 TopicPartition = tuple[str, int]
@@ -42,6 +42,13 @@ class ClockAdvance(NamedTuple):
 
 
 ArchiveEntry = ArchivedEvent | ClockAdvance
+
+
+def archive_key(entry: ArchiveEntry) -> str:
+    """An entry's key in the archive, unique in it: its event id, or `advance@<UTC moment>`."""
+    if isinstance(entry, ClockAdvance):
+        return f"advance@{entry.moment.astimezone(UTC).isoformat()}"
+    return entry.event_id
 
 
 @dataclass(frozen=True, slots=True)

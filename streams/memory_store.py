@@ -8,16 +8,16 @@ Nothing survives the process; the durable store is `api.store.SqlStore`.
 import copy
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from corridor.outputs import (
-    ArchivedEvent,
     ArchiveEntry,
     DeadLetter,
     KpiSnapshot,
     TopicPartition,
     TwinBatch,
+    archive_key,
 )
 
 
@@ -51,7 +51,7 @@ class MemoryStore:
 
     def commit(self, batch: TwinBatch) -> None:
         """Apply the whole batch or, if it conflicts with the archive, none of it."""
-        keys = [_archive_key(entry) for entry in batch.archived]
+        keys = [archive_key(entry) for entry in batch.archived]
         clash = [key for key in keys if key in self._keys] or _repeated(keys)
         if clash:
             raise ArchiveConflictError(f"archived twice: {clash[0]}")
@@ -86,12 +86,6 @@ class MemoryStore:
             self.reefers[yard] = []
         for reefer in batch.reefers:
             self.reefers.setdefault(str(reefer["yard"]), []).append(dict(reefer))
-
-
-def _archive_key(entry: ArchiveEntry) -> str:
-    if isinstance(entry, ArchivedEvent):
-        return entry.event_id
-    return f"advance@{entry.moment.astimezone(UTC).isoformat()}"
 
 
 def _repeated(keys: list[str]) -> list[str]:
