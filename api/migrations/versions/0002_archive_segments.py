@@ -7,7 +7,6 @@ Create Date: 2026-11-25
 """
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from itertools import islice
 from typing import TypeVar
 
@@ -15,7 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from api import archive_segments
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
+from api.db import UtcDateTime
+from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance, archive_key
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -31,7 +31,7 @@ event_archive = sa.table(
     sa.column("key", sa.String()),
     sa.column("kind", sa.String()),
     sa.column("yard", sa.String()),
-    sa.column("ts", sa.DateTime(timezone=True)),
+    sa.column("ts", UtcDateTime()),  # moves times as the application stores them
     sa.column("raw", sa.LargeBinary()),
 )
 archive_table = sa.table(
@@ -40,8 +40,8 @@ archive_table = sa.table(
     sa.column("first_key", sa.String()),
     sa.column("entries", sa.Integer()),
     sa.column("events", sa.Integer()),
-    sa.column("first_event_ts", sa.DateTime(timezone=True)),
-    sa.column("last_event_ts", sa.DateTime(timezone=True)),
+    sa.column("first_event_ts", UtcDateTime()),
+    sa.column("last_event_ts", UtcDateTime()),
     sa.column("payload", sa.LargeBinary()),
 )
 
@@ -63,7 +63,7 @@ def upgrade() -> None:
     connection = op.get_bind()
     for entries in _chunks(_rows_as_entries(connection), ENTRIES_PER_MOVED_SEGMENT):
         segment = archive_segments.pack(entries)
-        connection.execute(sa.insert(archive_table).values(**_stored_times(segment)._asdict()))
+        connection.execute(sa.insert(archive_table).values(**segment._asdict()))
     op.drop_table("event_archive")
 
 
@@ -119,48 +119,17 @@ def _rows_as_entries(connection: sa.Connection) -> Iterator[ArchiveEntry]:
         rows = connection.execute(query).all()
         for seq, kind, key, yard, ts, raw in rows:
             last = seq
-            moment = _aware(ts)
             if kind == "advance":
-                yield ClockAdvance(moment)
+                yield ClockAdvance(ts)
             else:
-                yield ArchivedEvent(key, yard, moment, bytes(raw))
+                yield ArchivedEvent(key, yard, ts, bytes(raw))
         if len(rows) < ENTRIES_PER_MOVED_SEGMENT:
             return
 
 
 def _entry_as_row(entry: ArchiveEntry) -> dict[str, object]:
-    key = archive_segments.entry_key(entry)
     if isinstance(entry, ClockAdvance):
-        return {
-            "key": key,
-            "kind": "advance",
-            "yard": None,
-            "ts": _stored(entry.moment),
-            "raw": None,
-        }
-    return {
-        "key": key,
-        "kind": "event",
-        "yard": entry.yard,
-        "ts": _stored(entry.ts),
-        "raw": entry.raw,
-    }
-
-
-def _stored_times(segment: archive_segments.Segment) -> archive_segments.Segment:
-    return segment._replace(
-        first_event_ts=_stored(segment.first_event_ts), last_event_ts=_stored(segment.last_event_ts)
-    )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back the stored UTC text as a naive datetime."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _stored(moment: datetime | None) -> datetime | None:
-    """UTC, and naive on SQLite (which cannot keep an offset), as `api.db.UtcDateTime` stores it."""
-    if moment is None:
-        return None
-    utc = moment.astimezone(UTC)
-    return utc.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else utc
+        return {"key": archive_key(entry), "kind": "advance", "yard": None, "ts": entry.moment,
+                "raw": None}  # fmt: skip
+    return {"key": entry.event_id, "kind": "event", "yard": entry.yard, "ts": entry.ts,
+            "raw": entry.raw}  # fmt: skip
