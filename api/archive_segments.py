@@ -4,8 +4,8 @@ A segment packs a batch's archive entries, in order, into one MessagePack payloa
 the array of its `ArchivedEvent` fields `[event_id, yard, ts, raw, topic, partition, offset]`, a
 clock advance as its moment alone; times are MessagePack timestamps (UTC, to the microsecond),
 so msgspec converts them, and builds the entries back, in C. One row per batch instead of one
-per event: the row-per-event archive, with a unique index on random event ids, was more than
-half of the store commit while a worker caught up.
+per event, each under a unique index on random event ids: see the README's live-worker figures
+(`benchmarks/bench_worker.py`) for the commit wait before and after.
 
 Uniqueness is the worker's: it refuses a repeated `event_id` before archiving (and rebuilds that
 memory from the archive on restart), and it commits the archive with its offsets, so no message

@@ -1,7 +1,7 @@
 """Store commits, one at a time and in order, overlapped with the next batch while catching up.
 
-A catch-up spent about a quarter of its time waiting for SQLite, most of it inside the
-database with the GIL released. Here a full batch (the worker is behind) is committed in a
+A catch-up spent about a quarter of its time waiting for the store commit, part of it inside
+the database, where the GIL is released. Here a full batch (the worker is behind) is committed in a
 background thread while the worker consumes, decodes and applies the next one; a partial
 batch (the worker is live) is committed at once, so a live step returns with its outputs
 stored. Either way, a commit starts only after the previous one finished, so commits land in
