@@ -13,13 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from api.db import upgrade
 from api.errors import VALIDATION_RESPONSE, method_not_allowed, validation_error
 from api.metrics import MetricsMiddleware
 from api.routes import dashboard, dead_letters, health, kpis, metrics, replays, stream, yards
 from api.services import Services
 from api.settings import ApiSettings
-from api.store import SqlStore
+from api.store.db import upgrade
+from api.store.sql_store import SqlStore
 
 DESCRIPTION = """\
 Live and historical KPIs of the Chongqing corridor's rail container yards —

@@ -14,8 +14,8 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.app import create_app
-from api.db import make_engine, upgrade
 from api.settings import ApiSettings, DatabaseSettings
+from api.store.db import make_engine, upgrade
 
 
 def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

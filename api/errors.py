@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.schemas import ErrorMessage
+from api.responses import ErrorMessage
 
 VALIDATION_RESPONSE: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorMessage, "description": "a parameter or field is malformed (named)"}

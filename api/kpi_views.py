@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi import HTTPException, status
 from sqlalchemy import Engine
 
-from api import readers
 from api.kpi_cache import TtlCache
-from api.models import KpiSnapshot
-from api.schemas import HistoryPoint, KpiHistory, KpiView
-from api.store import utc_now
+from api.responses import HistoryPoint, KpiHistory, KpiView
+from api.store import readers
+from api.store.sql_store import utc_now
+from api.store.tables import KpiSnapshot
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)

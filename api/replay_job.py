@@ -2,7 +2,7 @@
 
 A pure function of its arguments (a file path, a seed, a scenario table), run in a worker
 process so a long replay never holds up the API. The result is deterministic: the same log,
-seed and scenario give the byte-identical report (`corridor.kpis.dumps_report`). Lines of the
+seed and scenario give the byte-identical report (`corridor.kpis.report.dumps_report`). Lines of the
 log that are not valid events are counted and listed (the first hundred), never dropped
 silently.
 """
@@ -11,17 +11,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from corridor import eventlog
-from corridor.clock import to_minutes
-from corridor.engine import replay
-from corridor.frames import record_frames
-from corridor.kpis import dumps_report, kpi_report
+from corridor.contract import eventlog
+from corridor.engine.clock import to_minutes
+from corridor.engine.twin import replay
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import dumps_report, kpi_report
 from corridor.scenario import Scenario, parse_scenario
 
 DEFAULT_SEED = 2026
 LISTED_REJECTIONS = 100
 LOG_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
-"""The event-log formats `corridor.eventlog` reads, by file name ending."""
+"""The event-log formats `corridor.contract.eventlog` reads, by file name ending."""
 
 
 def check_scenario(table: dict[str, Any]) -> Scenario:

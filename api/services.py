@@ -10,9 +10,9 @@ from pathlib import Path
 
 from api.kpi_cache import TtlCache
 from api.metrics import RequestMetrics
-from api.replays import ReplayRunner
+from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
-from api.store import SqlStore
+from api.store.sql_store import SqlStore
 from stations.spec import StationSpec, load_all_stations
 
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 
-from api.store import SqlStore
-from corridor.outputs import KpiSnapshot, TwinBatch
+from api.store.sql_store import SqlStore
+from corridor.store_contract import KpiSnapshot, TwinBatch
 from stations.spec import STATION_IDS
 
 KEY = "bench-key-3b9f0e51"

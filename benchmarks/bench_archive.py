@@ -3,7 +3,7 @@
 Generated traffic is encoded as the worker archives it (`ArchivedEvent`s of 10,000-message
 batches with a clock advance each), then, medians of `--repeat` rounds:
 
-1. `api.archive_segments.pack` and `unpack` of one batch (ns per entry, bytes per entry);
+1. `api.store.archive_segments.pack` and `unpack` of one batch (ns per entry, bytes per entry);
 2. committing the batches as segments to a fresh SQLite store, and `load_archive` of them all
    (µs per entry, through SQLAlchemy and the database).
 
@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from api.archive_segments import pack, unpack
-from api.store import SqlStore
-from corridor.events import encode_event
-from corridor.generator import generate
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance, TwinBatch
+from api.store.archive_segments import pack, unpack
+from api.store.sql_store import SqlStore
+from corridor.contract.events import encode_event
 from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance, TwinBatch
+from corridor.traffic.generator import generate
 
 BATCH = 10_000
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import msgspec
 
-from corridor.eventlog import LogError, read_log, write_log
-from corridor.events import Event
-from corridor.generator import generate
+from corridor.contract.eventlog import LogError, read_log, write_log
+from corridor.contract.events import Event
+from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 
 START = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))

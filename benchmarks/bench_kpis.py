@@ -1,7 +1,7 @@
 """How long `compute_kpis` takes on a year of the three yards (synthetic records of full size).
 
-Builds record frames shaped like `corridor.frames.record_frames` (categorical yard and label
-columns, levels sorted by yard, level, time): 1M truck visits, 700k box visits, 1.5M lifts,
+Builds record frames shaped like `corridor.kpis.record_frames.record_frames` (categorical yard and
+label columns, levels sorted by yard, level, time): 1M truck visits, 700k box visits, 1.5M lifts,
 5M level points and 20k reefer excursions over 365 days. Prints the median of 5 runs of
 `compute_kpis` over the whole year and over its last 24 hours (a rolling live window still
 scans the whole tables), beside a baseline measured in the same run: plain pandas group-bys
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from corridor.kpis import compute_kpis
+from corridor.kpis.report import compute_kpis
 from stations.records import LEVELS
 from stations.spec import STATION_IDS, load_all_stations
 from stations.types import MINUTES_PER_DAY

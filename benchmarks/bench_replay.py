@@ -22,15 +22,15 @@ from typing import TypeVar
 import numpy as np
 import simpy
 
-from corridor import eventlog
-from corridor.clock import to_minutes
-from corridor.engine import replay
-from corridor.events import Event
-from corridor.frames import record_frames
-from corridor.generator import generate
-from corridor.kpis import compute_kpis
+from corridor.contract import eventlog
+from corridor.contract.events import Event
+from corridor.engine.clock import to_minutes
+from corridor.engine.twin import replay
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import compute_kpis
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from stations.types import ProcessGenerator
 

@@ -5,10 +5,10 @@ by default) onto the three input topics, then measures in the same run:
 
 1. the raw confluent-kafka consume rate of the backlog (messages only, no decoding);
 2. the same with `decode_event` on every message (the validation cost);
-3. the engine alone: `corridor.engine.replay` of the same events, decoded, in memory;
+3. the engine alone: `corridor.engine.twin.replay` of the same events, decoded, in memory;
 4. the worker catching up on the whole backlog, end to end: consume, decode, reorder, apply,
-   KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store`); and
-   the same with the in-memory store, the worker's ceiling without SQL; then a restart on the
+   KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store.sql_store`);
+   and the same with the in-memory store, the worker's ceiling without SQL; then a restart on the
    caught-up SQL store (the rebuild from the archive a crashed worker goes through);
 5. latency at a steady 1,000 events/s: from producing an event to the first KPI snapshot on
    the `corridor.kpi` topic whose `as_of` covers its time (generated traffic, so 1,000 events/s
@@ -37,18 +37,18 @@ from typing import Any
 import msgspec
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
-from api.store import SqlStore
-from corridor.engine import replay
-from corridor.events import Event, decode_event, encode_event
-from corridor.generator import generate
-from corridor.outputs import TwinStore
+from api.store.sql_store import SqlStore
+from corridor.contract.events import Event, decode_event, encode_event
+from corridor.engine.twin import replay
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.store_contract import TwinStore
+from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
+from streams.live.reorder import to_micros
 from streams.publish import publish
-from streams.reorder import to_micros
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
 from streams.worker import PHASES, Worker, WorkerStats

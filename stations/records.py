@@ -1,6 +1,6 @@
 """The flat, immutable records the yard model emits, and nothing else.
 
-KPIs are pure functions of these (`corridor.kpis`). Times are `Minutes` since the scenario
+KPIs are pure functions of these (`corridor.kpis.report`). Times are `Minutes` since the scenario
 epoch; a time that has not happened (a box still in the yard, a milestone never observed) is
 NaN, so every time column stays a float column. *Tally* records describe one thing's passage
 (a truck visit, a box visit, a lift); *level* records describe a quantity that changes over

@@ -21,16 +21,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from corridor import eventlog
 from corridor.cli.run_commands import DEFAULT_SEED, UserError
-from corridor.clock import aware_datetime
-from corridor.events import Event
-from corridor.generator import generate
-from corridor.outputs import TwinStore
+from corridor.contract import eventlog
+from corridor.contract.events import Event
+from corridor.engine.clock import aware_datetime
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
+from corridor.store_contract import TwinStore
+from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings

@@ -12,7 +12,7 @@ fails raises in the worker at its next commit (or `wait`), before anything later
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from corridor.outputs import TwinBatch, TwinStore
+from corridor.store_contract import TwinBatch, TwinStore
 
 
 class OrderedCommits:

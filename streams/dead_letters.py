@@ -4,7 +4,7 @@ A dead letter carries the original bytes (value and key) unchanged, the original
 headers naming why and where from. Reasons are short codes from a small vocabulary, so counting
 by reason stays meaningful; the full message naming the field goes beside it as the detail:
 
-- `oversized`: larger than `corridor.events.MAX_EVENT_BYTES`;
+- `oversized`: larger than `corridor.contract.events.MAX_EVENT_BYTES`;
 - `not_utf8`, `not_json`: not text, or not JSON;
 - `invalid:<field>`: JSON, but not a valid v1 event (missing or mistyped field, bad container
   check digit, unknown yard, time without offset or outside 2000-2099, NaN temperature...);
@@ -17,8 +17,8 @@ by reason stays meaningful; the full message naming the field goes beside it as 
 import re
 from collections.abc import Sequence
 
-from corridor.events import DecodeError
-from corridor.outputs import DeadLetter
+from corridor.contract.events import DecodeError
+from corridor.store_contract import DeadLetter
 
 REASON = "corridor.reason"
 DETAIL = "corridor.detail"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import msgspec
 from confluent_kafka import KafkaError, Message, Producer
 
-from corridor.outputs import DeadLetter, KpiSnapshot
+from corridor.store_contract import DeadLetter, KpiSnapshot
 from streams.dead_letters import Headers, RawHeaders, letter_headers
+from streams.live.snapshots import snapshot_message
 from streams.settings import KafkaSettings
-from streams.snapshots import snapshot_message
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()

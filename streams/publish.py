@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from corridor.events import Event, encode_event
+from corridor.contract.events import Event, encode_event
 from streams.clients import ensure_topics, make_admin, make_producer
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for

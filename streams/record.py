@@ -1,10 +1,10 @@
 """`corridor record`: turn what is on the topics, or a time range of the archive, into a log.
 
 The log is what `corridor replay` reads (JSON Lines or Parquet, by suffix; see
-`corridor.eventlog`), so a live day can be replayed, shared or kept as a test fixture. Only
+`corridor.contract.eventlog`), so a live day can be replayed, shared or kept as a test fixture. Only
 valid events are written; what does not decode is counted and reported, never silently
 dropped. Events are written in event-time order, same-instant events of a yard in the
-worker's order (`corridor.events.same_instant_rank`), so a replay sees them as the worker
+worker's order (`corridor.contract.events.same_instant_rank`), so a replay sees them as the worker
 did.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
-from corridor import eventlog
-from corridor.events import DecodeError, Event, decode_event
-from corridor.events import same_instant_rank as tie_rank
-from corridor.outputs import ArchivedEvent, TwinStore
+from corridor.contract import eventlog
+from corridor.contract.events import DecodeError, Event, decode_event
+from corridor.contract.events import same_instant_rank as tie_rank
+from corridor.store_contract import ArchivedEvent, TwinStore
 from streams.clients import make_admin, make_consumer, partitions_of
 from streams.dead_letters import decode_reason
 from streams.settings import KafkaSettings

@@ -5,7 +5,13 @@ train events to the trains topic. Every message is keyed by its yard, so all of 
 events on a topic land on one partition, in the order they were produced.
 """
 
-from corridor.events import Event, ReeferReading, TrainArrived, TrainDeparted, TrainScheduled
+from corridor.contract.events import (
+    Event,
+    ReeferReading,
+    TrainArrived,
+    TrainDeparted,
+    TrainScheduled,
+)
 from streams.settings import KafkaSettings
 
 

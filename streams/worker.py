@@ -1,9 +1,9 @@
 """`corridor worker`: the live twin on Kafka, from the yards' topics to the store.
 
 One loop, one batch at a time: consume up to `batch_size` messages from the assigned input
-partitions, decode each (`corridor.events.decode_event`), dead-letter what does not decode or
-repeats an `event_id`, admit the rest to the live twin's reorder buffer (`streams.live_twin`),
-move the watermark (`streams.watermark`), take KPI snapshots on the event-time cadence, produce
+partitions, decode each (`corridor.contract.events.decode_event`), dead-letter what does not decode
+or repeats an `event_id`, admit the rest to the live twin's reorder buffer (`streams.live.twin`),
+move the watermark (`streams.live.watermark`), take KPI snapshots on the event-time cadence, produce
 dead letters and snapshots, and commit the archive, offsets and outputs in one `TwinStore`
 transaction. On start the twin is rebuilt by replaying the archive, and the partitions are
 assigned at the stored offsets, so after a crash the worker resumes exactly where its outputs
@@ -20,20 +20,20 @@ from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
 
-from corridor.events import DecodeError, decode_event
-from corridor.outputs import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
+from corridor.contract.events import DecodeError, decode_event
+from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
 from streams import dead_letters
 from streams.broker_watch import BrokerLoss, BrokerWatch
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
 from streams.commits import OrderedCommits
 from streams.dead_letters import RawHeaders
-from streams.live_twin import LiveTwin, Origin, Source
+from streams.live.reorder import Micros, from_micros
+from streams.live.snapshots import kpi_snapshots, yard_views
+from streams.live.twin import LiveTwin, Origin, Source
+from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
-from streams.reorder import Micros, from_micros
 from streams.settings import KafkaSettings
-from streams.snapshots import kpi_snapshots, yard_views
-from streams.watermark import Partition, WatermarkTracker
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)

@@ -24,11 +24,11 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
-from api.db import make_engine, upgrade
 from api.settings import ApiSettings
-from api.store import SqlStore
-from corridor.container_ids import with_check_digit
-from corridor.outputs import KpiSnapshot, TwinBatch
+from api.store.db import make_engine, upgrade
+from api.store.sql_store import SqlStore
+from corridor.contract.container_ids import with_check_digit
+from corridor.store_contract import KpiSnapshot, TwinBatch
 from stations.spec import STATION_IDS
 
 POSTGRES_ENV = "CORRIDOR_TEST_POSTGRES_URL"

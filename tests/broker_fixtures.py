@@ -3,7 +3,7 @@
 `broker` is one embedded broker for the test session; every test gets topics and a group of
 its own (`kafka_settings`), so tests never see each other's messages. Tests that stop the
 broker start their own (`own_broker`). `expected_kpis` is the yardstick: the KPIs a replay of
-the same events gives, computed here from the engine and `corridor.kpis` directly, without
+the same events gives, computed here from the engine and `corridor.kpis.report` directly, without
 the streaming code under test.
 
 Run as a module (`python -m tests.broker_fixtures worker ...`) it is the `corridor` Kafka
@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from corridor.clock import epoch_for, to_minutes
-from corridor.engine import Twin
-from corridor.events import Event, ReeferReading
-from corridor.frames import record_frames
-from corridor.generator import generate
-from corridor.kpis import compute_kpis
+from corridor.contract.events import Event, ReeferReading
+from corridor.engine.clock import epoch_for, to_minutes
+from corridor.engine.twin import Twin
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import compute_kpis
 from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
 from streams.settings import KafkaSettings
@@ -105,7 +105,7 @@ def expected_kpis(
     """(scope, window) -> KPIs of a replay of `events`, its clocks run to `as_of`.
 
     The events are applied here yard by yard in event-time order (stable), as
-    `corridor.engine.replay` does, so that the readings the engine accepted can be counted
+    `corridor.engine.twin.replay` does, so that the readings the engine accepted can be counted
     per window.
     """
     twin = Twin(stations(), seed, epoch_for(min(event.ts for event in events)))
@@ -135,7 +135,7 @@ def expected_kpis(
 
 def main(argv: Sequence[str]) -> int:
     """`corridor worker|record|publish` with the API's SQL store as the durable store."""
-    from api.store import SqlStore  # only the worker process needs SQL
+    from api.store.sql_store import SqlStore  # only the worker process needs SQL
     from streams.cli import main as streams_main
 
     return streams_main(argv, open_store=SqlStore.open)

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from corridor.container_ids import with_check_digit
-from corridor.events import (
+from corridor.contract.container_ids import with_check_digit
+from corridor.contract.events import (
     ArrivingBox,
     ReeferReading,
     TrainArrived,

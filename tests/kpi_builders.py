@@ -5,7 +5,7 @@ from typing import Any
 
 import pandas as pd
 
-from corridor.kpis import compute_kpis, kpi_report
+from corridor.kpis.report import compute_kpis, kpi_report
 from stations.records import (
     LEVELS,
     NOT_YET,
@@ -49,8 +49,8 @@ NAN = NOT_YET
 
 
 def frames(*records: tuple[Any, ...], plain: bool = False) -> dict[str, pd.DataFrame]:
-    """Record frames shaped like `corridor.frames.record_frames`: every table, the yard and label
-    columns categorical (unless `plain`), levels sorted by (yard, level, time)."""
+    """Record frames shaped like `corridor.kpis.record_frames.record_frames`: every table, the yard
+    and label columns categorical (unless `plain`), levels sorted by (yard, level, time)."""
     by_type = {record_type: name for name, record_type in RECORD_TYPES.items()}
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in RECORD_TYPES}
     for record in records:

@@ -8,7 +8,7 @@ from pydantic import SecretStr, ValidationError
 
 from api.app import create_app
 from api.settings import ApiSettings
-from api.store import SqlStore
+from api.store.sql_store import SqlStore
 from tests.api_fixtures import T0, TEST_KEY, corridor_batch, test_settings
 
 READ_TOKEN = "read-token-5d0b91a2"

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.store import SqlStore
-from corridor.outputs import DeadLetter, KpiSnapshot, TwinBatch
+from api.store.sql_store import SqlStore
+from corridor.store_contract import DeadLetter, KpiSnapshot, TwinBatch
 from stations.spec import load_all_stations
 from tests.api_fixtures import T0, corridor_batch, sample_kpis, test_settings
 

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
-from api.store import SqlStore
+from api.store.sql_store import SqlStore
 from tests.api_fixtures import T0, TEST_KEY, corridor_batch, test_settings
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from corridor.eventlog import write_log
-from corridor.generator import generate
+from corridor.contract.eventlog import write_log
 from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 from tests.api_fixtures import TEST_KEY
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.store import SqlStore
-from corridor.outputs import KpiSnapshot, TwinBatch
+from api.store.sql_store import SqlStore
+from corridor.store_contract import KpiSnapshot, TwinBatch
 from tests.api_fixtures import T0, LiveServer, corridor_batch, sample_kpis
 
 

@@ -3,8 +3,8 @@
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from corridor.clock import epoch_for, in_zone_of, to_minutes
-from streams.reorder import UNIX_EPOCH, to_micros
+from corridor.engine.clock import epoch_for, in_zone_of, to_minutes
+from streams.live.reorder import UNIX_EPOCH, to_micros
 
 
 def test_conversions_in_the_events_own_zone_equal_the_plain_subtraction() -> None:

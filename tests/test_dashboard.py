@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
-from api import readers
 from api.app import create_app
-from api.store import SqlStore
-from corridor.events import Event
-from corridor.generator import generate
+from api.store import readers
+from api.store.sql_store import SqlStore
+from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from streams.broker import EmbeddedBroker
 from streams.publish import publish

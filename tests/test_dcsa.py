@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from corridor.container_ids import with_check_digit
-from corridor.dcsa import DcsaNote, from_dcsa, parse_dcsa
-from corridor.events import TrainArrived, TruckDispatched, TruckGateIn, TruckGateOut
+from corridor.contract.container_ids import with_check_digit
+from corridor.contract.dcsa import DcsaNote, from_dcsa, parse_dcsa
+from corridor.contract.events import TrainArrived, TruckDispatched, TruckGateIn, TruckGateOut
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "events.md"
 CST = timezone(timedelta(hours=8))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from corridor import eventlog
 from corridor.cli import main
-from corridor.generator import generate
+from corridor.contract import eventlog
 from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 
 

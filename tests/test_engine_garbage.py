@@ -7,9 +7,9 @@ event or record that closed a cycle would leave every finished truck to the cycl
 
 import gc
 
-from corridor.engine import replay
-from corridor.generator import generate
+from corridor.engine.twin import replay
 from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corridor import eventlog
-from corridor.eventlog import LogError, LogFileError, log_format, read_log, write_log
-from corridor.events import Event, TruckGateIn, encode_event, event_type
-from corridor.generator import generate
+from corridor.contract import eventlog
+from corridor.contract.eventlog import LogError, LogFileError, log_format, read_log, write_log
+from corridor.contract.events import Event, TruckGateIn, encode_event, event_type
+from corridor.traffic.generator import generate
 from stations.spec import load_station
 
 START = datetime(2026, 3, 1, tzinfo=timezone(timedelta(hours=8)))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corridor.container_ids import with_check_digit
-from corridor.events import (
+from corridor.contract.container_ids import with_check_digit
+from corridor.contract.events import (
     EVENT_TYPES,
     MAX_EVENT_BYTES,
     ArrivingBox,

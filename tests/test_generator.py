@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from corridor.container_ids import container_number_error, with_check_digit
-from corridor.engine import replay
-from corridor.events import (
+from corridor.contract.container_ids import container_number_error, with_check_digit
+from corridor.contract.events import (
     DecodeError,
     Event,
     ReeferReading,
@@ -27,8 +26,9 @@ from corridor.events import (
     decode_event,
     encode_event,
 )
-from corridor.generator import generate
-from corridor.traffic_draws import ContainerNumbers
+from corridor.engine.twin import replay
+from corridor.traffic.draws import ContainerNumbers
+from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations, load_station
 
 CST = timezone(timedelta(hours=8))

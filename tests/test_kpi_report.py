@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from corridor.kpis import dumps_report, kpi_report
+from corridor.kpis.report import dumps_report, kpi_report
 from stations.spec import STATION_IDS
 from tests.kpi_builders import (
     NAN,

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corridor.engine import Twin
-from corridor.events import Event
+from corridor.contract.events import Event
+from corridor.engine.twin import Twin
 from stations.spec import load_all_stations
 from stations.yard import Yard
 from tests.factories import arrival, at, box_number, dispatch, reading, schedule

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from corridor.engine import Twin, replay
+from corridor.engine.twin import Twin, replay
 from stations.spec import load_all_stations
 from tests.factories import arrival, at, box_number, dispatch, reading, schedule
 

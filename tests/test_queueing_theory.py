@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from corridor.clock import to_minutes
-from corridor.engine import replay
-from corridor.frames import record_frames
-from corridor.generator import generate
-from corridor.kpis import compute_kpis
+from corridor.engine.clock import to_minutes
+from corridor.engine.twin import replay
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import compute_kpis
+from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 from tests.factories import T0
 

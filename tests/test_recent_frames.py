@@ -2,7 +2,7 @@
 
 A live twin is driven through nine generated days the way the worker drives it (admit, advance
 to the watermark, stop at snapshot boundaries); at every boundary the snapshot figures, which
-come from `corridor.recent_frames`, are compared as JSON bytes with `compute_kpis` over
+come from `corridor.kpis.recent_frames`, are compared as JSON bytes with `compute_kpis` over
 `record_frames` of the whole twin, for every window and scope.
 """
 
@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from corridor.clock import to_minutes
-from corridor.events import encode_event
-from corridor.frames import record_frames
-from corridor.kpis import compute_kpis
-from corridor.recent_frames import RecentRecords
-from streams.live_twin import LiveTwin
-from streams.reorder import from_micros, to_micros
-from streams.snapshots import WINDOWS, kpi_snapshots, window_start
+from corridor.contract.events import encode_event
+from corridor.engine.clock import to_minutes
+from corridor.kpis.recent_frames import RecentRecords
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import compute_kpis
+from streams.live.reorder import from_micros, to_micros
+from streams.live.snapshots import WINDOWS, kpi_snapshots, window_start
+from streams.live.twin import LiveTwin
 from tests.broker_fixtures import SEED, generated_day, stations
 
 LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))

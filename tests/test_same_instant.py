@@ -1,7 +1,7 @@
 """Events of one yard at one instant apply trains first, then trucks, then readings,
 whatever their order in the log: the live worker orders them so, and a replay must agree."""
 
-from corridor.engine import replay
+from corridor.engine.twin import replay
 from stations.spec import load_all_stations
 from tests.factories import arrival, at, box_number, dispatch, reading
 

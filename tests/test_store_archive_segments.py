@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api.archive_segments import CorruptSegmentError, pack, unpack
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
+from api.store.archive_segments import CorruptSegmentError, pack, unpack
+from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8)))
 NAIVE = T0.replace(tzinfo=None)

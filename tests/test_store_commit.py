@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 
-from api import models as m
-from api.db import UtcDateTime
-from api.models import table_of
-from api.store import SqlStore
-from corridor.outputs import (
+from api.store import tables as m
+from api.store.db import UtcDateTime
+from api.store.sql_store import SqlStore
+from api.store.tables import table_of
+from corridor.store_contract import (
     ArchivedEvent,
     ClockAdvance,
     DeadLetter,
@@ -155,7 +155,7 @@ def test_the_archive_comes_back_in_commit_order_with_its_bytes(store: SqlStore) 
 
 
 def test_archive_streams_past_one_fetch(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("api.store.SEGMENTS_PER_FETCH", 3)
+    monkeypatch.setattr("api.store.sql_store.SEGMENTS_PER_FETCH", 3)
     for i in range(8):
         store.commit(TwinBatch("g", {}, archived=[event(f"e{i:02d}a", i), event(f"e{i:02d}b", i)]))
     expected = [f"e{i:02d}{half}" for i in range(8) for half in "ab"]

@@ -9,10 +9,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import LargeBinary, String, column, insert, inspect, select, table
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401  (registers the tables)
-from api.db import UtcDateTime, alembic_config, upgrade
-from api.store import SqlStore
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
+import api.store.tables  # noqa: F401  (registers the tables)
+from api.store.db import UtcDateTime, alembic_config, upgrade
+from api.store.sql_store import SqlStore
+from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 
 
 def test_the_migrated_schema_matches_the_models(store: SqlStore) -> None:

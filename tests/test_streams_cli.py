@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from api.store import SqlStore
-from corridor import eventlog
+from api.store.sql_store import SqlStore
 from corridor.cli import run_commands
-from corridor.events import Event
-from corridor.outputs import TwinStore
+from corridor.contract import eventlog
+from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
+from corridor.store_contract import TwinStore
 from streams import cli
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from corridor.outputs import TwinBatch
+from corridor.store_contract import TwinBatch
 from streams.commits import OrderedCommits
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 
 
 class SlowStore(MemoryStore):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from corridor.events import DecodeError, decode_event
+from corridor.contract.events import DecodeError, decode_event
 from streams import dead_letters
 
 

@@ -1,7 +1,7 @@
 """The live twin's event-time core, without Kafka: reordering, lateness, rebuild from the archive.
 
 These drive `LiveTwin` the way the worker does (admit each accepted event, advance to the
-watermark now and then) and compare with `corridor.engine.replay` of the same events.
+watermark now and then) and compare with `corridor.engine.twin.replay` of the same events.
 """
 
 import random
@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from corridor.engine import Twin, replay
-from corridor.events import Event, encode_event
-from corridor.frames import record_frames
-from corridor.outputs import ArchivedEvent, ArchiveEntry, ClockAdvance
-from streams.live_twin import LiveTwin, Origin
-from streams.reorder import from_micros, to_micros
-from streams.snapshots import kpi_snapshots
+from corridor.contract.events import Event, encode_event
+from corridor.engine.twin import Twin, replay
+from corridor.kpis.record_frames import record_frames
+from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
+from streams.live.reorder import from_micros, to_micros
+from streams.live.snapshots import kpi_snapshots
+from streams.live.twin import LiveTwin, Origin
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.factories import box_number, dispatch, reading
 

@@ -8,8 +8,8 @@ messages, and ignores partitions at their end.
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from streams.reorder import ReorderBuffer, from_micros, to_micros
-from streams.watermark import WatermarkTracker
+from streams.live.reorder import ReorderBuffer, from_micros, to_micros
+from streams.live.watermark import WatermarkTracker
 
 MINUTE = 60_000_000
 

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import pytest
 
-from corridor.outputs import ArchivedEvent
 from corridor.scenario import DEFAULT_START
+from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.worker import Worker
 from tests.broker_fixtures import SEED, generated_day, settings_for, stations

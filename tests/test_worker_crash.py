@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from api.models import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
-from api.store import SqlStore
-from corridor.outputs import ArchivedEvent
+from api.store.sql_store import SqlStore
+from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
+from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker

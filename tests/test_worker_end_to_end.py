@@ -2,8 +2,8 @@
 
 A generated day for the three yards is published onto the topics (keyed by yard), the worker
 consumes it in batches, and its final snapshots (every yard and the corridor, every window)
-must equal the KPIs computed from `corridor.engine` and `corridor.kpis` directly. The same
-holds when the events arrive shuffled within the allowed lateness.
+must equal the KPIs computed from `corridor.engine.twin` and `corridor.kpis.report` directly. The
+same holds when the events arrive shuffled within the allowed lateness.
 """
 
 import random
@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from corridor.events import Event
+from corridor.contract.events import Event
 from streams.broker import EmbeddedBroker
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.topics import topic_for

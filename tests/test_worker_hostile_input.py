@@ -14,18 +14,18 @@ from typing import Any
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
 
-from corridor.container_ids import with_check_digit
-from corridor.engine import replay
-from corridor.events import (
+from corridor.contract.container_ids import with_check_digit
+from corridor.contract.events import (
     MAX_EVENT_BYTES,
     Event,
     ReeferReading,
     TruckDispatched,
     encode_event,
 )
+from corridor.engine.twin import replay
 from streams import dead_letters
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
-from streams.memory_store import MemoryStore
+from streams.live.memory_store import MemoryStore
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
 from streams.worker import Worker

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from api.schemas import ErrorMessage
+from api.responses import ErrorMessage
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage}}
 UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"model": ErrorMessage}}

@@ -3,11 +3,11 @@
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from api import readers
 from api.deps import EngineDep
+from api.responses import DeadLetterSummary
 from api.routes.common import UNAUTHORISED
-from api.schemas import DeadLetterSummary
 from api.security import ReaderAccess
+from api.store import readers
 
 router = APIRouter(tags=["dead letters"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
 

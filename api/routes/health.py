@@ -6,11 +6,11 @@ from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import readers
 from api.deps import ServicesDep
-from api.models import WorkerCommitPublic
-from api.schemas import Health, Readiness
-from api.store import utc_now
+from api.responses import Health, Readiness
+from api.store import readers
+from api.store.sql_store import utc_now
+from api.store.tables import WorkerCommitPublic
 
 router = APIRouter(tags=["health"])
 

@@ -14,8 +14,8 @@ from pydantic import AwareDatetime
 
 from api import kpi_views
 from api.deps import ServicesDep, YardDep
+from api.responses import KpiHistory, KpiView, Window
 from api.routes.common import NOT_FOUND, UNAUTHORISED
-from api.schemas import KpiHistory, KpiView, Window
 from api.security import ReaderAccess
 
 router = APIRouter(tags=["kpis"], dependencies=[ReaderAccess], responses=UNAUTHORISED)

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from api import readers
 from api.deps import ServicesDep
 from api.metrics import family, flatten, sample
 from api.routes.common import UNAUTHORISED
 from api.security import ReaderAccess
 from api.services import Services
 from api.settings import WINDOWS
+from api.store import readers
 
 router = APIRouter(tags=["metrics"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

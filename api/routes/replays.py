@@ -12,12 +12,12 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Response,
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
-from api.models import ReplayJobPublic
 from api.replay_job import LOG_SUFFIXES, check_scenario, log_suffix
-from api.replays import UploadTooLargeError
+from api.replay_runner import UploadTooLargeError
+from api.responses import ErrorMessage
 from api.routes.common import NOT_FOUND, REFUSED, UNAUTHORISED
-from api.schemas import ErrorMessage
 from api.security import KeyAccess, ReaderAccess
+from api.store.tables import ReplayJobPublic
 
 router = APIRouter(prefix="/replays", tags=["replays"])
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
 
-from api import readers
 from api.deps import ServicesDep
 from api.kpi_views import snapshot_json
+from api.responses import ErrorMessage, Scope, Window
 from api.routes.common import UNAUTHORISED
-from api.schemas import ErrorMessage, Scope, Window
 from api.security import ReaderAccess
 from api.settings import WINDOWS
+from api.store import readers
 
 router = APIRouter(
     prefix="/stream", tags=["stream"], dependencies=[ReaderAccess], responses=UNAUTHORISED

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from api import readers
 from api.deps import EngineDep, ServicesDep, YardDep
-from api.models import ReeferStatusPublic, YardStatePublic
+from api.responses import Departure, Facilities, ReeferFilter, ReeferList, YardDetail, YardSummary
 from api.routes.common import NOT_FOUND, UNAUTHORISED
-from api.schemas import Departure, Facilities, ReeferFilter, ReeferList, YardDetail, YardSummary
 from api.security import ReaderAccess
+from api.store import readers
+from api.store.tables import ReeferStatusPublic, YardStatePublic
 from stations.spec import StationSpec
 
 router = APIRouter(

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _add_edge_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from api import cli as api_cli
-    from api.store import SqlStore
+    from api.store.sql_store import SqlStore
     from streams import cli as streams_cli
 
     streams_cli.add_commands(commands, open_store=SqlStore.open)

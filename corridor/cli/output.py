@@ -4,10 +4,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from corridor.clock import to_minutes
-from corridor.engine import Twin
-from corridor.frames import record_frames
-from corridor.kpis import dumps_report, kpi_report
+from corridor.engine.clock import to_minutes
+from corridor.engine.twin import Twin
+from corridor.kpis.record_frames import record_frames
+from corridor.kpis.report import dumps_report, kpi_report
 from corridor.scenario import Scenario
 
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from corridor import eventlog
 from corridor.cli.output import print_summary, write_outputs
-from corridor.clock import aware_datetime
-from corridor.engine import Progress, Twin, replay
-from corridor.generator import generate
+from corridor.contract import eventlog
+from corridor.engine.clock import aware_datetime
+from corridor.engine.twin import Progress, Twin, replay
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
+from corridor.traffic.generator import generate
 
 DEFAULT_SEED = 2026
 DEFAULT_DAYS = 7

@@ -1,0 +1,263 @@
+"""Response models of the API that are not table families: yards, KPI views, health, errors.
+
+Every model carries an example, so the OpenAPI document shows what a client will get. Times
+are RFC 3339 with an offset (UTC, written `Z`), in and out.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.kpi_responses import Kpis
+from api.store.tables import (
+    DeadLetterCountPublic,
+    ReeferStatusPublic,
+    WorkerCommitPublic,
+    YardStatePublic,
+)
+
+Window = Literal["1h", "shift", "24h", "7d"]
+ReeferFilter = Literal["alarm", "excursion", "unplugged"]
+Scope = Literal["tuanjiecun", "xiaonanya", "yuzui", "corridor"]
+"""A yard id (`stations.spec.STATION_IDS`) or the corridor as a whole."""
+
+_TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
+_DWELL = {
+    "mean": 20.5,
+    "p50": 18.0,
+    "p90": 33.0,
+    "p95": 39.5,
+    "p99": 52.0,
+    "share_within_24h": 0.71,
+}
+KPIS_EXAMPLE: dict[str, Any] = {
+    "trucks": 1184,
+    "truck_turn_min": _TALLY,
+    "gate_wait_min": {"mean": 1.2, "p50": 0.4, "p90": 3.1, "p95": 4.8, "p99": 9.6},
+    "gate_queue_len": {"mean": 0.8, "max": 14},
+    "dwell_h": {**_DWELL, "by": {"export": _DWELL, "import": _DWELL, "reefer": _DWELL}},
+    "throughput": {"teu_in": 1620, "teu_out": 1588, "lifts": 2390, "teu_per_day": 1604.0},
+    "utilisation": {"gate": 0.21, "handling": 0.48, "plugs": 0.62, "stack": 0.35},
+    "reefer": {
+        "readings": 6912,
+        "excursions": 3,
+        "excursion_minutes": 95.0,
+        "max_off_power_min": 41.0,
+    },
+}
+_AS_OF = "2026-01-06T08:00:00Z"
+
+
+class ErrorMessage(BaseModel):
+    """Why a request was refused."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"detail": "unknown yard 'chengdu'"}]}
+    )
+
+    detail: str
+
+
+class Health(BaseModel):
+    """The process is alive."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """Whether the service can answer: the database, and the live workers' progress."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "database": "ok",
+                    "workers": [
+                        {
+                            "group": "corridor-twin",
+                            "committed_at": "2026-01-06T08:00:03Z",
+                            "last_event_time": _AS_OF,
+                            "lag": 12,
+                            "running": True,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    status: Literal["ready", "unavailable"]
+    database: str
+    workers: list[WorkerCommitPublic] = Field(default_factory=list)
+
+
+class Departure(BaseModel):
+    """A daily departure in the station's timetable (local time)."""
+
+    service: str
+    departure: str
+    destination: str
+    capacity_teu: int
+    cutoff_h: float
+
+
+class Facilities(BaseModel):
+    """What a yard has: lanes, equipment, ground slots, plugs, tracks and its timetable."""
+
+    gate_lanes: int
+    exception_lanes: int
+    rmgs: int
+    reach_stackers: int
+    stack_capacity_teu: int
+    reefer_plugs: int
+    loading_tracks: int
+    inspection_bays: int
+    timetable: list[Departure]
+
+
+class YardSummary(BaseModel):
+    """A yard of the corridor: its id, Chinese name with pinyin, and its twin clock."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "tuanjiecun",
+                    "name_zh": "团结村",
+                    "name_en": "Tuanjiecun",
+                    "timezone": "+08:00",
+                    "clock": _AS_OF,
+                    "open_reefer_alarms": 2,
+                }
+            ]
+        }
+    )
+
+    id: str
+    name_zh: str
+    name_en: str = Field(description="the name in pinyin")
+    timezone: str
+    clock: datetime | None = Field(description="the yard's twin clock; null before any data")
+    open_reefer_alarms: int
+
+
+class YardDetail(YardSummary):
+    """A yard's facilities and, once the worker has committed it, its current state."""
+
+    facilities: Facilities
+    state: YardStatePublic | None
+
+
+class KpiView(BaseModel):
+    """The KPIs of a yard or the corridor over a rolling window ending at `as_of` (event time)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scope": "tuanjiecun",
+                    "window": "24h",
+                    "as_of": _AS_OF,
+                    "computed_at": "2026-01-06T08:00:02Z",
+                    "kpis": KPIS_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    scope: str = Field(description='a yard id, or "corridor"')
+    window: Window
+    as_of: datetime = Field(description="the event time the KPIs reflect (the window's end)")
+    computed_at: datetime = Field(description="when the worker computed them (wall clock)")
+    kpis: Kpis
+
+
+class HistoryPoint(BaseModel):
+    """The last snapshot within one interval bucket."""
+
+    bucket: datetime = Field(description="the bucket's start")
+    as_of: datetime
+    kpis: Kpis
+
+
+class KpiHistory(BaseModel):
+    """Snapshots of one window over a time range, one per interval, for charts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scope": "corridor",
+                    "window": "1h",
+                    "interval": "1h",
+                    "from": "2026-01-05T08:00:00Z",
+                    "to": _AS_OF,
+                    "points": [
+                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": KPIS_EXAMPLE}
+                    ],
+                }
+            ]
+        },
+        populate_by_name=True,
+    )
+
+    scope: str
+    window: Window
+    interval: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    points: list[HistoryPoint]
+
+
+class ReeferList(BaseModel):
+    """Reefers of a yard with their latest reading."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "yard": "yuzui",
+                    "status": "alarm",
+                    "reefers": [
+                        {
+                            "yard": "yuzui",
+                            "container_id": "CXRU1234565",
+                            "setpoint_c": -18.0,
+                            "supply_c": -14.2,
+                            "return_c": -12.9,
+                            "power": "on",
+                            "alarms": ["AL27"],
+                            "last_reading": _AS_OF,
+                            "plugged": True,
+                            "in_excursion": True,
+                            "excursion_since": "2026-01-06T07:20:00Z",
+                            "estimated_cargo_c": -17.6,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    yard: str
+    status: ReeferFilter | None
+    reefers: list[ReeferStatusPublic]
+
+
+class DeadLetterSummary(BaseModel):
+    """Messages that could not be applied, counted by reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"total": 3, "reasons": [{"reason": "ts: Expected `datetime`", "count": 3}]}
+            ]
+        }
+    )
+
+    total: int
+    reasons: list[DeadLetterCountPublic]

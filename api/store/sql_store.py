@@ -1,0 +1,285 @@
+"""The live twin's durable memory on SQL: `corridor.store_contract.TwinStore`, implemented.
+
+One `commit` writes a worker's batch in a single transaction: the accepted events (archived in
+arrival order as one segment per batch, so a restarted worker rebuilds each yard by replaying
+them; see `api.store.archive_segments`), the input offsets,
+and the outputs as keyed upserts. Either all of it is stored or none of it, so offsets never run
+ahead of outputs; and committing the same batch twice changes nothing.
+
+Snapshots, yard states and reefer statuses are validated against the API's response models
+here, at the worker, so a malformed output fails the commit loudly instead of breaking a reader
+later. A batch carrying a yard's state carries that yard's complete reefer list: reefers of
+that yard that are not in it have left and are removed.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Float, Table, delete, select
+
+from api.kpi_responses import Kpis
+from api.store import archive_segments
+from api.store import tables as m
+from api.store.db import make_engine, upgrade
+from api.store.tables import table_of
+from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
+from corridor import store_contract
+from stations import records
+
+PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
+    "truck_visits": (
+        table_of(m.TruckVisit),
+        records.TruckVisit._fields,
+        ("yard", "truck_id", "dispatched"),
+    ),
+    "box_visits": (
+        table_of(m.BoxVisit),
+        records.BoxVisit._fields,
+        ("yard", "container_id", "entered"),
+    ),
+    "train_visits": (
+        table_of(m.TrainVisit),
+        records.TrainVisit._fields,
+        ("yard", "train_id", "direction"),
+    ),
+    "observations": (
+        table_of(m.Observation),
+        records.Observation._fields,
+        ("yard", "subject_id", "milestone"),
+    ),
+    "reefer_excursions": (
+        table_of(m.ReeferExcursion),
+        records.ReeferExcursion._fields,
+        ("yard", "container_id", "kind", "start"),
+    ),
+}
+"""Record table -> (SQL table, record fields, natural key)."""
+
+NOT_PERSISTED = frozenset({"lifts", "levels"})
+"""Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
+
+SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware (informational timestamps only)."""
+    return datetime.now(UTC)
+
+
+def jsonable(value: Any) -> Any:
+    """A worker's output as JSON: mappings, sequences, aware datetimes (RFC 3339), NaN -> null."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class SqlStore:
+    """`TwinStore` on SQLite or PostgreSQL (the same database the API reads)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "SqlStore":
+        """Connect to `url` and, by default, bring the schema up to date (`upgrade head`)."""
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def load_offsets(self, group: str) -> dict[store_contract.TopicPartition, int]:
+        """The next offset to read per topic partition, as last committed by `group`."""
+        table = table_of(m.InputOffset)
+        query = select(table.c.topic, table.c.partition, table.c.next_offset).where(
+            table.c.group == group
+        )
+        with self.engine.connect() as connection:
+            return {(topic, part): offset for topic, part, offset in connection.execute(query)}
+
+    def load_archive(self) -> Iterator[store_contract.ArchiveEntry]:
+        """Every archived entry in commit order, streamed a few segments at a time."""
+        table = table_of(m.ArchiveSegment)
+        last = 0
+        while True:
+            query = (
+                select(table.c.seq, table.c.payload)
+                .where(table.c.seq > last)
+                .order_by(table.c.seq)
+                .limit(SEGMENTS_PER_FETCH)
+            )
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            for seq, payload in rows:
+                last = seq
+                yield from archive_segments.unpack(bytes(payload))
+            if len(rows) < SEGMENTS_PER_FETCH:
+                return
+
+    def commit(self, batch: store_contract.TwinBatch) -> None:
+        """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
+        now = utc_now()
+        snapshots = [_snapshot_row(snapshot) for snapshot in batch.snapshots]
+        states = [_state_row(state, now) for state in batch.yard_states]
+        reefers = [_reefer_row(reefer) for reefer in batch.reefers]
+        record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
+        segment = archive_segments.pack(batch.archived) if batch.archived else None
+        with self.engine.begin() as connection:
+            _archive(connection, segment)
+            _offsets(connection, batch.group, batch.offsets)
+            _worker(connection, batch, segment, now)
+            upsert(connection, table_of(m.KpiSnapshot), snapshots, ("scope", "window", "as_of"))
+            upsert(connection, table_of(m.YardState), states, ("yard",))
+            _reefers(connection, {row["yard"] for row in states}, reefers)
+            for name, rows in record_rows.items():
+                table, fields, key = PERSISTED_RECORDS.get(name, (None, (), ()))
+                if table is not None:
+                    upsert_values(connection, table, fields, rows, key)
+            _dead_letters(connection, batch.dead_letters, now)
+
+
+def _archive(connection: Connection, segment: archive_segments.Segment | None) -> None:
+    if segment is not None:
+        insert_new_values(
+            connection, table_of(m.ArchiveSegment), segment._fields, [segment], ("first_key",)
+        )
+
+
+def _offsets(
+    connection: Connection, group: str, offsets: dict[store_contract.TopicPartition, int]
+) -> None:
+    rows = [
+        {"group": group, "topic": topic, "partition": part, "next_offset": offset}
+        for (topic, part), offset in sorted(offsets.items())
+    ]
+    upsert(connection, table_of(m.InputOffset), rows, ("group", "topic", "partition"))
+
+
+def _worker(
+    connection: Connection,
+    batch: store_contract.TwinBatch,
+    segment: archive_segments.Segment | None,
+    now: datetime,
+) -> None:
+    """Remember when the group last committed, its latest event time and (if reported) its lag."""
+    table = table_of(m.WorkerCommit)
+    previous = connection.execute(
+        select(table.c.last_event_time).where(table.c.group == batch.group)
+    ).scalar_one_or_none()
+    newest = segment.last_event_ts if segment is not None else None
+    latest = max([time for time in (previous, newest) if time is not None], default=None)
+    row = {"group": batch.group, "committed_at": now, "last_event_time": latest, "lag": batch.lag}
+    upsert(connection, table, [row], ("group",))
+
+
+def _reefers(connection: Connection, full_yards: set[str], rows: list[dict[str, Any]]) -> None:
+    """Replace the reefer lists of yards whose state came with this batch; upsert the rest."""
+    table = table_of(m.ReeferStatus)
+    if full_yards:
+        connection.execute(delete(table).where(table.c.yard.in_(sorted(full_yards))))
+    upsert(connection, table, rows, ("yard", "container_id"))
+
+
+def _dead_letters(
+    connection: Connection, letters: list[store_contract.DeadLetter], now: datetime
+) -> None:
+    """Store each letter once (keyed by its origin) and count the ones that are new, by reason."""
+    table = table_of(m.DeadLetter)
+    added: Counter[str] = Counter()
+    for letter in letters:
+        statement = (
+            dialect_insert(connection, table)
+            .values(
+                reason=letter.reason,
+                source_topic=letter.source_topic,
+                partition=letter.partition,
+                offset=letter.offset,
+                raw=letter.raw,
+                stored_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source_topic", "partition", "offset"])
+            .returning(table.c.id)
+        )
+        if connection.execute(statement).first() is not None:
+            added[letter.reason] += 1
+    counts = table_of(m.DeadLetterCount)
+    for reason, count in sorted(added.items()):
+        statement = dialect_insert(connection, counts).values(reason=reason, count=count)
+        statement = statement.on_conflict_do_update(
+            index_elements=["reason"], set_={"count": counts.c.count + statement.excluded.count}
+        )
+        connection.execute(statement)
+
+
+def _snapshot_row(snapshot: store_contract.KpiSnapshot) -> dict[str, Any]:
+    kpis = jsonable(snapshot.kpis)
+    try:
+        Kpis.model_validate(kpis)
+    except ValueError as error:
+        where = f"snapshot {snapshot.scope}/{snapshot.window}@{snapshot.as_of.isoformat()}"
+        raise ValueError(f"{where}: KPIs do not have the kpis.json shape: {error}") from error
+    return {
+        "scope": snapshot.scope,
+        "window": snapshot.window,
+        "as_of": snapshot.as_of,
+        "computed_at": snapshot.computed_at,
+        "kpis": kpis,
+    }
+
+
+def _state_row(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    try:
+        checked = m.YardStatePublic.model_validate(dict(state))
+    except ValueError as error:
+        raise ValueError(f"yard state {state.get('yard')!r}: {error}") from error
+    return {
+        "yard": checked.yard,
+        "clock": checked.clock,
+        "state": jsonable(state),
+        "updated_at": now,
+    }
+
+
+def _reefer_row(reefer: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        checked = m.ReeferStatusPublic.model_validate(dict(reefer))
+    except ValueError as error:
+        raise ValueError(f"reefer status {reefer.get('container_id')!r}: {error}") from error
+    return {**checked.model_dump(), "alarm_count": len(checked.alarms)}
+
+
+def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows as values in the record's field order, NaN (not happened yet) as NULL."""
+    if name in NOT_PERSISTED:
+        return []
+    if name not in PERSISTED_RECORDS:
+        known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
+        raise ValueError(f"records: unknown table {name!r}; known: {known}")
+    table, fields, _key = PERSISTED_RECORDS[name]
+    for index, row in enumerate(rows):
+        if len(row) != len(fields):
+            raise ValueError(f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields")
+    if not rows:
+        return []
+    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, field in enumerate(fields):
+        if isinstance(table.c[field].type, Float):
+            columns[index] = map(_finite, columns[index])
+    return list(zip(*columns, strict=True))
+
+
+def _finite(value: Any) -> Any:
+    """NaN (a time that has not happened) is stored as NULL."""
+    return None if isinstance(value, float) and math.isnan(value) else value

@@ -1,0 +1,168 @@
+"""Record frames as the KPI code reads them: columns checked, each row's yard as an index.
+
+The twin's record tables (`corridor.kpis.record_frames.record_frames`) arrive as pandas frames
+whose `yard`
+column is categorical. Each frame is turned, once, into a `Table`: the frame plus an integer
+array naming the scenario yard of every row, so a KPI splits its numbers by yard with one
+comparison per yard instead of a group-by of its own. The corridor is the union of the yards.
+A KPI window is a stretch of event time, `[start, end)` in Minutes: a `Window`.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from stations.types import MINUTES_PER_DAY, Minutes
+
+Floats = NDArray[np.float64]
+Flags = NDArray[np.bool_]
+Indices = NDArray[np.intp]
+Codes = NDArray[np.signedinteger[Any]]
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "truck_visits": ("yard", "arrived", "gate_start", "departed"),
+    "box_visits": ("yard", "direction", "teu", "reefer", "entered", "left"),
+    "lifts": ("yard", "start", "end"),
+    "levels": ("yard", "level", "time", "value"),
+    "reefer_excursions": ("yard", "kind", "start", "end"),
+}
+"""The record tables (`stations.records.RECORD_TYPES` names) and the columns the KPIs read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The half-open stretch of event time `[start, end)` the KPIs describe, in Minutes."""
+
+    start: Minutes
+    end: Minutes
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.start) and np.isfinite(self.end)):
+            raise ValueError(f"window: start and end must be finite, got {self.start}, {self.end}")
+        if self.end <= self.start:
+            raise ValueError(f"window: end ({self.end}) must be after start ({self.start})")
+
+    @property
+    def minutes(self) -> float:
+        return self.end - self.start
+
+    @property
+    def days(self) -> float:
+        return self.minutes / MINUTES_PER_DAY
+
+    def holds(self, times: Floats) -> Flags:
+        """Which moments fall in the window (a NaN moment, one that never happened, does not)."""
+        return (times >= self.start) & (times < self.end)
+
+    def overlap(self, begin: Floats, finish: Floats) -> Floats:
+        """Minutes of each interval `[begin, finish)` inside the window (NaN `finish`: open)."""
+        until: Floats = np.where(np.isnan(finish), self.end, np.minimum(finish, self.end))
+        inside: Floats = np.maximum(until - np.maximum(begin, self.start), 0.0)
+        return inside
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One record frame and, per row, the index of its yard in the scenario's yard list."""
+
+    name: str
+    frame: pd.DataFrame
+    yard: Codes
+    n_yards: int
+
+    def floats(self, column: str) -> Floats:
+        return self.frame[column].to_numpy(dtype=np.float64)
+
+    def ints(self, column: str) -> NDArray[np.int64]:
+        values = self.frame[column]
+        if values.isna().any():
+            raise ValueError(f"{self.name}.{column}: {int(values.isna().sum())} rows have no value")
+        return values.to_numpy(dtype=np.int64)
+
+    def flags(self, column: str) -> Flags:
+        values = self.frame[column]
+        if values.isna().any():
+            raise ValueError(f"{self.name}.{column}: {int(values.isna().sum())} rows have no value")
+        return values.to_numpy(dtype=np.bool_)
+
+    def equals(self, column: str, label: str) -> Flags:
+        values = self.frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            return (values == label).to_numpy(dtype=np.bool_)
+        code = int(values.cat.categories.get_indexer(pd.Index([label]))[0])
+        if code < 0:
+            return np.zeros(len(values), dtype=np.bool_)
+        matches: Flags = values.cat.codes.to_numpy() == code
+        return matches
+
+    def known_times(self, column: str, rows: Flags, why: str) -> Floats:
+        """The `column` times, after checking every one of `rows` has one (NaN is a data error)."""
+        times = self.floats(column)
+        missing = int(np.isnan(times[rows]).sum())
+        if missing:
+            raise ValueError(f"{self.name}.{column}: {missing} rows {why} have no {column} time")
+        return times
+
+    def scoped(self, values: Floats, rows: Flags) -> list[Floats]:
+        """`values[rows]` split by yard (scenario order), then all of them for the corridor."""
+        yard, picked = self.yard[rows], values[rows]
+        per_yard = [picked[yard == index] for index in range(self.n_yards)]
+        return [*per_yard, picked]
+
+    def scoped_sums(self, weights: Floats, rows: Flags) -> list[float]:
+        """Sum of `weights[rows]` per yard, then for the corridor."""
+        sums = np.bincount(self.yard[rows], weights=weights[rows], minlength=self.n_yards)
+        return [*(float(total) for total in sums), float(sums.sum())]
+
+    def scoped_counts(self, rows: Flags) -> list[int]:
+        """Number of `rows` per yard, then for the corridor."""
+        counts = np.bincount(self.yard[rows], minlength=self.n_yards)
+        return [*(int(count) for count in counts), int(counts.sum())]
+
+
+def prepare_tables(frames: Mapping[str, pd.DataFrame], yards: Sequence[str]) -> dict[str, Table]:
+    """Check every table the KPIs read and index its rows by yard; errors name table and column."""
+    if not yards:
+        raise ValueError("stations: the KPIs need at least one yard")
+    missing = [name for name in REQUIRED_COLUMNS if name not in frames]
+    if missing:
+        raise ValueError(f"frames: missing record table(s) {', '.join(missing)}")
+    tables = {}
+    for name, columns in REQUIRED_COLUMNS.items():
+        frame = frames[name]
+        absent = [column for column in columns if column not in frame.columns]
+        if absent:
+            raise ValueError(f"{name}: missing column(s) {', '.join(absent)}")
+        yard = label_index(frame["yard"], yards, f"{name}.yard")
+        tables[name] = Table(name=name, frame=frame, yard=yard, n_yards=len(yards))
+    return tables
+
+
+def label_index(column: "pd.Series[str]", labels: Sequence[str], where: str) -> Codes:
+    """Each row's position in `labels`; a row with another label, or none, is an error."""
+    codes, uniques = _codes(column)
+    lookup = pd.Index(list(labels)).get_indexer(pd.Index(uniques))
+    if np.array_equal(lookup, np.arange(lookup.size)):
+        positions = codes  # the column's labels are `labels`, in order: codes are positions
+    else:
+        positions = np.append(lookup, -1)[codes]  # code -1 (missing) also lands on -1
+    bad = positions < 0
+    if bad.any():
+        unknown = sorted({str(label) for label in column[bad].unique()})
+        raise ValueError(
+            f"{where}: {int(bad.sum())} rows with unknown value(s) {', '.join(unknown)}; "
+            f"known: {', '.join(labels)}"
+        )
+    return positions
+
+
+def _codes(column: "pd.Series[str]") -> tuple[Codes, list[object]]:
+    """Integer codes (-1: missing) and their labels; a categorical column already has them."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes), list(column.cat.categories)
+    codes, uniques = pd.factorize(column)
+    return np.asarray(codes), list(uniques)

@@ -1,0 +1,115 @@
+"""*Level* KPIs: the gate queue, and how much of the gates, equipment, plugs and stack is in use.
+
+A level is time-weighted, never averaged per record: a queue of 2 trucks for 5 minutes weighs
+as much as a queue of 1 for 10 (the step-function rules are in `corridor.kpis.steps`). Use is
+the mean level over the window divided by the capacity in the yard's `StationSpec`; for the
+corridor both are summed over the yards first (a capacity-weighted mean), so a big idle yard
+counts for more than a small busy one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from corridor.kpis.frames import Floats, Table, Window, label_index
+from corridor.kpis.stats import figure
+from corridor.kpis.steps import StepSeries, step_series, step_stats, summed
+from stations.records import LEVELS
+from stations.spec import StationSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """Every level series of the run, keyed `yard * len(LEVELS) + level`, and the window."""
+
+    series: StepSeries
+    n_yards: int
+    window: Window
+
+    def of(self, level: str) -> tuple[Floats, Floats]:
+        """Per yard: the level's time-weighted mean and its max (NaN: no points for that yard)."""
+        mean, peak = np.full(self.n_yards, np.nan), np.full(self.n_yards, np.nan)
+        for yard in range(self.n_yards):
+            key = self.key(yard, level)
+            if self.series.has(key):
+                mean[yard], peak[yard] = step_stats(
+                    *self.series.in_window(key, self.window), self.window
+                )
+        return mean, peak
+
+    def key(self, yard: int, level: str) -> int:
+        return yard * len(LEVELS) + LEVELS.index(level)
+
+
+def levels_over(table: Table, window: Window) -> Levels:
+    """Read the `levels` table (yard, level, time, value) as step functions over the window."""
+    level = label_index(table.frame["level"], LEVELS, "levels.level")
+    key = table.yard.astype(np.intp) * len(LEVELS) + level
+    time, value = table.floats("time"), table.floats("value")
+    for column, numbers in (("time", time), ("value", value)):
+        bad = int(np.count_nonzero(~np.isfinite(numbers)))
+        if bad:
+            raise ValueError(f"levels.{column}: {bad} rows are not finite numbers")
+    series = step_series(key, time, value, table.n_yards * len(LEVELS))
+    return Levels(series=series, n_yards=table.n_yards, window=window)
+
+
+def gate_queue_len(levels: Levels) -> list[dict[str, Any]]:
+    """Gate queue length: trucks waiting for an in-gate lane (level `gate_queue`), in trucks.
+
+    Per yard: the time-weighted mean and the max of the level over the window. Corridor: the
+    same of the sum of the yards' queues (its max is the largest total at any one moment, not
+    the sum of the yards' maxima). None where no yard recorded the level.
+    """
+    mean, peak = levels.of("gate_queue")
+    scoped = [{"mean": figure(m), "max": figure(p)} for m, p in zip(mean, peak, strict=True)]
+    keys = [levels.key(yard, "gate_queue") for yard in range(levels.n_yards)]
+    parts = [levels.series.in_window(key, levels.window) for key in keys if levels.series.has(key)]
+    corridor: dict[str, Any] = {"mean": None, "max": None}
+    if parts:
+        total_mean, total_peak = step_stats(*summed(parts, levels.window), levels.window)
+        corridor = {"mean": figure(total_mean), "max": figure(total_peak)}
+    return [*scoped, corridor]
+
+
+def utilisation(
+    levels: Levels, lifts: Table, stations: Sequence[StationSpec], window: Window
+) -> list[dict[str, float | None]]:
+    """Share of capacity in use over the window, dimensionless (0..1).
+
+    - gate: mean of level `gate_busy` / (gate.lanes + gate.exception_lanes);
+    - handling: minutes of lifts (`lifts`, start to end, clipped to the window; a lift with no
+      end runs to the window's end) / ((handling.rmgs + handling.reach_stackers) * window minutes);
+    - plugs: mean of level `plugs_in_use` / stack.reefer_plugs;
+    - stack: mean of level `stack_teu` / stack.capacity_teu.
+    Corridor: busy summed over the yards / capacity summed over the same yards.
+    """
+    gate_lanes = [spec.gate.lanes + spec.gate.exception_lanes for spec in stations]
+    machines = [spec.handling.rmgs + spec.handling.reach_stackers for spec in stations]
+    shares = {
+        "gate": _share(levels.of("gate_busy")[0], gate_lanes),
+        "handling": _share(_lifting_minutes(lifts, window) / window.minutes, machines),
+        "plugs": _share(levels.of("plugs_in_use")[0], [s.stack.reefer_plugs for s in stations]),
+        "stack": _share(levels.of("stack_teu")[0], [s.stack.capacity_teu for s in stations]),
+    }
+    scopes = range(len(stations) + 1)
+    return [{name: share[scope] for name, share in shares.items()} for scope in scopes]
+
+
+def _lifting_minutes(lifts: Table, window: Window) -> Floats:
+    """Minutes of lifting inside the window, per yard."""
+    every = np.ones(len(lifts.frame), dtype=np.bool_)
+    start = lifts.known_times("start", every, "in the table")
+    minutes = window.overlap(start, lifts.floats("end"))
+    return np.asarray(lifts.scoped_sums(minutes, every)[:-1], dtype=np.float64)
+
+
+def _share(busy: Floats, capacity: Sequence[int]) -> list[float | None]:
+    """busy / capacity per yard, then the capacity-weighted corridor figure (yards with data)."""
+    capacities = np.asarray(capacity, dtype=np.float64)
+    known = ~np.isnan(busy)
+    per_yard = [figure(float(b / c)) for b, c in zip(busy, capacities, strict=True)]
+    corridor = busy[known].sum() / capacities[known].sum() if known.any() else np.nan
+    return [*per_yard, figure(float(corridor))]

@@ -1,0 +1,100 @@
+"""Record frames of the recent past: all that a KPI window starting at or after `since` reads.
+
+`corridor.kpis.report.compute_kpis` over `[start, end)` looks at a record only through times inside
+the window or through intervals overlapping it. A record whose every time is before `start`
+adds nothing: it is counted nowhere and overlaps by 0 minutes (which leaves a sum and a
+maximum of non-negative minutes unchanged). Per table, a closed record is *past* for `since`
+when
+
+- truck visit: `departed` and `gate_start` are before it (trucks, turnaround, gate wait);
+- box visit: `left` and `entered` are before it (dwell, TEU in and out);
+- lift: `end` is before it (lifts counted, lifting minutes);
+- reefer excursion: `end` and `start` are before it (excursions, their minutes).
+
+A level series only needs its last point at or before `since` and everything after. Boxes
+still in the yard and open excursions are never past. Dropping past records, and keeping the
+others in the order `record_frames` has them (yard by yard, closed records then open ones),
+gives `compute_kpis` the same numbers in the same order, so the KPIs are byte-identical to
+those over the full frames (`tests/test_recent_frames.py` checks it on a simulated week).
+
+`RecentRecords` remembers, per yard and table, how many leading records are past, so each
+snapshot reads only the last days of a twin that has run for years: records are appended
+when they close, in event-time order, so the past ones form a prefix that only grows. A record
+out of that order is merely kept longer than needed (never dropped early).
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from corridor.engine.twin import Twin
+from corridor.kpis.record_frames import level_frame, table_frame
+from stations.records import BoxVisit, Lift, ReeferExcursion, TruckVisit
+from stations.types import Minutes
+
+Record = Any
+"""A record tuple of one of the tables below."""
+
+
+def _before(*fields: str, record: type[tuple[Any, ...]]) -> Callable[[Record, Minutes], bool]:
+    """Is every one of `fields` of a record before `since`? (NaN, not happened, never is.)"""
+    at = [record._fields.index(name) for name in fields]  # type: ignore[attr-defined]
+    return lambda row, since: all(row[index] < since for index in at)
+
+
+PAST: dict[str, tuple[type[tuple[Any, ...]], Callable[[Record, Minutes], bool]]] = {
+    "truck_visits": (TruckVisit, _before("departed", "gate_start", record=TruckVisit)),
+    "box_visits": (BoxVisit, _before("left", "entered", record=BoxVisit)),
+    "lifts": (Lift, _before("end", record=Lift)),
+    "reefer_excursions": (ReeferExcursion, _before("end", "start", record=ReeferExcursion)),
+}
+"""The record tables the KPIs read, each with its type and its "past for `since`" test."""
+
+
+class RecentRecords:
+    """The frames `compute_kpis` needs for windows starting at or after a moment, of one twin."""
+
+    def __init__(self, twin: Twin) -> None:
+        self.twin = twin
+        self._since: Minutes = -math.inf
+        self._past: dict[str, dict[str, int]] = {}
+
+    def past(self, yard: str, table: str) -> int:
+        """How many of the yard's first records in `table` the last `frames` call left out."""
+        return self._past.get(yard, {}).get(table, 0)
+
+    def frames(self, since: Minutes) -> dict[str, pd.DataFrame]:
+        """Frames for KPI windows that start at or after `since` (Minutes since the epoch)."""
+        if since < self._since:  # an earlier moment than before: the kept prefixes may be needed
+            self._past = {}
+        self._since = since
+        yards = list(self.twin.yards)
+        tables: dict[str, list[Record]] = {name: [] for name in PAST}
+        open_boxes = _by_yard(self.twin.open_boxes())
+        for sid, yard in self.twin.yards.items():
+            past = self._past.setdefault(sid, dict.fromkeys(PAST, 0))
+            for name, (_record, is_past) in PAST.items():
+                rows = getattr(yard.records, name)
+                first = past[name]
+                while first < len(rows) and is_past(rows[first], since):
+                    first += 1
+                past[name] = first
+                tables[name].extend(rows[first:])
+            tables["box_visits"].extend(open_boxes.get(yard.spec.id, []))
+            # as `Twin.tables` adds them: after the yard's closed ones
+            tables["reefer_excursions"].extend(self.twin.open_excursions(sid))
+        frames = {
+            name: table_frame(tables[name], record, yards)
+            for name, (record, _is_past) in PAST.items()
+        }
+        frames["levels"] = level_frame(self.twin, yards, since)
+        return frames
+
+
+def _by_yard(rows: list[BoxVisit]) -> dict[str, list[BoxVisit]]:
+    grouped: dict[str, list[BoxVisit]] = {}
+    for row in rows:
+        grouped.setdefault(row.yard, []).append(row)
+    return grouped

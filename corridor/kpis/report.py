@@ -1,0 +1,118 @@
+"""KPIs of the yard twin: what a corridor is judged by, as pure functions of the record tables.
+
+The model emits flat records (`stations.records`); this module turns a window of them into the
+`kpis.json` figures for each yard and for the corridor as a whole: truck turnaround and gate
+wait, the gate queue, container dwell against the one-day target, throughput, the use of gates,
+equipment, plugs and stack, and reefer excursions. Each KPI is defined in its function's
+docstring (start event, end event, unit, which records count) and in `docs/kpis.md`:
+*tally* KPIs in `corridor.kpis.tallies` and `corridor.kpis.reefer`, time-weighted *level* KPIs
+in `corridor.kpis.levels`. The report is deterministic: equal inputs give byte-identical JSON.
+"""
+
+import copy
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from corridor.kpis.frames import Window, prepare_tables
+from corridor.kpis.levels import gate_queue_len, levels_over, utilisation
+from corridor.kpis.reefer import reefer
+from corridor.kpis.stats import figure
+from corridor.kpis.tallies import dwell_h, gate_wait_min, throughput, truck_turn_min, trucks
+from stations.spec import StationSpec
+from stations.types import Minutes
+
+
+def compute_kpis(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    start: Minutes,
+    end: Minutes,
+    stations: Mapping[str, StationSpec],
+    reefer_readings: Mapping[str, int],
+) -> dict[str, Any]:
+    """The KPIs of every yard in `stations` and of the corridor over the window `[start, end)`.
+
+    `frames` holds the record tables by `stations.records.RECORD_TYPES` name; `reefer_readings`
+    the number of reefer readings per yard. Returns `{"yards": {yard: KPIS}, "corridor": KPIS}`
+    with every key present whether or not anything happened (missing figures are None).
+    """
+    window = Window(start, end)
+    yards = list(stations)
+    tables = prepare_tables(frames, yards)
+    visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
+    levels = levels_over(tables["levels"], window)
+    columns: dict[str, list[Any]] = {
+        "trucks": trucks(visits, window),
+        "truck_turn_min": truck_turn_min(visits, window),
+        "gate_wait_min": gate_wait_min(visits, window),
+        "gate_queue_len": gate_queue_len(levels),
+        "dwell_h": dwell_h(boxes, window),
+        "throughput": throughput(boxes, lifts, window),
+        "utilisation": utilisation(levels, lifts, list(stations.values()), window),
+        "reefer": reefer(tables["reefer_excursions"], reefer_readings, yards, window),
+    }
+    scopes = [
+        {name: values[scope] for name, values in columns.items()} for scope in range(len(yards) + 1)
+    ]
+    return {"yards": dict(zip(yards, scopes[:-1], strict=True)), "corridor": scopes[-1]}
+
+
+def kpi_report(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    start: Minutes,
+    end: Minutes,
+    stations: Mapping[str, StationSpec],
+    reefer_readings: Mapping[str, int],
+    seed: int,
+    epoch: datetime,
+    event_counts: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The whole `kpis.json`: the KPIs plus a `run` block (seed, period, event counts as given).
+
+    The period's start and end are RFC 3339 timestamps (`epoch` + the window's Minutes, with
+    the epoch's offset); `epoch` must be timezone-aware.
+    """
+    if epoch.utcoffset() is None:
+        raise ValueError(f"epoch: needs a timezone (an aware datetime), got {epoch.isoformat()}")
+    kpis = compute_kpis(
+        frames, start=start, end=end, stations=stations, reefer_readings=reefer_readings
+    )
+    period = {
+        "start": (epoch + timedelta(minutes=start)).isoformat(),
+        "end": (epoch + timedelta(minutes=end)).isoformat(),
+        "days": figure(Window(start, end).days),
+    }
+    run = {"seed": seed, "period": period, "events": copy.deepcopy(dict(event_counts))}
+    return {"run": run, **kpis}
+
+
+def dumps_report(report: Mapping[str, Any]) -> bytes:
+    """The report as deterministic JSON: sorted keys, indent 2, UTF-8, newline at the end."""
+    where = _non_finite(report, "report")
+    if where:
+        raise ValueError(f"{where}: NaN or infinity has no JSON form (use None)")
+    text = json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or infinite float in a nest of dicts and lists, if any."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, Mapping):
+        items = ((f"{path}.{key}", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for where, item in items:
+        found = _non_finite(item, where)
+        if found:
+            return found
+    return None

@@ -1,0 +1,118 @@
+"""What a live twin hands to its durable store, and the store's contract.
+
+The worker (in `streams/`) keeps the twin's durable state through a `TwinStore`: the archive
+of accepted events, the input offsets, and the outputs (KPI snapshots, yard states, completed
+records, reefer status, dead-letter counts) are written in one atomic `commit`, so after a
+crash the worker rebuilds each yard by replaying the archive and resumes exactly where its
+outputs end. Outputs are keyed upserts: writing the same batch twice changes nothing.
+The production implementation is SQLModel-based and lives in `api/`; this module is pure so
+the core and the Kafka edge can both speak it without importing SQL.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
+
+TopicPartition = tuple[str, int]
+
+
+class ArchivedEvent(NamedTuple):
+    """An accepted event as it arrived (the exact bytes), in acceptance order.
+
+    `topic`, `partition` and `offset` say where it came from, so that an event still in the
+    reorder buffer at a crash, and rejected by the engine after the restart, can name its origin
+    in the dead letters; a store that does not keep them may drop them (the dead letter then
+    says partition -1, offset -1). A tuple: the worker makes one per message.
+    """
+
+    event_id: str
+    yard: str
+    ts: datetime
+    raw: bytes
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+
+class ClockAdvance(NamedTuple):
+    """A watermark advance of all yard clocks, archived so a rebuild reproduces it."""
+
+    moment: datetime
+
+
+ArchiveEntry = ArchivedEvent | ClockAdvance
+
+
+def archive_key(entry: ArchiveEntry) -> str:
+    """An entry's key in the archive, unique in it: its event id, or `advance@<UTC moment>`."""
+    if isinstance(entry, ClockAdvance):
+        return f"advance@{entry.moment.astimezone(UTC).isoformat()}"
+    return entry.event_id
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSnapshot:
+    """KPIs of one yard (or "corridor") over a rolling window ending at an event time.
+
+    Keyed by (scope, window, as_of): a replay recomputes the same key with the same value.
+    """
+
+    scope: str  # a yard id or "corridor"
+    window: str  # "1h" | "shift" | "24h" | "7d"
+    as_of: datetime  # the event time the KPIs reflect (window end)
+    computed_at: datetime  # wall clock, informational only
+    kpis: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that could not be applied, with where it came from and why.
+
+    Changed (streams helper): `reason` is a short code from a small vocabulary, so counting by
+    reason stays meaningful ("not_json", "invalid:ts", "duplicate", "rejected:container_id";
+    see `streams.dead_letters` and `docs/streams.md`); `detail` (new, optional) is the full
+    message naming the field, e.g. "ts: Expected `datetime` with a timezone component".
+    """
+
+    reason: str  # code-like, e.g. "invalid:ts"
+    source_topic: str
+    partition: int
+    offset: int
+    raw: bytes
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class TwinBatch:
+    """Everything one consumed batch produced, committed atomically with its offsets.
+
+    Changed (streams helper): optional `lag`, the messages known to be waiting on the input
+    partitions after this batch (None when unknown), for `GET /ready`.
+    """
+
+    group: str
+    offsets: dict[TopicPartition, int]  # next offset to read, per topic partition
+    archived: list[ArchiveEntry] = field(default_factory=list)
+    snapshots: list[KpiSnapshot] = field(default_factory=list)
+    yard_states: list[Mapping[str, Any]] = field(default_factory=list)  # YardState as dicts
+    reefers: list[Mapping[str, Any]] = field(default_factory=list)  # ReeferStatus as dicts
+    records: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    lag: int | None = None
+
+
+class TwinStore(Protocol):
+    """The live twin's durable memory (implemented with SQLModel in `api.store.sql_store`)."""
+
+    def load_offsets(self, group: str) -> dict[TopicPartition, int]:
+        """The next offset to read per topic partition, as last committed by `group`."""
+        ...
+
+    def load_archive(self) -> Iterator[ArchiveEntry]:
+        """Every archived entry, in the order it was committed."""
+        ...
+
+    def commit(self, batch: TwinBatch) -> None:
+        """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
+        ...

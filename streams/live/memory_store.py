@@ -1,0 +1,93 @@
+"""A `TwinStore` in memory: for tests of the stream logic, and for a throw-away demo worker.
+
+It keeps what the SQL store keeps, with the same keyed-upsert semantics, and is strict where a
+test wants to notice a mistake: archiving an event id twice raises instead of being ignored.
+Nothing survives the process; the durable store is `api.store.sql_store.SqlStore`.
+"""
+
+import copy
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from corridor.store_contract import (
+    ArchiveEntry,
+    DeadLetter,
+    KpiSnapshot,
+    TopicPartition,
+    TwinBatch,
+    archive_key,
+)
+
+
+class ArchiveConflictError(ValueError):
+    """The same event id (or clock advance) was archived twice: offsets and archive disagree."""
+
+
+class MemoryStore:
+    """The live twin's memory, in this process only."""
+
+    def __init__(self) -> None:
+        self.archive: list[ArchiveEntry] = []
+        self.offsets: dict[str, dict[TopicPartition, int]] = {}
+        self.snapshots: dict[tuple[str, str, datetime], KpiSnapshot] = {}
+        self.yard_states: dict[str, Mapping[str, Any]] = {}
+        self.reefers: dict[str, list[Mapping[str, Any]]] = {}
+        self.records: dict[str, list[tuple[Any, ...]]] = {}
+        self.dead_letters: dict[tuple[str, int, int], DeadLetter] = {}
+        self.dead_letter_counts: Counter[str] = Counter()
+        self.lag: dict[str, int | None] = {}
+        self.commits = 0
+        self._keys: set[str] = set()
+
+    def load_offsets(self, group: str) -> dict[TopicPartition, int]:
+        """The next offset per topic partition last committed by `group`."""
+        return dict(self.offsets.get(group, {}))
+
+    def load_archive(self) -> Iterator[ArchiveEntry]:
+        """Every archived entry in commit order."""
+        return iter(list(self.archive))
+
+    def commit(self, batch: TwinBatch) -> None:
+        """Apply the whole batch or, if it conflicts with the archive, none of it."""
+        keys = [archive_key(entry) for entry in batch.archived]
+        clash = [key for key in keys if key in self._keys] or _repeated(keys)
+        if clash:
+            raise ArchiveConflictError(f"archived twice: {clash[0]}")
+        self._keys.update(keys)
+        self.archive.extend(batch.archived)
+        self.offsets.setdefault(batch.group, {}).update(batch.offsets)
+        self.lag[batch.group] = batch.lag
+        for snapshot in batch.snapshots:
+            self.snapshots[(snapshot.scope, snapshot.window, snapshot.as_of)] = snapshot
+        self._states(batch)
+        for name, rows in batch.records.items():
+            self.records.setdefault(name, []).extend(rows)
+        for letter in batch.dead_letters:
+            origin = (letter.source_topic, letter.partition, letter.offset)
+            if origin not in self.dead_letters:
+                self.dead_letters[origin] = letter
+                self.dead_letter_counts[letter.reason] += 1
+        self.commits += 1
+
+    def latest_snapshots(self) -> dict[tuple[str, str], KpiSnapshot]:
+        """The newest snapshot per (scope, window)."""
+        latest: dict[tuple[str, str], KpiSnapshot] = {}
+        for (scope, window, _as_of), snapshot in sorted(self.snapshots.items()):
+            latest[(scope, window)] = snapshot
+        return latest
+
+    def _states(self, batch: TwinBatch) -> None:
+        yards = {str(state["yard"]) for state in batch.yard_states}
+        for state in batch.yard_states:
+            self.yard_states[str(state["yard"])] = copy.deepcopy(dict(state))
+        for yard in yards:
+            self.reefers[yard] = []
+        for reefer in batch.reefers:
+            self.reefers.setdefault(str(reefer["yard"]), []).append(dict(reefer))
+
+
+def _repeated(keys: list[str]) -> list[str]:
+    counts = Counter(keys)
+    return [key for key, count in counts.items() if count > 1]

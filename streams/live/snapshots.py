@@ -1,0 +1,87 @@
+"""KPI snapshots of the live twin: rolling windows of the `kpis.json` figures, per scope.
+
+A snapshot is the KPIs over a window ending at an event time `as_of` (the watermark at that
+moment): the last hour, the last shift (8 h), the last 24 h and the last 7 days, each clipped
+at the twin's epoch (a twin that has run two hours has a two-hour "24h" window, so per-day rates
+are not diluted by time it never saw). Windows are half-open, `[as_of - length, as_of)`, as in
+`corridor.kpis.report.compute_kpis`. The values depend only on the twin at `as_of`, so a rebuilt
+twin recomputes the same snapshot for the same key (scope, window, as_of).
+
+Only the records the longest window can see are turned into frames
+(`corridor.kpis.recent_frames`), so a snapshot costs the same on the first day and after a year,
+and its figures are byte-identical to `compute_kpis` over every record since the epoch.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from corridor.engine.clock import to_minutes
+from corridor.kpis.report import compute_kpis
+from corridor.store_contract import KpiSnapshot
+from streams.live.reorder import Micros, from_micros, to_micros
+from streams.live.twin import LiveTwin
+
+CORRIDOR = "corridor"
+WINDOWS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "shift": timedelta(hours=8),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+
+
+def window_start(epoch: datetime, as_of: datetime, length: timedelta) -> datetime:
+    """The window's first moment, never before the epoch."""
+    return max(epoch, as_of - length)
+
+
+def kpi_snapshots(live: LiveTwin, as_of: Micros, computed_at: datetime) -> list[KpiSnapshot]:
+    """Every (scope, window) snapshot at `as_of`; none before the twin exists."""
+    twin, recent = live.twin, live.recent_records()
+    if twin is None or twin.epoch is None or recent is None:
+        return []
+    end = from_micros(as_of)
+    if end <= twin.epoch:  # nothing has happened yet: every window would be empty
+        return []
+    longest = window_start(twin.epoch, end, max(WINDOWS.values()))
+    frames = recent.frames(to_minutes(longest, twin.epoch))
+    snapshots = []
+    for window, length in WINDOWS.items():
+        start = window_start(twin.epoch, end, length)
+        kpis = compute_kpis(
+            frames,
+            start=to_minutes(start, twin.epoch),
+            end=to_minutes(end, twin.epoch),
+            stations=twin.stations,
+            reefer_readings=live.readings_between(to_micros(start), as_of),
+        )
+        scopes: dict[str, Mapping[str, Any]] = {**kpis["yards"], CORRIDOR: kpis["corridor"]}
+        snapshots += [
+            KpiSnapshot(scope, window, end, computed_at, kpis) for scope, kpis in scopes.items()
+        ]
+    return snapshots
+
+
+def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Each yard's live state and its complete reefer list, as plain dicts."""
+    twin = live.twin
+    if twin is None:
+        return [], []
+    states: list[Mapping[str, Any]] = [dataclasses.asdict(twin.state(yard)) for yard in twin.yards]
+    reefers: list[Mapping[str, Any]] = [
+        dataclasses.asdict(status) for yard in twin.yards for status in twin.reefers(yard)
+    ]
+    return states, reefers
+
+
+def snapshot_message(snapshot: KpiSnapshot) -> dict[str, Any]:
+    """The `corridor.kpi` topic payload of one snapshot (times as RFC 3339)."""
+    return {
+        "scope": snapshot.scope,
+        "window": snapshot.window,
+        "as_of": snapshot.as_of.isoformat(),
+        "computed_at": snapshot.computed_at.isoformat(),
+        "kpis": snapshot.kpis,
+    }

@@ -1,0 +1,191 @@
+"""The live twin: accepted events wait in a reorder buffer and reach the engine in event time.
+
+This is the deterministic heart of the worker, free of Kafka: it is driven by exactly two
+inputs, which are also the two kinds of archive entry,
+
+- `admit(event)`: an accepted event joins its yard's reorder buffer (a repeated `event_id` is
+  refused, so nothing is counted twice);
+- `advance(moment)`: the watermark moved to `moment`: every buffered event at or before it is
+  applied to the engine (`corridor.engine.twin.Twin`), yard by yard in event-time order, then every
+  yard clock runs to `moment`, so queues drain while the feeds are quiet.
+
+Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
+and its watermark exactly as they were when the archive was written. The engine's own policy
+for an event behind its yard's clock applies: it is applied at the yard's current time and
+counted as late (`Twin.counts.late`); an event the engine refuses comes back as a `Rejection`.
+The twin is created at the first release, its epoch the hour of the earliest released event,
+as `corridor.engine.twin.replay` chooses it for a log.
+"""
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from corridor.contract.events import DecodeError, Event, ReeferReading, decode_event
+from corridor.contract.events import same_instant_rank as tie_rank
+from corridor.engine.clock import epoch_for
+from corridor.engine.twin import Twin
+from corridor.kpis.recent_frames import RecentRecords
+from corridor.store_contract import ArchivedEvent, ArchiveEntry
+from stations.spec import StationSpec
+from streams.dead_letters import RawHeaders
+from streams.live.reorder import Micros, ReorderBuffer, from_micros, to_micros
+
+
+class Origin(NamedTuple):
+    """Where a message came from: enough to dead-letter it with its original key and headers."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+    headers: RawHeaders | None = None
+
+
+class Source(Protocol):
+    """A consumed message, held as it is: its origin is read only if it is dead-lettered.
+
+    (A confluent-kafka `Message` is one; building an `Origin` for every message cost the
+    worker about half a microsecond each, for the few the engine refuses.)
+    """
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def key(self) -> bytes | None: ...
+    def headers(
+        self,
+    ) -> dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]] | None: ...
+
+
+class Held(NamedTuple):
+    """An accepted event waiting for the watermark (a tuple: one is made per message)."""
+
+    event: Event
+    raw: bytes
+    origin: Origin | Source | None
+
+
+class Rejection(NamedTuple):
+    """A released event the engine refused (for the dead-letter path)."""
+
+    held: Held
+    error: DecodeError
+
+
+ARCHIVE_SOURCE = "(archive)"
+"""Origin topic of a rebuilt event whose store did not keep where it came from."""
+
+
+def _archived_origin(entry: ArchivedEvent, index: int) -> Origin:
+    """Where an archived event came from; else its place in the archive (still unique)."""
+    if entry.topic:
+        return Origin(entry.topic, entry.partition, entry.offset)
+    return Origin(ARCHIVE_SOURCE, -1, index)
+
+
+class CorruptArchiveError(ValueError):
+    """An archived event no longer decodes: the archive was changed behind the worker's back."""
+
+
+@dataclass(slots=True)
+class LiveTwin:
+    """A `Twin` behind a per-yard reorder buffer, advanced by an external watermark."""
+
+    stations: Mapping[str, StationSpec]
+    seed: int
+    twin: Twin | None = None
+    watermark: Micros | None = None
+    newest: Micros | None = None
+    buffer: ReorderBuffer[Held] = field(default_factory=ReorderBuffer)
+    accepted: set[str] = field(default_factory=set)
+    readings: dict[str, list[Micros]] = field(default_factory=dict)
+    reordered: int = 0  # events admitted behind the newest time already seen
+    recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
+
+    def admit(
+        self, event: Event, raw: bytes, origin: Origin | Source | None = None
+    ) -> Micros | None:
+        """Hold an accepted event; returns its time, or None if its `event_id` was seen before."""
+        if event.event_id in self.accepted:
+            return None
+        self.accepted.add(event.event_id)
+        ts = to_micros(event.ts)
+        self.buffer.push(event.yard, ts, Held(event, raw, origin), tie_rank(event))
+        if self.newest is None or ts > self.newest:
+            self.newest = ts
+        elif ts < self.newest:
+            self.reordered += 1
+        return ts
+
+    def advance(self, moment: Micros) -> list[Rejection]:
+        """Apply everything held up to `moment` and run the clocks there (no-op unless later)."""
+        if self.watermark is not None and moment <= self.watermark:
+            return []
+        self.watermark = moment
+        released = self.buffer.release(moment)
+        twin = self.twin
+        if twin is None:
+            if not released:
+                return []
+            first = min(held.event.ts for held in released)
+            twin = self.twin = Twin(
+                self.stations, self.seed, epoch_for(first), refuse_repeats=False
+            )
+        rejections = []
+        apply = twin.apply
+        for held in released:
+            problem = apply(held.event)
+            if problem is not None:
+                rejections.append(Rejection(held, problem))
+            elif isinstance(held.event, ReeferReading):
+                self._count_reading(held.event)
+        twin.advance_to(from_micros(moment))
+        return rejections
+
+    def rebuild(self, entries: Iterable[ArchiveEntry]) -> int:
+        """Replay an archive through `admit` and `advance`; returns the number of entries."""
+        count = 0
+        for entry in entries:
+            count += 1
+            if isinstance(entry, ArchivedEvent):
+                event = decode_event(entry.raw)
+                if isinstance(event, DecodeError):
+                    raise CorruptArchiveError(f"archived event {entry.event_id!r}: {event}")
+                self.admit(event, entry.raw, _archived_origin(entry, count - 1))
+            else:
+                self.advance(to_micros(entry.moment))
+        return count
+
+    def readings_between(self, start: Micros, end: Micros) -> dict[str, int]:
+        """Reefer readings applied per yard with event time in [start, end)."""
+        return {
+            yard: bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
+            for yard, times in self.readings.items()
+            if yard in self.stations
+        }
+
+    def recent_records(self) -> RecentRecords | None:
+        """The twin's recent records, kept between snapshots (None before the twin exists)."""
+        if self.twin is None:
+            return None
+        if self.recent is None or self.recent.twin is not self.twin:
+            self.recent = RecentRecords(self.twin)
+        return self.recent
+
+    @property
+    def epoch(self) -> datetime | None:
+        """The twin's epoch, once it exists."""
+        return self.twin.epoch if self.twin is not None else None
+
+    def _count_reading(self, reading: ReeferReading) -> None:
+        times = self.readings.get(reading.yard)
+        if times is None:
+            times = self.readings[reading.yard] = []
+        ts = to_micros(reading.ts)
+        if not times or ts >= times[-1]:
+            times.append(ts)  # the usual case: a yard's readings are released in time order
+        else:
+            bisect.insort(times, ts)  # applied late, behind the yard's clock
