@@ -29,17 +29,8 @@ import msgspec
 
 from corridor.contract.container_ids import container_number_error, size_type_error
 from corridor.contract.events import DecodeError, Event, decode_event
+from stations.spec import load_all_stations
 
-DEFAULT_FACILITIES: Mapping[str, str] = {
-    "tuanjiecun": "tuanjiecun",
-    "xiaonanya": "xiaonanya",
-    "yuzui": "yuzui",
-    "TJC": "tuanjiecun",
-    "XNY": "xiaonanya",
-    "YZU": "yuzui",
-}
-"""Facility (or location) code -> yard. Chongqing's UN/LOCODE (CNCKG) covers all three
-yards, so it maps nowhere unless a caller says which yard it means."""
 PICKUP_TURNAROUND_MIN = 30.0
 MAX_TRAIN_BOXES = 500
 _TO_DCSA_FIELD = {
@@ -103,14 +94,16 @@ def parse_dcsa(raw: bytes) -> list[Any]:
 def from_dcsa(
     records: Iterable[Any],
     *,
-    facilities: Mapping[str, str] = DEFAULT_FACILITIES,
+    facilities: Mapping[str, str] | None = None,
     pickup_turnaround_min: float = PICKUP_TURNAROUND_MIN,
 ) -> list[DcsaItem]:
     """v1 events (and notes) for DCSA equipment events, in input order.
 
     A train's arrival takes the place of its first discharge. None items (blank lines) are
-    skipped; `DcsaNote` items (from `parse_dcsa`) pass through.
+    skipped; `DcsaNote` items (from `parse_dcsa`) pass through. `facilities` maps facility (or
+    location) codes to yards; by default, each station file's `dcsa.facility_codes`.
     """
+    facilities = yard_facilities() if facilities is None else facilities
     out: list[DcsaItem | None] = []
     trains: dict[tuple[str, str], list[_Train]] = {}
     turnaround = timedelta(minutes=pickup_turnaround_min)
@@ -142,6 +135,19 @@ class _Move:
     container: str
     iso_type: str
     call: str
+
+
+def yard_facilities() -> dict[str, str]:
+    """Facility (or location) code -> yard, from the station files' `dcsa.facility_codes`.
+
+    Chongqing's UN/LOCODE (CNCKG) covers every yard, so no station file claims it: it maps
+    nowhere unless a caller says which yard it means.
+    """
+    return {
+        code: yard
+        for yard, spec in load_all_stations().items()
+        for code in spec.identity.dcsa_facility_codes
+    }
 
 
 def _parse(position: int, record: Any, facilities: Mapping[str, str]) -> _Move | DcsaNote:
