@@ -70,7 +70,7 @@ def _known_scopes(asked: list[str] | None, known: list[str]) -> list[str]:
     for scope in asked or []:
         if scope not in known:
             detail = f"query.scope: unknown {scope!r}; known: {', '.join(known)}"
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     return list(asked) if asked else known
 
 
