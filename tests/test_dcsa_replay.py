@@ -32,14 +32,26 @@ def v3_event(event_id: str, at: datetime, classification: dict[str, str], **deta
     }
 
 
-def box_move(event_id: str, at: datetime, code: str, box: str, iso: str, call: str, mode: str) -> Any:
+def transport(call: str, mode: str) -> dict[str, Any]:
+    return {"transportCall": {"transportCallReference": call, "modeOfTransport": mode}}
+
+
+def box_move(
+    event_id: str, at: datetime, code: str, box: str, iso: str, call: str, mode: str
+) -> Any:
     return v3_event(
         event_id,
         at,
         {"eventTypeCode": "EQUIPMENT", "equipmentEventTypeCode": code},
-        equipmentDetails={"equipmentReference": box, "ISOEquipmentCode": iso, "emptyIndicatorCode": "LADEN"},
-        transportDetails={"transportCall": {"transportCallReference": call, "modeOfTransport": mode}},
-    )  # fmt: skip
+        equipmentDetails={
+            "equipmentReference": box,
+            "ISOEquipmentCode": iso,
+            "emptyIndicatorCode": "LADEN",
+        },
+        transportDetails={
+            "transportCall": {"transportCallReference": call, "modeOfTransport": mode}
+        },
+    )
 
 
 def call_event(event_id: str, at: datetime, code: str, call: str, mode: str) -> Any:
@@ -47,8 +59,10 @@ def call_event(event_id: str, at: datetime, code: str, call: str, mode: str) -> 
         event_id,
         at,
         {"eventTypeCode": "TRANSPORT", "transportEventTypeCode": code},
-        transportDetails={"transportCall": {"transportCallReference": call, "modeOfTransport": mode}},
-    )  # fmt: skip
+        transportDetails={
+            "transportCall": {"transportCallReference": call, "modeOfTransport": mode}
+        },
+    )
 
 
 def reading(event_id: str, at: datetime, box: str, probe: float) -> Any:
@@ -60,9 +74,11 @@ def reading(event_id: str, at: datetime, box: str, probe: float) -> Any:
         reeferDetails={
             "temperatureUnit": "CEL",
             "internalSetpointTemperature": -18.0,
-            "temperatureProbeMeasurements": [{"USDAProbeNumber": 1, "measuredTemperatureValue": probe}],
+            "temperatureProbeMeasurements": [
+                {"USDAProbeNumber": 1, "measuredTemperatureValue": probe}
+            ],
         },
-    )  # fmt: skip
+    )
 
 
 def chongqing_day() -> list[Any]:
@@ -75,22 +91,46 @@ def chongqing_day() -> list[Any]:
     for k, box in enumerate(exports):
         iso = "45R1" if k == 0 else "45G1"
         gate = DAY + timedelta(hours=6, minutes=20 * k)
+        loading = DAY + timedelta(hours=14, minutes=5 * k)
         events += [
             call_event(f"tr-arr-{k}", gate - timedelta(minutes=10), "ARRI", f"TRK-E{k}", "TRUCK"),
             box_move(f"gtin-{k}", gate, "GTIN", box, iso, f"TRK-E{k}", "TRUCK"),
             call_event(f"tr-dep-{k}", gate + timedelta(minutes=25), "DEPA", f"TRK-E{k}", "TRUCK"),
-            box_move(f"load-{k}", DAY + timedelta(hours=14, minutes=5 * k), "LOAD", box, iso, "X8001", "RAIL"),
-        ]  # fmt: skip
-    events += [reading(f"meas-{q}", DAY + timedelta(hours=7, minutes=15 * q), exports[0], -17.6) for q in range(20)]
+            box_move(f"load-{k}", loading, "LOAD", box, iso, "X8001", "RAIL"),
+        ]
+    events += [
+        reading(f"meas-{q}", DAY + timedelta(hours=7, minutes=15 * q), exports[0], -17.6)
+        for q in range(20)
+    ]
     events.append(call_event("x8001-depa", DAY + timedelta(hours=16), "DEPA", "X8001", "RAIL"))
     events.append(call_event("x9001-arri", DAY + timedelta(hours=5), "ARRI", "X9001", "RAIL"))
     for k in range(IMPORTS):
         box = with_check_digit(f"MSCU{k:06d}")
-        events.append(box_move(f"disc-{k}", DAY + timedelta(hours=5, minutes=30 + 5 * k), "DISC", box, "22G1", "X9001", "RAIL"))
-        events.append(box_move(f"gtot-{k}", DAY + timedelta(hours=16, minutes=30 + 20 * k), "GTOT", box, "22G1", f"TRK-I{k}", "TRUCK"))
+        events.append(
+            box_move(
+                f"disc-{k}",
+                DAY + timedelta(hours=5, minutes=30 + 5 * k),
+                "DISC",
+                box,
+                "22G1",
+                "X9001",
+                "RAIL",
+            )
+        )
+        events.append(
+            box_move(
+                f"gtot-{k}",
+                DAY + timedelta(hours=16, minutes=30 + 20 * k),
+                "GTOT",
+                box,
+                "22G1",
+                f"TRK-I{k}",
+                "TRUCK",
+            )
+        )
     estimated = call_event("x8002-est", DAY + timedelta(hours=20), "DEPA", "X8002", "RAIL")
     estimated["eventClassification"]["eventClassifierCode"] = "EST"
-    return [*events, estimated]  # fmt: skip
+    return [*events, estimated]
 
 
 @pytest.fixture
@@ -124,7 +164,8 @@ def test_import_dcsa_writes_a_log_that_replays_the_same(
     log = tmp_path / "day.jsonl"
     assert main(["import-dcsa", str(dcsa_file), "--out", str(log)]) == 0
     streams = capsys.readouterr()
-    assert "DCSA event" in streams.err and "EST" in streams.err  # the estimate is reported
+    assert "DCSA event" in streams.err
+    assert "EST" in streams.err
     assert streams.err.count("skipped:") == 1
     direct, via_log = tmp_path / "direct", tmp_path / "via-log"
     assert main(["replay", str(dcsa_file), "--out", str(direct), "--quiet"]) == 0

@@ -18,7 +18,6 @@ that are not one of the yards, retracted events, invalid container numbers) beco
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any

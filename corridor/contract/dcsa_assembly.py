@@ -86,7 +86,9 @@ class _Output:
         sources = list(facts)
         item = decode_event(msgspec.json.encode(message))
         if isinstance(item, DecodeError):
-            self.notes += [fact.note(f"v1 {item.field}", item.reason) for fact in sources]
+            noted = {(note.source, note.position) for note in self.notes}
+            fresh = [fact for fact in sources if fact.origin not in noted]
+            self.notes += [fact.note(f"v1 {item.field}", item.reason) for fact in fresh]
             return
         self.events.append(item)
         self.used.update(fact.origin for fact in sources)
@@ -170,7 +172,9 @@ def _arrivals(
 ) -> None:
     """One `train.arrived` per 500 discharged boxes, at the ARRI or the first discharge."""
     stamp = arrival.at if arrival is not None else min(fact.at for fact in discharged)
-    parts = [discharged[k : k + MAX_TRAIN_BOXES] for k in range(0, len(discharged), MAX_TRAIN_BOXES)] or [[]]
+    parts = [
+        discharged[k : k + MAX_TRAIN_BOXES] for k in range(0, len(discharged), MAX_TRAIN_BOXES)
+    ] or [[]]
     for number, boxes in enumerate(parts, 1):
         train_id = _short(call if number == 1 else f"{call}-{number}")
         sources = [*boxes, *([arrival] if arrival is not None and number == 1 else [])]
@@ -281,14 +285,14 @@ def _reading(out: _Output, fact: Fact) -> None:
     details = fact.record.reefer
     unit = details.get("temperatureUnit") or "CEL"
     setpoint = details.get("internalSetpointTemperature")
-    probes = [
-        probe.get("measuredTemperatureValue")
+    probes: list[float] = [
+        probe["measuredTemperatureValue"]
         for probe in details.get("temperatureProbeMeasurements") or []
         if isinstance(probe, dict) and _is_number(probe.get("measuredTemperatureValue"))
     ]
     if unit not in ("CEL", "FAH"):
         out.notes.append(fact.note("temperatureUnit", f"{unit!r}: expected CEL or FAH"))
-    elif not _is_number(setpoint):
+    elif not isinstance(setpoint, int | float) or isinstance(setpoint, bool):
         out.notes.append(fact.note("internalSetpointTemperature", "missing: a reading needs it"))
     elif not probes:
         out.notes.append(fact.note("temperatureProbeMeasurements", "no measured temperature"))

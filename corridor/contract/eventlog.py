@@ -32,10 +32,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stations.spec import load_all_stations
-
 from corridor.contract import dcsa, dcsa_shapes
 from corridor.contract.events import DecodeError, Event, decode_event, event_type
+from stations.spec import load_all_stations
 
 LogFormat = Literal["jsonl", "jsonl.gz", "parquet", "dcsa"]
 ROW_GROUP_EVENTS = 100_000
