@@ -11,6 +11,8 @@ layouts, the same events:
   UTC) for querying, and `event`, the exact JSON bytes, which is what is read back, so a
   round trip is lossless. Row groups hold about 100,000 events. A row's "line" is its
   1-based row number.
+- `.json`, read only: a DCSA Track & Trace file, converted by `corridor.contract.dcsa`; each
+  DCSA event that gives no v1 event is a `LogError` at its position.
 
 A file that cannot be read at all (missing, no permission, not gzip or not Parquet) raises
 `LogFileError` naming the path and the reason, before the first item is read.
@@ -110,7 +112,7 @@ def write_log(events: Iterable[Event], path: Path) -> int:
     path = Path(path)
     layout = log_format(path)
     if layout == "dcsa":
-        raise ValueError(f"{path}: .json names a DCSA input; write a .jsonl or .parquet log")
+        raise ValueError(f"{path}: unknown log format to write (.json is DCSA input); use .jsonl")
     partial = path.with_name(f".{path.name}.partial")
     try:
         if layout == "parquet":
