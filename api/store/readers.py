@@ -81,6 +81,23 @@ def last_snapshot_id(engine: Engine) -> int:
         return int(connection.execute(select(func.max(SNAPSHOTS.c.id))).scalar_one() or 0)
 
 
+def newest_snapshot_times(engine: Engine) -> tuple[datetime, datetime] | None:
+    """Event time and wall time (`as_of`, `computed_at`) of the newest corridor snapshot.
+
+    Every snapshot moment writes every scope and window, so the corridor's shortest window
+    (one lookup on the unique index) stands for them all.
+    """
+    query = (
+        select(SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at)
+        .where(SNAPSHOTS.c.scope == "corridor", SNAPSHOTS.c.window == "1h")
+        .order_by(SNAPSHOTS.c.as_of.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else (row.as_of, row.computed_at)
+
+
 def yard_state(engine: Engine, *, yard: str) -> dict[str, Any] | None:
     """The yard's latest committed state (as the worker wrote it), if any."""
     with engine.connect() as connection:
