@@ -29,9 +29,9 @@ from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 from tests.api_fixtures import LiveServer, start_server, stop_server, test_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker, pytest.mark.slow]
@@ -209,7 +209,7 @@ class RunningWorker:
 
     def __init__(self, settings: KafkaSettings, url: str) -> None:
         self.store = SqlStore.open(url)
-        self.worker = Worker(settings, self.store, stations(), SEED)
+        self.worker = connect_worker(settings, self.store, stations(), SEED)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.worker.run, args=(self.stop,), daemon=True)
         self.thread.start()

@@ -25,10 +25,10 @@ from corridor.contract.events import (
 from corridor.engine.twin import replay
 from streams import dead_letters
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from streams.worker import Worker
 from tests.broker_fixtures import (
     SEED,
     expected_kpis,
@@ -82,7 +82,7 @@ def test_bad_messages_are_dead_lettered_and_valid_ones_all_applied(
     sent = produce_interleaved(kafka_settings, valid, bad)
     store = MemoryStore()
 
-    worker = Worker(kafka_settings, store, stations(), SEED)
+    worker = connect_worker(kafka_settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
 
