@@ -123,7 +123,7 @@ def copy_for_topic(
     if _size(letter.raw, key, headers) <= budget:
         return letter.raw, key, headers
     reference: Headers = [
-        (RAW_IN_STORE, f"dead_letters/{letter.source_topic}/{letter.partition}/{letter.offset}"),
+        (RAW_IN_STORE, f"dead_letters/{_origin(letter)}".encode()),
         (RAW_BYTES, str(len(letter.raw)).encode("ascii")),
     ]
     headers += reference
@@ -132,6 +132,10 @@ def copy_for_topic(
     if _size(b"", key, headers) > budget:
         key = None
     return b"", key, headers
+
+
+def _origin(letter: DeadLetter) -> str:
+    return f"{letter.source_topic}/{letter.partition}/{letter.offset}"
 
 
 def _size(value: bytes, key: bytes | None, headers: Headers) -> int:
