@@ -75,7 +75,11 @@ class OutputSink:
         except KafkaException as error:  # the broker's limit may be lower than ours
             log.error("dead letter copy refused (%s): sending a reference to the store", error)
             _value, key, headers = copy_for_topic(item.letter, None, None, 0)
-            self._produce(self.settings.topic_dead_letter, b"", key, headers)
+            try:
+                self._produce(self.settings.topic_dead_letter, b"", key, headers)
+            except KafkaException as again:  # the store still has the letter; count and go on
+                self.failed += 1
+                log.error("dead letter reference refused too: %s", again)
 
     def _produce(
         self, topic: str, value: bytes, key: bytes | None, headers: Headers | None

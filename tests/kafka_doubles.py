@@ -237,9 +237,11 @@ def fake_worker(
     store: TwinStore,
     stations: dict[str, StationSpec],
     seed: int,
+    *,
+    broker_max_bytes: int | None = None,
     **kwargs: Any,
 ) -> Worker:
-    """A real `Worker` on the fake cluster."""
+    """A real `Worker` on the fake cluster (whose producer limit may differ from ours)."""
     admin = FakeAdmin(cluster)
     return Worker(
         settings,
@@ -247,7 +249,7 @@ def fake_worker(
         stations,
         seed,
         consumer=FakeConsumer(cluster),
-        producer=FakeProducer(cluster, settings.message_max_bytes),
+        producer=FakeProducer(cluster, broker_max_bytes or settings.message_max_bytes),
         admin=admin,
         **kwargs,
     )

@@ -276,6 +276,28 @@ def test_a_dead_letter_copy_never_exceeds_the_producer_limit(size: int) -> None:
     assert header(copy, "x-case") == b"huge", "small original headers stay"
 
 
+def test_a_copy_refused_by_a_lower_broker_limit_is_sent_as_a_reference() -> None:
+    settings, store = fake_settings(), MemoryStore()
+    cluster = cluster_for(settings)
+    publish(cluster, settings, VALID[:50])
+    big = json.dumps({"pad": "z" * 60_000}).encode()  # a valid size, not a valid event
+    cluster.append(settings.topic_reefer, big, b"yuzui", [("x-case", b"big")])
+
+    worker = fake_worker(
+        cluster, settings, store, stations(), SEED, now=lambda: NOW, broker_max_bytes=20_000
+    )
+    worker.run(idle_exit_s=0.0)
+    worker.close()
+
+    assert store.dead_letter_counts == {"invalid:type": 1}
+    [copy] = cluster.messages(settings.topic_dead_letter)
+    assert copy.value_ == b""
+    assert copy.key_ is None
+    assert header(copy, dead_letters.RAW_BYTES) == str(len(big)).encode()
+    assert not [value for name, value in copy.headers_ or [] if name == "x-case"]
+    assert worker.sink.failed == 0
+
+
 def test_gate_out_before_gate_in_and_keys_that_are_not_the_yard_are_counted() -> None:
     settings, store = fake_settings(), MemoryStore()
     cluster = cluster_for(settings)
