@@ -32,9 +32,9 @@ from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_producer
+from streams.connect import connect_worker
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 from tests.api_fixtures import (
     T0,
     LiveServer,
@@ -95,7 +95,7 @@ class RunningWorker:
 
     def __init__(self, settings: KafkaSettings, url: str) -> None:
         self.store = SqlStore.open(url)
-        self.worker = Worker(settings, self.store, stations(), SEED)
+        self.worker = connect_worker(settings, self.store, stations(), SEED)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.worker.run, args=(self.stop,), daemon=True)
         self.thread.start()

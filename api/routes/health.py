@@ -23,8 +23,9 @@ async def health() -> Health:
 
 @router.get("/ready", responses={503: {"model": Readiness}})
 async def ready(services: ServicesDep, response: Response) -> Readiness:
-    """Readiness: the database answers; each worker's last commit, event time and lag; the
-    newest snapshot's age and whether the data is live."""
+    """Readiness: the database answers; each worker's last commit, event time, lag and any yard
+    whose clock ran ahead of every input (`yards_ahead`, seconds); the newest snapshot's age and
+    whether the data is live."""
     engine = services.store.engine
     try:
         await run_in_threadpool(readers.ping, engine)
@@ -36,7 +37,10 @@ async def ready(services: ServicesDep, response: Response) -> Readiness:
     stale = timedelta(seconds=services.settings.worker_stale_s)
     now = utc_now()
     workers = [
-        WorkerCommitPublic(**row.model_dump(), running=now - row.committed_at <= stale)
+        WorkerCommitPublic(
+            **{**row.model_dump(), "yards_ahead": row.yards_ahead or {}},
+            running=now - row.committed_at <= stale,
+        )
         for row in rows
     ]
     fresh = freshness(

@@ -19,6 +19,7 @@ STATES = table_of(m.YardState)
 REEFERS = table_of(m.ReeferStatus)
 COUNTS = table_of(m.DeadLetterCount)
 WORKERS = table_of(m.WorkerCommit)
+FLAGS = table_of(m.InputFlagCount)
 
 REEFER_FILTERS = {
     "alarm": REEFERS.c.alarm_count > 0,
@@ -128,6 +129,13 @@ def dead_letter_counts(engine: Engine) -> list[m.DeadLetterCountPublic]:
     query = select(COUNTS).order_by(COUNTS.c.count.desc(), COUNTS.c.reason)
     with engine.connect() as connection:
         return [m.DeadLetterCountPublic(**row) for row in connection.execute(query).mappings()]
+
+
+def input_flag_counts(engine: Engine) -> dict[str, int]:
+    """Valid inputs applied but flagged (`streams.input_checks`), by kind."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(FLAGS.c.kind, FLAGS.c.count).order_by(FLAGS.c.kind))
+        return {kind: int(count) for kind, count in rows}
 
 
 def workers(engine: Engine) -> list[m.WorkerCommit]:
