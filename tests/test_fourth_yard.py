@@ -18,7 +18,8 @@ from api.app import create_app
 from api.store.sql_store import SqlStore
 from corridor.cli import main
 from corridor.contract import eventlog
-from corridor.contract.dcsa import from_dcsa
+from corridor.contract.dcsa import convert_dcsa
+from corridor.contract.dcsa_shapes import read_dcsa_bytes
 from corridor.contract.events import Event, TruckDispatched, TruckGateIn, encode_event
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import KpiSnapshot, TwinBatch
@@ -29,7 +30,7 @@ from streams.live.reorder import to_micros
 from streams.live.snapshots import kpi_snapshots, yard_views
 from streams.live.twin import LiveTwin
 from tests.api_fixtures import start_server, stop_server, test_settings
-from tests.test_dashboard import Chromium
+from tests.chromium import Chromium
 from tests.yard_files import (
     FOURTH,
     FOURTH_CODE,
@@ -195,8 +196,10 @@ def test_dcsa_events_reach_the_fourth_yard_by_its_facility_code(fourth_yard: Pat
         "eventLocation": {"facilityCode": FOURTH_CODE},
         "equipmentReference": "CSQU3054383",
         "ISOEquipmentCode": "45G1",
+        "transportCall": {"modeOfTransport": "TRUCK"},
     }
-    dispatched, gate_in = from_dcsa([record])
+    raw = json.dumps([record]).encode()
+    dispatched, gate_in = convert_dcsa(read_dcsa_bytes(raw), load_all_stations()).events
     assert isinstance(dispatched, TruckDispatched)
     assert isinstance(gate_in, TruckGateIn)
     assert (dispatched.yard, gate_in.yard) == (FOURTH, FOURTH)

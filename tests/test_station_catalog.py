@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.contract.dcsa import yard_facilities
+from corridor.contract.dcsa import facility_codes
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.catalog import StationFileError, catalog, station_ids
@@ -38,7 +38,7 @@ def test_a_yard_in_an_extra_directory_joins_the_catalogue(tmp_path: Path) -> Non
         assert catalog().files[FOURTH] == str(tmp_path.resolve() / f"{FOURTH}.toml")
         spec = load_station(FOURTH)
         assert (spec.name_zh, spec.identity.code) == ("果园港", FOURTH_CODE)
-        assert yard_facilities()[FOURTH_CODE] == FOURTH
+        assert facility_codes(load_all_stations())[FOURTH_CODE.casefold()] == FOURTH
     assert station_ids() == before
 
 
