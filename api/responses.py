@@ -5,25 +5,26 @@ are RFC 3339 with an offset (UTC, written `Z`), in and out.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.kpi_responses import Kpis
+from api.kpi_responses import Kpis, kpis_json
 from api.store.tables import (
     DeadLetterCountPublic,
     ReeferStatusPublic,
     WorkerCommitPublic,
     YardStatePublic,
 )
+from corridor.kpis.result import DwellSummary, Tally
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
 Scope = Literal["tuanjiecun", "xiaonanya", "yuzui", "corridor"]
 """A yard id (`stations.spec.STATION_IDS`) or the corridor as a whole."""
 
-_TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
-_DWELL = {
+_TALLY: Tally = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
+_DWELL: DwellSummary = {
     "mean": 20.5,
     "p50": 18.0,
     "p90": 33.0,
@@ -31,7 +32,7 @@ _DWELL = {
     "p99": 52.0,
     "share_within_24h": 0.71,
 }
-KPIS_EXAMPLE: dict[str, Any] = {
+KPIS_EXAMPLE: Kpis = {
     "trucks": 1184,
     "truck_turn_min": _TALLY,
     "gate_wait_min": {"mean": 1.2, "p50": 0.4, "p90": 3.1, "p95": 4.8, "p99": 9.6},
@@ -46,6 +47,7 @@ KPIS_EXAMPLE: dict[str, Any] = {
         "max_off_power_min": 41.0,
     },
 }
+_KPIS_JSON = kpis_json(KPIS_EXAMPLE)
 _AS_OF = "2026-01-06T08:00:00Z"
 
 
@@ -163,7 +165,7 @@ class KpiView(BaseModel):
                     "window": "24h",
                     "as_of": _AS_OF,
                     "computed_at": "2026-01-06T08:00:02Z",
-                    "kpis": KPIS_EXAMPLE,
+                    "kpis": _KPIS_JSON,
                 }
             ]
         }
@@ -197,7 +199,7 @@ class KpiHistory(BaseModel):
                     "from": "2026-01-05T08:00:00Z",
                     "to": _AS_OF,
                     "points": [
-                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": KPIS_EXAMPLE}
+                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": _KPIS_JSON}
                     ],
                 }
             ]
