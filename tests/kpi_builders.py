@@ -111,9 +111,7 @@ def kpis(
     )
 
 
-def report(
-    data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0
-) -> KpiReport:
+def report(data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0) -> KpiReport:
     counts = {"applied": {"truck.dispatched": 3}, "rejected": {"duplicate": 1}}
     return kpi_report(
         data, start=start, end=end, stations=STATIONS, reefer_readings={TJ: 4},
