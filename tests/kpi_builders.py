@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.report import compute_kpis, kpi_report
+from corridor.kpis.result import KpiReport, ScopedKpis
 from stations.catalog import station_ids
 from stations.records import (
     LEVELS,
@@ -105,15 +106,13 @@ def excursion(yard: str, kind: str, start: float, end: float) -> ReeferExcursion
 
 def kpis(
     data: dict[str, pd.DataFrame], start: float, end: float, readings: dict[str, int] | None = None
-) -> dict[str, Any]:
+) -> ScopedKpis:
     return compute_kpis(
         data, start=start, end=end, stations=STATIONS, reefer_readings=readings or {}
     )
 
 
-def report(
-    data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0
-) -> dict[str, Any]:
+def report(data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0) -> KpiReport:
     counts = {"applied": {"truck.dispatched": 3}, "rejected": {"duplicate": 1}}
     return kpi_report(
         data, start=start, end=end, stations=STATIONS, reefer_readings={TJ: 4},

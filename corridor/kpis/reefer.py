@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from corridor.kpis.frames import Table, Window
+from corridor.kpis.result import ReeferKpis
 from corridor.kpis.stats import figure
 
 KINDS = ("temperature", "power_off")
@@ -19,7 +20,7 @@ KINDS = ("temperature", "power_off")
 
 def reefer(
     excursions: Table, readings: Mapping[str, int], yards: Sequence[str], window: Window
-) -> list[dict[str, Any]]:
+) -> list[ReeferKpis]:
     """Reefer KPIs over the window.
 
     - readings: `reefer.reading` events for the yard (given by the caller; corridor: the sum);
@@ -40,12 +41,12 @@ def reefer(
     minutes = excursions.scoped_sums(inside, temperature)
     off = excursions.scoped(inside, kind["power_off"])
     return [
-        {
-            "readings": count,
-            "excursions": excursion_count,
-            "excursion_minutes": figure(spent),
-            "max_off_power_min": figure(float(longest.max(initial=0.0))),
-        }
+        ReeferKpis(
+            readings=count,
+            excursions=excursion_count,
+            excursion_minutes=figure(spent),
+            max_off_power_min=figure(float(longest.max(initial=0.0))),
+        )
         for count, excursion_count, spent, longest in zip(
             counts, started, minutes, off, strict=True
         )
