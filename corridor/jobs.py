@@ -140,7 +140,6 @@ def _report(
         start=to_minutes(start, epoch),
         end=to_minutes(until, epoch),
         stations=scenario.stations,
-        reefer_readings=twin.reefer_readings(),
         seed=seed,
         epoch=epoch,
         event_counts=twin.counts.as_dict(),

@@ -58,7 +58,7 @@ PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 }
 """Record table -> (SQL table, record fields, natural key)."""
 
-NOT_PERSISTED = frozenset({"lifts", "levels"})
+NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading

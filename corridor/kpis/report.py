@@ -34,13 +34,12 @@ def compute_kpis(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
-    reefer_readings: Mapping[str, int],
 ) -> ScopedKpis:
     """The KPIs of every yard in `stations` and of the corridor over the window `[start, end)`.
 
-    `frames` holds the record tables by `stations.records.RECORD_TYPES` name; `reefer_readings`
-    the number of reefer readings per yard. Every key of `Kpis` is present whether or not
-    anything happened (missing figures are None).
+    `frames` holds the record tables by `stations.records.RECORD_TYPES` name: every KPI is
+    computed from them alone. Every key of `Kpis` is present whether or not anything happened
+    (missing figures are None).
     """
     window = Window(start, end)
     yards = list(stations)
@@ -66,7 +65,7 @@ def compute_kpis(
             dwell_h(boxes, window),
             throughput(boxes, lifts, window),
             utilisation(levels, lifts, list(stations.values()), window),
-            reefer(tables["reefer_excursions"], reefer_readings, yards, window),
+            reefer(tables["reefer_excursions"], tables["reefer_readings"], window),
             strict=True,
         )
     ]
@@ -79,7 +78,6 @@ def kpi_report(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
-    reefer_readings: Mapping[str, int],
     seed: int,
     epoch: datetime,
     event_counts: Mapping[str, Any],
@@ -91,9 +89,7 @@ def kpi_report(
     """
     if epoch.utcoffset() is None:
         raise ValueError(f"epoch: needs a timezone (an aware datetime), got {epoch.isoformat()}")
-    kpis = compute_kpis(
-        frames, start=start, end=end, stations=stations, reefer_readings=reefer_readings
-    )
+    kpis = compute_kpis(frames, start=start, end=end, stations=stations)
     period = Period(
         start=(epoch + timedelta(minutes=start)).isoformat(),
         end=(epoch + timedelta(minutes=end)).isoformat(),
