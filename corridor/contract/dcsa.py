@@ -29,6 +29,7 @@ import msgspec
 
 from corridor.contract.container_ids import container_number_error, size_type_error
 from corridor.contract.events import DecodeError, Event, decode_event
+from corridor.contract.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 
 DEFAULT_FACILITIES: Mapping[str, str] = {
     "tuanjiecun": "tuanjiecun",
@@ -82,22 +83,30 @@ class _Train:
 def parse_dcsa(raw: bytes) -> list[Any]:
     """DCSA events from a JSON array or JSON Lines, one item per line (None for a blank one).
 
-    A line that is not JSON becomes a `DcsaNote`; positions are line numbers.
+    A line that is not JSON, or nests deeper than `MAX_JSON_DEPTH`, becomes a `DcsaNote`;
+    positions are line numbers. A JSON array is one document: too deep or not JSON, it is one
+    note at position 1.
     """
     text = raw.decode("utf-8", errors="replace")
     if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as error:
-            return [DcsaNote(1, "", f"not JSON: {error}")]
+        records = _json(1, text, MAX_JSON_DEPTH + 1)  # the array holding the events is a level
+        if isinstance(records, DcsaNote):
+            return [records]
         return records if isinstance(records, list) else [records]
-    items: list[Any] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        try:
-            items.append(json.loads(line) if line.strip() else None)
-        except json.JSONDecodeError as error:
-            items.append(DcsaNote(number, "", f"not JSON: {error}"))
-    return items
+    return [
+        _json(number, line, MAX_JSON_DEPTH) if line.strip() else None
+        for number, line in enumerate(text.splitlines(), 1)
+    ]
+
+
+def _json(position: int, text: str, depth: int) -> Any:
+    """The JSON value of `text`, or a note; the depth is bounded before the parser recurses."""
+    if nests_deeper_than(text.encode("utf-8"), depth):
+        return DcsaNote(position, "", f"nested deeper than {depth} levels of arrays and objects")
+    try:
+        return json.loads(text)
+    except ValueError as error:  # JSONDecodeError, or an integer of more than 4,300 digits
+        return DcsaNote(position, "", f"not JSON: {error}")
 
 
 def from_dcsa(
