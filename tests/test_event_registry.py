@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "events.md"
 
 
-def doc_examples() -> dict[type, Event]:
+def doc_examples() -> dict[type[EventBase], Event]:
     """One decoded event per type, from the JSON examples of docs/events.md."""
     blocks = re.findall(r"```json\n(.*?)```", DOC.read_text("utf-8"), flags=re.DOTALL)
     decoded = [decode_event(block.strip()) for block in blocks]
