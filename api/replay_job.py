@@ -20,8 +20,8 @@ from corridor.scenario import Scenario, parse_scenario
 
 DEFAULT_SEED = 2026
 LISTED_REJECTIONS = 100
-LOG_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
-"""The event-log formats `corridor.contract.eventlog` reads, by file name ending."""
+LOG_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet", ".json")
+"""The event-log formats `corridor.contract.eventlog` reads, by file name ending (.json: DCSA)."""
 
 
 def check_scenario(table: dict[str, Any]) -> Scenario:

@@ -47,6 +47,14 @@ KPIS_EXAMPLE: dict[str, Any] = {
     },
 }
 _AS_OF = "2026-01-06T08:00:00Z"
+_FRESHNESS: dict[str, Any] = {
+    "checked_at": "2026-01-06T08:00:15Z",
+    "last_snapshot_as_of": _AS_OF,
+    "last_snapshot_computed_at": "2026-01-06T08:00:03Z",
+    "age_s": 12.0,
+    "stale_after_s": 1200.0,
+    "live": True,
+}
 
 
 class ErrorMessage(BaseModel):
@@ -67,6 +75,24 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class DataFreshness(BaseModel):
+    """How old the newest KPI snapshot is, and whether the data may be called live.
+
+    `live` is true only while a worker is running (it committed within the worker stale bound)
+    and the newest snapshot was computed at most `stale_after_s` ago (wall clock): the
+    dashboard says "live" exactly then. Ages are measured on this server's clock at `checked_at`.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FRESHNESS]})
+
+    checked_at: datetime
+    last_snapshot_as_of: datetime | None = Field(description="event time the snapshot reflects")
+    last_snapshot_computed_at: datetime | None = Field(description="wall time it was computed")
+    age_s: float | None = Field(description="seconds since it was computed, at `checked_at`")
+    stale_after_s: float = Field(description="older than this, the data is stale")
+    live: bool
+
+
 class Readiness(BaseModel):
     """Whether the service can answer: the database, and the live workers' progress."""
 
@@ -85,6 +111,7 @@ class Readiness(BaseModel):
                             "running": True,
                         }
                     ],
+                    "freshness": _FRESHNESS,
                 }
             ]
         }
@@ -93,6 +120,7 @@ class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     database: str
     workers: list[WorkerCommitPublic] = Field(default_factory=list)
+    freshness: DataFreshness | None = None  # null when the database does not answer
 
 
 class Departure(BaseModel):

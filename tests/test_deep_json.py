@@ -14,11 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from corridor.cli import main
-from corridor.contract.dcsa import DcsaNote, from_dcsa, parse_dcsa
+from corridor.contract.dcsa import convert_dcsa
+from corridor.contract.dcsa_shapes import read_dcsa_bytes
 from corridor.contract.eventlog import LogError, read_log, write_log
 from corridor.contract.events import MAX_JSON_DEPTH, TOO_DEEP, DecodeError, Event, decode_event
+from stations.spec import load_all_stations
 from streams.dead_letters import decode_reason
-from tests.test_dcsa import equipment
+from tests.test_dcsa import v2
 from tests.test_events import dispatched
 
 DEEP = 5000
@@ -134,25 +136,20 @@ def test_corridor_replay_reports_the_deep_line_and_goes_on(
 
 def test_a_dcsa_file_notes_the_deep_line_and_converts_the_others() -> None:
     lines = [
-        json.dumps(equipment("GTIN", eventID="a")),
+        json.dumps(v2("GTIN", eventID="a")),
         '{"eventType": "EQUIPMENT", "x": ' + "[" * DEEP + "]" * DEEP + "}",
-        '{"eventType": "EQUIPMENT", "x": ' + "9" * 5000 + "}",  # beyond int() digits
-        json.dumps(equipment("GTOT", eventID="b")),
+        json.dumps(v2("GTOT", eventID="b")),
     ]
-    with recursion_headroom(60):
-        records = parse_dcsa("\n".join(lines).encode())
-    items = from_dcsa(records)
-    notes = [item for item in items if isinstance(item, DcsaNote)]
-    assert [(note.position, note.reason.split(":")[0]) for note in notes] == [
-        (2, f"{TOO_DEEP} {MAX_JSON_DEPTH} levels of arrays and objects"),
-        (3, "not JSON"),
-    ]
-    assert len(items) - len(notes) == 4  # two events for each gate move
+    with recursion_headroom(60):  # the parser never recurses into the deep line
+        items = read_dcsa_bytes("\n".join(lines).encode())
+    conversion = convert_dcsa(items, load_all_stations())
+    [note] = conversion.notes
+    assert note.position == 2
+    assert note.reason == f"not readable: {TOO_DEEP} {MAX_JSON_DEPTH} levels of arrays and objects"
+    assert len(conversion.events) == 4  # a dispatch and a gate milestone for each gate move
 
 
-def test_a_deep_dcsa_array_is_one_note() -> None:
+def test_a_deep_dcsa_document_is_one_clear_error() -> None:
     document = '[{"eventType": "EQUIPMENT", "x": ' + "{" * DEEP + "}" * DEEP + "}]"
-    with recursion_headroom(60):
-        [note] = parse_dcsa(document.encode())
-    assert isinstance(note, DcsaNote)
-    assert note.reason.startswith(TOO_DEEP)
+    with recursion_headroom(60), pytest.raises(ValueError, match=f"not readable: {TOO_DEEP}"):
+        read_dcsa_bytes(document.encode())

@@ -8,9 +8,9 @@ import pytest
 
 from corridor.contract.events import Event, TruckDispatched, encode_event
 from streams import dead_letters
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 from tests.broker_fixtures import SEED, expected_kpis, generated_day, stations
 from tests.test_worker_hostile_input import header, produce_interleaved, read_dead_letters
 
@@ -36,7 +36,7 @@ def test_deep_messages_are_dead_lettered_and_the_worker_goes_on(
     sent = produce_interleaved(kafka_settings, valid, bad)
     store = MemoryStore()
 
-    worker = Worker(kafka_settings, store, stations(), SEED)
+    worker = connect_worker(kafka_settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
 

@@ -187,28 +187,39 @@ function scheduleRefresh() {
   }, 800);
 }
 
-function setLive(on, text) {
-  document.getElementById("live").className = `live ${on ? "on" : "off"}`;
-  document.getElementById("live-text").textContent = text;
-}
-
+// The stream only carries snapshots: whether the data is live is freshness.js's call (/ready).
 function connectStream() {
   const stream = new EventSource("/stream/kpis");
   state.stream = stream;
-  stream.addEventListener("ready", () => setLive(true, "live"));
   stream.addEventListener("snapshot", (event) => {
     const view = JSON.parse(event.data);
     state.received += 1;
     document.getElementById("live-count").textContent = String(state.received);
-    setLive(true, `live · last ${new Date().toLocaleTimeString("zh-CN", {hour12: false})}`);
     if (view.window === state.window) {
       const target = view.scope === "corridor" ? document.getElementById("corridor")
         : document.querySelector(`.yard[data-scope="${view.scope}"]`);
-      if (target) renderKpis(target, view);
+      if (target && !(target.dataset.asOf > view.as_of)) renderKpis(target, view);  // never older
     }
     scheduleRefresh();
+    pollStatusSoon();
   });
-  stream.onerror = () => setLive(false, "reconnecting…");
+  stream.onerror = () => {
+    // The browser retries a dropped connection itself, but gives up on an error answer
+    // (a 503 while the API restarts): then open a new one a little later.
+    if (stream.readyState === EventSource.CLOSED) setTimeout(connectStream, STATUS_POLL_MS);
+  };
+}
+
+async function refreshAll() {
+  try { await refreshKpis(); await refreshYards(); await refreshCharts(); } catch (error) { console.warn(error); }
+}
+
+// Until `load` succeeds, waiting longer after each failure (the API may be restarting).
+async function retrying(load) {
+  for (let wait = 1000; ; wait = Math.min(2 * wait, 15000)) {
+    try { return await load(); } catch (error) { console.warn(error); }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 function buildYards() {
@@ -228,20 +239,16 @@ function buildYards() {
 }
 
 async function main() {
-  state.yards = await api("/yards");
+  startStatus(() => { if (document.body.dataset.ready) refreshAll(); });
+  state.yards = await retrying(() => api("/yards"));
   buildYards();
   document.getElementById("window").addEventListener("change", async (event) => {
     state.window = event.target.value;
-    await refreshKpis();
+    try { await refreshKpis(); } catch (error) { console.warn(error); }
   });
-  await refreshKpis();
-  await refreshYards();
-  await refreshCharts();
-  connectStream();
+  connectStream();  // first, so no snapshot stored while the page loads is missed
+  await refreshAll();
   document.body.dataset.ready = "true";
 }
 
-main().catch((error) => {
-  console.error(error);
-  setLive(false, `error: ${error.message}`);
-});
+main().catch((error) => console.error(error));

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from corridor.cli import run_commands
+from corridor.cli import dcsa_commands, run_commands
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_commands.add_commands(commands)
+    dcsa_commands.add_commands(commands)
     _add_edge_commands(commands)
     return parser
 

@@ -26,6 +26,7 @@ _STRING = re.compile(rb'"[^"\\]*+(?:\\.?[^"\\]*+)*+"?', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _AS_SQUARE = bytes.maketrans(b"{}", b"[]")
 _AS_STEPS = bytes.maketrans(b"[]", b"\x01\xff")  # +1 and -1 as signed bytes
+_BLOCK = 1 << 20
 
 
 def nesting_depth(raw: bytes) -> int:
@@ -52,7 +53,10 @@ def _brackets(raw: bytes) -> bytes:
 
 
 def _deepest(brackets: bytes) -> int:
-    if not brackets:
-        return 0
-    steps = np.frombuffer(brackets.translate(_AS_STEPS), dtype=np.int8)
-    return int(steps.cumsum(dtype=np.int32).max())
+    """The highest running depth, a block at a time so memory stays small for big files."""
+    deepest = depth = 0
+    for start in range(0, len(brackets), _BLOCK):
+        block = brackets[start : start + _BLOCK].translate(_AS_STEPS)
+        running = np.frombuffer(block, dtype=np.int8).cumsum(dtype=np.int64) + depth
+        deepest, depth = max(deepest, int(running.max())), int(running[-1])
+    return deepest

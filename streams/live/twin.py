@@ -12,7 +12,8 @@ inputs, which are also the two kinds of archive entry,
 Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
 and its watermark exactly as they were when the archive was written. The engine's own policy
 for an event behind its yard's clock applies: it is applied at the yard's current time and
-counted as late (`Twin.counts.late`); an event the engine refuses comes back as a `Rejection`.
+counted as late (`Twin.counts.late`); an event the engine refuses, or whose application
+raises, comes back as a `Rejection` and the others are applied.
 The twin is created at the first release, its epoch the hour of the earliest released event,
 as `corridor.engine.twin.replay` chooses it for a log.
 """
@@ -69,10 +70,10 @@ class Held(NamedTuple):
 
 
 class Rejection(NamedTuple):
-    """A released event the engine refused (for the dead-letter path)."""
+    """A released event the engine refused, or whose application raised (dead-lettered)."""
 
     held: Held
-    error: DecodeError
+    error: DecodeError | Exception
 
 
 ARCHIVE_SOURCE = "(archive)"
@@ -137,7 +138,10 @@ class LiveTwin:
         rejections = []
         apply = twin.apply
         for held in released:
-            problem = apply(held.event)
+            try:
+                problem: DecodeError | Exception | None = apply(held.event)
+            except Exception as error:  # one event's failure is its own, not the worker's
+                problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
                 rejections.append(Rejection(held, problem))
             elif isinstance(held.event, ReeferReading):
