@@ -5,7 +5,7 @@ are RFC 3339 with an offset (UTC, written `Z`), in and out.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,8 +19,8 @@ from api.store.tables import (
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
-Scope = Literal["tuanjiecun", "xiaonanya", "yuzui", "corridor"]
-"""A yard id (`stations.spec.STATION_IDS`) or the corridor as a whole."""
+Scope = Annotated[str, Field(min_length=1, max_length=64)]
+"""A yard id (one per station file, listed by `GET /yards`) or `corridor`, the whole."""
 
 _TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
 _DWELL = {
@@ -148,7 +148,7 @@ class Facilities(BaseModel):
 
 
 class YardSummary(BaseModel):
-    """A yard of the corridor: its id, Chinese name with pinyin, and its twin clock."""
+    """A yard of the corridor: id, names, code and colour (its station file), and twin clock."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -157,6 +157,8 @@ class YardSummary(BaseModel):
                     "id": "tuanjiecun",
                     "name_zh": "团结村",
                     "name_en": "Tuanjiecun",
+                    "code": "TJC",
+                    "colour": "#2b6cb0",
                     "timezone": "+08:00",
                     "clock": _AS_OF,
                     "open_reefer_alarms": 2,
@@ -168,6 +170,8 @@ class YardSummary(BaseModel):
     id: str
     name_zh: str
     name_en: str = Field(description="the name in pinyin")
+    code: str = Field(description="the short code in the yard's truck, train and event ids")
+    colour: str = Field(description="the yard's colour on the dashboard, #rrggbb")
     timezone: str
     clock: datetime | None = Field(description="the yard's twin clock; null before any data")
     open_reefer_alarms: int

@@ -29,13 +29,13 @@ from api.store.db import make_engine, upgrade
 from api.store.sql_store import SqlStore
 from corridor.contract.container_ids import with_check_digit
 from corridor.store_contract import KpiSnapshot, TwinBatch
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 
 POSTGRES_ENV = "CORRIDOR_TEST_POSTGRES_URL"
 TEST_KEY = "test-key-4f1d2c9e8b7a"
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 WINDOWS = ("1h", "shift", "24h", "7d")
-SCOPES = (*STATION_IDS, "corridor")
+SCOPES = (*station_ids(), "corridor")
 
 
 # --- what the worker would commit ------------------------------------------------------------
@@ -150,7 +150,9 @@ def corridor_batch(as_of: datetime, level: float = 1.0, offset: int = 0) -> Twin
         group="corridor-twin",
         offsets={("corridor.events", 0): offset},
         snapshots=snapshots,
-        yard_states=[sample_state(yard, as_of, gate_queue=int(3 * level)) for yard in STATION_IDS],
+        yard_states=[
+            sample_state(yard, as_of, gate_queue=int(3 * level)) for yard in station_ids()
+        ],
         reefers=reefers,
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.report import compute_kpis, kpi_report
+from stations.catalog import station_ids
 from stations.records import (
     LEVELS,
     NOT_YET,
@@ -16,9 +17,9 @@ from stations.records import (
     ReeferExcursion,
     TruckVisit,
 )
-from stations.spec import STATION_IDS, load_all_stations
+from stations.spec import load_all_stations
 
-TJ, XNY, YZ = STATION_IDS
+TJ, XNY, YZ = station_ids()
 
 # Small, round capacities so utilisation can be checked by hand.
 CAPACITIES = {
@@ -65,7 +66,7 @@ def frames(*records: tuple[Any, ...], plain: bool = False) -> dict[str, pd.DataF
         if plain:
             frame["yard"] = frame["yard"].astype(str)
         else:
-            frame["yard"] = pd.Categorical(frame["yard"], categories=STATION_IDS)
+            frame["yard"] = pd.Categorical(frame["yard"], categories=station_ids())
             for label in LABELS.intersection(frame.columns):
                 frame[label] = frame[label].astype("category")
         if name == "levels":

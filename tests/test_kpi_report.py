@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from corridor.kpis.report import dumps_report, kpi_report
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 from tests.kpi_builders import (
     NAN,
     STATIONS,
@@ -71,7 +71,7 @@ def test_the_shape_is_the_same_with_or_without_data() -> None:
     empty, busy = kpis(frames(), 0, 1440), kpis(busy_day(), 0, 1440)
     assert _shape(empty) == _shape(busy)
     assert _shape(busy["yards"][TJ]) == _shape(busy["corridor"])
-    assert list(busy["yards"]) == list(STATION_IDS)
+    assert list(busy["yards"]) == list(station_ids())
 
 
 def test_figures_keep_six_significant_digits() -> None:
@@ -196,7 +196,7 @@ def test_frames_are_not_modified() -> None:
 
 def test_large_tables_are_split_by_yard_consistently() -> None:
     rng = np.random.default_rng(3)
-    yards = rng.choice(list(STATION_IDS), size=3000)
+    yards = rng.choice(list(station_ids()), size=3000)
     arrived = rng.uniform(0, 1000, size=3000)
     turn = rng.exponential(30, size=3000)
     data = frames(
@@ -204,7 +204,7 @@ def test_large_tables_are_split_by_yard_consistently() -> None:
     )
     result = kpis(data, 0, 1000)
     departed = arrived + turn
-    for yard in STATION_IDS:
+    for yard in station_ids():
         mine = turn[(yards == yard) & (departed < 1000)]
         assert result["yards"][yard]["trucks"] == mine.size
         assert result["yards"][yard]["truck_turn_min"]["p95"] == pytest.approx(

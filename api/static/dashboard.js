@@ -2,7 +2,6 @@
 // Everything comes from this service's API; nothing is fetched from anywhere else.
 "use strict";
 
-const YARD_COLORS = {tuanjiecun: "#2b6cb0", xiaonanya: "#c05621", yuzui: "#2f855a"};
 const DWELL_TARGET_H = 24;
 const state = {window: "24h", yards: [], received: 0, refreshTimer: null, stream: null};
 
@@ -143,7 +142,7 @@ async function refreshCharts() {
   for (const yard of state.yards) {
     const article = document.querySelector(`.yard[data-scope="${yard.id}"]`);
     const pts = histories[yard.id];
-    const color = YARD_COLORS[yard.id] || "#555";
+    const color = yardColour(yard);
     lineChart(article.querySelector("[data-chart=dwell]"), [{color, points: series(pts, (k) => k.dwell_h.mean)}], {target: DWELL_TARGET_H});
     lineChart(article.querySelector("[data-chart=turn]"), [{color, points: series(pts, (k) => k.truck_turn_min.p50)}]);
     lineChart(article.querySelector("[data-chart=queue]"), [{color, points: series(pts, (k) => k.gate_queue_len.mean)}]);
@@ -151,7 +150,7 @@ async function refreshCharts() {
   }
   const section = document.getElementById("corridor");
   lineChart(section.querySelector("[data-chart=dwell]"), state.yards.map((yard) => ({
-    color: YARD_COLORS[yard.id] || "#555", points: series(histories[yard.id], (k) => k.dwell_h.mean)})), {target: DWELL_TARGET_H, width: 640});
+    color: yardColour(yard), points: series(histories[yard.id], (k) => k.dwell_h.mean)})), {target: DWELL_TARGET_H, width: 640});
   lineChart(section.querySelector("[data-chart=turn]"), [{color: "#444", points: series(corridor, (k) => k.truck_turn_min.p50)}], {width: 640});
 }
 
@@ -222,25 +221,37 @@ async function retrying(load) {
   }
 }
 
+// Yards, their names and colours come from GET /yards (one station file per yard), never from
+// a list here, so a yard added as a station file appears without touching the dashboard.
+function yardColour(yard) {
+  return yard.colour || "#555";
+}
+
+function renderYardNames() {
+  document.getElementById("yard-names").textContent =
+    state.yards.map((yard) => `${yard.name_zh} ${yard.name_en}`).join(" · ");
+}
+
 function buildYards() {
   const template = document.getElementById("yard-template");
   const container = document.getElementById("yards");
   for (const yard of state.yards) {
     const article = template.content.firstElementChild.cloneNode(true);
     article.dataset.scope = yard.id;
-    article.style.setProperty("--yard-color", YARD_COLORS[yard.id] || "#555");
+    article.style.setProperty("--yard-color", yardColour(yard));
     article.querySelector(".zh").textContent = yard.name_zh;
     article.querySelector(".en").textContent = yard.name_en;
     container.append(article);
   }
   const legend = document.querySelector("#corridor [data-legend]");
   legend.replaceChildren(...state.yards.map((yard) =>
-    el("span", {style: `color:${YARD_COLORS[yard.id] || "#555"}`}, `${yard.name_zh} ${yard.name_en}`)));
+    el("span", {style: `color:${yardColour(yard)}`}, `${yard.name_zh} ${yard.name_en}`)));
 }
 
 async function main() {
   startStatus(() => { if (document.body.dataset.ready) refreshAll(); });
   state.yards = await retrying(() => api("/yards"));
+  renderYardNames();
   buildYards();
   document.getElementById("window").addEventListener("change", async (event) => {
     state.window = event.target.value;

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from corridor.contract import dcsa, eventlog
 from corridor.contract.dcsa_shapes import DcsaFileError
-from stations.spec import STATION_IDS, load_all_stations
+from stations.catalog import station_ids
+from stations.spec import load_all_stations
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -72,9 +73,9 @@ def _facilities(pairs: list[str]) -> dict[str, str]:
     table = {}
     for pair in pairs:
         code, _, yard = pair.partition("=")
-        if not code.strip() or yard not in STATION_IDS:
+        if not code.strip() or yard not in station_ids():
             raise ValueError(
-                f"--facility {pair!r}: expected CODE=YARD, YARD one of {', '.join(STATION_IDS)}"
+                f"--facility {pair!r}: expected CODE=YARD, YARD one of {', '.join(station_ids())}"
             )
         table[code] = yard
     return table

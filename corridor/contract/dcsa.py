@@ -28,12 +28,6 @@ from corridor.contract.dcsa_shapes import DcsaItem, DcsaNote, DcsaRecord, read_d
 from stations.spec import StationSpec
 
 PICKUP_TURNAROUND_MIN = 30.0
-_YARD_FACILITY_CODES: Mapping[str, tuple[str, ...]] = {
-    "tuanjiecun": ("TJC",),
-    "xiaonanya": ("XNY",),
-    "yuzui": ("YZU",),
-}
-"""Each yard's DCSA facility codes, until they live in the station files (see `facility_codes`)."""
 _GATE = ("GTIN", "GTOT")
 _RAIL_MOVES = ("DISC", "LOAD")
 _EXPECTED_MOVEMENT = {"GTIN": "EXPORT", "GTOT": "IMPORT"}
@@ -42,14 +36,13 @@ _EXPECTED_MOVEMENT = {"GTIN": "EXPORT", "GTOT": "IMPORT"}
 def facility_codes(stations: Mapping[str, StationSpec]) -> dict[str, str]:
     """Facility code or place name (case-folded) -> yard id, from the station specs.
 
-    A yard is named by its id, its English and Chinese names and its DCSA facility codes.
-    Chongqing's UN/LOCODE (CNCKG) covers all three yards, so it names none of them. When the
-    station files carry their facility codes, `_YARD_FACILITY_CODES.get(spec.id, ())` below
-    becomes the spec's own list: this is the one place that reads them.
+    A yard is named by its id, its English and Chinese names and its DCSA facility codes (its
+    station file's `[dcsa] facility_codes`). Chongqing's UN/LOCODE (CNCKG) covers every yard,
+    so it names none of them.
     """
     table: dict[str, str] = {}
     for spec in stations.values():
-        names = (spec.id, spec.name_en, spec.name_zh, *_YARD_FACILITY_CODES.get(spec.id, ()))
+        names = (spec.id, spec.name_en, spec.name_zh, *spec.identity.dcsa_facility_codes)
         table.update({name.casefold(): spec.id for name in names})
     return table
 

@@ -46,7 +46,7 @@ from corridor.contract.event_types import (
     type_name,
 )
 from corridor.contract.json_depth import MAX_JSON_DEPTH, nests_deeper_than
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 
 __all__ = [
     "EARLIEST_TS",
@@ -91,7 +91,6 @@ TOO_DEEP = "nested deeper than"
 _TYPE_NAMES: dict[type, str] = {kind: type_name(kind) for kind in EVENT_TYPES}
 _TYPE_FIRST = b'{"type":"'  # how `encode_event` starts every event
 _starts_with = bytes.startswith
-_YARDS = frozenset(STATION_IDS)
 
 
 def event_type(event: Event) -> str:
@@ -204,8 +203,9 @@ def encode_event(event: Event) -> bytes:
 
 def semantic_error(event: Event) -> DecodeError | None:
     """Checks a schema cannot express: yards, plausible times, then the type's own checks."""
-    if event.yard not in _YARDS:
-        return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(STATION_IDS)}")
+    yards = station_ids()  # cached; the catalogue of station files names them
+    if event.yard not in yards:
+        return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(yards)}")
     if not 2000 < event.ts.year < 2099:  # inside the range whatever the offset: no call
         problem = time_error("ts", event.ts)
         if problem is not None:
