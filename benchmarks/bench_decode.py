@@ -1,139 +1,134 @@
 """Benchmark: `decode_event` per message, by event type, and what a too-deep message costs.
 
-    .venv/bin/python benchmarks/bench_decode.py [--days 2] [--rounds 15] [--before TREE]
+    .venv/bin/python benchmarks/bench_decode.py [--days 2] [--rounds 21] [--before TREE]
 
 Decodes the encoded events of `--days` days of generated traffic (three yards, seed 1), type
-by type, and prints the median over `--rounds` rounds of the mean ns per event, then the time
-to refuse a 10 KB `truck.dispatched` whose extra field nests 5,000 deep. Times are the
-thread's CPU time, so other processes on a shared machine do not count; `--statistic min`
-is steadier than the median when the machine is busy. With `--before TREE`
-(a checkout of another commit, e.g. `/work/main`), the same measurement runs in a subprocess
-on that tree's code, alternating `--alternations` times with this tree's, and the table shows
-the medians side by side with their ratio: the cost of a change to decoding, measured on the
-same machine at the same time.
+by type, 2,000 messages a type, and prints the median over `--rounds` rounds of the mean ns per
+message, then the time to refuse a 10 KB `truck.dispatched` whose extra field nests 5,000 deep.
+Times are the thread's CPU time, so other processes on a shared machine do not count.
+
+With `--before TREE` (a checkout of another commit, e.g. `/work/main`), that tree's
+`corridor/contract/events.py` is loaded in the same process as a module of its own (what it
+imports comes from this tree) and the two `decode_event`s run in alternate rounds on the same
+messages: side by side with their ratio, the cost of a change to decoding. Runs in separate
+processes differ by 10-30 % on a busy machine; alternate rounds in one process do not.
+
+The last table isolates the guard against deep nesting on the fast path (the check that a
+message starts `{"type":"`): `decode_event` against its own fast path without that check.
 """
 
 import argparse
+import importlib.util
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import ModuleType
 
-from corridor.contract.events import Event, decode_event, encode_event, event_type
+import msgspec
+
+from corridor.contract import events
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 
 START = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))
 SAMPLE = 2000  # messages per type, enough for a stable mean, small enough to stay in cache
 DEEP = 5000
-HERE = Path(__file__).resolve().parents[1]
+Decode = Callable[[bytes], object]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="decode_event cost per message")
     parser.add_argument("--days", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--before", type=Path, help="another tree to measure side by side")
-    parser.add_argument("--alternations", type=int, default=5)
-    parser.add_argument(
-        "--statistic", choices=["median", "min"], default="median", help="over the rounds"
-    )
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--before", type=Path, help="another tree, measured side by side")
     args = parser.parse_args()
-    if args.json:
-        print(json.dumps(measure(args.days, args.rounds, args.statistic)))
-        return
-    if args.before is None:
-        _print_table({"this tree": measure(args.days, args.rounds, args.statistic)}, args.statistic)
-        return
-    runs: dict[str, list[dict[str, float]]] = defaultdict(list)
-    for _ in range(args.alternations):  # a busy minute on the machine hits both sides
-        for name, tree in (("before", args.before), ("after", HERE)):
-            runs[name].append(_measure_in(tree, args))
-    _print_table({name: _median_of(results) for name, results in runs.items()}, args.statistic)
+    messages = traffic(args.days)
+    sides: dict[str, Decode] = {"after": events.decode_event}
+    if args.before is not None:
+        sides = {"before": _events_of(args.before).decode_event, **sides}
+    print("decode_event, ns per message (median of the rounds' means, thread CPU time)")
+    table(messages, sides, args.rounds)
+    print(f"\nrefuse a {DEEP:,}-deep dispatch of {len(deep_dispatch(messages)):,} bytes")
+    for name, decode in sides.items():
+        print(f"  {name:<8}{_refusal(decode, deep_dispatch(messages), args.rounds)}")
+    print("\nthe guard on the fast path alone (after, without the check that keeps it safe)")
+    table(messages, {"unguarded": _unguarded, "guarded": events.decode_event}, args.rounds)
 
 
-def measure(days: int, rounds: int, statistic: str = "median") -> dict[str, float]:
-    """ns per message by event type (and for the whole mix), and the deep refusal."""
-    pick = statistics.median if statistic == "median" else min
+def traffic(days: int) -> dict[str, list[bytes]]:
+    """Encoded generated events by type, at most `SAMPLE` of each."""
     messages: dict[str, list[bytes]] = defaultdict(list)
     for event in generate(load_all_stations(), days=days, seed=1, start=START):
-        messages[event_type(event)].append(encode_event(event))
-    result = {kind: pick(_rounds(raws[:SAMPLE], rounds)) for kind, raws in messages.items()}
-    total = sum(len(raws) for raws in messages.values())
-    result["mix (weighted by count)"] = sum(
-        result[kind] * len(raws) / total for kind, raws in messages.items()
-    )
-    result[f"refuse a {DEEP:,}-deep dispatch"] = pick(_deep_refusal_ns(rounds))
-    return result
+        kind = events.event_type(event)
+        if len(messages[kind]) < SAMPLE:
+            messages[kind].append(events.encode_event(event))
+    return messages
 
 
-def _rounds(raws: list[bytes], rounds: int) -> list[float]:
-    """The mean ns per message of each round."""
-    means = []
-    for _ in range(rounds):
-        began = time.thread_time_ns()
-        for raw in raws:
-            decode_event(raw)
-        means.append((time.thread_time_ns() - began) / len(raws))
-    return means
-
-
-def deep_dispatch(depth: int = DEEP) -> bytes:
-    """A valid dispatch carrying an extra field nested `depth` deep (about 2 bytes a level)."""
-    event = json.loads(_a_dispatch())
-    head = json.dumps(event)[:-1].encode()
-    return head + b', "extra": ' + b"[" * depth + b"]" * depth + b"}"
-
-
-def _a_dispatch() -> bytes:
-    events: list[Event] = list(generate(load_all_stations(), days=1, seed=1, start=START))
-    return next(encode_event(e) for e in events if event_type(e) == "truck.dispatched")
-
-
-def _deep_refusal_ns(rounds: int) -> list[float]:
-    raw = deep_dispatch()
-    try:
-        decode_event(raw)
-    except RecursionError:
-        return [float("nan")]  # this tree does not refuse it: it raises
-    return _rounds([raw] * 50, rounds)
-
-
-def _measure_in(tree: Path, args: argparse.Namespace) -> dict[str, float]:
-    options = ["--days", str(args.days), "--rounds", str(args.rounds)]
-    command = [sys.executable, __file__, "--json", *options, "--statistic", args.statistic]
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=True)
-    measured: dict[str, float] = json.loads(out.stdout)
-    return measured
-
-
-def _median_of(results: list[dict[str, float]]) -> dict[str, float]:
-    return {key: statistics.median(run[key] for run in results) for key in results[0]}
-
-
-def _print_table(columns: dict[str, dict[str, float]], statistic: str) -> None:
-    names = list(columns)
-    rows = list(columns[names[-1]])
+def table(messages: Mapping[str, list[bytes]], sides: Mapping[str, Decode], rounds: int) -> None:
+    """Per type, each side's median ns per message over alternate rounds, and their ratio."""
+    names = list(sides)
     header = "".join(f"{name + ' ns':>16}" for name in names)
-    ratio = len(names) == 2
-    title = f"decode_event, ns per message ({statistic} of the rounds' means)"
-    print(f"{title}\n{'':<34}{header}{'ratio' if ratio else '':>9}")
-    for row in rows:
-        values = [columns[name].get(row, float("nan")) for name in names]
-        cells = "".join(f"{_cell(value):>16}" for value in values)
-        tail = f"{values[1] / values[0]:>9.3f}" if ratio and values[0] == values[0] else ""
-        print(f"{row:<34}{cells}{tail}")
+    print(f"{'':<22}{header}{'ratio' if len(names) == 2 else '':>9}")
+    for kind, raws in messages.items():
+        means: dict[str, list[float]] = {name: [] for name in names}
+        for _ in range(rounds):
+            for name, decode in sides.items():
+                means[name].append(_mean_ns(decode, raws))
+        medians = [statistics.median(means[name]) for name in names]
+        ratio = f"{medians[1] / medians[0]:>9.3f}" if len(names) == 2 else ""
+        print(f"{kind:<22}{''.join(f'{value:>16,.0f}' for value in medians)}{ratio}")
 
 
-def _cell(value: float) -> str:
-    return "RecursionError" if value != value else f"{value:,.0f}"
+def deep_dispatch(messages: Mapping[str, list[bytes]]) -> bytes:
+    """A valid dispatch carrying an extra field nested `DEEP` deep (about 2 bytes a level)."""
+    head = json.dumps(json.loads(messages["truck.dispatched"][0]))[:-1].encode()
+    return head + b', "extra": ' + b"[" * DEEP + b"]" * DEEP + b"}"
+
+
+def _refusal(decode: Decode, raw: bytes, rounds: int) -> str:
+    try:
+        decode(raw)
+    except RecursionError:
+        return "raises RecursionError"
+    return f"{statistics.median(_mean_ns(decode, [raw] * 50) for _ in range(rounds)):,.0f} ns"
+
+
+def _mean_ns(decode: Decode, raws: list[bytes]) -> float:
+    began = time.thread_time_ns()
+    for raw in raws:
+        decode(raw)
+    return (time.thread_time_ns() - began) / len(raws)
+
+
+def _events_of(tree: Path) -> ModuleType:
+    """Another tree's event contract, loaded beside this one."""
+    path = tree / "corridor" / "contract" / "events.py"
+    spec = importlib.util.spec_from_file_location("before_events", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path}: cannot load")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_strict = msgspec.json.Decoder(events.Event)  # the decoder of decode_event's fast path
+
+
+def _unguarded(raw: bytes) -> object:
+    """`decode_event`'s fast path without the layout check (valid bytes events only)."""
+    if len(raw) <= events.MAX_EVENT_BYTES:
+        try:
+            event = _strict.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+            return None
+        problem = events.semantic_error(event)
+        return problem if problem is not None else event
+    return None
 
 
 if __name__ == "__main__":

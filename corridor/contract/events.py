@@ -89,8 +89,7 @@ NOT_JSON = "not JSON"
 TOO_DEEP = "nested deeper than"
 
 _TYPE_NAMES: dict[type, str] = {kind: type_name(kind) for kind in EVENT_TYPES}
-_TYPE_FIRST = b'{"type":"'  # how `encode_event` starts every event
-_starts_with = bytes.startswith
+_TYPE_FIRST = b'{"type":"'  # how `encode_event` starts every event (9 bytes)
 
 
 def event_type(event: Event) -> str:
@@ -155,6 +154,21 @@ _encoder = msgspec.json.Encoder()
 
 def decode_event(raw: bytes | str) -> Event | DecodeError:
     """Decode and validate one message; never raises."""
+    # one slice compare picks the fast path: bytes, in the layout `encode_event` writes (a str
+    # never equals bytes, so text takes the other path, which measures its size in bytes)
+    if raw[:9] == _TYPE_FIRST and len(raw) <= MAX_EVENT_BYTES:
+        try:
+            event = _decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+            return _decode_any_layout(raw)  # for the error it names, or for extra fields
+        problem = semantic_error(event)
+        return problem if problem is not None else event
+    return _decode_any_layout(raw)
+
+
+def _decode_any_layout(raw: bytes | str) -> Event | DecodeError:
+    """The slow path: text or bytes, any field order, unknown fields ignored, nesting bounded
+    before the parser runs."""
     if isinstance(raw, str):  # measure the size in bytes; lone surrogates are not UTF-8
         try:
             raw = raw.encode("utf-8")
@@ -162,18 +176,6 @@ def decode_event(raw: bytes | str) -> Event | DecodeError:
             return DecodeError("", f"{NOT_UTF8}: {error.reason} at character {error.start}")
     if len(raw) > MAX_EVENT_BYTES:
         return DecodeError("", f"{OVERSIZED} {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
-    if not _starts_with(raw, _TYPE_FIRST):
-        return _decode_any_layout(raw)
-    try:
-        event = _decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
-        return _decode_any_layout(raw)  # for the error it names, or for extra fields
-    problem = semantic_error(event)
-    return problem if problem is not None else event
-
-
-def _decode_any_layout(raw: bytes) -> Event | DecodeError:
-    """The slow path: any field order, unknown fields ignored, nesting bounded first."""
     if nests_deeper_than(raw, MAX_JSON_DEPTH):
         return DecodeError("", f"{TOO_DEEP} {MAX_JSON_DEPTH} levels of arrays and objects")
     try:
