@@ -9,21 +9,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.kpi_responses import Kpis
+from api.kpi_responses import Kpis, kpis_json
 from api.store.tables import (
     DeadLetterCountPublic,
     ReeferStatusPublic,
     WorkerCommitPublic,
     YardStatePublic,
 )
+from corridor.kpis.result import DwellSummary, Tally
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
 Scope = Annotated[str, Field(min_length=1, max_length=64)]
 """A yard id (one per station file, listed by `GET /yards`) or `corridor`, the whole."""
 
-_TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
-_DWELL = {
+_TALLY: Tally = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
+_DWELL: DwellSummary = {
     "mean": 20.5,
     "p50": 18.0,
     "p90": 33.0,
@@ -31,7 +32,7 @@ _DWELL = {
     "p99": 52.0,
     "share_within_24h": 0.71,
 }
-KPIS_EXAMPLE: dict[str, Any] = {
+KPIS_EXAMPLE: Kpis = {
     "trucks": 1184,
     "truck_turn_min": _TALLY,
     "gate_wait_min": {"mean": 1.2, "p50": 0.4, "p90": 3.1, "p95": 4.8, "p99": 9.6},
@@ -46,6 +47,7 @@ KPIS_EXAMPLE: dict[str, Any] = {
         "max_off_power_min": 41.0,
     },
 }
+_KPIS_JSON = kpis_json(KPIS_EXAMPLE)
 _AS_OF = "2026-01-06T08:00:00Z"
 _FRESHNESS: dict[str, Any] = {
     "checked_at": "2026-01-06T08:00:15Z",
@@ -195,7 +197,7 @@ class KpiView(BaseModel):
                     "window": "24h",
                     "as_of": _AS_OF,
                     "computed_at": "2026-01-06T08:00:02Z",
-                    "kpis": KPIS_EXAMPLE,
+                    "kpis": _KPIS_JSON,
                 }
             ]
         }
@@ -229,7 +231,7 @@ class KpiHistory(BaseModel):
                     "from": "2026-01-05T08:00:00Z",
                     "to": _AS_OF,
                     "points": [
-                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": KPIS_EXAMPLE}
+                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": _KPIS_JSON}
                     ],
                 }
             ]

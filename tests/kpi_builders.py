@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.report import compute_kpis, kpi_report
+from corridor.kpis.result import KpiReport, ScopedKpis
 from stations.catalog import station_ids
 from stations.records import (
     LEVELS,
@@ -14,6 +15,7 @@ from stations.records import (
     BoxVisit,
     LevelChange,
     Lift,
+    ReadingReceived,
     ReeferExcursion,
     TruckVisit,
 )
@@ -103,22 +105,20 @@ def excursion(yard: str, kind: str, start: float, end: float) -> ReeferExcursion
     return ReeferExcursion(yard, "CSQU3054383", kind, start, end, NAN)
 
 
-def kpis(
-    data: dict[str, pd.DataFrame], start: float, end: float, readings: dict[str, int] | None = None
-) -> dict[str, Any]:
-    return compute_kpis(
-        data, start=start, end=end, stations=STATIONS, reefer_readings=readings or {}
-    )
+def kpis(data: dict[str, pd.DataFrame], start: float, end: float) -> ScopedKpis:
+    return compute_kpis(data, start=start, end=end, stations=STATIONS)
 
 
-def report(
-    data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0
-) -> dict[str, Any]:
+def report(data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0) -> KpiReport:
     counts = {"applied": {"truck.dispatched": 3}, "rejected": {"duplicate": 1}}
     return kpi_report(
-        data, start=start, end=end, stations=STATIONS, reefer_readings={TJ: 4},
+        data, start=start, end=end, stations=STATIONS,
         seed=7, epoch=EPOCH, event_counts=counts,
     )  # fmt: skip
+
+
+def reading(yard: str, time: float) -> ReadingReceived:
+    return ReadingReceived(yard, "CSQU3054383", time)
 
 
 def queue(yard: str, *points: tuple[float, float]) -> list[LevelChange]:

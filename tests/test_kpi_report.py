@@ -24,6 +24,7 @@ from tests.kpi_builders import (
     level,
     lift,
     queue,
+    reading,
     report,
     truck,
 )
@@ -130,12 +131,12 @@ def test_dumps_report_names_a_nan() -> None:
 def test_naive_epoch_is_refused() -> None:
     with pytest.raises(ValueError, match="epoch"):
         kpi_report(
-            frames(), start=0, end=60, stations=STATIONS, reefer_readings={}, seed=1,
+            frames(), start=0, end=60, stations=STATIONS, seed=1,
             epoch=datetime(2024, 3, 1), event_counts={},  # noqa: DTZ001 - the point of the test
         )  # fmt: skip
     aware = datetime(2024, 3, 1, tzinfo=UTC)
     assert kpi_report(
-        frames(), start=0, end=60, stations=STATIONS, reefer_readings={}, seed=1,
+        frames(), start=0, end=60, stations=STATIONS, seed=1,
         epoch=aware, event_counts={},
     )["run"]["period"]["start"] == "2024-03-01T00:00:00+00:00"  # fmt: skip
 
@@ -168,8 +169,10 @@ def test_unknown_labels_are_refused() -> None:
         kpis(frames(box(TJ, "transit", 0, 10)), 0, 60)
     with pytest.raises(ValueError, match=r"reefer_excursions\.kind: .*humidity"):
         kpis(frames(excursion(TJ, "humidity", 0, 10)), 0, 60)
-    with pytest.raises(ValueError, match=r"reefer_readings: unknown yard\(s\) chengdu"):
-        kpis(frames(), 0, 60, readings={"chengdu": 1})
+    data = frames(reading(TJ, 5), plain=True)
+    data["reefer_readings"].loc[0, "yard"] = "chengdu"
+    with pytest.raises(ValueError, match=r"reefer_readings\.yard: 1 rows .*chengdu"):
+        kpis(data, 0, 60)
 
 
 def _relabel_level(label: str) -> dict[str, pd.DataFrame]:

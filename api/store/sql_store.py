@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
-from api.kpi_responses import Kpis
+from api.kpi_responses import validate_kpis
 from api.store import archive_segments
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
@@ -58,7 +58,7 @@ PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 }
 """Record table -> (SQL table, record fields, natural key)."""
 
-NOT_PERSISTED = frozenset({"lifts", "levels"})
+NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
@@ -242,7 +242,7 @@ def add_counts(connection: Connection, table: Table, key: str, counts: Mapping[s
 def _snapshot_row(snapshot: store_contract.KpiSnapshot) -> dict[str, Any]:
     kpis = jsonable(snapshot.kpis)
     try:
-        Kpis.model_validate(kpis)
+        validate_kpis(kpis)
     except ValueError as error:
         where = f"snapshot {snapshot.scope}/{snapshot.window}@{snapshot.as_of.isoformat()}"
         raise ValueError(f"{where}: KPIs do not have the kpis.json shape: {error}") from error

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.kpi_responses import Kpis
 from api.store.db import UtcDateTime
+from corridor.kpis.result import Kpis
 
 
 def table_of(model: type[SQLModel]) -> Table:

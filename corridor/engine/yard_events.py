@@ -26,6 +26,7 @@ from corridor.contract.events import (
 )
 from corridor.engine.clock import to_minutes
 from stations import actors, boxes, rail, trucks
+from stations.records import ReadingReceived
 from stations.reefers import Reading
 from stations.timetable import ArrivingBox, TrainPlan
 from stations.types import Minutes
@@ -132,6 +133,7 @@ def _reading(yard: Yard, event: ReeferReading, now: Minutes, epoch: datetime) ->
         tuple(event.alarms),
     )
     yard.records.reefer_excursions.extend(monitor.observe(reading))
+    yard.records.reefer_readings.append(ReadingReceived(yard.spec.id, box.container_id, now))
     return None
 
 
