@@ -228,4 +228,3 @@ class _StageReader:
             and not math.isnan(box.stacked)
             and id(box) not in self._unbooked
         )
-
