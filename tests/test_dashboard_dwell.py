@@ -61,20 +61,11 @@ def chromium(tmp_path: Path) -> Iterator[Chromium]:
 def old_box(yard: str, serial: int, age_h: float, stage: str) -> dict[str, Any]:
     """An old box as the worker sends it, at the clock T0."""
     direction = "import" if stage in ("waiting_for_unloading", "waiting_for_pickup") else "export"
-    return dataclasses.asdict(
-        BoxNow(
-            yard,
-            f"TGHU{serial:07d}",
-            direction,
-            serial == 2,
-            2,
-            T0 - timedelta(hours=age_h),
-            T0,
-            age_h,
-            stage,
-            f"T-{serial}",
-        )  # fmt: skip
-    )
+    entered = T0 - timedelta(hours=age_h)
+    reefer, train = serial == 2, f"T-{serial}"
+    number = f"TGHU{serial:07d}"
+    now = BoxNow(yard, number, direction, reefer, 2, entered, T0, age_h, stage, train)
+    return dataclasses.asdict(now)
 
 
 def kpis_with_stages() -> dict[str, Any]:
@@ -185,10 +176,13 @@ def test_the_stacked_bar_splits_dwell_by_stage_against_the_24h_line(
             ".map(g => [g.dataset.direction, +g.dataset.total])"
         )
         assert totals == [["export", 30.0], ["import", 45.0]]
+        card_js = json.dumps(card)
         geometry = chromium.evaluate(f"""(() => {{
-            const line = document.querySelector('{card} line[data-target-h]');
-            const bar = (d) => [...document.querySelectorAll(`{card} g[data-direction=${{d}}] rect`)];
-            const end = (rects) => Math.max(...rects.map(r => +r.getAttribute('x') + +r.getAttribute('width')));
+            const root = document.querySelector({card_js});
+            const line = root.querySelector('line[data-target-h]');
+            const bar = (d) => [...root.querySelectorAll(`g[data-direction=${{d}}] rect`)];
+            const right = (r) => +r.getAttribute('x') + +r.getAttribute('width');
+            const end = (rects) => Math.max(...rects.map(right));
             const start = (rects) => Math.min(...rects.map(r => +r.getAttribute('x')));
             return {{target: +line.getAttribute('x1'), exportStart: start(bar('export')),
                      exportEnd: end(bar('export')), importEnd: end(bar('import'))}};
