@@ -15,7 +15,17 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import VALIDATION_RESPONSE, method_not_allowed, validation_error
 from api.metrics import MetricsMiddleware
-from api.routes import dashboard, dead_letters, health, kpis, metrics, replays, stream, yards
+from api.routes import (
+    boxes,
+    dashboard,
+    dead_letters,
+    health,
+    kpis,
+    metrics,
+    replays,
+    stream,
+    yards,
+)
 from api.services import Services
 from api.settings import ApiSettings
 from api.store.db import upgrade
@@ -55,7 +65,7 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     app.state.settings = settings
     app.state.services = services
-    for module in (health, yards, kpis, stream, metrics, dead_letters, replays, dashboard):
+    for module in (health, yards, boxes, kpis, stream, metrics, dead_letters, replays, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)

@@ -35,7 +35,7 @@ from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
 from streams.live.reorder import Micros, from_micros, to_micros
-from streams.live.snapshots import kpi_snapshots, yard_views
+from streams.live.snapshots import kpi_snapshots, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
@@ -312,7 +312,7 @@ class Worker:
         if live.twin is not None:
             batch.records = live.twin.drain()
         if not batch.yard_states and self.policy.views_due(catching_up=catching_up):
-            batch.yard_states, batch.reefers = yard_views(live)
+            put_yard_views(live, batch)
             self.policy.views_sent()
 
     def _quiet(self) -> bool:
@@ -337,7 +337,7 @@ class Worker:
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        batch.yard_states, batch.reefers = yard_views(self.live)
+        put_yard_views(self.live, batch)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 

@@ -330,9 +330,10 @@ def test_metrics_expose_kpis_dead_letters_workers_and_requests(
         'corridor_api_request_duration_seconds_bucket{route="/yards/{yard}/kpis",le="+Inf"} 2.0'
         in text
     )
+    name = r"[a-zA-Z_:][a-zA-Z0-9_:]*"  # the exposition format's metric name
     for line in text.splitlines():  # every sample line parses as name{labels} value
         assert line.startswith("#") or re.fullmatch(
-            r"[a-z_]+(\{.*\})? [-+0-9.eE]+|[a-z_]+(\{.*\})? NaN", line
+            rf"{name}(\{{.*\}})? [-+0-9.eE]+|{name}(\{{.*\}})? NaN", line
         ), line
 
 

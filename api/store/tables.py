@@ -6,7 +6,8 @@ Outputs are keyed by their natural key, so committing the same batch twice chang
 a KPI snapshot by (scope, window, as_of), a yard's state by yard, a truck visit by
 (yard, truck_id, dispatched), a box visit by (yard, container_id, entered), a train visit by
 (yard, train_id, direction), an observation by (yard, subject_id, milestone), a reefer
-excursion by (yard, container_id, kind, start), a reefer's status by (yard, container_id).
+excursion by (yard, container_id, kind, start), a reefer's status and an old box (the
+overdue list) by (yard, container_id).
 Record times are `Minutes` since the twin's epoch, NaN (not happened) stored as NULL; every
 timestamp column is timezone-aware (`UtcDateTime`).
 """
@@ -134,6 +135,34 @@ class ReeferStatus(ReeferStatusBase, table=True):
 
 class ReeferStatusPublic(ReeferStatusBase):
     """A reefer as the API shows it."""
+
+
+# --- the boxes longest in the yards ------------------------------------------------------------
+
+
+class OverdueBoxBase(SQLModel):
+    """A box 12 h or more in a yard at its clock `as_of`, and its stage (`Twin.boxes_now`)."""
+
+    yard: str = Field(primary_key=True, max_length=32)
+    container_id: str = Field(primary_key=True, max_length=16)
+    direction: str = Field(max_length=8)  # "export" | "import"
+    reefer: bool
+    teu: int
+    entered: datetime = Field(sa_type=UtcDateTime)  # truck gate-in or train arrival
+    as_of: datetime = Field(sa_type=UtcDateTime)  # the yard's twin clock
+    age_h: float = Field(index=True)  # hours from entered to as_of
+    stage: str = Field(max_length=32)  # a `dwell_h.stages` name (docs/kpis.md)
+    train_id: str | None = Field(default=None, max_length=64)  # booked on, or arrived with
+
+
+class OverdueBox(OverdueBoxBase, table=True):
+    """One row per old box; a yard's rows are replaced with its state."""
+
+    __tablename__ = "overdue_boxes"
+
+
+class OverdueBoxPublic(OverdueBoxBase):
+    """An old box as the API shows it."""
 
 
 # --- completed records (Minutes since the twin's epoch; NULL = not happened) ------------------

@@ -17,7 +17,15 @@ from typing import Any
 from corridor.contract.events import DecodeError, Event, event_type, same_instant_rank
 from corridor.engine import yard_events
 from corridor.engine.clock import epoch_for, to_datetime, to_minutes
-from corridor.engine.live_view import ReeferStatus, YardState, reefer_statuses, yard_state
+from corridor.engine.live_view import (
+    LISTED_FROM_H,
+    BoxNow,
+    ReeferStatus,
+    YardState,
+    boxes_now,
+    reefer_statuses,
+    yard_state,
+)
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.records import NOT_YET, RECORD_TYPES, BoxVisit, ReeferExcursion
@@ -166,6 +174,10 @@ class Twin:
     def reefers(self, yard: str) -> list[ReeferStatus]:
         """Each reefer in the yard with its latest reading and status."""
         return reefer_statuses(self.yards[yard], self._epoch_or_now())
+
+    def boxes_now(self, yard: str, min_age_h: float = LISTED_FROM_H) -> list[BoxNow]:
+        """The yard's boxes at least `min_age_h` old, oldest first, each with its stage."""
+        return boxes_now(self.yards[yard], self._epoch_or_now(), min_age_h)
 
     def _epoch_or_now(self) -> datetime:
         if self.epoch is None:
