@@ -3,10 +3,21 @@
 It does what `simpy.Resource` does for these actors, with fewer scheduled events: a server
 that is free is taken at once without an event, and a released server is handed straight to
 the first waiter. A yard replays millions of lifts and gate passages, and SimPy's request
-and release events were a third of all the steps it scheduled.
+and release events would be a third of all the steps it schedules.
+
+Actors hold a server the way SimPy's `with resource.request() as req: yield req` does:
+
+    with yard.rmgs.claim() as wait:
+        if wait is not None:  # no server free: wait in line
+            yield wait
+        ...  # work while holding the server
+
+Leaving the block, by its end, an exception or an interrupt, gives the server back, or gives
+up the place in line if the server never came.
 """
 
 from collections import deque
+from types import TracebackType
 
 import simpy
 
@@ -24,6 +35,10 @@ class Pool:
         self.busy = 0
         self.waiting: deque[simpy.Event] = deque()
 
+    def claim(self) -> "Claim":
+        """Take a server or a place in line, for a `with` block that gives it back."""
+        return Claim(self, self.acquire())
+
     def acquire(self) -> simpy.Event | None:
         """Take a server: None when one was free, else an event to yield until one is."""
         if self.busy < self.capacity and not self.waiting:
@@ -39,3 +54,33 @@ class Pool:
             self.waiting.popleft().succeed()
         else:
             self.busy -= 1
+
+
+class Claim:
+    """One actor's hold on a server of a pool, from `Pool.claim` to the end of its `with` block.
+
+    Entering gives the wait: None when a server was free, else the event to yield until one
+    is. Leaving releases the server, or, if the wait was never served (the actor was
+    interrupted or failed while in line), takes the actor out of the line.
+    """
+
+    __slots__ = ("pool", "wait")
+
+    def __init__(self, pool: Pool, wait: simpy.Event | None) -> None:
+        self.pool = pool
+        self.wait = wait
+
+    def __enter__(self) -> simpy.Event | None:
+        return self.wait
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        wait = self.wait
+        if wait is not None and not wait.triggered:
+            self.pool.waiting.remove(wait)
+        else:
+            self.pool.release()
