@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.kpi_responses import Kpis
 from api.store.db import UtcDateTime
 
 
@@ -49,12 +48,6 @@ class KpiSnapshot(KpiSnapshotBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kpis: dict[str, Any] = Field(sa_type=JSON)
-
-
-class KpiSnapshotPublic(KpiSnapshotBase):
-    """A snapshot as the API shows it, with its KPIs typed."""
-
-    kpis: Kpis
 
 
 # --- live yard state -------------------------------------------------------------------------
