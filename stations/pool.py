@@ -25,7 +25,7 @@ import simpy
 class Pool:
     """`capacity` identical servers, `busy` of them in use; waiters are served in arrival order."""
 
-    __slots__ = ("busy", "capacity", "env", "waiting")
+    __slots__ = ("_at_once", "busy", "capacity", "env", "waiting")
 
     def __init__(self, env: simpy.Environment, capacity: int) -> None:
         if capacity < 1:
@@ -34,26 +34,17 @@ class Pool:
         self.capacity = capacity
         self.busy = 0
         self.waiting: deque[simpy.Event] = deque()
+        # a claim granted at once carries no state of its own, so one serves them all
+        self._at_once = Claim(self, None)
 
     def claim(self) -> "Claim":
-        """Take a server or a place in line, for a `with` block that gives it back."""
-        return Claim(self, self.acquire())
-
-    def acquire(self) -> simpy.Event | None:
-        """Take a server: None when one was free, else an event to yield until one is."""
+        """Take a free server, or a place in line, for a `with` block that gives it back."""
         if self.busy < self.capacity and not self.waiting:
             self.busy += 1
-            return None
+            return self._at_once
         wait = self.env.event()
         self.waiting.append(wait)
-        return wait
-
-    def release(self) -> None:
-        """Give the server back, or straight to the first in line."""
-        if self.waiting:
-            self.waiting.popleft().succeed()
-        else:
-            self.busy -= 1
+        return Claim(self, wait)
 
 
 class Claim:
@@ -79,8 +70,10 @@ class Claim:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        wait = self.wait
+        wait, waiting = self.wait, self.pool.waiting
         if wait is not None and not wait.triggered:
-            self.pool.waiting.remove(wait)
+            waiting.remove(wait)  # never served: leave the line
+        elif waiting:
+            waiting.popleft().succeed()  # the server goes straight to the first in line
         else:
-            self.pool.release()
+            self.pool.busy -= 1
