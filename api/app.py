@@ -22,8 +22,8 @@ from api.store.db import upgrade
 from api.store.sql_store import SqlStore
 
 DESCRIPTION = """\
-Live and historical KPIs of the Chongqing corridor's rail container yards —
-团结村 Tuanjiecun, 小南垭 Xiaonanya and 鱼嘴 Yuzui — as computed by the digital twin:
+Live and historical KPIs of the Chongqing corridor's rail container yards (one station file
+each, listed by `GET /yards`), as computed by the digital twin:
 truck turnaround, gate queues, container dwell against the one-day target, throughput,
 equipment and plug use, and reefer alarms. Times are RFC 3339 with an offset.
 """

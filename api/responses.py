@@ -5,25 +5,26 @@ are RFC 3339 with an offset (UTC, written `Z`), in and out.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.kpi_responses import Kpis
+from api.kpi_responses import Kpis, kpis_json
 from api.store.tables import (
     DeadLetterCountPublic,
     ReeferStatusPublic,
     WorkerCommitPublic,
     YardStatePublic,
 )
+from corridor.kpis.result import DwellSummary, Tally
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
-Scope = Literal["tuanjiecun", "xiaonanya", "yuzui", "corridor"]
-"""A yard id (`stations.spec.STATION_IDS`) or the corridor as a whole."""
+Scope = Annotated[str, Field(min_length=1, max_length=64)]
+"""A yard id (one per station file, listed by `GET /yards`) or `corridor`, the whole."""
 
-_TALLY = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
-_DWELL = {
+_TALLY: Tally = {"mean": 31.2, "p50": 28.4, "p90": 47.0, "p95": 55.1, "p99": 78.9}
+_DWELL: DwellSummary = {
     "mean": 20.5,
     "p50": 18.0,
     "p90": 33.0,
@@ -31,7 +32,7 @@ _DWELL = {
     "p99": 52.0,
     "share_within_24h": 0.71,
 }
-KPIS_EXAMPLE: dict[str, Any] = {
+KPIS_EXAMPLE: Kpis = {
     "trucks": 1184,
     "truck_turn_min": _TALLY,
     "gate_wait_min": {"mean": 1.2, "p50": 0.4, "p90": 3.1, "p95": 4.8, "p99": 9.6},
@@ -46,7 +47,16 @@ KPIS_EXAMPLE: dict[str, Any] = {
         "max_off_power_min": 41.0,
     },
 }
+_KPIS_JSON = kpis_json(KPIS_EXAMPLE)
 _AS_OF = "2026-01-06T08:00:00Z"
+_FRESHNESS: dict[str, Any] = {
+    "checked_at": "2026-01-06T08:00:15Z",
+    "last_snapshot_as_of": _AS_OF,
+    "last_snapshot_computed_at": "2026-01-06T08:00:03Z",
+    "age_s": 12.0,
+    "stale_after_s": 1200.0,
+    "live": True,
+}
 
 
 class ErrorMessage(BaseModel):
@@ -67,6 +77,24 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class DataFreshness(BaseModel):
+    """How old the newest KPI snapshot is, and whether the data may be called live.
+
+    `live` is true only while a worker is running (it committed within the worker stale bound)
+    and the newest snapshot was computed at most `stale_after_s` ago (wall clock): the
+    dashboard says "live" exactly then. Ages are measured on this server's clock at `checked_at`.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FRESHNESS]})
+
+    checked_at: datetime
+    last_snapshot_as_of: datetime | None = Field(description="event time the snapshot reflects")
+    last_snapshot_computed_at: datetime | None = Field(description="wall time it was computed")
+    age_s: float | None = Field(description="seconds since it was computed, at `checked_at`")
+    stale_after_s: float = Field(description="older than this, the data is stale")
+    live: bool
+
+
 class Readiness(BaseModel):
     """Whether the service can answer: the database, and the live workers' progress."""
 
@@ -85,6 +113,7 @@ class Readiness(BaseModel):
                             "running": True,
                         }
                     ],
+                    "freshness": _FRESHNESS,
                 }
             ]
         }
@@ -93,6 +122,7 @@ class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     database: str
     workers: list[WorkerCommitPublic] = Field(default_factory=list)
+    freshness: DataFreshness | None = None  # null when the database does not answer
 
 
 class Departure(BaseModel):
@@ -120,7 +150,7 @@ class Facilities(BaseModel):
 
 
 class YardSummary(BaseModel):
-    """A yard of the corridor: its id, Chinese name with pinyin, and its twin clock."""
+    """A yard of the corridor: id, names, code and colour (its station file), and twin clock."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -129,6 +159,8 @@ class YardSummary(BaseModel):
                     "id": "tuanjiecun",
                     "name_zh": "团结村",
                     "name_en": "Tuanjiecun",
+                    "code": "TJC",
+                    "colour": "#2b6cb0",
                     "timezone": "+08:00",
                     "clock": _AS_OF,
                     "open_reefer_alarms": 2,
@@ -140,6 +172,8 @@ class YardSummary(BaseModel):
     id: str
     name_zh: str
     name_en: str = Field(description="the name in pinyin")
+    code: str = Field(description="the short code in the yard's truck, train and event ids")
+    colour: str = Field(description="the yard's colour on the dashboard, #rrggbb")
     timezone: str
     clock: datetime | None = Field(description="the yard's twin clock; null before any data")
     open_reefer_alarms: int
@@ -163,7 +197,7 @@ class KpiView(BaseModel):
                     "window": "24h",
                     "as_of": _AS_OF,
                     "computed_at": "2026-01-06T08:00:02Z",
-                    "kpis": KPIS_EXAMPLE,
+                    "kpis": _KPIS_JSON,
                 }
             ]
         }
@@ -197,7 +231,7 @@ class KpiHistory(BaseModel):
                     "from": "2026-01-05T08:00:00Z",
                     "to": _AS_OF,
                     "points": [
-                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": KPIS_EXAMPLE}
+                        {"bucket": "2026-01-06T07:00:00Z", "as_of": _AS_OF, "kpis": _KPIS_JSON}
                     ],
                 }
             ]

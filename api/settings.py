@@ -53,6 +53,9 @@ class ApiSettings(BaseSettings):
     kpi_cache_ttl_s: float = Field(default=1.0, ge=0.0, le=60.0)
     stream_poll_s: float = Field(default=1.0, gt=0.0, le=60.0)
     worker_stale_s: float = Field(default=120.0, gt=0.0)
+    # Longer than the worker's KPI cadence (15 min of event time, so about 15 min of wall time
+    # when live), or a healthy worker's data would be called stale between its snapshots.
+    snapshot_stale_s: float = Field(default=1200.0, gt=0.0)
     replay_workers: int = Field(default=1, ge=1, le=16)
     max_upload_mb: int = Field(default=200, ge=1)
     migrate_on_start: bool = True

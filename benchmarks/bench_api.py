@@ -29,10 +29,10 @@ import httpx
 
 from api.store.sql_store import SqlStore
 from corridor.store_contract import KpiSnapshot, TwinBatch
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 
 KEY = "bench-key-3b9f0e51"
-SCOPES = (*STATION_IDS, "corridor")
+SCOPES = (*station_ids(), "corridor")
 WINDOWS = ("1h", "shift", "24h", "7d")
 ENDPOINTS = (("trivial GET /health", "/health"),
              ("GET /yards/tuanjiecun/kpis", "/yards/tuanjiecun/kpis"),

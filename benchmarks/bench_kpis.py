@@ -22,8 +22,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from corridor.kpis.report import compute_kpis
+from stations.catalog import station_ids
 from stations.records import LEVELS
-from stations.spec import STATION_IDS, load_all_stations
+from stations.spec import load_all_stations
 from stations.types import MINUTES_PER_DAY
 
 YEAR_MIN = 365 * MINUTES_PER_DAY
@@ -33,6 +34,7 @@ SIZES = {
     "lifts": 1_500_000,
     "levels": 5_000_000,
     "reefer_excursions": 20_000,
+    "reefer_readings": 1_600_000,  # a reading per reefer every 5 minutes, about 31k a week
 }
 
 
@@ -46,6 +48,7 @@ def synthetic_frames(scale: float, seed: int = 1) -> dict[str, pd.DataFrame]:
         "lifts": _lifts(rng, n["lifts"]),
         "levels": _levels(rng, n["levels"]),
         "reefer_excursions": _excursions(rng, n["reefer_excursions"]),
+        "reefer_readings": _readings(rng, n["reefer_readings"]),
     }
 
 
@@ -54,8 +57,8 @@ def _categorical(codes: NDArray[np.integer[Any]], labels: Sequence[str]) -> "pd.
 
 
 def _yards(rng: np.random.Generator, n: int) -> "pd.Series[str]":
-    codes = rng.choice(len(STATION_IDS), size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
-    return _categorical(codes, STATION_IDS)
+    codes = rng.choice(len(station_ids()), size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
+    return _categorical(codes, station_ids())
 
 
 def _labels(rng: np.random.Generator, n: int, labels: list[str]) -> "pd.Series[str]":
@@ -96,7 +99,7 @@ def _lifts(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _levels(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    series = len(STATION_IDS) * len(LEVELS)
+    series = len(station_ids()) * len(LEVELS)
     per_series = n // series
     key = np.repeat(np.arange(series), per_series)
     times = np.sort(rng.uniform(0, YEAR_MIN, (series, per_series)), axis=1).ravel()
@@ -105,7 +108,7 @@ def _levels(rng: np.random.Generator, n: int) -> pd.DataFrame:
     values = np.abs(np.cumsum(steps, axis=1)).ravel()
     return pd.DataFrame(
         {
-            "yard": _categorical(key // len(LEVELS), STATION_IDS),
+            "yard": _categorical(key // len(LEVELS), station_ids()),
             "level": _categorical(key % len(LEVELS), LEVELS),
             "time": times,
             "value": values,
@@ -121,6 +124,16 @@ def _excursions(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "kind": _labels(rng, n, ["temperature", "power_off"]),
             "start": start,
             "end": start + rng.exponential(40.0, n),
+        }
+    )
+
+
+def _readings(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "yard": _yards(rng, n),
+            "container_id": "CSQU3054383",
+            "time": np.sort(rng.uniform(0, YEAR_MIN, n)),
         }
     )
 
@@ -153,12 +166,9 @@ def main() -> None:
     args = parser.parse_args()
     frames = synthetic_frames(args.scale)
     stations = load_all_stations()
-    readings = dict.fromkeys(STATION_IDS, 1000)
 
     def kpis(start: float) -> Callable[[], object]:
-        return lambda: compute_kpis(
-            frames, start=start, end=YEAR_MIN, stations=stations, reefer_readings=readings
-        )
+        return lambda: compute_kpis(frames, start=start, end=YEAR_MIN, stations=stations)
 
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in frames.items())
     print(f"records: {rows}")

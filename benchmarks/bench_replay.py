@@ -95,7 +95,6 @@ def replay_once(
             start=to_minutes(DEFAULT_START, epoch),
             end=to_minutes(until, epoch),
             stations=stations,
-            reefer_readings=twin.reefer_readings(),
         )
     )
     for name, seconds in zip(PHASES, (read_s, engine_s, frames_s, kpis_s), strict=True):

@@ -46,12 +46,14 @@ from corridor.store_contract import TwinStore
 from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.live.reorder import to_micros
+from streams.phase_timer import PHASES
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from streams.worker import PHASES, Worker, WorkerStats
+from streams.worker import WorkerStats
 
 SEED = 2026
 EVENTS_PER_DAY = 4000  # three baseline yards, realistic mode: at least this many
@@ -140,7 +142,7 @@ def catch_up(
     settings: KafkaSettings, stations: Any, total: int, store: TwinStore
 ) -> tuple[float, WorkerStats]:
     """The worker from an empty store through the whole backlog, until its final snapshot."""
-    worker = Worker(settings, store, stations, SEED)
+    worker = connect_worker(settings, store, stations, SEED)
     worker.start()
     began = time.perf_counter()
     last_report = began
@@ -158,7 +160,7 @@ def catch_up(
 def restart(settings: KafkaSettings, stations: Any, store: TwinStore) -> tuple[int, float]:
     """A new worker on the caught-up store: archive entries replayed, and the seconds it took."""
     began = time.perf_counter()
-    worker = Worker(settings, store, stations, SEED)
+    worker = connect_worker(settings, store, stations, SEED)
     worker.start()
     elapsed = time.perf_counter() - began
     worker.close()

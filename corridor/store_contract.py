@@ -87,8 +87,11 @@ class DeadLetter:
 class TwinBatch:
     """Everything one consumed batch produced, committed atomically with its offsets.
 
-    `lag` is the number of messages known to be waiting on the input partitions after this
-    batch (None when unknown), for `GET /ready`.
+    `lag` is the messages known to be waiting on the input partitions after this batch (None
+    when unknown); `flags` counts valid but suspicious inputs of this batch by kind (added to the
+    store's totals); `yards_ahead` is each yard whose clock is ahead of the newest input event
+    by more than the allowed lateness, and by how many seconds (replaces the stored one). The
+    last three are for `GET /ready` and `/metrics`.
     """
 
     group: str
@@ -100,6 +103,8 @@ class TwinBatch:
     records: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     lag: int | None = None
+    flags: dict[str, int] = field(default_factory=dict)
+    yards_ahead: dict[str, float] = field(default_factory=dict)
 
 
 class TwinStore(Protocol):

@@ -108,6 +108,18 @@ class ReeferExcursion(NamedTuple):
     peak_deviation_c: float  # temperature: largest |supply - setpoint|; power_off: NaN
 
 
+class ReadingReceived(NamedTuple):
+    """A reefer's telemetry reading was applied to its box at model time `time`.
+
+    `time` is the model's time when the reading was applied: its event time, or the yard's
+    clock for a reading applied late (as every other record of that moment).
+    """
+
+    yard: str
+    container_id: str
+    time: Minutes
+
+
 LEVELS = (
     "gate_queue",
     "exception_queue",
@@ -126,5 +138,6 @@ RECORD_TYPES: dict[str, type[tuple[object, ...]]] = {
     "observations": Observation,
     "levels": LevelChange,
     "reefer_excursions": ReeferExcursion,
+    "reefer_readings": ReadingReceived,
 }
 """Record table name -> record type; the `--out` directory holds one table per name."""

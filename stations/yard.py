@@ -23,6 +23,7 @@ from stations.records import (
     BoxVisit,
     Lift,
     Observation,
+    ReadingReceived,
     ReeferExcursion,
     TrainVisit,
     TruckVisit,
@@ -54,6 +55,7 @@ class YardRecords:
     train_visits: list[TrainVisit] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     reefer_excursions: list[ReeferExcursion] = field(default_factory=list)
+    reefer_readings: list[ReadingReceived] = field(default_factory=list)
 
 
 class Yard:

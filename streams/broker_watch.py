@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
 
 from streams.clients import ensure_topics, topic_ids
+from streams.ports import AdminPort
 from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class BrokerLoss:
 class BrokerWatch:
     """Topic ids as first seen, and whether a connection error asks to check them again."""
 
-    def __init__(self, admin: AdminClient, settings: KafkaSettings) -> None:
+    def __init__(self, admin: AdminPort, settings: KafkaSettings) -> None:
         self.admin = admin
         self.settings = settings
         self.ids = topic_ids(admin, settings.all_topics)

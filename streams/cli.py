@@ -30,11 +30,11 @@ from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.store_contract import TwinStore
 from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 
 StoreFactory = Callable[[str], TwinStore]
 DEFAULT_STORE = "sqlite:///./corridor.db"
@@ -88,7 +88,7 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
         settings = _settings(args, broker)
         log.info("kafka settings %s", settings.redacted())
         store = _store(args.store, open_store, required=False)
-        worker = Worker(settings, store, scenario.stations, seed)
+        worker = connect_worker(settings, store, scenario.stations, seed)
         stop = _stop_on_signals()
         if args.demo_days:
             _publish_in_background(settings, scenario, seed, args.demo_days, args.speed)

@@ -14,6 +14,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from streams.ports import AdminPort
 from streams.settings import KafkaSettings
 
 librdkafka_log = logging.getLogger("streams.librdkafka")
@@ -43,6 +44,24 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
 }
 
 
+def fetch_limits(settings: KafkaSettings) -> dict[str, int]:
+    """The consumer's size limits, set with the producers' (`message_max_bytes`).
+
+    A fetch returns at most `fetch_max_bytes` per request and per partition, except that
+    librdkafka always takes a first message larger than that, so an oversized input message is
+    read (and dead-lettered) rather than stalling its partition; a response may be that large
+    plus the protocol's framing.
+    """
+    return {
+        "fetch.max.bytes": settings.fetch_max_bytes,
+        "max.partition.fetch.bytes": settings.fetch_max_bytes,
+        "receive.message.max.bytes": settings.fetch_max_bytes + RESPONSE_FRAMING_BYTES,
+    }
+
+
+RESPONSE_FRAMING_BYTES = 65_536  # librdkafka wants receive.message.max.bytes >= fetch + 512
+
+
 def _log_error(error: KafkaError) -> None:
     librdkafka_log.warning("kafka: %s", error)
 
@@ -56,6 +75,7 @@ def make_consumer(
     """A consumer for explicitly assigned partitions (no group rebalancing, no auto commit)."""
     config = settings.client_config(**CONSUMER_DEFAULTS)
     config["group.id"] = settings.group_id
+    config.update(fetch_limits(settings))
     config["logger"] = librdkafka_log
     config["error_cb"] = on_error or _log_error
     config.update(dict(extra or {}))
@@ -70,6 +90,7 @@ def make_producer(
 ) -> Producer:
     """A producer keyed by yard; topics must exist (see `ensure_topics`)."""
     config = settings.client_config(**PRODUCER_DEFAULTS)
+    config["message.max.bytes"] = settings.message_max_bytes
     config["logger"] = librdkafka_log
     config["error_cb"] = on_error or _log_error
     config.update(dict(extra or {}))
@@ -84,7 +105,7 @@ def make_admin(settings: KafkaSettings) -> AdminClient:
 
 
 def ensure_topics(
-    admin: AdminClient, settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 10.0
+    admin: AdminPort, settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 10.0
 ) -> list[str]:
     """Create the topics that do not exist, with `settings.partitions`; returns those created."""
     existing = set(admin.list_topics(timeout=timeout_s).topics)
@@ -108,7 +129,7 @@ def ensure_topics(
 
 
 def partitions_of(
-    admin: AdminClient, topics: Iterable[str], timeout_s: float = 10.0
+    admin: AdminPort, topics: Iterable[str], timeout_s: float = 10.0
 ) -> list[tuple[str, int]]:
     """Every (topic, partition) of the given topics, sorted; missing topics have none."""
     metadata = admin.list_topics(timeout=timeout_s).topics
@@ -120,7 +141,7 @@ def partitions_of(
     )
 
 
-def topic_ids(admin: AdminClient, topics: Iterable[str], timeout_s: float = 5.0) -> dict[str, str]:
+def topic_ids(admin: AdminPort, topics: Iterable[str], timeout_s: float = 5.0) -> dict[str, str]:
     """Each existing topic's id: it changes when a topic is deleted and created again."""
     wanted = list(topics)
     futures = admin.describe_topics(TopicCollection(wanted), request_timeout=timeout_s)

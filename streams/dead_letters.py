@@ -11,7 +11,14 @@ by reason stays meaningful; the full message naming the field goes beside it as 
   list positions are dropped from the field (`invalid:boxes[].container_id`);
 - `duplicate`: an `event_id` already accepted (its first arrival is the one archived);
 - `rejected:<field>`: a valid event the twin refused (a reading for a box not in the yard,
-  a milestone for a truck never dispatched...).
+  a milestone for a truck never dispatched...), and `rejected:ts_future`, a valid event stamped
+  too far ahead of the wall clock (`streams.input_checks`);
+- `internal:<ExceptionName>`: handling this one message raised (a bug, or input no check
+  foresaw, such as JSON nested thousands deep); the worker goes on with the next.
+
+A copy on the dead-letter topic never exceeds the producer's limit (`copy_for_topic`): when the
+original would not fit, the copy carries no value and a reference to the original bytes,
+which the store's dead-letter table keeps whole.
 """
 
 import re
@@ -25,7 +32,11 @@ DETAIL = "corridor.detail"
 SOURCE_TOPIC = "corridor.source.topic"
 SOURCE_PARTITION = "corridor.source.partition"
 SOURCE_OFFSET = "corridor.source.offset"
+RAW_IN_STORE = "corridor.raw.stored"
+RAW_BYTES = "corridor.raw.bytes"
 DUPLICATE = "duplicate"
+MAX_DETAIL_CHARS = 1000  # a detail header is an explanation, not a dump
+RECORD_OVERHEAD_BYTES = 4096  # a record's and its batch's framing, beside key, value and headers
 
 Headers = list[tuple[str, str | bytes | None]]
 RawHeaders = Sequence[tuple[str, str | bytes | None]]
@@ -44,11 +55,28 @@ def decode_reason(error: DecodeError) -> str:
     return f"invalid:{_field(error)}"
 
 
+def internal_reason(error: BaseException) -> str:
+    """The reason code of a message whose handling raised `error`."""
+    return f"internal:{type(error).__name__}"
+
+
+def internal_detail(error: BaseException) -> str:
+    """The exception's own message, cut to `MAX_DETAIL_CHARS`."""
+    return f"{type(error).__name__}: {error}"[:MAX_DETAIL_CHARS]
+
+
 def rejection_reason(error: DecodeError) -> str:
     """The reason code of a valid event the twin refused."""
     if error.field == "event_id" and "duplicate" in error.reason:
         return DUPLICATE
     return f"rejected:{_field(error)}"
+
+
+def refusal_reason(error: DecodeError | Exception) -> tuple[str, str]:
+    """Reason and detail of a released event the engine refused, or whose application raised."""
+    if isinstance(error, DecodeError):
+        return rejection_reason(error), str(error)
+    return internal_reason(error), internal_detail(error)
 
 
 def _bytes(value: str | bytes | None) -> bytes:
@@ -73,9 +101,43 @@ def letter_headers(letter: DeadLetter, original: RawHeaders | None) -> Headers:
     headers: Headers = [(name, _bytes(value)) for name, value in original or ()]
     headers += [
         (REASON, letter.reason.encode("utf-8")),
-        (DETAIL, letter.detail.encode("utf-8")),
+        (DETAIL, letter.detail[:MAX_DETAIL_CHARS].encode("utf-8", "replace")),
         (SOURCE_TOPIC, letter.source_topic.encode("utf-8")),
         (SOURCE_PARTITION, str(letter.partition).encode("ascii")),
         (SOURCE_OFFSET, str(letter.offset).encode("ascii")),
     ]
     return headers
+
+
+def copy_for_topic(
+    letter: DeadLetter, key: bytes | None, original: RawHeaders | None, limit: int
+) -> tuple[bytes, bytes | None, Headers]:
+    """Value, key and headers of the letter's copy on the topic, within `limit` bytes.
+
+    The original value, key and headers when they fit; else no value and a reference to the
+    store's copy (`RAW_IN_STORE`: its origin, the dead-letter table's key, and `RAW_BYTES`),
+    dropping the original headers and then the key if they alone are too large.
+    """
+    budget = limit - RECORD_OVERHEAD_BYTES
+    headers = letter_headers(letter, original)
+    if _size(letter.raw, key, headers) <= budget:
+        return letter.raw, key, headers
+    reference: Headers = [
+        (RAW_IN_STORE, f"dead_letters/{_origin(letter)}".encode()),
+        (RAW_BYTES, str(len(letter.raw)).encode("ascii")),
+    ]
+    headers += reference
+    if _size(b"", key, headers) > budget:
+        headers = letter_headers(letter, None) + reference
+    if _size(b"", key, headers) > budget:
+        key = None
+    return b"", key, headers
+
+
+def _origin(letter: DeadLetter) -> str:
+    return f"{letter.source_topic}/{letter.partition}/{letter.offset}"
+
+
+def _size(value: bytes, key: bytes | None, headers: Headers) -> int:
+    named = sum(len(_bytes(name)) + len(_bytes(content)) for name, content in headers)
+    return len(value) + len(key or b"") + named

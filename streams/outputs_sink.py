@@ -1,8 +1,9 @@
 """Where a batch's outputs go before its commit: the dead-letter and KPI topics.
 
 Dead letters keep the original value, key and headers and add the reason and origin headers
-(`streams.dead_letters`); KPI snapshots are JSON keyed by scope ("tuanjiecun", ..., "corridor")
-so a compacted topic keeps the latest per scope. Everything is flushed before the store commit:
+(`streams.dead_letters`), within the producer's `message_max_bytes` (`copy_for_topic`); KPI
+snapshots are JSON keyed by scope ("tuanjiecun", ..., "corridor") so a compacted topic keeps
+the latest per scope. Everything is flushed before the store commit:
 a crash between the two re-sends (at least once), it never loses a message the store has.
 """
 
@@ -12,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message
 
 from corridor.store_contract import DeadLetter, KpiSnapshot
-from streams.dead_letters import Headers, RawHeaders, letter_headers
+from streams.dead_letters import Headers, RawHeaders, copy_for_topic
 from streams.live.snapshots import snapshot_message
+from streams.ports import ProducerPort
 from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ class Letter:
 class OutputSink:
     """Produces dead letters and KPI snapshots; counts delivery failures."""
 
-    def __init__(self, producer: Producer, settings: KafkaSettings) -> None:
+    def __init__(self, producer: ProducerPort, settings: KafkaSettings) -> None:
         self.producer = producer
         self.settings = settings
         self.failed = 0
@@ -44,8 +46,7 @@ class OutputSink:
     def send(self, letters: list[Letter], snapshots: list[KpiSnapshot]) -> None:
         """Queue the batch's messages (delivery is confirmed by `flush`)."""
         for item in letters:
-            headers = letter_headers(item.letter, item.headers)
-            self._produce(self.settings.topic_dead_letter, item.letter.raw, item.key, headers)
+            self._send_letter(item)
         for snapshot in snapshots:
             value = _encoder.encode(snapshot_message(snapshot))
             self._produce(self.settings.topic_kpi, value, snapshot.scope.encode("utf-8"), None)
@@ -64,6 +65,21 @@ class OutputSink:
             log.warning("%d output messages not yet delivered; they stay queued", remaining)
         self._pending = remaining
         return int(remaining)
+
+    def _send_letter(self, item: Letter) -> None:
+        """Its copy within the size limit; refused anyway, a copy that only refers to the store."""
+        limit = self.settings.message_max_bytes
+        value, key, headers = copy_for_topic(item.letter, item.key, item.headers, limit)
+        try:
+            self._produce(self.settings.topic_dead_letter, value, key, headers)
+        except KafkaException as error:  # the broker's limit may be lower than ours
+            log.error("dead letter copy refused (%s): sending a reference to the store", error)
+            _value, key, headers = copy_for_topic(item.letter, None, None, 0)
+            try:
+                self._produce(self.settings.topic_dead_letter, b"", key, headers)
+            except KafkaException as again:  # the store still has the letter; count and go on
+                self.failed += 1
+                log.error("dead letter reference refused too: %s", again)
 
     def _produce(
         self, topic: str, value: bytes, key: bytes | None, headers: Headers | None

@@ -46,6 +46,9 @@ class KafkaSettings(BaseSettings):
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
     flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now
+    message_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 1_000_000  # produce
+    fetch_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 52_428_800  # consume
     extra_config: dict[str, str] = Field(default_factory=dict)  # more librdkafka settings
 
     @model_validator(mode="after")
@@ -62,6 +65,8 @@ class KafkaSettings(BaseSettings):
             )
         if self.lateness < timedelta(0):
             raise ValueError(f"lateness must not be negative, got {self.lateness}")
+        if self.max_future_skew < timedelta(0):
+            raise ValueError(f"max_future_skew must not be negative, got {self.max_future_skew}")
         if self.kpi_every <= timedelta(0):
             raise ValueError(f"kpi_every must be positive, got {self.kpi_every}")
         for key in self.extra_config:

@@ -1,47 +1,63 @@
 """`corridor worker`: the live twin on Kafka, from the yards' topics to the store.
 
 One loop, one batch at a time: consume up to `batch_size` messages from the assigned input
-partitions, decode each (`corridor.contract.events.decode_event`), dead-letter what does not decode
-or repeats an `event_id`, admit the rest to the live twin's reorder buffer (`streams.live.twin`),
-move the watermark (`streams.live.watermark`), take KPI snapshots on the event-time cadence, produce
+partitions, decode each (`corridor.contract.events.decode_event`), dead-letter what does not decode,
+repeats an `event_id` or is stamped too far ahead of the wall clock (`streams.input_checks`),
+admit the rest to the live twin's reorder buffer (`streams.live.twin`), move the watermark
+(`streams.live.watermark`), take KPI snapshots when `streams.snapshot_policy` says so, produce
 dead letters and snapshots, and commit the archive, offsets and outputs in one `TwinStore`
-transaction. On start the twin is rebuilt by replaying the archive, and the partitions are
+transaction. No single message can stop the loop: whatever raises while one message is
+handled dead-letters that message (`internal:<ExceptionName>`); only the store and the broker
+can stop it. On start the twin is rebuilt by replaying the archive, and the partitions are
 assigned at the stored offsets, so after a crash the worker resumes exactly where its outputs
-end. See `docs/streams.md` for the rules.
+end. The Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
+handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`. See
+`docs/streams.md` for the rules.
 """
 
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from corridor.contract.events import DecodeError, decode_event
 from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
 from streams import dead_letters
+from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerLoss, BrokerWatch
-from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from streams.clients import partitions_of
 from streams.commits import OrderedCommits
-from streams.dead_letters import RawHeaders
-from streams.live.reorder import Micros, from_micros
+from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
+from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_snapshots, yard_views
-from streams.live.twin import LiveTwin, Origin, Source
+from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
+from streams.phase_timer import PhaseTimer
+from streams.ports import (
+    AdminPort,
+    ConsumerPort,
+    InputMessage,
+    ProducerPort,
+    held_origin,
+    origin_of,
+)
 from streams.settings import KafkaSettings
+from streams.snapshot_policy import SnapshotPolicy
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)
-STATE_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
+REPORT_EVERY_S = 10.0  # wall time between progress log lines
 
 
 def utc_now() -> datetime:
-    """The wall clock, aware (only for `computed_at` and progress logs)."""
+    """The wall clock, aware: `computed_at`, progress logs and the bound on event time."""
     return datetime.now(UTC)
 
 
@@ -57,16 +73,8 @@ class WorkerStats:
     batches: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
     broker_losses: list[BrokerLoss] = field(default_factory=list)
-    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    """Wall time by phase (see `PHASES`): where a catch-up goes, for the log and benchmarks."""
-
-
-PHASES = ("consume", "decode", "engine", "snapshots", "deliver", "commit")
-"""consume: the broker client; decode: decode, dedup, buffer and archive entries; engine:
-applying released events and running the clocks (plus draining records and yard views);
-snapshots: KPI snapshots; deliver: producing and flushing dead letters and snapshots; commit:
-waiting for the store transaction (while catching up it runs beside the next batch, see
-`streams.commits`, so this is only the part the worker waited for)."""
+    seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time by phase (`streams.phase_timer.PHASES`): where a catch-up goes."""
 
 
 class Worker:
@@ -78,28 +86,32 @@ class Worker:
         store: TwinStore,
         stations: Mapping[str, StationSpec],
         seed: int,
+        *,
+        consumer: ConsumerPort,
+        producer: ProducerPort,
+        admin: AdminPort,
+        watch: BrokerWatch | None = None,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
         self.live = LiveTwin(stations, seed)
-        self.stats = WorkerStats()
+        self.timer = PhaseTimer()
+        self.admin, self.consumer, self.now = admin, consumer, now
+        self.watch = watch if watch is not None else BrokerWatch(admin, settings)
+        self.recovery = BrokerRecovery(admin, settings, self.watch)
+        self.stats = WorkerStats(seconds=self.timer.seconds, broker_losses=self.recovery.losses)
+        self.sink = OutputSink(producer, settings)
+        self.policy = SnapshotPolicy(settings.catchup_kpi_every_s)
+        self.flags = InputFlags()
         self.lateness: Micros = settings.lateness // _MICROSECOND
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
-        self.admin = make_admin(settings)
-        ensure_topics(self.admin, settings, settings.all_topics)
-        self.watch = BrokerWatch(self.admin, settings)
-        self.consumer = make_consumer(settings, on_error=self.watch.on_error)
-        self.sink = OutputSink(make_producer(settings, on_error=self.watch.on_error), settings)
+        self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
-        self.known_end: dict[Partition, int] = {}
         self.tracker = WatermarkTracker([])
-        self._forced_offsets: dict[Partition, int] = {}
+        self.received: Micros | None = None  # the newest event time accepted since start
         self._last_input = time.monotonic()
-        self._last_snapshot_wall = float("-inf")
-        self._snapshot_cost = 0.0
-        self._last_views_wall = float("-inf")
-        self._last_snapshot_at: Micros | None = None
         self._started = False
 
     def start(self) -> None:
@@ -127,7 +139,7 @@ class Worker:
         last_report = time.monotonic()
         while not stop.is_set():
             self.step()
-            if time.monotonic() - last_report >= 10.0:
+            if time.monotonic() - last_report >= REPORT_EVERY_S:
                 self._report()
                 last_report = time.monotonic()
             if idle_exit_s is not None and self.idle_for() >= idle_exit_s:
@@ -146,28 +158,29 @@ class Worker:
         """Consume, apply and commit one batch; returns the number of messages consumed.
 
         After the broker reported trouble no message is trusted until its topics are verified
-        (`_recover`): a restarted broker may serve a recreated topic at the old offsets.
+        (`streams.broker_recovery`): a restarted broker may serve a recreated topic at the old
+        offsets.
         """
         if self.watch.suspect:
-            self._recover()
+            again = self.recovery.recover(self.positions)
+            if again is not None:
+                self._assign(again.partitions, again.offsets)
             return 0
-        seconds, began = self.stats.seconds, time.perf_counter()
+        self.timer.start()
         messages = self.consumer.consume(
             self.settings.batch_size, timeout=self.settings.poll_timeout_s
         )
         if self.watch.suspect:  # reported during this fetch: read the batch again once verified
             self._assign(sorted(self.positions), self.positions)
             return 0
-        taken = time.perf_counter()
-        seconds["consume"] += taken - began
+        self.timer.lap("consume")
         batch = TwinBatch(self.settings.group_id, offsets={})
         letters: list[Letter] = []
         consumed = self._take(messages, batch, letters)
-        moved = time.perf_counter()
-        seconds["decode"] += moved - taken
+        self.timer.lap("decode")
         catching_up = len(messages) >= self.settings.batch_size
         self._move_watermark(batch, letters, catching_up=catching_up)
-        seconds["engine"] += time.perf_counter() - moved  # less the snapshots, counted apart
+        self.timer.lap("engine")  # less the snapshots, counted apart
         self._finish(batch, letters, catching_up=catching_up)
         return consumed
 
@@ -177,46 +190,69 @@ class Worker:
         self.sink.flush()
         self.consumer.close()
 
-    def _take(self, messages: list[Message], batch: TwinBatch, letters: list[Letter]) -> int:
+    def _take(
+        self, messages: Sequence[InputMessage], batch: TwinBatch, letters: list[Letter]
+    ) -> int:
         consumed = 0
-        live, offsets, archived = self.live, batch.offsets, batch.archived
+        offsets = batch.offsets
         newest: dict[Partition, Micros] = {}  # per partition, for the tracker after the loop
+        horizon = to_micros(self.now()) + self.skew
         for message in messages:
             error = message.error()
             if error is not None:
                 self._message_error(message, error, newest)
                 continue
             consumed += 1
-            topic, partition, offset = (
-                message.topic() or "",
-                message.partition() or 0,
-                message.offset() or 0,
-            )
-            where = (topic, partition)
+            where, offset = (message.topic() or "", message.partition() or 0), message.offset() or 0
             offsets[where] = offset + 1
             raw = message.value() or b""
-            event = decode_event(raw)
-            if isinstance(event, DecodeError):
-                reason = dead_letters.decode_reason(event)
-                self._dead(letters, reason, str(event), where, offset, raw, message)
+            try:
+                ts = self._accept(message, where, offset, raw, batch, letters, horizon)
+            except Exception as failure:  # this message's failure, not the worker's
+                self._internal(failure, letters, where, offset, raw)
                 continue
-            ts = live.admit(event, raw, message)  # its origin is read only if it is refused
-            if ts is None:
-                detail = f"event_id {event.event_id!r} was accepted before"
-                self._dead(letters, dead_letters.DUPLICATE, detail, where, offset, raw, message)
-                continue
-            archived.append(
-                ArchivedEvent(event.event_id, event.yard, event.ts, raw, topic, partition, offset)
-            )
-            if ts > newest.get(where, ts - 1):
+            if ts is not None and ts > newest.get(where, ts - 1):
                 newest[where] = ts
         self._delivered(newest)
         if consumed:
             self.positions.update(offsets)
             self._last_input = time.monotonic()
             self.stats.consumed += consumed
-            self.stats.archived += len(archived)
+            self.stats.archived += len(batch.archived)  # events only: no clock advance yet
         return consumed
+
+    def _accept(
+        self,
+        message: InputMessage,
+        where: Partition,
+        offset: int,
+        raw: bytes,
+        batch: TwinBatch,
+        letters: list[Letter],
+        horizon: Micros,
+    ) -> Micros | None:
+        """Decode, check and admit one message; its event time, or None if dead-lettered."""
+        event = decode_event(raw)
+        if isinstance(event, DecodeError):
+            reason = dead_letters.decode_reason(event)
+            self._dead(letters, reason, str(event), held_origin(message), raw)
+            return None
+        too_late = future_detail(event, horizon)
+        if too_late is not None:
+            self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
+            return None
+        self.flags.check(event, message.key())
+        ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused
+        if ts is None:
+            detail = f"event_id {event.event_id!r} was accepted before"
+            self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)
+            return None
+        batch.archived.append(
+            ArchivedEvent(event.event_id, event.yard, event.ts, raw, where[0], where[1], offset)
+        )
+        if self.received is None or ts > self.received:
+            self.received = ts
+        return ts
 
     def _delivered(self, newest: dict[Partition, Micros]) -> None:
         """Tell the tracker the newest time each partition delivered (once, not per message)."""
@@ -225,30 +261,33 @@ class Worker:
         newest.clear()
 
     def _message_error(
-        self, message: Message, error: KafkaError, newest: dict[Partition, Micros]
+        self, message: InputMessage, error: KafkaError, newest: dict[Partition, Micros]
     ) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
-            topic, partition, _offset = _origin(message)
+            topic, partition, _offset = origin_of(message)
             self._delivered(newest)  # what came before the end, in order, as message by message
             self.tracker.reached_end((topic, partition))
         else:
             self.watch.on_error(error)
 
     def _dead(
-        self,
-        letters: list[Letter],
-        reason: str,
-        detail: str,
-        where: Partition,
-        offset: int,
-        raw: bytes,
-        message: Message | None,
+        self, letters: list[Letter], reason: str, detail: str, origin: Origin, raw: bytes
     ) -> None:
-        letter = dead_letters.dead_letter(reason, detail, where[0], where[1], offset, raw)
-        key = message.key() if message is not None else None
-        headers = _headers(message) if message is not None else None
+        topic, partition, offset, key, headers = origin
+        letter = dead_letters.dead_letter(reason, detail, topic, partition, offset, raw)
         letters.append(Letter(letter, key, headers))
         self.stats.dead_letters[reason] += 1
+
+    def _internal(
+        self, error: Exception, letters: list[Letter], where: Partition, offset: int, raw: bytes
+    ) -> None:
+        """Dead-letter a message whose handling raised (without its key and headers, which
+        may be what raised), and log it once."""
+        reason = dead_letters.internal_reason(error)
+        log.error("%s[%d]@%d dead-lettered %s: %.200s", *where, offset, reason, error)
+        log.debug("the failure in full", exc_info=error)
+        detail = dead_letters.internal_detail(error)
+        self._dead(letters, reason, detail, Origin(*where, offset), raw)
 
     def _move_watermark(
         self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool
@@ -262,106 +301,62 @@ class Worker:
         if target is None or (live.watermark is not None and target <= live.watermark):
             return
         boundary = target - target % self.cadence
-        take = self._snapshot_due(boundary, catching_up)
+        take = self.policy.due(boundary, catching_up=catching_up)
         if take and (live.watermark is None or boundary > live.watermark):
             self._advance(boundary, batch, letters)
             self._snapshot(boundary, batch)
         if live.watermark is None or target > live.watermark:
             self._advance(target, batch, letters)
-        if quiet and (self._last_snapshot_at is None or target > self._last_snapshot_at):
+        if quiet and self.policy.after_last(target):
             self._snapshot(target, batch)
         if live.twin is not None:
             batch.records = live.twin.drain()
-        fresh = time.monotonic() - self._last_views_wall < STATE_EVERY_S
-        if not (catching_up or batch.yard_states or fresh):
+        if not batch.yard_states and self.policy.views_due(catching_up=catching_up):
             batch.yard_states, batch.reefers = yard_views(live)
-            self._last_views_wall = time.monotonic()
+            self.policy.views_sent()
 
     def _quiet(self) -> bool:
         idle = time.monotonic() - self._last_input >= self.settings.quiet_after_s
         return idle and self.tracker.all_at_end()
 
-    def _snapshot_due(self, boundary: Micros, catching_up: bool) -> bool:
-        """Is a snapshot at this cadence boundary worth its cost now?
-
-        Live, at most one per batch (the latest boundary crossed), and never more than half the
-        worker's time; while catching up (full batches), at most one per `catchup_kpi_every_s`
-        and never more than a tenth of its time, so a backlog is not slowed by KPIs nobody
-        reads yet. Values do not depend on which boundaries are taken.
-        """
-        if self._last_snapshot_at is not None and boundary <= self._last_snapshot_at:
-            return False
-        waited = time.monotonic() - self._last_snapshot_wall
-        if not catching_up:
-            return waited >= self._snapshot_cost
-        return waited >= max(self.settings.catchup_kpi_every_s, 10 * self._snapshot_cost)
-
     def _advance(self, moment: Micros, batch: TwinBatch, letters: list[Letter]) -> None:
-        for rejection in self.live.advance(moment):
-            held, origin = rejection.held, _origin_of(rejection.held.origin)
-            letter = dead_letters.dead_letter(
-                dead_letters.rejection_reason(rejection.error),
-                str(rejection.error),
-                origin.topic,
-                origin.partition,
-                origin.offset,
-                held.raw,
-            )
-            letters.append(Letter(letter, origin.key, origin.headers))
-            self.stats.dead_letters[letter.reason] += 1
+        for held, error in self.live.advance(moment):
+            origin = held_origin(held.origin)
+            reason, detail = dead_letters.refusal_reason(error)
+            if not isinstance(error, DecodeError):
+                log.error("event %r dead-lettered %s: %.200s", held.event.event_id, reason, error)
+            self._dead(letters, reason, detail, origin, held.raw)
         batch.archived.append(ClockAdvance(from_micros(moment)))
         self.stats.advances += 1
 
     def _snapshot(self, moment: Micros, batch: TwinBatch) -> None:
         began = time.monotonic()
-        snapshots = kpi_snapshots(self.live, moment, utc_now())
+        snapshots = kpi_snapshots(self.live, moment, self.now())
         cost = time.monotonic() - began
-        self.stats.seconds["snapshots"] += cost
-        self.stats.seconds["engine"] -= cost
+        self.timer.move(cost, source="engine", target="snapshots")
         if not snapshots:
             return
-        self._snapshot_cost = cost
         batch.snapshots.extend(snapshots)
         batch.yard_states, batch.reefers = yard_views(self.live)
-        self._last_views_wall = time.monotonic()
-        self._last_snapshot_at = moment
-        self._last_snapshot_wall = time.monotonic()
+        self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 
     def _finish(self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool) -> None:
         batch.dead_letters = [item.letter for item in letters]
-        if self._forced_offsets:
-            batch.offsets = {**self._forced_offsets, **batch.offsets}
-            self._forced_offsets = {}
+        forced = self.recovery.take_forced_offsets()
+        if forced:
+            batch.offsets = {**forced, **batch.offsets}
         if not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots):
             return
-        began = time.perf_counter()
         self.sink.send(letters, batch.snapshots)
-        self.sink.flush(between=self._recover_outputs)
-        batch.lag = self._lag()
-        delivered = time.perf_counter()
+        self.sink.flush(between=self.recovery.recover_outputs)
+        batch.lag = self.recovery.lag(self.consumer, self.positions)
+        batch.flags = self.flags.take_uncommitted()
+        batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
+        self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
-        self.stats.seconds["deliver"] += delivered - began
-        self.stats.seconds["commit"] += time.perf_counter() - delivered
+        self.timer.lap("commit")
         self.stats.batches += 1
-
-    def _recover_outputs(self) -> None:
-        """While outputs wait for delivery: a broker that lost the output topics gets them back."""
-        if self.watch.suspect:
-            ensure_topics(self.admin, self.settings, self.settings.all_topics, timeout_s=2.0)
-
-    def _lag(self) -> int | None:
-        """Messages known to wait on the input partitions (None if a partition's end is unknown)."""
-        total: int | None = 0
-        for where, position in self.positions.items():
-            _low, high = self.consumer.get_watermark_offsets(TopicPartition(*where), cached=True)
-            if high < 0:
-                total = None
-                continue
-            self.known_end[where] = high
-            if total is not None:
-                total += max(0, high - position)
-        return total
 
     def _assign(self, partitions: list[Partition], stored: Mapping[Partition, int]) -> None:
         self.positions = {where: stored.get(where, 0) for where in partitions}
@@ -374,32 +369,8 @@ class Worker:
         )
         log.info("assigned %s", {f"{t}[{p}]": self.positions[(t, p)] for t, p in partitions})
 
-    def _recover(self) -> None:
-        """Verify the topics; resume recreated input topics from their start, report the loss."""
-        changed = self.watch.changed_topics()
-        if changed is None:
-            time.sleep(self.settings.poll_timeout_s)
-            return
-        inputs = [topic for topic in changed if topic in self.settings.input_topics]
-        for (topic, partition), position in sorted(self.positions.items()):
-            if topic in inputs:
-                end = max(self.known_end.get((topic, partition), 0), position)
-                loss = BrokerLoss(topic, partition, position, end)
-                self.stats.broker_losses.append(loss)
-                log.warning(
-                    "broker lost %s[%d]: read up to offset %d of %d, %d unread messages lost; "
-                    "resuming from the recreated topic's first offset",
-                    topic, partition, loss.read_up_to, loss.known_end, loss.lost,
-                )  # fmt: skip
-        partitions = partitions_of(self.admin, self.settings.input_topics)
-        restart = {where: 0 for where in partitions if where[0] in inputs}
-        self._forced_offsets.update(restart)
-        kept = {where: self.positions.get(where, 0) for where in partitions}
-        self._assign(partitions, {**kept, **restart})
-
     def _report(self) -> None:
         watermark = self.live.watermark
-        phases = ", ".join(f"{name} {self.stats.seconds[name]:.1f}" for name in PHASES)
         log.info(
             "consumed %d, archived %d, dead letters %s, buffer %d, watermark %s, late %d; "
             "seconds in %s",
@@ -409,27 +380,6 @@ class Worker:
             len(self.live.buffer),
             from_micros(watermark).isoformat() if watermark is not None else "-",
             self.live.twin.counts.late if self.live.twin is not None else 0,
-            phases,
+            self.timer.summary(),
         )
-
-
-def _origin(message: Message | Source) -> tuple[str, int, int]:
-    """Topic, partition and offset of a consumed message (always set on one)."""
-    return message.topic() or "", message.partition() or 0, message.offset() or 0
-
-
-def _origin_of(source: Origin | Source | None) -> Origin:
-    """The origin of a held event: given on rebuild, else read from its message now."""
-    if source is None:
-        return Origin("", -1, -1)
-    if isinstance(source, Origin):
-        return source
-    topic, partition, offset = _origin(source)
-    return Origin(topic, partition, offset, source.key(), _headers(source))
-
-
-def _headers(message: Message | Source) -> RawHeaders | None:
-    headers = message.headers()
-    if isinstance(headers, dict):
-        return list(headers.items())
-    return headers
+        self.flags.report()

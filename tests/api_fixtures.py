@@ -28,56 +28,57 @@ from api.settings import ApiSettings
 from api.store.db import make_engine, upgrade
 from api.store.sql_store import SqlStore
 from corridor.contract.container_ids import with_check_digit
+from corridor.kpis.result import (
+    Dwell,
+    DwellSummary,
+    Kpis,
+    QueueLength,
+    ReeferKpis,
+    Tally,
+    Throughput,
+    Utilisation,
+)
 from corridor.store_contract import KpiSnapshot, TwinBatch
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 
 POSTGRES_ENV = "CORRIDOR_TEST_POSTGRES_URL"
 TEST_KEY = "test-key-4f1d2c9e8b7a"
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 WINDOWS = ("1h", "shift", "24h", "7d")
-SCOPES = (*STATION_IDS, "corridor")
+SCOPES = (*station_ids(), "corridor")
 
 
 # --- what the worker would commit ------------------------------------------------------------
 
 
-def sample_kpis(level: float = 1.0) -> dict[str, Any]:
+def sample_kpis(level: float = 1.0) -> Kpis:
     """A KPI block of the kpis.json shape whose figures all scale with `level`."""
-    tally = {
-        "mean": 30.0 * level,
-        "p50": 28.0 * level,
-        "p90": 45.0 * level,
-        "p95": 50.0 * level,
-        "p99": 70.0 * level,
-    }
-    dwell = {
-        "mean": 20.0 * level,
-        "p50": 18.0 * level,
-        "p90": 30.0 * level,
-        "p95": 34.0 * level,
-        "p99": 40.0 * level,
-        "share_within_24h": min(1.0, 0.7 / level),
-    }
-    return {
-        "trucks": int(100 * level),
-        "truck_turn_min": tally,
-        "gate_wait_min": {key: value / 10 for key, value in tally.items()},
-        "gate_queue_len": {"mean": 1.5 * level, "max": int(8 * level)},
-        "dwell_h": {**dwell, "by": {"export": dwell, "import": dwell, "reefer": dwell}},
-        "throughput": {
-            "teu_in": int(150 * level),
-            "teu_out": int(140 * level),
-            "lifts": int(300 * level),
-            "teu_per_day": 1450.0 * level,
-        },
-        "utilisation": {"gate": 0.2, "handling": 0.45, "plugs": 0.6, "stack": 0.3},
-        "reefer": {
-            "readings": 96,
-            "excursions": 1,
-            "excursion_minutes": 30.0,
-            "max_off_power_min": None,
-        },
-    }
+    turn = (30.0 * level, 28.0 * level, 45.0 * level, 50.0 * level, 70.0 * level)
+    dwell = DwellSummary(
+        **_tally(20.0 * level, 18.0 * level, 30.0 * level, 34.0 * level, 40.0 * level),
+        share_within_24h=min(1.0, 0.7 / level),
+    )
+    return Kpis(
+        trucks=int(100 * level),
+        truck_turn_min=_tally(*turn),
+        gate_wait_min=_tally(*(minutes / 10 for minutes in turn)),
+        gate_queue_len=QueueLength(mean=1.5 * level, max=int(8 * level)),
+        dwell_h=Dwell(**dwell, by={"export": dwell, "import": dwell, "reefer": dwell}),
+        throughput=Throughput(
+            teu_in=int(150 * level),
+            teu_out=int(140 * level),
+            lifts=int(300 * level),
+            teu_per_day=1450.0 * level,
+        ),
+        utilisation=Utilisation(gate=0.2, handling=0.45, plugs=0.6, stack=0.3),
+        reefer=ReeferKpis(
+            readings=96, excursions=1, excursion_minutes=30.0, max_off_power_min=None
+        ),
+    )
+
+
+def _tally(mean: float, p50: float, p90: float, p95: float, p99: float) -> Tally:
+    return Tally(mean=mean, p50=p50, p90=p90, p95=p95, p99=p99)
 
 
 def sample_state(yard: str, clock: datetime, gate_queue: int = 3) -> dict[str, Any]:
@@ -150,7 +151,9 @@ def corridor_batch(as_of: datetime, level: float = 1.0, offset: int = 0) -> Twin
         group="corridor-twin",
         offsets={("corridor.events", 0): offset},
         snapshots=snapshots,
-        yard_states=[sample_state(yard, as_of, gate_queue=int(3 * level)) for yard in STATION_IDS],
+        yard_states=[
+            sample_state(yard, as_of, gate_queue=int(3 * level)) for yard in station_ids()
+        ],
         reefers=reefers,
     )
 

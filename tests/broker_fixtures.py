@@ -13,14 +13,13 @@ process.
 
 import sys
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from corridor.contract.events import Event, ReeferReading
+from corridor.contract.events import Event
 from corridor.engine.clock import epoch_for, to_minutes
 from corridor.engine.twin import Twin
 from corridor.kpis.record_frames import record_frames
@@ -105,28 +104,23 @@ def expected_kpis(
     """(scope, window) -> KPIs of a replay of `events`, its clocks run to `as_of`.
 
     The events are applied here yard by yard in event-time order (stable), as
-    `corridor.engine.twin.replay` does, so that the readings the engine accepted can be counted
-    per window.
+    `corridor.engine.twin.replay` does.
     """
     twin = Twin(stations(), seed, epoch_for(min(event.ts for event in events)))
-    readings: dict[str, list[datetime]] = defaultdict(list)
     for yard in twin.yards:
         for event in sorted((e for e in events if e.yard == yard), key=lambda e: e.ts):
-            if twin.apply(event) is None and isinstance(event, ReeferReading):
-                readings[yard].append(event.ts)
+            twin.apply(event)
     twin.advance_to(as_of)
     assert twin.epoch is not None
     frames = record_frames(twin)
     result: dict[tuple[str, str], Mapping[str, Any]] = {}
     for window, length in WINDOWS.items():
         start = max(twin.epoch, as_of - length)
-        counts = {y: sum(start <= t < as_of for t in times) for y, times in readings.items()}
         kpis = compute_kpis(
             frames,
             start=to_minutes(start, twin.epoch),
             end=to_minutes(as_of, twin.epoch),
             stations=twin.stations,
-            reefer_readings=counts,
         )
         for scope, figures in [*kpis["yards"].items(), ("corridor", kpis["corridor"])]:
             result[(scope, window)] = figures

@@ -6,6 +6,8 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.report import compute_kpis, kpi_report
+from corridor.kpis.result import KpiReport, ScopedKpis
+from stations.catalog import station_ids
 from stations.records import (
     LEVELS,
     NOT_YET,
@@ -13,12 +15,13 @@ from stations.records import (
     BoxVisit,
     LevelChange,
     Lift,
+    ReadingReceived,
     ReeferExcursion,
     TruckVisit,
 )
-from stations.spec import STATION_IDS, load_all_stations
+from stations.spec import load_all_stations
 
-TJ, XNY, YZ = STATION_IDS
+TJ, XNY, YZ = station_ids()
 
 # Small, round capacities so utilisation can be checked by hand.
 CAPACITIES = {
@@ -65,7 +68,7 @@ def frames(*records: tuple[Any, ...], plain: bool = False) -> dict[str, pd.DataF
         if plain:
             frame["yard"] = frame["yard"].astype(str)
         else:
-            frame["yard"] = pd.Categorical(frame["yard"], categories=STATION_IDS)
+            frame["yard"] = pd.Categorical(frame["yard"], categories=station_ids())
             for label in LABELS.intersection(frame.columns):
                 frame[label] = frame[label].astype("category")
         if name == "levels":
@@ -102,22 +105,20 @@ def excursion(yard: str, kind: str, start: float, end: float) -> ReeferExcursion
     return ReeferExcursion(yard, "CSQU3054383", kind, start, end, NAN)
 
 
-def kpis(
-    data: dict[str, pd.DataFrame], start: float, end: float, readings: dict[str, int] | None = None
-) -> dict[str, Any]:
-    return compute_kpis(
-        data, start=start, end=end, stations=STATIONS, reefer_readings=readings or {}
-    )
+def kpis(data: dict[str, pd.DataFrame], start: float, end: float) -> ScopedKpis:
+    return compute_kpis(data, start=start, end=end, stations=STATIONS)
 
 
-def report(
-    data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0
-) -> dict[str, Any]:
+def report(data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0) -> KpiReport:
     counts = {"applied": {"truck.dispatched": 3}, "rejected": {"duplicate": 1}}
     return kpi_report(
-        data, start=start, end=end, stations=STATIONS, reefer_readings={TJ: 4},
+        data, start=start, end=end, stations=STATIONS,
         seed=7, epoch=EPOCH, event_counts=counts,
     )  # fmt: skip
+
+
+def reading(yard: str, time: float) -> ReadingReceived:
+    return ReadingReceived(yard, "CSQU3054383", time)
 
 
 def queue(yard: str, *points: tuple[float, float]) -> list[LevelChange]:

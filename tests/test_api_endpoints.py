@@ -5,6 +5,7 @@ must show exactly that, with RFC 3339 times carrying offsets in and out.
 """
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def test_health_is_always_ok(client: TestClient) -> None:
 
 
 def test_ready_reports_the_database_and_the_workers(client: TestClient, store: SqlStore) -> None:
-    assert client.get("/ready").json() == {"status": "ready", "database": "ok", "workers": []}
+    empty = client.get("/ready").json()
+    assert (empty["status"], empty["database"], empty["workers"]) == ("ready", "ok", [])
     batch = corridor_batch(T0)
     store.commit(batch)
     body = client.get("/ready").json()
@@ -49,6 +51,48 @@ def test_ready_is_503_when_the_database_is_unreachable() -> None:
         response = client.get("/ready")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+    assert response.json()["freshness"] is None
+
+
+def test_ready_says_live_with_a_running_worker_and_a_recent_snapshot(
+    client: TestClient, store: SqlStore
+) -> None:
+    nothing = client.get("/ready").json()["freshness"]
+    assert nothing["live"] is False
+    assert (nothing["last_snapshot_as_of"], nothing["age_s"]) == (None, None)
+    store.commit(corridor_batch(T0 + timedelta(hours=3)))
+    fresh = client.get("/ready").json()["freshness"]
+    assert fresh["live"] is True
+    assert fresh["last_snapshot_as_of"] == "2026-01-05T03:00:00Z"  # event time
+    assert 0 <= fresh["age_s"] < 60  # wall time: computed just now
+    assert fresh["stale_after_s"] == 1200.0  # the documented default
+
+
+def test_ready_says_stale_when_the_newest_snapshot_is_older_than_the_bound(
+    client: TestClient, store: SqlStore
+) -> None:
+    computed = datetime.now(BEIJING) - timedelta(seconds=1300)
+    old = [KpiSnapshot("corridor", "1h", T0, computed, sample_kpis())]
+    store.commit(TwinBatch("corridor-twin", offsets={("t", 0): 1}, snapshots=old))
+    body = client.get("/ready").json()
+    assert body["workers"][0]["running"] is True  # it committed just now...
+    assert body["freshness"]["age_s"] > 1200  # ...but its newest snapshot is old
+    assert datetime.fromisoformat(body["freshness"]["last_snapshot_computed_at"]) == computed
+    assert body["freshness"]["live"] is False
+
+
+def test_ready_says_stale_once_the_worker_stopped_committing(
+    store: SqlStore, database_url: str
+) -> None:
+    settings = test_settings(database_url, worker_stale_s=0.5)
+    with TestClient(create_app(settings, store=store)) as client:
+        store.commit(corridor_batch(T0))
+        assert client.get("/ready").json()["freshness"]["live"] is True
+        time.sleep(0.6)  # no commit for longer than the worker bound: the worker is gone
+        body = client.get("/ready").json()
+    assert body["workers"][0]["running"] is False
+    assert body["freshness"]["age_s"] < body["freshness"]["stale_after_s"]
+    assert body["freshness"]["live"] is False
 
 
 def test_yards_lists_the_three_stations_with_names_and_clocks(
@@ -298,8 +342,9 @@ def test_the_dashboard_and_its_assets_are_served_with_nothing_from_outside(
     page = client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    for name in ("团结村", "Tuanjiecun", "小南垭", "Xiaonanya", "鱼嘴", "Yuzui"):
-        assert name in page.text
+    assert 'id="yard-names"' in page.text  # filled from GET /yards, as the yards' articles are
+    for spec in load_all_stations().values():
+        assert spec.name_zh not in page.text
     static = Path(__file__).resolve().parent.parent / "api" / "static"
     for asset in sorted(static.iterdir()):
         body = client.get(f"/static/{asset.name}")

@@ -79,7 +79,7 @@ def test_a_reconnecting_client_resumes_after_its_last_event(
     [
         (
             {"scope": "chengdu"},
-            "query.scope.0: Input should be 'tuanjiecun', 'xiaonanya', 'yuzui' or 'corridor'",
+            "query.scope: unknown 'chengdu'; known: tuanjiecun, xiaonanya, yuzui, corridor",
         ),
         ({"window": "2h"}, "query.window.0: Input should be '1h', 'shift', '24h' or '7d'"),
     ],

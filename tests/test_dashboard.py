@@ -1,169 +1,55 @@
-"""End to end: the real worker feeds the store from the embedded broker, the API serves it, and
-the dashboard in a real headless Chromium shows all three yards and updates when events arrive.
+"""End to end in a real headless Chromium: the dashboard shows the yards and follows the real
+worker (embedded broker, SQL store, the API served by uvicorn), and it says "live" only while a
+worker is running and the newest snapshot is recent, "stale" otherwise, "offline" while the API
+does not answer (and recovers by itself when it is back).
 
-Chromium is driven over the DevTools protocol (a websocket, no driver binary needed). A
-screenshot is saved as `.artifacts/dashboard.png`.
+Chromium is driven over the DevTools protocol (`tests/chromium.py`). Screenshots are saved in
+`.artifacts/` (kept by CI): `dashboard.png`, `dashboard-live.png`, `dashboard-stale.png`,
+`dashboard-offline.png`.
 """
 
-import base64
-import contextlib
-import json
 import shutil
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.sync.client import connect
+import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
+from api.settings import ApiSettings
 from api.store import readers
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
+from corridor.store_contract import DeadLetter, TwinBatch
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from streams.broker import EmbeddedBroker
+from streams.clients import ensure_topics, make_admin, make_producer
+from streams.connect import connect_worker
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from streams.worker import Worker
-from tests.api_fixtures import LiveServer, start_server, stop_server, test_settings
+from tests.api_fixtures import (
+    T0,
+    LiveServer,
+    corridor_batch,
+    start_server,
+    stop_server,
+    test_settings,
+)
+from tests.chromium import Chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.broker, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / ".artifacts"
 SEED = 11
-TOPICS = ("dispatch", "reefer", "trains", "dead_letter", "kpi")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--remote-debugging-port=0",
-    "--window-size=1500,2000",
-)
-
-
-class Chromium:
-    """A headless Chromium with one page, driven over the DevTools protocol."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        self.process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._resources = contextlib.ExitStack()
-        self.errors: list[str] = []
-        self._drain: threading.Thread | None = None
-        try:
-            self._open()
-        except BaseException:
-            self.close()  # never leave a browser running behind a failed start
-            raise
-
-    def _open(self) -> None:
-        self.socket = self._resources.enter_context(
-            connect(self._devtools_url(), max_size=None, open_timeout=20)
-        )
-        self._next_id = 0
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Page.enable", "Runtime.enable"):
-            self.call(domain, session=True)
-        self.call("Emulation.setDeviceMetricsOverride", session=True, width=1500, height=2000,
-                  deviceScaleFactor=1, mobile=False)  # fmt: skip
-
-    def _devtools_url(self) -> str:
-        assert self.process.stderr is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if "DevTools listening on " in line:
-                self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
-                self._drain.start()
-                return line.split("DevTools listening on ", 1)[1].strip()
-            if not line and self.process.poll() is not None:
-                break
-        raise RuntimeError("chromium did not open its DevTools port")
-
-    def _drain_stderr(self) -> None:
-        assert self.process.stderr is not None
-        for _ in self.process.stderr:
-            pass
-
-    def call(self, method: str, *, session: bool = False, **params: Any) -> dict[str, Any]:
-        """Send one command and wait for its answer, noting page errors seen meanwhile."""
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        self.socket.send(json.dumps(message))
-        while True:
-            reply = json.loads(self.socket.recv(timeout=60))
-            if reply.get("method") == "Runtime.exceptionThrown":
-                self.errors.append(json.dumps(reply["params"]["exceptionDetails"])[:500])
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                result: dict[str, Any] = reply.get("result", {})
-                return result
-
-    def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (promises awaited)."""
-        result = self.call("Runtime.evaluate", session=True, expression=expression,
-                           returnByValue=True, awaitPromise=True)  # fmt: skip
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 60.0) -> Any:
-        """Poll until the expression is truthy (an error while the page loads counts as false)."""
-        guarded = f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return false; }} }})()"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(guarded)
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for: {expression}")
-
-    def navigate(self, url: str) -> None:
-        """Open a page."""
-        self.call("Page.navigate", session=True, url=url)
-
-    def screenshot(self, path: Path) -> None:
-        """Save the whole page as a PNG."""
-        data = self.call(
-            "Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data["data"]))
-
-    def close(self) -> None:
-        """Close the connection and end the browser process."""
-        self._resources.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        if self._drain is not None:
-            self._drain.join(timeout=10)  # it ends at the pipe's end, now the browser has gone
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+CHINA = timezone(timedelta(hours=8))
 
 
 @pytest.fixture
@@ -209,7 +95,7 @@ class RunningWorker:
 
     def __init__(self, settings: KafkaSettings, url: str) -> None:
         self.store = SqlStore.open(url)
-        self.worker = Worker(settings, self.store, stations(), SEED)
+        self.worker = connect_worker(settings, self.store, stations(), SEED)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.worker.run, args=(self.stop,), daemon=True)
         self.thread.start()
@@ -251,6 +137,39 @@ def feed(events: list[Event], kafka: KafkaSettings, store: SqlStore, slice_h: in
         wait_until_committed(store, part)
 
 
+def publish_bad_messages(kafka: KafkaSettings) -> None:
+    """Text that is not JSON, bytes that are not UTF-8, an event without its fields."""
+    ensure_topics(make_admin(kafka), kafka, kafka.all_topics)
+    producer = make_producer(kafka)
+    for raw in (b"{not json", b"\xff{not json either", b'{"v": 1, "type": "truck.dispatched"}'):
+        producer.produce(kafka.topic_dispatch, raw, b"yuzui")
+    assert producer.flush(10) == 0
+
+
+def wait_for_dead_letters(store: SqlStore, total: int, timeout: float = 60.0) -> dict[str, int]:
+    """The store's dead-letter counts by reason, once they add up to `total`."""
+    deadline = time.monotonic() + timeout
+    counts: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        counts = {row.reason: row.count for row in readers.dead_letter_counts(store.engine)}
+        if sum(counts.values()) == total:
+            return counts
+        time.sleep(0.2)
+    raise AssertionError(f"the worker dead-lettered {counts}, not {total} messages")
+
+
+def china_time(moment: datetime) -> str:
+    """A time as the dashboard writes it (China time, to the minute)."""
+    return f"{moment.astimezone(CHINA):%m/%d %H:%M} (+08:00)"
+
+
+def shown_dead_letters(browser: Chromium) -> dict[str, str]:
+    """Each dead-letter reason the page lists, with its row's text."""
+    rows = "[...document.querySelectorAll('[data-status=dead-letters] li[data-reason]')]"
+    return dict(browser.evaluate(f"{rows}.map(li => [li.dataset.reason, li.innerText])"))
+
+
+@pytest.mark.broker
 def test_the_dashboard_shows_the_yards_and_follows_the_worker(
     chromium: Chromium, tmp_path: Path
 ) -> None:
@@ -269,9 +188,26 @@ def test_the_dashboard_shows_the_yards_and_follows_the_worker(
         )
         try:
             feed(first, kafka, reader)
+            before = readers.dead_letter_counts(reader.engine)  # rejections of the day's own
+            publish_bad_messages(kafka)
+            letters = wait_for_dead_letters(reader, total=sum(r.count for r in before) + 3)
             chromium.navigate(live.url + "/")
             chromium.wait_for("document.body.dataset.ready === 'true'")
             chromium.wait_for("document.getElementById('live').className.includes('on')")
+            assert chromium.text("#live-text") == "实时 live"
+            newest = readers.latest_snapshot(reader.engine, scope="corridor", window="1h")
+            assert newest is not None
+            assert china_time(newest.as_of) in chromium.text("[data-field=event-time]")
+            assert "s ago" in chromium.text("[data-field=wall-time]")
+            worker_text = chromium.text(f"[data-status=worker] li[data-group={kafka.group_id}]")
+            assert worker_text.startswith("运行中 running")
+            assert "lag" in worker_text
+            chromium.wait_for("document.querySelector('[data-field=dead-letter-total]')"
+                              f".innerText === '{sum(letters.values())}'")  # fmt: skip
+            shown = shown_dead_letters(chromium)
+            assert {reason: int(text.split()[0]) for reason, text in shown.items()} == letters
+            assert "非 JSON not JSON" in shown["not_json"]
+            assert "非 UTF-8 文本 not UTF-8 text" in shown["not_utf8"]
             yards = chromium.evaluate(
                 "[...document.querySelectorAll('.yard h2')].map(h => h.innerText)"
             )
@@ -302,3 +238,136 @@ def test_the_dashboard_shows_the_yards_and_follows_the_worker(
             reader.close()
     assert chromium.errors == []
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 20_000
+
+
+# --- live, stale, offline ----------------------------------------------------------------------
+
+BOUND_S = 6.0  # the worker and snapshot stale bounds here: above the page's 5 s poll of /ready
+LETTERS = [
+    DeadLetter("not_json", "corridor.truck-dispatch", 0, 7, b"{oops", "not JSON: ..."),
+    DeadLetter("not_json", "corridor.truck-dispatch", 0, 9, b"{oops", "not JSON: ..."),
+    DeadLetter("invalid:ts", "corridor.reefer", 1, 3, b"{}", "ts: Expected `datetime`"),
+]
+
+
+class CommittingWorker:
+    """What the store sees of a running worker, through the same `SqlStore.commit`: a batch each
+    second, each with snapshots 15 min of event time later (the first with dead letters)."""
+
+    def __init__(self, url: str) -> None:
+        self.store = SqlStore.open(url)
+        self.commits = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def newest_as_of(self) -> datetime:
+        return T0 + timedelta(minutes=15 * (self.commits - 1))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch: TwinBatch = corridor_batch(
+                T0 + timedelta(minutes=15 * self.commits), offset=self.commits
+            )
+            batch.dead_letters = LETTERS if self.commits == 0 else []
+            self.store.commit(batch)
+            self.commits += 1
+            self._stop.wait(1.0)
+
+
+def serve_again(app: FastAPI, url: str) -> LiveServer:
+    """Serve `app` where an earlier server was (the open page's origin)."""
+    port = int(url.rsplit(":", 1)[1])
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start again")
+        time.sleep(0.05)
+    return LiveServer(url, server, thread)
+
+
+def settings_with_short_bounds(url: str) -> ApiSettings:
+    return test_settings(url, stream_poll_s=0.5, worker_stale_s=BOUND_S, snapshot_stale_s=BOUND_S)
+
+
+def page_state(browser: Chromium) -> tuple[str, str, str]:
+    """The freshness the page declares, the live dot's classes and the word beside it."""
+    freshness = str(browser.evaluate("document.body.dataset.freshness"))
+    return (
+        freshness,
+        str(browser.evaluate("document.getElementById('live').className")),
+        (browser.text("#live-text")),
+    )
+
+
+def test_the_dashboard_says_live_only_while_the_worker_runs_and_its_data_is_recent(
+    chromium: Chromium, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'corridor.db'}"
+    reader = SqlStore.open(url)
+    worker = CommittingWorker(url)
+    worker.start()
+    server = start_server(create_app(settings_with_short_bounds(url), store=reader))
+    try:
+        chromium.navigate(server.url + "/")
+        chromium.wait_for("document.body.dataset.ready === 'true'")
+        chromium.wait_for("document.body.dataset.freshness === 'live'")
+        chromium.wait_for("+document.getElementById('live-count').textContent > 0")  # flowing
+        assert page_state(chromium) == ("live", "live on", "实时 live")
+        assert chromium.evaluate("document.getElementById('stale-banner').hidden") is True
+        chromium.wait_for("document.querySelector('[data-field=dead-letter-total]')"
+                          ".innerText === '3'")  # fmt: skip
+        shown = shown_dead_letters(chromium)
+        assert shown.keys() == {"not_json", "invalid:ts"}
+        assert shown["not_json"].startswith("2 非 JSON not JSON")
+        assert shown["invalid:ts"].startswith("1 字段无效 invalid field")
+        chromium.screenshot(ARTIFACTS / "dashboard-live.png")
+
+        worker.stop()  # no more commits: a stopped worker, its last snapshot ageing
+        last = worker.newest_as_of()
+        chromium.wait_for("document.body.dataset.freshness === 'stale'", timeout=30)
+        chromium.wait_for("document.getElementById('stale-banner').innerText"
+                          ".includes('stopped')", timeout=30)  # fmt: skip
+        freshness, dot, word = page_state(chromium)
+        assert (freshness, word) == ("stale", "已过期 stale")
+        assert "on" not in dot.split()
+        assert china_time(last) in chromium.text("#stale-banner")  # the figures' event time
+        assert china_time(last) in chromium.text("[data-field=event-time]")
+        age = float(
+            chromium.evaluate("document.querySelector('[data-field=data-age]').dataset.ageS")
+        )
+        assert age >= BOUND_S
+        assert chromium.text("[data-status=worker] li").startswith("已停止 stopped")
+        chromium.screenshot(ARTIFACTS / "dashboard-stale.png")
+
+        stop_server(server)  # the API itself goes away: the page keeps its figures, says so
+        chromium.wait_for("document.body.dataset.freshness === 'offline'", timeout=30)
+        assert "offline" in chromium.text("#stale-banner")
+        assert chromium.evaluate("document.querySelectorAll('.yard [data-kpi]').length") > 0
+        chromium.screenshot(ARTIFACTS / "dashboard-offline.png")
+
+        worker.start()  # both back: the page notices by itself and is live again
+        server = serve_again(create_app(settings_with_short_bounds(url), store=reader), server.url)
+        chromium.wait_for("document.body.dataset.freshness === 'live'", timeout=60)
+        chromium.wait_for(
+            f"document.getElementById('corridor').dataset.asOf > '{last.isoformat()}'"
+        )
+    finally:
+        stop_server(server)
+        worker.stop()
+        worker.store.close()
+        reader.close()
+    assert chromium.errors == []

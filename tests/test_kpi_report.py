@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from corridor.kpis.report import dumps_report, kpi_report
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 from tests.kpi_builders import (
     NAN,
     STATIONS,
@@ -24,6 +24,7 @@ from tests.kpi_builders import (
     level,
     lift,
     queue,
+    reading,
     report,
     truck,
 )
@@ -71,7 +72,7 @@ def test_the_shape_is_the_same_with_or_without_data() -> None:
     empty, busy = kpis(frames(), 0, 1440), kpis(busy_day(), 0, 1440)
     assert _shape(empty) == _shape(busy)
     assert _shape(busy["yards"][TJ]) == _shape(busy["corridor"])
-    assert list(busy["yards"]) == list(STATION_IDS)
+    assert list(busy["yards"]) == list(station_ids())
 
 
 def test_figures_keep_six_significant_digits() -> None:
@@ -130,12 +131,12 @@ def test_dumps_report_names_a_nan() -> None:
 def test_naive_epoch_is_refused() -> None:
     with pytest.raises(ValueError, match="epoch"):
         kpi_report(
-            frames(), start=0, end=60, stations=STATIONS, reefer_readings={}, seed=1,
+            frames(), start=0, end=60, stations=STATIONS, seed=1,
             epoch=datetime(2024, 3, 1), event_counts={},  # noqa: DTZ001 - the point of the test
         )  # fmt: skip
     aware = datetime(2024, 3, 1, tzinfo=UTC)
     assert kpi_report(
-        frames(), start=0, end=60, stations=STATIONS, reefer_readings={}, seed=1,
+        frames(), start=0, end=60, stations=STATIONS, seed=1,
         epoch=aware, event_counts={},
     )["run"]["period"]["start"] == "2024-03-01T00:00:00+00:00"  # fmt: skip
 
@@ -168,8 +169,10 @@ def test_unknown_labels_are_refused() -> None:
         kpis(frames(box(TJ, "transit", 0, 10)), 0, 60)
     with pytest.raises(ValueError, match=r"reefer_excursions\.kind: .*humidity"):
         kpis(frames(excursion(TJ, "humidity", 0, 10)), 0, 60)
-    with pytest.raises(ValueError, match=r"reefer_readings: unknown yard\(s\) chengdu"):
-        kpis(frames(), 0, 60, readings={"chengdu": 1})
+    data = frames(reading(TJ, 5), plain=True)
+    data["reefer_readings"].loc[0, "yard"] = "chengdu"
+    with pytest.raises(ValueError, match=r"reefer_readings\.yard: 1 rows .*chengdu"):
+        kpis(data, 0, 60)
 
 
 def _relabel_level(label: str) -> dict[str, pd.DataFrame]:
@@ -196,7 +199,7 @@ def test_frames_are_not_modified() -> None:
 
 def test_large_tables_are_split_by_yard_consistently() -> None:
     rng = np.random.default_rng(3)
-    yards = rng.choice(list(STATION_IDS), size=3000)
+    yards = rng.choice(list(station_ids()), size=3000)
     arrived = rng.uniform(0, 1000, size=3000)
     turn = rng.exponential(30, size=3000)
     data = frames(
@@ -204,7 +207,7 @@ def test_large_tables_are_split_by_yard_consistently() -> None:
     )
     result = kpis(data, 0, 1000)
     departed = arrived + turn
-    for yard in STATION_IDS:
+    for yard in station_ids():
         mine = turn[(yards == yard) & (departed < 1000)]
         assert result["yards"][yard]["trucks"] == mine.size
         assert result["yards"][yard]["truck_turn_min"]["p95"] == pytest.approx(

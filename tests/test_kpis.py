@@ -14,6 +14,7 @@ from tests.kpi_builders import (
     level,
     lift,
     queue,
+    reading,
     truck,
 )
 
@@ -201,8 +202,10 @@ def test_reefer_excursions_and_power() -> None:
         excursion(TJ, "power_off", 0, 160),  # clipped to 60 min
         excursion(TJ, "power_off", 170, 180),
         excursion(XNY, "power_off", 110, 190),  # 80 min
-    )
-    result = kpis(data, 100, 200, readings={TJ: 7, XNY: 5})
+        *(reading(TJ, time) for time in (99.9, 100, 150, 160, 170, 180, 190, 199.9, 200)),
+        *(reading(XNY, time) for time in (0, 100, 120, 140, 160, 180, 210)),
+    )  # readings: those at or after the start and before the end, 7 at TJ and 5 at XNY
+    result = kpis(data, 100, 200)
     assert result["yards"][TJ]["reefer"] == {
         "readings": 7,
         "excursions": 2,

@@ -72,7 +72,6 @@ def run_gate(configs: dict[str, tuple[int, float]], days: int) -> tuple[pd.DataF
         start=0.0,
         end=to_minutes(until, twin.epoch),
         stations=stations,
-        reefer_readings=twin.reefer_readings(),
     )
     return frames["truck_visits"], kpis, rates
 

@@ -45,7 +45,6 @@ def full_kpis(live: LiveTwin, as_of: int) -> dict[tuple[str, str], bytes]:
             start=to_minutes(start, twin.epoch),
             end=to_minutes(end, twin.epoch),
             stations=twin.stations,
-            reefer_readings=live.readings_between(to_micros(start), as_of),
         )
         for scope, figures in [*kpis["yards"].items(), ("corridor", kpis["corridor"])]:
             result[(scope, window)] = as_bytes(figures)

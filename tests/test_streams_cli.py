@@ -23,10 +23,10 @@ from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import TwinStore
 from streams import cli
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 from tests.broker_fixtures import SEED, generated_day, settings_env, stations
 
 pytestmark = [pytest.mark.broker]
@@ -73,7 +73,7 @@ def test_record_from_the_archive_takes_a_time_range(
     store: TwinStore = (
         MemoryStore() if kind == "memory" else SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
     )
-    worker = Worker(kafka_settings, store, stations(), SEED)
+    worker = connect_worker(kafka_settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
     start, end = DEFAULT_START + timedelta(hours=6), DEFAULT_START + timedelta(hours=9)

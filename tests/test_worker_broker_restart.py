@@ -18,6 +18,7 @@ import pytest
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.worker import Worker
@@ -34,7 +35,7 @@ def test_worker_resumes_on_its_own_after_the_broker_restarts(own_broker: Embedde
     after = [e for e in events if e.ts >= second_day]
     publish(before, settings)
     store = MemoryStore()
-    worker = Worker(settings, store, stations(), SEED)
+    worker = connect_worker(settings, store, stations(), SEED)
     worker.start()
     while worker.stats.consumed < 600:
         worker.step()

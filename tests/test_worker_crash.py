@@ -23,10 +23,10 @@ from api.store.sql_store import SqlStore
 from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from streams.worker import Worker
 from tests.broker_fixtures import SEED, generated_day, settings_env, settings_for, stations
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -93,7 +93,7 @@ def uninterrupted_run(settings: KafkaSettings) -> MemoryStore:
     """A worker that is never killed, on the same topics, in its own group and store."""
     store = MemoryStore()
     again = settings.model_copy(update={"group_id": settings.group_id + "-whole"})
-    worker = Worker(again, store, stations(), SEED)
+    worker = connect_worker(again, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
     return store

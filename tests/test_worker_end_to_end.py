@@ -13,6 +13,7 @@ import pytest
 
 from corridor.contract.events import Event
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.broker]
 
 
 def run_worker(settings: KafkaSettings, store: MemoryStore) -> Worker:
-    worker = Worker(settings, store, stations(), SEED)
+    worker = connect_worker(settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
     return worker

@@ -8,6 +8,7 @@ of the valid events alone.
 
 import itertools
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -23,12 +24,14 @@ from corridor.contract.events import (
     encode_event,
 )
 from corridor.engine.twin import replay
+from corridor.store_contract import ArchivedEvent
 from streams import dead_letters
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
+from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
+from streams.live.reorder import to_micros
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from streams.worker import Worker
 from tests.broker_fixtures import (
     SEED,
     expected_kpis,
@@ -82,7 +85,7 @@ def test_bad_messages_are_dead_lettered_and_valid_ones_all_applied(
     sent = produce_interleaved(kafka_settings, valid, bad)
     store = MemoryStore()
 
-    worker = Worker(kafka_settings, store, stations(), SEED)
+    worker = connect_worker(kafka_settings, store, stations(), SEED)
     worker.run(idle_exit_s=0.6)
     worker.close()
 
@@ -172,3 +175,114 @@ def header(message: Message, name: str) -> bytes:
     assert len(values) == 1, f"header {name!r}: {values}"
     assert isinstance(values[0], bytes)
     return values[0]
+
+
+def poison_pills(valid: list[Event]) -> list[tuple[str, bytes, set[str]]]:
+    """(name, bytes, reasons it may be dead-lettered with) for messages that once killed or froze
+    the worker: issue 10's 2099 event, ~1 MB and 2 MB messages, JSON nested 5,000 deep."""
+    dispatch = json.loads(encode_event(next(e for e in valid if isinstance(e, TruckDispatched))))
+    from_2099 = {**dispatch, "event_id": "pill-2099", "ts": "2099-06-01T08:00:00+08:00"}
+    deep = {**dispatch, "event_id": "pill-deep", "extra": "DEEP"}
+    nested = json.dumps(deep).encode().replace(b'"DEEP"', b"[" * 5000 + b"]" * 5000)
+    return [
+        ("stamped 2099", json.dumps(from_2099).encode(), {"rejected:ts_future"}),
+        ("999,900 bytes", b"x" * 999_900, {"oversized"}),
+        ("2 MB", json.dumps({**dispatch, "pad": "y" * 2_000_000}).encode(), {"oversized"}),
+        ("nested 5,000 deep", nested, {"internal:RecursionError", "invalid:depth"}),
+    ]
+
+
+def produce_pills(
+    settings: KafkaSettings, valid: list[Event], pills: list[tuple[str, bytes, set[str]]]
+) -> None:
+    """Valid events in order with a pill after every 300, sent with the producer limit raised."""
+    ensure_topics(make_admin(settings), settings, settings.all_topics)
+    producer = make_producer(settings, extra={"message.max.bytes": 3_000_000})
+    pending = list(pills)
+    for index, event in enumerate(valid):
+        producer.produce(topic_for(event, settings), encode_event(event), key_for(event))
+        if index % 300 == 299 and pending:
+            name, raw, _reasons = pending.pop(0)
+            producer.produce(settings.topic_dispatch, raw, b"yuzui", headers=[("x-pill", name)])
+    assert not pending, "stream too short for all the pills"
+    assert producer.flush(30) == 0
+
+
+def check_pills_dead_lettered_and_kpis_of_the_valid(
+    settings: KafkaSettings,
+    store: MemoryStore,
+    valid: list[Event],
+    pills: list[tuple[str, bytes, set[str]]],
+) -> None:
+    letters = {letter.raw: letter for letter in store.dead_letters.values()}
+    for name, raw, reasons in pills:
+        assert letters[raw].reason in reasons, name
+    assert sum(store.dead_letter_counts.values()) == len(pills) + rejected_by_engine(valid)
+    copies = read_dead_letters(settings)
+    for letter in letters.values():
+        copy = copies[(letter.source_topic, letter.partition, letter.offset)]
+        assert len(copy.value() or b"") + len(copy.key() or b"") < settings.message_max_bytes
+        if len(letter.raw) > settings.message_max_bytes // 2:
+            assert copy.value() == b"", "too large to copy: referred to the store"
+            assert header(copy, dead_letters.RAW_BYTES) == str(len(letter.raw)).encode()
+    newest = max(event.ts for event in valid)
+    assert {key: s.kpis for key, s in store.latest_snapshots().items()} == expected_kpis(
+        valid, newest
+    )
+    archived = [e.event_id for e in store.archive if isinstance(e, ArchivedEvent)]
+    assert len(archived) == len(set(archived)) == len(valid), "every valid event, once"
+
+
+def rejected_by_engine(valid: list[Event]) -> int:
+    return sum(replay(valid, stations(), SEED).counts.rejected.values())
+
+
+def test_poison_pills_are_dead_lettered_and_the_worker_stays_up(
+    kafka_settings: KafkaSettings,
+) -> None:
+    valid = generated_day()[:1500]
+    pills = poison_pills(valid)
+    produce_pills(kafka_settings, valid, pills)
+    store = MemoryStore()
+
+    worker = connect_worker(kafka_settings, store, stations(), SEED)
+    worker.run(idle_exit_s=0.6)
+    worker.close()
+
+    check_pills_dead_lettered_and_kpis_of_the_valid(kafka_settings, store, valid, pills)
+    assert worker.live.twin is not None
+    assert worker.live.twin.counts.applied.total() == len(valid) - rejected_by_engine(valid)
+    assert worker.live.watermark == to_micros(max(event.ts for event in valid)), "not in 2099"
+
+
+def test_a_worker_restarted_after_each_poison_pill_moves_past_it(
+    kafka_settings: KafkaSettings,
+) -> None:
+    settings = kafka_settings.model_copy(update={"batch_size": 100})
+    valid = generated_day()[:1500]
+    pills = poison_pills(valid)
+    produce_pills(settings, valid, pills)
+    store = MemoryStore()
+    seen: Counter[str] = Counter()  # dead letters of every worker: a pill read twice counts twice
+
+    for stop_after in range(1, len(pills) + 1):  # stop as soon as a pill is committed
+        worker = connect_worker(settings, store, stations(), SEED)
+        worker.start()
+        deadline = time.monotonic() + 60
+        while _pills_committed(store, pills) < stop_after:
+            assert time.monotonic() < deadline, "the worker is stuck on a pill"
+            worker.step()
+        worker.close()
+        seen += worker.stats.dead_letters
+    worker = connect_worker(settings, store, stations(), SEED)
+    worker.run(idle_exit_s=0.6)
+    worker.close()
+    seen += worker.stats.dead_letters
+
+    assert seen == store.dead_letter_counts, "no pill dead-lettered twice: offsets moved past it"
+    check_pills_dead_lettered_and_kpis_of_the_valid(settings, store, valid, pills)
+
+
+def _pills_committed(store: MemoryStore, pills: list[tuple[str, bytes, set[str]]]) -> int:
+    raws = {letter.raw for letter in store.dead_letters.values()}
+    return sum(raw in raws for _name, raw, _reasons in pills)

@@ -52,6 +52,7 @@ def _store_lines(services: Services) -> list[str]:
         *family("corridor_kpi", "gauge", "Latest KPI figure by scope, window and name.", kpis),
         *family("corridor_kpi_as_of_seconds", "gauge", "Event time of the latest snapshot.", as_of),
         *_dead_letters(services),
+        *_flags(services),
         *_alarms(services),
         *_workers(services),
     ]
@@ -64,6 +65,16 @@ def _dead_letters(services: Services) -> Iterable[str]:
         "counter",
         "Messages that could not be applied, by reason.",
         (sample("corridor_dead_letters_total", {"reason": c.reason}, c.count) for c in counts),
+    )
+
+
+def _flags(services: Services) -> Iterable[str]:
+    counts = readers.input_flag_counts(services.store.engine)
+    return family(
+        "corridor_input_flags_total",
+        "counter",
+        "Valid events applied but flagged (gate-out before gate-in, key not the yard), by kind.",
+        (sample("corridor_input_flags_total", {"kind": kind}, n) for kind, n in counts.items()),
     )
 
 
@@ -100,7 +111,18 @@ def _workers(services: Services) -> Iterable[str]:
         for r in rows
         if r.lag is not None
     ]
+    ahead = [
+        sample("corridor_worker_yard_ahead_seconds", {"group": r.group, "yard": yard}, seconds)
+        for r in rows
+        for yard, seconds in sorted((r.yards_ahead or {}).items())
+    ]
     return [
+        *family(
+            "corridor_worker_yard_ahead_seconds",
+            "gauge",
+            "Yard clock ahead of the newest input by more than the lateness.",
+            ahead,
+        ),
         *family(
             "corridor_worker_last_commit_seconds", "gauge", "Wall time of the last commit.", commits
         ),

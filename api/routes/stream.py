@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
 
@@ -58,11 +58,20 @@ async def stream_kpis(
     ] = None,
 ) -> EventSourceResponse:
     """Push each new KPI snapshot (data: the same JSON as `GET /yards/{yard}/kpis`)."""
-    scopes: list[str] = list(scope) if scope else [*services.stations, "corridor"]
+    scopes = _known_scopes(scope, [*services.stations, "corridor"])
     windows: list[str] = list(window) if window else list(WINDOWS)
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
     events = _events(request, services, scopes, windows, start)
     return EventSourceResponse(events, ping=15)
+
+
+def _known_scopes(asked: list[str] | None, known: list[str]) -> list[str]:
+    """The scopes asked for (default all), each a yard of the station files or the corridor."""
+    for scope in asked or []:
+        if scope not in known:
+            detail = f"query.scope: unknown {scope!r}; known: {', '.join(known)}"
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    return list(asked) if asked else known
 
 
 async def _events(

@@ -21,7 +21,7 @@ router = APIRouter(
 
 @router.get("")
 async def list_yards(services: ServicesDep) -> list[YardSummary]:
-    """The corridor's yards with their Chinese names, pinyin and twin clocks."""
+    """The corridor's yards: Chinese names, pinyin, codes, dashboard colours and twin clocks."""
     engine = services.store.engine
     alarms = await run_in_threadpool(readers.open_alarm_counts, engine)
     summaries = []
@@ -68,6 +68,8 @@ def _summary(spec: StationSpec, state: dict[str, object] | None, alarms: int) ->
         id=spec.id,
         name_zh=spec.name_zh,
         name_en=spec.name_en,
+        code=spec.identity.code,
+        colour=spec.identity.dashboard_colour,
         timezone=spec.timezone,
         clock=YardStatePublic.model_validate(state).clock if state is not None else None,
         open_reefer_alarms=alarms,

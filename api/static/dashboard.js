@@ -2,7 +2,6 @@
 // Everything comes from this service's API; nothing is fetched from anywhere else.
 "use strict";
 
-const YARD_COLORS = {tuanjiecun: "#2b6cb0", xiaonanya: "#c05621", yuzui: "#2f855a"};
 const DWELL_TARGET_H = 24;
 const state = {window: "24h", yards: [], received: 0, refreshTimer: null, stream: null};
 
@@ -143,7 +142,7 @@ async function refreshCharts() {
   for (const yard of state.yards) {
     const article = document.querySelector(`.yard[data-scope="${yard.id}"]`);
     const pts = histories[yard.id];
-    const color = YARD_COLORS[yard.id] || "#555";
+    const color = yardColour(yard);
     lineChart(article.querySelector("[data-chart=dwell]"), [{color, points: series(pts, (k) => k.dwell_h.mean)}], {target: DWELL_TARGET_H});
     lineChart(article.querySelector("[data-chart=turn]"), [{color, points: series(pts, (k) => k.truck_turn_min.p50)}]);
     lineChart(article.querySelector("[data-chart=queue]"), [{color, points: series(pts, (k) => k.gate_queue_len.mean)}]);
@@ -151,7 +150,7 @@ async function refreshCharts() {
   }
   const section = document.getElementById("corridor");
   lineChart(section.querySelector("[data-chart=dwell]"), state.yards.map((yard) => ({
-    color: YARD_COLORS[yard.id] || "#555", points: series(histories[yard.id], (k) => k.dwell_h.mean)})), {target: DWELL_TARGET_H, width: 640});
+    color: yardColour(yard), points: series(histories[yard.id], (k) => k.dwell_h.mean)})), {target: DWELL_TARGET_H, width: 640});
   lineChart(section.querySelector("[data-chart=turn]"), [{color: "#444", points: series(corridor, (k) => k.truck_turn_min.p50)}], {width: 640});
 }
 
@@ -187,28 +186,50 @@ function scheduleRefresh() {
   }, 800);
 }
 
-function setLive(on, text) {
-  document.getElementById("live").className = `live ${on ? "on" : "off"}`;
-  document.getElementById("live-text").textContent = text;
-}
-
+// The stream only carries snapshots: whether the data is live is freshness.js's call (/ready).
 function connectStream() {
   const stream = new EventSource("/stream/kpis");
   state.stream = stream;
-  stream.addEventListener("ready", () => setLive(true, "live"));
   stream.addEventListener("snapshot", (event) => {
     const view = JSON.parse(event.data);
     state.received += 1;
     document.getElementById("live-count").textContent = String(state.received);
-    setLive(true, `live · last ${new Date().toLocaleTimeString("zh-CN", {hour12: false})}`);
     if (view.window === state.window) {
       const target = view.scope === "corridor" ? document.getElementById("corridor")
         : document.querySelector(`.yard[data-scope="${view.scope}"]`);
-      if (target) renderKpis(target, view);
+      if (target && !(target.dataset.asOf > view.as_of)) renderKpis(target, view);  // never older
     }
     scheduleRefresh();
+    pollStatusSoon();
   });
-  stream.onerror = () => setLive(false, "reconnecting…");
+  stream.onerror = () => {
+    // The browser retries a dropped connection itself, but gives up on an error answer
+    // (a 503 while the API restarts): then open a new one a little later.
+    if (stream.readyState === EventSource.CLOSED) setTimeout(connectStream, STATUS_POLL_MS);
+  };
+}
+
+async function refreshAll() {
+  try { await refreshKpis(); await refreshYards(); await refreshCharts(); } catch (error) { console.warn(error); }
+}
+
+// Until `load` succeeds, waiting longer after each failure (the API may be restarting).
+async function retrying(load) {
+  for (let wait = 1000; ; wait = Math.min(2 * wait, 15000)) {
+    try { return await load(); } catch (error) { console.warn(error); }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+// Yards, their names and colours come from GET /yards (one station file per yard), never from
+// a list here, so a yard added as a station file appears without touching the dashboard.
+function yardColour(yard) {
+  return yard.colour || "#555";
+}
+
+function renderYardNames() {
+  document.getElementById("yard-names").textContent =
+    state.yards.map((yard) => `${yard.name_zh} ${yard.name_en}`).join(" · ");
 }
 
 function buildYards() {
@@ -217,31 +238,28 @@ function buildYards() {
   for (const yard of state.yards) {
     const article = template.content.firstElementChild.cloneNode(true);
     article.dataset.scope = yard.id;
-    article.style.setProperty("--yard-color", YARD_COLORS[yard.id] || "#555");
+    article.style.setProperty("--yard-color", yardColour(yard));
     article.querySelector(".zh").textContent = yard.name_zh;
     article.querySelector(".en").textContent = yard.name_en;
     container.append(article);
   }
   const legend = document.querySelector("#corridor [data-legend]");
   legend.replaceChildren(...state.yards.map((yard) =>
-    el("span", {style: `color:${YARD_COLORS[yard.id] || "#555"}`}, `${yard.name_zh} ${yard.name_en}`)));
+    el("span", {style: `color:${yardColour(yard)}`}, `${yard.name_zh} ${yard.name_en}`)));
 }
 
 async function main() {
-  state.yards = await api("/yards");
+  startStatus(() => { if (document.body.dataset.ready) refreshAll(); });
+  state.yards = await retrying(() => api("/yards"));
+  renderYardNames();
   buildYards();
   document.getElementById("window").addEventListener("change", async (event) => {
     state.window = event.target.value;
-    await refreshKpis();
+    try { await refreshKpis(); } catch (error) { console.warn(error); }
   });
-  await refreshKpis();
-  await refreshYards();
-  await refreshCharts();
-  connectStream();
+  connectStream();  // first, so no snapshot stored while the page loads is missed
+  await refreshAll();
   document.body.dataset.ready = "true";
 }
 
-main().catch((error) => {
-  console.error(error);
-  setLive(false, `error: ${error.message}`);
-});
+main().catch((error) => console.error(error));

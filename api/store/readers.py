@@ -19,6 +19,7 @@ STATES = table_of(m.YardState)
 REEFERS = table_of(m.ReeferStatus)
 COUNTS = table_of(m.DeadLetterCount)
 WORKERS = table_of(m.WorkerCommit)
+FLAGS = table_of(m.InputFlagCount)
 
 REEFER_FILTERS = {
     "alarm": REEFERS.c.alarm_count > 0,
@@ -81,6 +82,23 @@ def last_snapshot_id(engine: Engine) -> int:
         return int(connection.execute(select(func.max(SNAPSHOTS.c.id))).scalar_one() or 0)
 
 
+def newest_snapshot_times(engine: Engine) -> tuple[datetime, datetime] | None:
+    """Event time and wall time (`as_of`, `computed_at`) of the newest corridor snapshot.
+
+    Every snapshot moment writes every scope and window, so the corridor's shortest window
+    (one lookup on the unique index) stands for them all.
+    """
+    query = (
+        select(SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at)
+        .where(SNAPSHOTS.c.scope == "corridor", SNAPSHOTS.c.window == "1h")
+        .order_by(SNAPSHOTS.c.as_of.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else (row.as_of, row.computed_at)
+
+
 def yard_state(engine: Engine, *, yard: str) -> dict[str, Any] | None:
     """The yard's latest committed state (as the worker wrote it), if any."""
     with engine.connect() as connection:
@@ -111,6 +129,13 @@ def dead_letter_counts(engine: Engine) -> list[m.DeadLetterCountPublic]:
     query = select(COUNTS).order_by(COUNTS.c.count.desc(), COUNTS.c.reason)
     with engine.connect() as connection:
         return [m.DeadLetterCountPublic(**row) for row in connection.execute(query).mappings()]
+
+
+def input_flag_counts(engine: Engine) -> dict[str, int]:
+    """Valid inputs applied but flagged (`streams.input_checks`), by kind."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(FLAGS.c.kind, FLAGS.c.count).order_by(FLAGS.c.kind))
+        return {kind: int(count) for kind, count in rows}
 
 
 def workers(engine: Engine) -> list[m.WorkerCommit]:

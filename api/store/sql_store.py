@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
-from api.kpi_responses import Kpis
+from api.kpi_responses import validate_kpis
 from api.store import archive_segments
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
@@ -58,7 +58,7 @@ PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 }
 """Record table -> (SQL table, record fields, natural key)."""
 
-NOT_PERSISTED = frozenset({"lifts", "levels"})
+NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
@@ -148,6 +148,7 @@ class SqlStore:
                 if table is not None:
                     upsert_values(connection, table, fields, rows, key)
             _dead_letters(connection, batch.dead_letters, now)
+            _flags(connection, batch.flags)
 
 
 def _archive(connection: Connection, segment: archive_segments.Segment | None) -> None:
@@ -180,8 +181,19 @@ def _worker(
     ).scalar_one_or_none()
     newest = segment.last_event_ts if segment is not None else None
     latest = max([time for time in (previous, newest) if time is not None], default=None)
-    row = {"group": batch.group, "committed_at": now, "last_event_time": latest, "lag": batch.lag}
+    row = {
+        "group": batch.group,
+        "committed_at": now,
+        "last_event_time": latest,
+        "lag": batch.lag,
+        "yards_ahead": dict(sorted(batch.yards_ahead.items())),
+    }
     upsert(connection, table, [row], ("group",))
+
+
+def _flags(connection: Connection, flags: Mapping[str, int]) -> None:
+    """Add the batch's flagged-input counts to the totals."""
+    add_counts(connection, table_of(m.InputFlagCount), "kind", flags)
 
 
 def _reefers(connection: Connection, full_yards: set[str], rows: list[dict[str, Any]]) -> None:
@@ -214,11 +226,15 @@ def _dead_letters(
         )
         if connection.execute(statement).first() is not None:
             added[letter.reason] += 1
-    counts = table_of(m.DeadLetterCount)
-    for reason, count in sorted(added.items()):
-        statement = dialect_insert(connection, counts).values(reason=reason, count=count)
+    add_counts(connection, table_of(m.DeadLetterCount), "reason", added)
+
+
+def add_counts(connection: Connection, table: Table, key: str, counts: Mapping[str, int]) -> None:
+    """Add `counts` to a table of totals keyed by `key` (rows created as needed)."""
+    for name, count in sorted(counts.items()):
+        statement = dialect_insert(connection, table).values({key: name, "count": count})
         statement = statement.on_conflict_do_update(
-            index_elements=["reason"], set_={"count": counts.c.count + statement.excluded.count}
+            index_elements=[key], set_={"count": table.c.count + statement.excluded.count}
         )
         connection.execute(statement)
 
@@ -226,7 +242,7 @@ def _dead_letters(
 def _snapshot_row(snapshot: store_contract.KpiSnapshot) -> dict[str, Any]:
     kpis = jsonable(snapshot.kpis)
     try:
-        Kpis.model_validate(kpis)
+        validate_kpis(kpis)
     except ValueError as error:
         where = f"snapshot {snapshot.scope}/{snapshot.window}@{snapshot.as_of.isoformat()}"
         raise ValueError(f"{where}: KPIs do not have the kpis.json shape: {error}") from error

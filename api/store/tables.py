@@ -249,6 +249,19 @@ class DeadLetterCountPublic(DeadLetterCountBase):
     """A dead-letter reason and its count."""
 
 
+class InputFlagCountBase(SQLModel):
+    """How many valid events were applied but flagged for one kind of oddity."""
+
+    kind: str = Field(primary_key=True, max_length=64)  # e.g. "gate_out_before_gate_in"
+    count: int = Field(sa_type=BigInteger)
+
+
+class InputFlagCount(InputFlagCountBase, table=True):
+    """Totals since the store was created, kept by the worker (see `streams.input_checks`)."""
+
+    __tablename__ = "input_flag_counts"
+
+
 # --- the worker's own memory -----------------------------------------------------------------
 
 
@@ -291,6 +304,9 @@ class WorkerCommitBase(SQLModel):
     lag: int | None = Field(
         default=None, sa_type=BigInteger
     )  # messages behind the feeds' ends, when the worker reports it
+    yards_ahead: dict[str, float] | None = Field(default=None, sa_type=JSON)
+    """Yards whose clock is ahead of the newest input by more than the lateness, by seconds:
+    they apply every event late (see docs/streams.md); empty when none, null before 0003."""
 
 
 class WorkerCommit(WorkerCommitBase, table=True):

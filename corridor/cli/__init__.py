@@ -8,9 +8,11 @@ which is why only this package may import them.
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from corridor.cli import run_commands
+from corridor.cli import dcsa_commands, run_commands
 from corridor.runtime import tune_gc_for_a_long_lived_twin
+from stations.catalog import StationFileError, use_station_dirs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,8 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="corridor",
         description="Digital twin of the Chongqing corridor rail container yards.",
     )
+    parser.add_argument(
+        "--stations",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read station files (one TOML per yard) from DIR; same as CORRIDOR_STATIONS_DIR",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_commands.add_commands(commands)
+    dcsa_commands.add_commands(commands)
     _add_edge_commands(commands)
     return parser
 
@@ -31,8 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tune_gc_for_a_long_lived_twin()
     try:
+        if args.stations:
+            use_station_dirs(args.stations)
         code: int = args.handler(args)
-    except run_commands.UserError as error:
+    except (run_commands.UserError, StationFileError) as error:
         print(f"corridor {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,40 +1,21 @@
 """What a run leaves behind: `kpis.json`, the record tables, and a short terminal summary."""
 
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from corridor.engine.clock import to_minutes
-from corridor.engine.twin import Twin
-from corridor.kpis.record_frames import record_frames
-from corridor.kpis.report import dumps_report, kpi_report
-from corridor.scenario import Scenario
+from corridor.jobs import JobResult
+from corridor.kpis.report import dumps_report
+from corridor.kpis.result import KpiReport
 
 
-def write_outputs(
-    twin: Twin, scenario: Scenario, seed: int, start: datetime, until: datetime, out: Path
-) -> dict[str, Any]:
-    """Write kpis.json and one Parquet file per record table into `out`; returns the report."""
-    assert twin.epoch is not None
-    frames = record_frames(twin)
-    report = kpi_report(
-        frames,
-        start=to_minutes(start, twin.epoch),
-        end=to_minutes(until, twin.epoch),
-        stations=scenario.stations,
-        reefer_readings=twin.reefer_readings(),
-        seed=seed,
-        epoch=twin.epoch,
-        event_counts=twin.counts.as_dict(),
-    )
+def write_outputs(result: JobResult, out: Path) -> None:
+    """Write kpis.json and one Parquet file per record table into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "kpis.json").write_bytes(dumps_report(report))
-    for name, frame in frames.items():
+    (out / "kpis.json").write_bytes(dumps_report(result.report))
+    for name, frame in result.frames.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
-    return report
 
 
-def print_summary(report: dict[str, Any], out: Path, seconds: float) -> None:
+def print_summary(report: KpiReport, out: Path, seconds: float) -> None:
     """A few lines an operator can read: per yard, trucks, turnaround, dwell vs 24 h."""
     period = report["run"]["period"]
     print(

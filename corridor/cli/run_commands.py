@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from corridor import jobs
 from corridor.cli.output import print_summary, write_outputs
 from corridor.contract import eventlog
 from corridor.engine.clock import aware_datetime
-from corridor.engine.twin import Progress, Twin, replay
+from corridor.engine.twin import Progress
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
 
-DEFAULT_SEED = 2026
+DEFAULT_SEED = jobs.DEFAULT_SEED  # where the other commands (streams.cli) read it
 DEFAULT_DAYS = 7
 
 
@@ -75,52 +76,35 @@ def run_simulate(args: argparse.Namespace) -> int:
     events = list(generate(scenario.stations, days=days, seed=seed, start=start))
     if args.log is not None:
         _write_log(events, args.log)
-    until = start + timedelta(days=days)
     began = time.perf_counter()
-    with _progress_bar(len(events), args.quiet) as progress:
-        twin = replay(events, scenario.stations, seed, until=until, progress=progress)
-    return _finish(args, twin, scenario, seed, start, until, began)
+    with _progress_bar(args.quiet) as bar:
+        result = jobs.replay_events(
+            events, scenario, seed=seed, start=start, until=start + timedelta(days=days),
+            progress=bar.start,
+        )  # fmt: skip
+    return _finish(args, result, began)
 
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a recorded log; malformed lines are reported and skipped."""
     scenario = _load_scenario(args.scenario)
-    seed = _first(args.seed, scenario.seed, DEFAULT_SEED)
-    events = []
-    malformed = 0
-    try:
-        for item in eventlog.read_log(args.log):
-            if isinstance(item, eventlog.LogError):
-                malformed += 1
-                print(f"{args.log}:{item.line}: skipped: {item.error}", file=sys.stderr)
-            else:
-                events.append(item)
-    except eventlog.LogFileError as error:
-        raise UserError(str(error)) from None
-    if not events:
-        raise UserError(f"{args.log}: no valid events")
     began = time.perf_counter()
-    with _progress_bar(len(events), args.quiet) as progress:
-        twin = replay(events, scenario.stations, seed, until=args.until, progress=progress)
-    twin.counts.rejected["malformed line"] += malformed
-    start = twin.epoch
-    assert start is not None
-    until = args.until or max(event.ts for event in events)
-    return _finish(args, twin, scenario, seed, start, until, began)
+    try:
+        with _progress_bar(args.quiet) as bar:
+            result = jobs.replay_log(
+                args.log, scenario, seed=args.seed, until=args.until, progress=bar.start
+            )
+    except jobs.JobError as error:
+        raise UserError(f"{args.log}: {error}") from None
+    for rejection in result.rejections:
+        print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
+    return _finish(args, result, began)
 
 
-def _finish(
-    args: argparse.Namespace,
-    twin: Twin,
-    scenario: Scenario,
-    seed: int,
-    start: datetime,
-    until: datetime,
-    began: float,
-) -> int:
-    report = write_outputs(twin, scenario, seed, start, until, args.out)
+def _finish(args: argparse.Namespace, result: jobs.JobResult, began: float) -> int:
+    write_outputs(result, args.out)
     if not args.quiet:
-        print_summary(report, args.out, time.perf_counter() - began)
+        print_summary(result.report, args.out, time.perf_counter() - began)
     return 0
 
 
@@ -136,8 +120,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def _resolve(args: argparse.Namespace) -> tuple[Scenario, int, int, datetime]:
     scenario = _load_scenario(args.scenario)
-    seed = _first(args.seed, scenario.seed, DEFAULT_SEED)
-    days = _first(args.days, scenario.days, DEFAULT_DAYS)
+    seed = jobs.choose_seed(args.seed, scenario)
+    days = next(value for value in (args.days, scenario.days, DEFAULT_DAYS) if value is not None)
     if days < 1:
         raise UserError(f"--days must be at least 1, got {days}")
     if seed < 0:
@@ -160,24 +144,23 @@ def _write_log(events: Any, path: Path) -> int:
         raise UserError(f"{path}: {error}") from None
 
 
-def _first(*values: int | None) -> int:
-    return next(value for value in values if value is not None)
-
-
 class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
     """A tqdm bar on a terminal for long runs; nothing when quiet or not a terminal."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total = total
-        self.enabled = not quiet and sys.stderr.isatty() and total > 200_000
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
         self.bar: Any = None
 
-    def __enter__(self) -> Progress | None:
-        if not self.enabled:
+    def __enter__(self) -> "_progress_bar":
+        return self
+
+    def start(self, total: int) -> Progress | None:
+        """Where the replay of `total` events reports its progress (None: not shown)."""
+        if self.quiet or not sys.stderr.isatty() or total <= 200_000:
             return None
         from tqdm import tqdm
 
-        self.bar = tqdm(total=self.total, unit="ev", unit_scale=True, file=sys.stderr)
+        self.bar = tqdm(total=total, unit="ev", unit_scale=True, file=sys.stderr)
         return self._update
 
     def __exit__(self, *exc: object) -> None:

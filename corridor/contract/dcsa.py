@@ -1,287 +1,182 @@
-"""DCSA Track & Trace equipment events, turned into v1 events where the twin has a counterpart.
+"""DCSA Track & Trace events, turned into v1 events where the twin has a counterpart.
 
-Carriers and terminals report container moves as DCSA equipment events: `GTIN` (the box came
-in through the gate), `GTOT` (it went out through the gate), `DISC` (discharged, here from a
-train) and `LOAD` (loaded). They describe the *box*; the twin is driven by trucks and trains.
-The mapping (see `docs/events.md`, "DCSA"):
+Carriers and terminals report what happens to a box, a truck or a train as DCSA events. The
+twin is driven by trucks and trains, so this module decides, event by event, whether a DCSA
+event is a *fact* the twin can use, and `corridor.contract.dcsa_assembly` turns the facts into
+v1 events (see `docs/events.md`, "DCSA"):
 
-- `GTIN`, laden, by truck: an export delivery, `truck.dispatched` (direction export, eta =
-  the gate-in time) plus the observed `truck.gate_in`;
-- `GTOT`, laden: an import pickup, `truck.dispatched` (direction import, eta = gate-out time
-  minus a typical turnaround, 30 min by default) plus the observed `truck.gate_out`;
-- `DISC` by rail: the boxes of one transport call become one `train.arrived`, stamped with
-  the first discharge;
-- `LOAD`: recorded only; the twin decides itself which train takes a box.
+- equipment events, actual and laden: `GTIN` and `GTOT` by truck (an export delivery, an
+  import pickup), `DISC` and `LOAD` by rail (boxes off and onto a train);
+- transport events, actual: `ARRI` and `DEPA` of a rail call (a train arrives, a train
+  leaves: the departure is what schedules a train, so exports leave) or of a truck call (when
+  the truck reached the yard and when it left);
+- reefer events (3.0): `MEAS`, a measurement, becomes a `reefer.reading`.
 
-Anything else (empty boxes, estimated or planned events, unknown facilities, invalid
-container numbers) becomes a `DcsaNote` naming the DCSA field and the reason, never a
-silent drop. DCSA equipment events carry no reefer setpoint, so converted reefers have none.
+Everything else (estimated and planned events, shipment and IoT events, empty boxes, places
+that are not one of the yards, retracted events, invalid container numbers) becomes a
+`DcsaNote` naming the DCSA field and the reason: never a silent drop, never a traceback.
 """
 
-import json
-import zlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from corridor.contract.container_ids import container_number_error, size_type_error
-from corridor.contract.events import DecodeError, Event, decode_event
+from corridor.contract.dcsa_assembly import Conversion, Fact, assemble
+from corridor.contract.dcsa_shapes import DcsaItem, DcsaNote, DcsaRecord, read_dcsa_file
+from stations.spec import StationSpec
 
-DEFAULT_FACILITIES: Mapping[str, str] = {
-    "tuanjiecun": "tuanjiecun",
-    "xiaonanya": "xiaonanya",
-    "yuzui": "yuzui",
-    "TJC": "tuanjiecun",
-    "XNY": "xiaonanya",
-    "YZU": "yuzui",
-}
-"""Facility (or location) code -> yard. Chongqing's UN/LOCODE (CNCKG) covers all three
-yards, so it maps nowhere unless a caller says which yard it means."""
 PICKUP_TURNAROUND_MIN = 30.0
-MAX_TRAIN_BOXES = 500
-_TO_DCSA_FIELD = {
-    "container_id": "equipmentReference",
-    "iso_type": "ISOEquipmentCode",
-    "ts": "eventDateTime",
-    "eta": "eventDateTime",
-    "event_id": "eventID",
-    "yard": "eventLocation",
-}
+_GATE = ("GTIN", "GTOT")
+_RAIL_MOVES = ("DISC", "LOAD")
+_EXPECTED_MOVEMENT = {"GTIN": "EXPORT", "GTOT": "IMPORT"}
 
 
-@dataclass(frozen=True, slots=True)
-class DcsaNote:
-    """A DCSA event (1-based `position` in the input) that gives no v1 event, and why."""
+def facility_codes(stations: Mapping[str, StationSpec]) -> dict[str, str]:
+    """Facility code or place name (case-folded) -> yard id, from the station specs.
 
-    position: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"DCSA event {self.position}: {self.field}: {self.reason}"
-
-
-DcsaItem = Event | DcsaNote
-
-
-@dataclass(slots=True)
-class _Train:
-    """Discharges of one rail transport call, collected into one train arrival."""
-
-    slot: int
-    position: int
-    yard: str
-    call: str
-    first: datetime
-    boxes: list[dict[str, str]] = field(default_factory=list)
-
-
-def parse_dcsa(raw: bytes) -> list[Any]:
-    """DCSA events from a JSON array or JSON Lines, one item per line (None for a blank one).
-
-    A line that is not JSON becomes a `DcsaNote`; positions are line numbers.
+    A yard is named by its id, its English and Chinese names and its DCSA facility codes (its
+    station file's `[dcsa] facility_codes`). Chongqing's UN/LOCODE (CNCKG) covers every yard,
+    so it names none of them.
     """
-    text = raw.decode("utf-8", errors="replace")
-    if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as error:
-            return [DcsaNote(1, "", f"not JSON: {error}")]
-        return records if isinstance(records, list) else [records]
-    items: list[Any] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        try:
-            items.append(json.loads(line) if line.strip() else None)
-        except json.JSONDecodeError as error:
-            items.append(DcsaNote(number, "", f"not JSON: {error}"))
-    return items
+    table: dict[str, str] = {}
+    for spec in stations.values():
+        names = (spec.id, spec.name_en, spec.name_zh, *spec.identity.dcsa_facility_codes)
+        table.update({name.casefold(): spec.id for name in names})
+    return table
 
 
-def from_dcsa(
-    records: Iterable[Any],
+def convert_dcsa(
+    items: Iterable[DcsaItem],
+    stations: Mapping[str, StationSpec],
     *,
-    facilities: Mapping[str, str] = DEFAULT_FACILITIES,
+    facilities: Mapping[str, str] | None = None,
     pickup_turnaround_min: float = PICKUP_TURNAROUND_MIN,
-) -> list[DcsaItem]:
-    """v1 events (and notes) for DCSA equipment events, in input order.
+) -> Conversion:
+    """v1 events (in time order) and notes for DCSA records from `dcsa_shapes`.
 
-    A train's arrival takes the place of its first discharge. None items (blank lines) are
-    skipped; `DcsaNote` items (from `parse_dcsa`) pass through.
+    `facilities` adds codes or place names to the station files' (e.g. {"CNCKG": "yuzui"}).
     """
-    out: list[DcsaItem | None] = []
-    trains: dict[tuple[str, str], list[_Train]] = {}
-    turnaround = timedelta(minutes=pickup_turnaround_min)
-    for position, record in enumerate(records, 1):
-        if record is None or isinstance(record, DcsaNote):
-            out.append(record)
-            continue
-        parsed = _parse(position, record, facilities)
-        if isinstance(parsed, DcsaNote):
-            out.append(parsed)
-        elif parsed.code == "DISC":
-            out += _discharge(position, parsed, trains, len(out))
-        else:
-            out += _gate_event(position, parsed, turnaround)
-    for parts in trains.values():
-        for train in parts:
-            out[train.slot] = _arrival(train)
-    return [item for item in out if item is not None]
+    places = {**facility_codes(stations), **_folded(facilities or {})}
+    every = list(items)
+    records = [item for item in every if isinstance(item, DcsaRecord)]
+    verdicts = _verdicts(records, places)
+    facts = [verdict for verdict in verdicts if isinstance(verdict, Fact)]
+    notes = [item for item in [*every, *verdicts] if isinstance(item, DcsaNote)]
+    conversion = assemble(facts, stations, timedelta(minutes=pickup_turnaround_min))
+    return conversion.with_notes(notes)
 
 
-@dataclass(frozen=True, slots=True)
-class _Move:
-    """The facts of one DCSA equipment event that the mapping needs."""
+def import_dcsa_files(
+    paths: Sequence[Path],
+    stations: Mapping[str, StationSpec],
+    *,
+    facilities: Mapping[str, str] | None = None,
+    pickup_turnaround_min: float = PICKUP_TURNAROUND_MIN,
+) -> Conversion:
+    """Read and convert DCSA files together (a train's events may span files).
 
-    code: str
-    event_id: str
-    at: datetime
-    yard: str
-    container: str
-    iso_type: str
-    call: str
-
-
-def _parse(position: int, record: Any, facilities: Mapping[str, str]) -> _Move | DcsaNote:
-    def note(name: str, reason: str) -> DcsaNote:
-        return DcsaNote(position, name, reason)
-
-    if not isinstance(record, Mapping):
-        return note("", "expected a JSON object")
-    if str(record.get("eventType", "")).upper() != "EQUIPMENT":
-        return note("eventType", "only EQUIPMENT events map to the twin")
-    if str(record.get("eventClassifierCode", "ACT")).upper() != "ACT":
-        return note("eventClassifierCode", "only actual (ACT) events are facts for the twin")
-    code = str(record.get("equipmentEventTypeCode", "")).upper()
-    if code not in ("GTIN", "GTOT", "DISC", "LOAD"):
-        return note("equipmentEventTypeCode", f"{code or 'missing'}: no v1 counterpart")
-    if code == "LOAD":
-        return note("equipmentEventTypeCode", "LOAD is recorded only: the twin loads trains")
-    if str(record.get("emptyIndicatorCode", "LADEN")).upper() != "LADEN":
-        return note("emptyIndicatorCode", "empty equipment: the twin tracks laden boxes only")
-    mode = str(_call(record).get("modeOfTransport", "")).upper()
-    expected = "RAIL" if code == "DISC" else "TRUCK"
-    if mode not in ("", expected):
-        return note("transportCall.modeOfTransport", f"{code} by {mode}: expected {expected}")
-    return _move(position, record, code, facilities)
-
-
-def _move(
-    position: int, record: Mapping[str, Any], code: str, facilities: Mapping[str, str]
-) -> _Move | DcsaNote:
-    at = _moment(record.get("eventDateTime"))
-    if at is None:
-        return DcsaNote(position, "eventDateTime", "expected RFC 3339 with an offset")
-    yard = _yard(record, facilities)
-    if yard is None:
-        return DcsaNote(position, "eventLocation", "facility or location is not a known yard")
-    container = str(record.get("equipmentReference", ""))
-    iso_type = str(record.get("ISOEquipmentCode", ""))
-    for name, problem in (
-        ("equipmentReference", container_number_error(container)),
-        ("ISOEquipmentCode", size_type_error(iso_type)),
-    ):
-        if problem is not None:
-            return DcsaNote(position, name, problem)
-    event_id = _short(str(record.get("eventID") or record.get("eventId") or _digest(record)))
-    call = _call(record)
-    train = call.get("transportCallID") or call.get("importVoyageNumber") or "unknown-call"
-    return _Move(code, event_id, at, yard, container, iso_type, str(train))
-
-
-def _gate_event(position: int, move: _Move, turnaround: timedelta) -> list[DcsaItem]:
-    """GTIN: export truck in; GTOT: import truck out (dispatched a turnaround earlier)."""
-    export = move.code == "GTIN"
-    eta = move.at if export else move.at - turnaround
-    truck_id = f"{move.container}-{move.at:%Y%m%dT%H%M}"
-    dispatched = {
-        "type": "truck.dispatched",
-        "event_id": _short(f"dcsa-{move.event_id}-dispatch"),
-        "ts": eta,
-        "yard": move.yard,
-        "truck_id": truck_id,
-        "container_id": move.container,
-        "iso_type": move.iso_type,
-        "direction": "export" if export else "import",
-        "eta": eta,
-    }
-    milestone = {
-        "type": "truck.gate_in" if export else "truck.gate_out",
-        "event_id": _short(f"dcsa-{move.event_id}"),
-        "ts": move.at,
-        "yard": move.yard,
-        "truck_id": truck_id,
-    }
-    return [_v1(position, dispatched), _v1(position, milestone)]
-
-
-def _discharge(
-    position: int, move: _Move, trains: dict[tuple[str, str], list[_Train]], slot: int
-) -> list[DcsaItem | None]:
-    """Add the box to its train's arrival; the first discharge reserves the output slot.
-
-    A call with more than 500 boxes (the v1 limit) becomes several arrivals, "-2", "-3"...
+    Raises `DcsaFileError` for a file that cannot be read at all.
     """
-    parts = trains.setdefault((move.yard, move.call), [])
-    fresh = not parts or len(parts[-1].boxes) == MAX_TRAIN_BOXES
-    if fresh:
-        name = move.call if not parts else f"{move.call}-{len(parts) + 1}"
-        parts.append(_Train(slot, position, move.yard, name, move.at))
-    train = parts[-1]
-    train.first = min(train.first, move.at)
-    train.boxes.append({"container_id": move.container, "iso_type": move.iso_type})
-    return [None] if fresh else []
-
-
-def _arrival(train: _Train) -> DcsaItem:
-    train_id = _short(train.call)
-    return _v1(
-        train.position,
-        {
-            "type": "train.arrived",
-            "event_id": _short(f"dcsa-train-{train.yard}-{train_id}"),
-            "ts": train.first,
-            "yard": train.yard,
-            "train_id": train_id,
-            "boxes": train.boxes,
-        },
+    items = [item for path in paths for item in read_dcsa_file(path)]
+    return convert_dcsa(
+        items, stations, facilities=facilities, pickup_turnaround_min=pickup_turnaround_min
     )
 
 
-def _short(text: str) -> str:
-    """An identifier of at most 64 characters: long ones keep a prefix and gain a CRC."""
-    if len(text) <= 64:
-        return text
-    return f"{text[:50]}~{zlib.crc32(text.encode()):08x}"
+def _verdicts(records: list[DcsaRecord], places: Mapping[str, str]) -> list[Fact | DcsaNote]:
+    """Each record as a fact, or a note; a retraction withdraws every event with its id."""
+    retracted = {record.retracts for record in records if record.retracts}
+    verdicts: list[Fact | DcsaNote] = []
+    for record in records:
+        if record.retracts:
+            verdicts.append(record.note("retraction", f"withdraws event {record.retracts!r}"))
+        elif record.event_id in retracted:
+            verdicts.append(record.note("eventID", "retracted by a later event in the input"))
+        else:
+            verdicts.append(_fact(record, places))
+    return verdicts
 
 
-def _v1(position: int, message: dict[str, Any]) -> DcsaItem:
-    """Validate through the v1 decoder, so a converted event obeys every contract rule."""
-    item = decode_event(msgspec.json.encode(message))
-    if isinstance(item, DecodeError):
-        root = item.field.split(".")[0].split("[")[0]
-        return DcsaNote(position, _TO_DCSA_FIELD.get(root, item.field), item.reason)
-    return item
+def _fact(record: DcsaRecord, places: Mapping[str, str]) -> Fact | DcsaNote:
+    problem = _kind_problem(record)
+    if problem is not None:
+        return problem
+    at = _moment(record.moment)
+    if at is None:
+        return record.note("eventDateTime", "expected RFC 3339 with an offset")
+    yard = _yard(record.places, places)
+    if yard is None:
+        return record.note("eventLocation", "the place is not one of the yards (docs/events.md)")
+    return Fact(record, at, yard)
 
 
-def _call(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    call = record.get("transportCall")
-    return call if isinstance(call, Mapping) else {}
+def _kind_problem(record: DcsaRecord) -> DcsaNote | None:
+    """Why this kind of event is no fact for the twin, or None."""
+    kind = record.event_type
+    if kind not in ("EQUIPMENT", "TRANSPORT", "REEFER"):
+        return record.note("eventType", f"{kind or 'missing'}: no counterpart in the twin")
+    if (record.classifier or "ACT") != "ACT":
+        return record.note(
+            "eventClassifierCode",
+            f"{record.classifier}: only actual (ACT) events are facts; estimates and plans are not",
+        )
+    if kind == "EQUIPMENT":
+        return _equipment_problem(record)
+    if kind == "TRANSPORT":
+        return _transport_problem(record)
+    if record.code != "MEAS":
+        return record.note("reeferEventTypeCode", f"{record.code or 'missing'}: only MEAS maps")
+    return _box_problem(record)
 
 
-def _yard(record: Mapping[str, Any], facilities: Mapping[str, str]) -> str | None:
-    """The yard named by the event location or the transport call, facility code first."""
-    for place in (record.get("eventLocation"), _call(record)):
-        if isinstance(place, str):
-            place = {"UNLocationCode": place}
-        if not isinstance(place, Mapping):
-            continue
-        for key in ("facilityCode", "UNLocationCode", "unLocationCode"):
-            code = place.get(key)
-            if isinstance(code, str) and code in facilities:
-                return facilities[code]
+def _equipment_problem(record: DcsaRecord) -> DcsaNote | None:
+    code = record.code
+    if code not in (*_GATE, *_RAIL_MOVES):
+        return record.note(
+            "equipmentEventTypeCode", f"{code or 'missing'}: no counterpart in the twin"
+        )
+    if record.empty == "EMPTY":
+        return record.note("emptyIndicatorCode", "empty equipment: the twin tracks laden boxes")
+    expected = "TRUCK" if code in _GATE else "RAIL"
+    if record.mode not in ("", expected):
+        return record.note("modeOfTransport", f"{code} by {record.mode}: expected {expected}")
+    movement = _EXPECTED_MOVEMENT.get(code)
+    if record.movement and movement is not None and record.movement != movement:
+        return record.note("movementType", f"{record.movement} contradicts {code} at a yard")
+    return _box_problem(record)
+
+
+def _transport_problem(record: DcsaRecord) -> DcsaNote | None:
+    if record.code not in ("ARRI", "DEPA"):
+        return record.note("transportEventTypeCode", f"{record.code or 'missing'}: not mapped")
+    if record.mode not in ("RAIL", "TRUCK"):
+        return record.note(
+            "modeOfTransport", f"{record.mode or 'missing'}: only rail and truck calls map"
+        )
+    if not record.call:
+        return record.note("transportCallReference", "missing: nothing to match the call by")
+    return None
+
+
+def _box_problem(record: DcsaRecord) -> DcsaNote | None:
+    for field, problem in (
+        ("equipmentReference", container_number_error(record.equipment)),
+        ("ISOEquipmentCode", size_type_error(record.iso_type)),
+    ):
+        if problem is not None:
+            return record.note(field, problem)
+    return None
+
+
+def _yard(places: Iterable[Mapping[str, Any]], codes: Mapping[str, str]) -> str | None:
+    """The yard a facility code, location code or place name names, most specific first."""
+    for key in ("facilityCode", "UNLocationCode", "locationName"):
+        for place in places:
+            value = place.get(key)
+            if isinstance(value, str) and value.strip().casefold() in codes:
+                return codes[value.strip().casefold()]
     return None
 
 
@@ -295,7 +190,5 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.utcoffset() is not None else None
 
 
-def _digest(record: Mapping[str, Any]) -> str:
-    """A stable id for an event without eventID: the CRC of its canonical JSON."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
-    return f"crc{zlib.crc32(canonical.encode()):08x}"
+def _folded(facilities: Mapping[str, str]) -> dict[str, str]:
+    return {code.strip().casefold(): yard for code, yard in facilities.items()}

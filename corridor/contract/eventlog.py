@@ -11,6 +11,8 @@ layouts, the same events:
   UTC) for querying, and `event`, the exact JSON bytes, which is what is read back, so a
   round trip is lossless. Row groups hold about 100,000 events. A row's "line" is its
   1-based row number.
+- `.json`, read only: a DCSA Track & Trace file, converted by `corridor.contract.dcsa`; each
+  DCSA event that gives no v1 event is a `LogError` at its position.
 
 A file that cannot be read at all (missing, no permission, not gzip or not Parquet) raises
 `LogFileError` naming the path and the reason, before the first item is read.
@@ -32,9 +34,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corridor.contract import dcsa, dcsa_shapes
 from corridor.contract.events import DecodeError, Event, decode_event, event_type
+from stations.spec import load_all_stations
 
-LogFormat = Literal["jsonl", "jsonl.gz", "parquet"]
+LogFormat = Literal["jsonl", "jsonl.gz", "parquet", "dcsa"]
 ROW_GROUP_EVENTS = 100_000
 _READ_BLOCK = 1 << 22
 _WRITE_BATCH = 4096  # events encoded per call
@@ -94,6 +98,8 @@ def log_format(path: Path) -> LogFormat:
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
+    if name.endswith(".json"):
+        return "dcsa"  # read only: DCSA Track & Trace, converted (docs/events.md, "DCSA")
     raise ValueError(f"{path}: unknown log format; use a .jsonl, .jsonl.gz or .parquet file")
 
 
@@ -104,6 +110,8 @@ def write_log(events: Iterable[Event], path: Path) -> int:
     """
     path = Path(path)
     layout = log_format(path)
+    if layout == "dcsa":
+        raise ValueError(f"{path}: unknown log format to write (.json is DCSA input); use .jsonl")
     partial = path.with_name(f".{path.name}.partial")
     try:
         if layout == "parquet":
@@ -188,10 +196,22 @@ def read_log(path: Path) -> Iterator[LogItem]:
     """
     path = Path(path)
     layout = log_format(path)
+    if layout == "dcsa":
+        return _read_dcsa(path)
     _check_readable(path, layout)
     if layout == "parquet":
         return _read_parquet(path)
     return _read_jsonl(path, compressed=layout == "jsonl.gz")
+
+
+def _read_dcsa(path: Path) -> Iterator[LogItem]:
+    """A DCSA file converted with the station files' facility codes; notes become LogErrors."""
+    try:
+        conversion = dcsa.import_dcsa_files([path], load_all_stations())
+    except dcsa_shapes.DcsaFileError as error:
+        raise LogFileError(path, error.reason) from error
+    notes = [LogError(n.position, DecodeError(n.field, n.reason), b"") for n in conversion.notes]
+    return iter([*notes, *conversion.events])
 
 
 def _check_readable(path: Path, layout: LogFormat) -> None:

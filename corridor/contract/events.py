@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from corridor.contract.container_ids import container_number_error, size_type_error
-from stations.spec import STATION_IDS
+from stations.catalog import station_ids
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Celsius = Annotated[float, msgspec.Meta(ge=-80.0, le=80.0)]
@@ -195,8 +195,10 @@ def encode_event(event: Event) -> bytes:
 
 def semantic_error(event: Event) -> DecodeError | None:
     """Checks a schema cannot express: yards, ISO 6346 numbers, plausible times."""
-    if event.yard not in STATION_IDS:
-        return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(STATION_IDS)}")
+    if event.yard not in station_ids():
+        return DecodeError(
+            "yard", f"unknown yard {event.yard!r}; known: {', '.join(station_ids())}"
+        )
     return _time_error("ts", event.ts) or _TYPE_CHECKS[type(event)](event)
 
 

@@ -160,10 +160,6 @@ class Twin:
         """Each reefer in the yard with its latest reading and status."""
         return reefer_statuses(self.yards[yard], self._epoch_or_now())
 
-    def reefer_readings(self) -> dict[str, int]:
-        """Readings applied per yard (a KPI input)."""
-        return {sid: self.counts.per_yard[sid]["reefer.reading"] for sid in self.yards}
-
     def _epoch_or_now(self) -> datetime:
         if self.epoch is None:
             raise ValueError("the twin has no epoch yet: no event applied")

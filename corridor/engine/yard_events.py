@@ -22,6 +22,7 @@ from corridor.contract.events import (
 )
 from corridor.engine.clock import to_minutes
 from stations import actors, boxes, rail, trucks
+from stations.records import ReadingReceived
 from stations.reefers import Reading
 from stations.timetable import ArrivingBox, TrainPlan
 from stations.types import Minutes
@@ -113,6 +114,7 @@ def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
         tuple(event.alarms),
     )
     yard.records.reefer_excursions.extend(monitor.observe(reading))
+    yard.records.reefer_readings.append(ReadingReceived(yard.spec.id, box.container_id, now))
     return None
 
 

@@ -29,6 +29,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "lifts": ("yard", "start", "end"),
     "levels": ("yard", "level", "time", "value"),
     "reefer_excursions": ("yard", "kind", "start", "end"),
+    "reefer_readings": ("yard", "time"),
 }
 """The record tables (`stations.records.RECORD_TYPES` names) and the columns the KPIs read."""
 

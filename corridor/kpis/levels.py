@@ -9,11 +9,11 @@ counts for more than a small busy one.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from corridor.kpis.frames import Floats, Table, Window, label_index
+from corridor.kpis.result import QueueLength, Utilisation
 from corridor.kpis.stats import figure
 from corridor.kpis.steps import StepSeries, step_series, step_stats, summed
 from stations.records import LEVELS
@@ -56,7 +56,7 @@ def levels_over(table: Table, window: Window) -> Levels:
     return Levels(series=series, n_yards=table.n_yards, window=window)
 
 
-def gate_queue_len(levels: Levels) -> list[dict[str, Any]]:
+def gate_queue_len(levels: Levels) -> list[QueueLength]:
     """Gate queue length: trucks waiting for an in-gate lane (level `gate_queue`), in trucks.
 
     Per yard: the time-weighted mean and the max of the level over the window. Corridor: the
@@ -64,19 +64,19 @@ def gate_queue_len(levels: Levels) -> list[dict[str, Any]]:
     the sum of the yards' maxima). None where no yard recorded the level.
     """
     mean, peak = levels.of("gate_queue")
-    scoped = [{"mean": figure(m), "max": figure(p)} for m, p in zip(mean, peak, strict=True)]
+    scoped = [QueueLength(mean=figure(m), max=figure(p)) for m, p in zip(mean, peak, strict=True)]
     keys = [levels.key(yard, "gate_queue") for yard in range(levels.n_yards)]
     parts = [levels.series.in_window(key, levels.window) for key in keys if levels.series.has(key)]
-    corridor: dict[str, Any] = {"mean": None, "max": None}
+    corridor = QueueLength(mean=None, max=None)
     if parts:
         total_mean, total_peak = step_stats(*summed(parts, levels.window), levels.window)
-        corridor = {"mean": figure(total_mean), "max": figure(total_peak)}
+        corridor = QueueLength(mean=figure(total_mean), max=figure(total_peak))
     return [*scoped, corridor]
 
 
 def utilisation(
     levels: Levels, lifts: Table, stations: Sequence[StationSpec], window: Window
-) -> list[dict[str, float | None]]:
+) -> list[Utilisation]:
     """Share of capacity in use over the window, dimensionless (0..1).
 
     - gate: mean of level `gate_busy` / (gate.lanes + gate.exception_lanes);
@@ -94,8 +94,12 @@ def utilisation(
         "plugs": _share(levels.of("plugs_in_use")[0], [s.stack.reefer_plugs for s in stations]),
         "stack": _share(levels.of("stack_teu")[0], [s.stack.capacity_teu for s in stations]),
     }
-    scopes = range(len(stations) + 1)
-    return [{name: share[scope] for name, share in shares.items()} for scope in scopes]
+    return [
+        Utilisation(gate=gate, handling=handling, plugs=plugs, stack=stack)
+        for gate, handling, plugs, stack in zip(
+            shares["gate"], shares["handling"], shares["plugs"], shares["stack"], strict=True
+        )
+    ]
 
 
 def _lifting_minutes(lifts: Table, window: Window) -> Floats:

@@ -9,7 +9,8 @@ when
 - truck visit: `departed` and `gate_start` are before it (trucks, turnaround, gate wait);
 - box visit: `left` and `entered` are before it (dwell, TEU in and out);
 - lift: `end` is before it (lifts counted, lifting minutes);
-- reefer excursion: `end` and `start` are before it (excursions, their minutes).
+- reefer excursion: `end` and `start` are before it (excursions, their minutes);
+- reefer reading: its `time` is before it (readings).
 
 A level series only needs its last point at or before `since` and everything after. Boxes
 still in the yard and open excursions are never past. Dropping past records, and keeping the
@@ -31,7 +32,7 @@ import pandas as pd
 
 from corridor.engine.twin import Twin
 from corridor.kpis.record_frames import level_frame, table_frame
-from stations.records import BoxVisit, Lift, ReeferExcursion, TruckVisit
+from stations.records import BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
 from stations.types import Minutes
 
 Record = Any
@@ -49,6 +50,7 @@ PAST: dict[str, tuple[type[tuple[Any, ...]], Callable[[Record, Minutes], bool]]]
     "box_visits": (BoxVisit, _before("left", "entered", record=BoxVisit)),
     "lifts": (Lift, _before("end", record=Lift)),
     "reefer_excursions": (ReeferExcursion, _before("end", "start", record=ReeferExcursion)),
+    "reefer_readings": (ReadingReceived, _before("time", record=ReadingReceived)),
 }
 """The record tables the KPIs read, each with its type and its "past for `since`" test."""
 

@@ -21,6 +21,7 @@ import pandas as pd
 from corridor.kpis.frames import Window, prepare_tables
 from corridor.kpis.levels import gate_queue_len, levels_over, utilisation
 from corridor.kpis.reefer import reefer
+from corridor.kpis.result import KpiReport, Kpis, Period, RunInfo, ScopedKpis
 from corridor.kpis.stats import figure
 from corridor.kpis.tallies import dwell_h, gate_wait_min, throughput, truck_turn_min, trucks
 from stations.spec import StationSpec
@@ -33,33 +34,42 @@ def compute_kpis(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
-    reefer_readings: Mapping[str, int],
-) -> dict[str, Any]:
+) -> ScopedKpis:
     """The KPIs of every yard in `stations` and of the corridor over the window `[start, end)`.
 
-    `frames` holds the record tables by `stations.records.RECORD_TYPES` name; `reefer_readings`
-    the number of reefer readings per yard. Returns `{"yards": {yard: KPIS}, "corridor": KPIS}`
-    with every key present whether or not anything happened (missing figures are None).
+    `frames` holds the record tables by `stations.records.RECORD_TYPES` name: every KPI is
+    computed from them alone. Every key of `Kpis` is present whether or not anything happened
+    (missing figures are None).
     """
     window = Window(start, end)
     yards = list(stations)
     tables = prepare_tables(frames, yards)
     visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
     levels = levels_over(tables["levels"], window)
-    columns: dict[str, list[Any]] = {
-        "trucks": trucks(visits, window),
-        "truck_turn_min": truck_turn_min(visits, window),
-        "gate_wait_min": gate_wait_min(visits, window),
-        "gate_queue_len": gate_queue_len(levels),
-        "dwell_h": dwell_h(boxes, window),
-        "throughput": throughput(boxes, lifts, window),
-        "utilisation": utilisation(levels, lifts, list(stations.values()), window),
-        "reefer": reefer(tables["reefer_excursions"], reefer_readings, yards, window),
-    }
     scopes = [
-        {name: values[scope] for name, values in columns.items()} for scope in range(len(yards) + 1)
+        Kpis(
+            trucks=departed,
+            truck_turn_min=turn,
+            gate_wait_min=wait,
+            gate_queue_len=queue,
+            dwell_h=dwell,
+            throughput=moved,
+            utilisation=used,
+            reefer=reefers,
+        )
+        for departed, turn, wait, queue, dwell, moved, used, reefers in zip(
+            trucks(visits, window),
+            truck_turn_min(visits, window),
+            gate_wait_min(visits, window),
+            gate_queue_len(levels),
+            dwell_h(boxes, window),
+            throughput(boxes, lifts, window),
+            utilisation(levels, lifts, list(stations.values()), window),
+            reefer(tables["reefer_excursions"], tables["reefer_readings"], window),
+            strict=True,
+        )
     ]
-    return {"yards": dict(zip(yards, scopes[:-1], strict=True)), "corridor": scopes[-1]}
+    return ScopedKpis(yards=dict(zip(yards, scopes[:-1], strict=True)), corridor=scopes[-1])
 
 
 def kpi_report(
@@ -68,11 +78,10 @@ def kpi_report(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
-    reefer_readings: Mapping[str, int],
     seed: int,
     epoch: datetime,
     event_counts: Mapping[str, Any],
-) -> dict[str, Any]:
+) -> KpiReport:
     """The whole `kpis.json`: the KPIs plus a `run` block (seed, period, event counts as given).
 
     The period's start and end are RFC 3339 timestamps (`epoch` + the window's Minutes, with
@@ -80,19 +89,17 @@ def kpi_report(
     """
     if epoch.utcoffset() is None:
         raise ValueError(f"epoch: needs a timezone (an aware datetime), got {epoch.isoformat()}")
-    kpis = compute_kpis(
-        frames, start=start, end=end, stations=stations, reefer_readings=reefer_readings
+    kpis = compute_kpis(frames, start=start, end=end, stations=stations)
+    period = Period(
+        start=(epoch + timedelta(minutes=start)).isoformat(),
+        end=(epoch + timedelta(minutes=end)).isoformat(),
+        days=figure(Window(start, end).days),
     )
-    period = {
-        "start": (epoch + timedelta(minutes=start)).isoformat(),
-        "end": (epoch + timedelta(minutes=end)).isoformat(),
-        "days": figure(Window(start, end).days),
-    }
-    run = {"seed": seed, "period": period, "events": copy.deepcopy(dict(event_counts))}
-    return {"run": run, **kpis}
+    run = RunInfo(seed=seed, period=period, events=copy.deepcopy(dict(event_counts)))
+    return KpiReport(run=run, yards=kpis["yards"], corridor=kpis["corridor"])
 
 
-def dumps_report(report: Mapping[str, Any]) -> bytes:
+def dumps_report(report: KpiReport | Mapping[str, Any]) -> bytes:
     """The report as deterministic JSON: sorted keys, indent 2, UTF-8, newline at the end."""
     where = _non_finite(report, "report")
     if where:

@@ -12,11 +12,11 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from corridor.kpis.result import DwellSummary, Tally
+
 PERCENTILES = (50, 90, 95, 99)
 SIGNIFICANT_DIGITS = 6
 DWELL_TARGET_H = 24.0  # the corridor's one-day dwell target (DOMAIN.md)
-
-Summary = dict[str, float | None]
 
 
 def figure(value: float) -> float | None:
@@ -26,18 +26,17 @@ def figure(value: float) -> float | None:
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def summary(values: NDArray[np.float64]) -> Summary:
-    """Mean and percentiles of a tally; all None when nothing was counted."""
+def summary(values: NDArray[np.float64]) -> Tally:
+    """Mean and percentiles (`PERCENTILES`) of a tally; all None when nothing was counted."""
     if values.size == 0:
-        return {"mean": None, **{f"p{q}": None for q in PERCENTILES}}
-    points = np.percentile(values, PERCENTILES, method="linear")
-    result: Summary = {"mean": figure(float(values.mean()))}
-    for q, point in zip(PERCENTILES, points, strict=True):
-        result[f"p{q}"] = figure(float(point))
-    return result
+        return Tally(mean=None, p50=None, p90=None, p95=None, p99=None)
+    p50, p90, p95, p99 = (
+        figure(float(point)) for point in np.percentile(values, PERCENTILES, method="linear")
+    )
+    return Tally(mean=figure(float(values.mean())), p50=p50, p90=p90, p95=p95, p99=p99)
 
 
-def dwell_summary(hours: NDArray[np.float64]) -> Summary:
+def dwell_summary(hours: NDArray[np.float64]) -> DwellSummary:
     """A dwell tally in hours, plus the share of boxes within the one-day target (<= 24 h)."""
     share = float(np.count_nonzero(hours <= DWELL_TARGET_H)) / hours.size if hours.size else None
-    return {**summary(hours), "share_within_24h": None if share is None else figure(share)}
+    return DwellSummary(**summary(hours), share_within_24h=None if share is None else figure(share))

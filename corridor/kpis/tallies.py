@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from corridor.kpis.frames import Table, Window
-from corridor.kpis.stats import Summary, dwell_summary, figure, summary
+from corridor.kpis.result import Dwell, DwellBreakdown, Tally, Throughput
+from corridor.kpis.stats import dwell_summary, figure, summary
 from stations.types import MINUTES_PER_HOUR
 
 DIRECTIONS = ("export", "import")
@@ -24,19 +25,19 @@ def trucks(visits: Table, window: Window) -> list[int]:
     return visits.scoped_counts(window.holds(visits.floats("departed")))
 
 
-def truck_turn_min(visits: Table, window: Window) -> list[Summary]:
+def truck_turn_min(visits: Table, window: Window) -> list[Tally]:
     """Truck turnaround, minutes: `departed` - `arrived` (at the gate queue), for trucks counted
     by `trucks` (departed in the window)."""
     return _durations(visits, "arrived", "departed", window)
 
 
-def gate_wait_min(visits: Table, window: Window) -> list[Summary]:
+def gate_wait_min(visits: Table, window: Window) -> list[Tally]:
     """Gate wait, minutes: `gate_start` (a lane starts serving) - `arrived`, for truck visits
     whose `gate_start` is in the window."""
     return _durations(visits, "arrived", "gate_start", window)
 
 
-def dwell_h(boxes: Table, window: Window) -> list[dict[str, Any]]:
+def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
     """Container dwell, hours: (`left` - `entered`) / 60, for box visits (`box_visits`) whose
     `left` is in the window; with the share within the 24-hour target (dwell <= 24 h) and the
     same split `by` export, import and reefer (reefer boxes of either direction)."""
@@ -50,12 +51,16 @@ def dwell_h(boxes: Table, window: Window) -> list[dict[str, Any]]:
     by = {label: boxes.scoped(hours, rows & group) for label, group in groups.items()}
     scoped = []
     for scope, values in enumerate(boxes.scoped(hours, rows)):
-        split = {label: dwell_summary(parts[scope]) for label, parts in by.items()}
-        scoped.append({**dwell_summary(values), "by": split})
+        split: DwellBreakdown = {
+            "export": dwell_summary(by["export"][scope]),
+            "import": dwell_summary(by["import"][scope]),
+            "reefer": dwell_summary(by["reefer"][scope]),
+        }
+        scoped.append(Dwell(**dwell_summary(values), by=split))
     return scoped
 
 
-def throughput(boxes: Table, lifts: Table, window: Window) -> list[dict[str, Any]]:
+def throughput(boxes: Table, lifts: Table, window: Window) -> list[Throughput]:
     """Throughput over the window.
 
     - teu_in: TEU of box visits whose `entered` is in the window;
@@ -68,17 +73,17 @@ def throughput(boxes: Table, lifts: Table, window: Window) -> list[dict[str, Any
     teu_out = boxes.scoped_sums(teu, window.holds(boxes.floats("left")))
     moves = lifts.scoped_counts(window.holds(lifts.floats("end")))
     return [
-        {
-            "teu_in": int(entered),
-            "teu_out": int(left),
-            "lifts": count,
-            "teu_per_day": figure((entered + left) / window.days),
-        }
+        Throughput(
+            teu_in=int(entered),
+            teu_out=int(left),
+            lifts=count,
+            teu_per_day=figure((entered + left) / window.days),
+        )
         for entered, left, count in zip(teu_in, teu_out, moves, strict=True)
     ]
 
 
-def _durations(visits: Table, begin: str, finish: str, window: Window) -> list[Summary]:
+def _durations(visits: Table, begin: str, finish: str, window: Window) -> list[Tally]:
     """Summaries of `finish` - `begin` for the records whose `finish` is in the window."""
     ends = visits.floats(finish)
     rows = window.holds(ends)

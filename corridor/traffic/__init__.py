@@ -1,1 +1,1 @@
-"""Synthetic traffic: the generator of realistic or Poisson event logs for the three yards."""
+"""Synthetic traffic: the generator of realistic or Poisson event logs for the corridor's yards."""

@@ -8,6 +8,7 @@ scalar numpy call costs as much as building the event it feeds.
 """
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ import numpy.typing as npt
 from corridor.traffic.timebase import MS_PER_HOUR, Floats, Ints
 from stations.distributions import Constant, Distribution, Exponential, Lognormal, Triangular
 from stations.random_streams import stream_key
+from stations.spec import ContainerNumberSpec
 
 Bools = npt.NDArray[np.bool_]
 
@@ -134,44 +136,60 @@ _LETTER_VALUES = dict(
         strict=True,
     )
 )
-_OWNER_SUMS = np.array(
-    [sum(_LETTER_VALUES[c] << i for i, c in enumerate(code)) for code in OWNER_CODES],
-    dtype=np.int64,
-)
 _SERIAL_WEIGHTS = np.array([1 << p for p in range(4, 10)], dtype=np.int64)
 _SERIAL_PLACES = np.array([10**p for p in range(5, -1, -1)], dtype=np.int64)
 SERIALS_PER_YARD = 333_333
-_NUMBERS_PER_YARD = len(OWNER_CODES) * SERIALS_PER_YARD
-_SPREAD = 7_919  # a prime coprime with _NUMBERS_PER_YARD: consecutive boxes look unrelated
+_SPREAD = 7_919  # a prime coprime with the numbers of a yard: consecutive boxes look unrelated
 
 
 class ContainerNumbers:
     """Unique ISO 6346 container numbers for one yard's boxes.
 
-    Each corridor yard owns a third of the six-digit serial range, so numbers never repeat
-    within a yard (for the first 4 million boxes, about nine years of 团结村) nor across
-    yards. The check digit is the ISO 6346 one, computed in bulk.
+    Each yard draws from one third of the six-digit serial range (its station file's
+    `containers.serial_block`) under its owner codes (by default the common carriers above),
+    so numbers never repeat within a yard (for the first 4 million boxes, about nine years of
+    the busiest yard) nor across yards that differ in block or owner codes. The check digit
+    is the ISO 6346 one, computed in bulk.
     """
 
-    __slots__ = ("_issued", "_slot")
+    __slots__ = ("_issued", "_numbers", "_owner_codes", "_owner_sums", "_slot")
 
-    def __init__(self, yard_slot: int) -> None:
+    def __init__(self, yard_slot: int, owner_codes: Sequence[str] = OWNER_CODES) -> None:
         if not 0 <= yard_slot < 3:
             raise ValueError(f"yard slot must be 0, 1 or 2, got {yard_slot}")
+        if not 0 < len(owner_codes) < _SPREAD:  # so the spread visits every number
+            raise ValueError(f"owner codes: expected 1 to {_SPREAD - 1}, got {len(owner_codes)}")
         self._slot = yard_slot
+        self._owner_codes = tuple(owner_codes)
+        self._owner_sums = _owner_sums(self._owner_codes)
+        self._numbers = len(self._owner_codes) * SERIALS_PER_YARD
         self._issued = 0
 
     def take(self, n: int) -> list[str]:
         """The next `n` container numbers."""
         index = np.arange(self._issued, self._issued + n, dtype=np.int64)
         self._issued += n
-        spread = index * _SPREAD % _NUMBERS_PER_YARD
-        owner = spread % len(OWNER_CODES)
-        serial = self._slot * SERIALS_PER_YARD + spread // len(OWNER_CODES)
+        spread = index * _SPREAD % self._numbers
+        owner = spread % len(self._owner_codes)
+        serial = self._slot * SERIALS_PER_YARD + spread // len(self._owner_codes)
         digits = serial[:, None] // _SERIAL_PLACES % 10
-        total = _OWNER_SUMS[owner] + digits @ _SERIAL_WEIGHTS
+        total = self._owner_sums[owner] + digits @ _SERIAL_WEIGHTS
         check = total % 11 % 10
+        codes = self._owner_codes
         return [
-            f"{OWNER_CODES[o]}{s:06d}{c}"
+            f"{codes[o]}{s:06d}{c}"
             for o, s, c in zip(owner.tolist(), serial.tolist(), check.tolist(), strict=True)
         ]
+
+
+def owner_codes(numbers: ContainerNumberSpec) -> tuple[str, ...]:
+    """The owner codes of a yard's generated boxes: its own, or the common carriers."""
+    return numbers.owner_codes or OWNER_CODES
+
+
+def _owner_sums(codes: Sequence[str]) -> npt.NDArray[np.int64]:
+    """The ISO 6346 check-digit sum of each owner code's four letters."""
+    return np.array(
+        [sum(_LETTER_VALUES[c] << i for i, c in enumerate(code)) for code in codes],
+        dtype=np.int64,
+    )

@@ -1,6 +1,6 @@
 """Synthetic traffic for the corridor yards: v1 events, seeded, in event-time order.
 
-`generate` yields N days of traffic for any of the three yards, either *realistic* (trains
+`generate` yields N days of traffic for any of the corridor's yards, either *realistic* (trains
 from the timetable, a day/night truck profile, import boxes brought by trains and collected
 later, reefer telemetry with the odd power cut and excursion; see `corridor.traffic.yard`) or
 *poisson* (flat Poisson truck arrivals and nothing else, for checking the gate against
@@ -24,6 +24,7 @@ import numpy as np
 
 from corridor.contract.events import EARLIEST_TS, LATEST_TS, Event
 from corridor.traffic.batch import KIND_BITS, KIND_MASK, DayBatch
+from corridor.traffic.draws import owner_codes
 from corridor.traffic.timebase import (
     MS_PER_DAY,
     MS_PER_SECOND,
@@ -33,7 +34,6 @@ from corridor.traffic.timebase import (
 )
 from corridor.traffic.yard import (
     MAX_IMPORT_TRAINS_PER_DAY,
-    YARD_CODES,
     PoissonYard,
     RealisticYard,
     YardTraffic,
@@ -68,6 +68,7 @@ def generate(
     _check_share("observed_share", observed_share)
     if not stations:
         raise ValueError("stations: no yard to generate")
+    _check_numbers_apart(stations)
     yards = [
         _YardRows(
             _source(spec, yard, seed, start, days, mode, poisson_trucks_per_hour, observed_share),
@@ -177,7 +178,7 @@ class _YardRows:
 def _id_prefix(source: YardTraffic, mode: Mode, seed: int) -> str:
     """Event ids name the yard, mode, seed and period start, so two generated logs never clash."""
     stamp = f"{source.instants.start:%Y%m%dT%H%M}"
-    return f"{YARD_CODES[source.yard]}-{mode[0].upper()}{seed}-{stamp}-"
+    return f"{source.code}-{mode[0].upper()}{seed}-{stamp}-"
 
 
 def _source(
@@ -192,8 +193,6 @@ def _source(
 ) -> YardTraffic:
     if spec.id != yard:
         raise ValueError(f"stations[{yard!r}] is the spec of {spec.id!r}")
-    if yard not in YARD_CODES:
-        raise ValueError(f"unknown yard {yard!r}; known: {', '.join(YARD_CODES)}")
     instants = yard_instants(spec, start)
     if mode == "poisson":
         per_hour = _poisson_rate(rates, yard)
@@ -202,6 +201,20 @@ def _source(
         raise ValueError(f"mode: expected 'realistic' or 'poisson', got {mode!r}")
     _check_traffic(spec)
     return RealisticYard(spec, seed=seed, instants=instants, days=days, observed=observed_share)
+
+
+def _check_numbers_apart(stations: Mapping[str, StationSpec]) -> None:
+    """Two yards drawing from one serial block under one owner code would repeat numbers."""
+    users: dict[tuple[int, str], str] = {}
+    for yard, spec in stations.items():
+        block = spec.container_numbers.serial_block
+        for owner in owner_codes(spec.container_numbers):
+            other = users.setdefault((block, owner), yard)
+            if other != yard:
+                raise ValueError(
+                    f"{yard}.containers: serial block {block} under owner code {owner} is "
+                    f"already {other}'s; give one of them another block or other owner_codes"
+                )
 
 
 def _poisson_rate(rates: Mapping[str, float] | None, yard: str) -> float:

@@ -37,6 +37,7 @@ from corridor.traffic.draws import (
     box_types,
     flat_arrivals,
     hourly_arrivals,
+    owner_codes,
     sample_array,
     stream,
     whole_milliseconds,
@@ -53,9 +54,8 @@ from corridor.traffic.timebase import (
     Timetable,
     parse_utc_offset,
 )
-from stations.spec import STATION_IDS, StationSpec
+from stations.spec import StationSpec
 
-YARD_CODES = {"tuanjiecun": "TJC", "xiaonanya": "XNY", "yuzui": "YZU"}
 UNLOADING_MIN = 120.0  # train arrival -> an import box is stacked and may be collected
 SETTLING_MIN = 60.0  # truck eta -> its export box is surely stacked
 MAX_DISPATCH_LEAD_MIN = 1440.0
@@ -70,6 +70,7 @@ class YardTraffic(Protocol):
     """A source of one yard's traffic, one day at a time (days in order, from 0)."""
 
     yard: str
+    code: str  # the yard's short code (station file `code`), which prefixes its ids
     instants: Instants
 
     def day(self, day: int) -> DayBatch: ...
@@ -79,8 +80,9 @@ class _Trucks:
     """Issues truck trips and their boxes: unique truck ids and container numbers."""
 
     def __init__(self, spec: StationSpec) -> None:
-        self._code = YARD_CODES[spec.id]
-        self._numbers = ContainerNumbers(STATION_IDS.index(spec.id))
+        self._code = spec.identity.code
+        numbers = spec.container_numbers
+        self._numbers = ContainerNumbers(numbers.serial_block, owner_codes(numbers))
         self._issued = 0
 
     def issue(
@@ -122,11 +124,12 @@ class RealisticYard:
         self, spec: StationSpec, *, seed: int, instants: Instants, days: int, observed: float
     ) -> None:
         self.yard = spec.id
+        self.code = spec.identity.code
         self.instants = instants
         self._spec = spec
         self._end_ms = days * MS_PER_DAY
         self._observed = observed
-        self._timetable = Timetable(spec.rail, YARD_CODES[spec.id], instants, days)
+        self._timetable = Timetable(spec.rail, self.code, instants, days)
         self._rng = {purpose: stream(seed, spec.id, purpose) for purpose in self._PURPOSES}
         self._trucks = _Trucks(spec)
         profile = np.asarray(spec.traffic.hourly_profile)
@@ -221,7 +224,7 @@ class RealisticYard:
 
     def _train_id(self, arrival_ms: int) -> str:
         local = self.instants.at(arrival_ms)
-        return f"{YARD_CODES[self.yard]}-IN-{local:%Y%m%d-%H%M}"
+        return f"{self.code}-IN-{local:%Y%m%d-%H%M}"
 
     def _postpone_quiet(self, eta: Floats) -> Floats:
         """Move pickups out of quiet hours, an hour at a time (see the module docstring)."""
@@ -261,6 +264,7 @@ class PoissonYard:
         self, spec: StationSpec, *, seed: int, instants: Instants, days: int, per_hour: float
     ) -> None:
         self.yard = spec.id
+        self.code = spec.identity.code
         self.instants = instants
         self._days = days
         self._per_hour = per_hour

@@ -38,6 +38,8 @@ class MemoryStore:
         self.dead_letters: dict[tuple[str, int, int], DeadLetter] = {}
         self.dead_letter_counts: Counter[str] = Counter()
         self.lag: dict[str, int | None] = {}
+        self.flag_counts: Counter[str] = Counter()
+        self.yards_ahead: dict[str, dict[str, float]] = {}
         self.commits = 0
         self._keys: set[str] = set()
 
@@ -59,6 +61,8 @@ class MemoryStore:
         self.archive.extend(batch.archived)
         self.offsets.setdefault(batch.group, {}).update(batch.offsets)
         self.lag[batch.group] = batch.lag
+        self.flag_counts.update(batch.flags)
+        self.yards_ahead[batch.group] = dict(batch.yards_ahead)
         for snapshot in batch.snapshots:
             self.snapshots[(snapshot.scope, snapshot.window, snapshot.as_of)] = snapshot
         self._states(batch)

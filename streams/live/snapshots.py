@@ -20,7 +20,7 @@ from typing import Any
 from corridor.engine.clock import to_minutes
 from corridor.kpis.report import compute_kpis
 from corridor.store_contract import KpiSnapshot
-from streams.live.reorder import Micros, from_micros, to_micros
+from streams.live.reorder import Micros, from_micros
 from streams.live.twin import LiveTwin
 
 CORRIDOR = "corridor"
@@ -55,7 +55,6 @@ def kpi_snapshots(live: LiveTwin, as_of: Micros, computed_at: datetime) -> list[
             start=to_minutes(start, twin.epoch),
             end=to_minutes(end, twin.epoch),
             stations=twin.stations,
-            reefer_readings=live.readings_between(to_micros(start), as_of),
         )
         scopes: dict[str, Mapping[str, Any]] = {**kpis["yards"], CORRIDOR: kpis["corridor"]}
         snapshots += [

@@ -12,18 +12,18 @@ inputs, which are also the two kinds of archive entry,
 Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
 and its watermark exactly as they were when the archive was written. The engine's own policy
 for an event behind its yard's clock applies: it is applied at the yard's current time and
-counted as late (`Twin.counts.late`); an event the engine refuses comes back as a `Rejection`.
+counted as late (`Twin.counts.late`); an event the engine refuses, or whose application
+raises, comes back as a `Rejection` and the others are applied.
 The twin is created at the first release, its epoch the hour of the earliest released event,
 as `corridor.engine.twin.replay` chooses it for a log.
 """
 
-import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from corridor.contract.events import DecodeError, Event, ReeferReading, decode_event
+from corridor.contract.events import DecodeError, Event, decode_event
 from corridor.contract.events import same_instant_rank as tie_rank
 from corridor.engine.clock import epoch_for
 from corridor.engine.twin import Twin
@@ -69,10 +69,10 @@ class Held(NamedTuple):
 
 
 class Rejection(NamedTuple):
-    """A released event the engine refused (for the dead-letter path)."""
+    """A released event the engine refused, or whose application raised (dead-lettered)."""
 
     held: Held
-    error: DecodeError
+    error: DecodeError | Exception
 
 
 ARCHIVE_SOURCE = "(archive)"
@@ -101,7 +101,6 @@ class LiveTwin:
     newest: Micros | None = None
     buffer: ReorderBuffer[Held] = field(default_factory=ReorderBuffer)
     accepted: set[str] = field(default_factory=set)
-    readings: dict[str, list[Micros]] = field(default_factory=dict)
     reordered: int = 0  # events admitted behind the newest time already seen
     recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
 
@@ -137,11 +136,12 @@ class LiveTwin:
         rejections = []
         apply = twin.apply
         for held in released:
-            problem = apply(held.event)
+            try:
+                problem: DecodeError | Exception | None = apply(held.event)
+            except Exception as error:  # one event's failure is its own, not the worker's
+                problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
                 rejections.append(Rejection(held, problem))
-            elif isinstance(held.event, ReeferReading):
-                self._count_reading(held.event)
         twin.advance_to(from_micros(moment))
         return rejections
 
@@ -159,14 +159,6 @@ class LiveTwin:
                 self.advance(to_micros(entry.moment))
         return count
 
-    def readings_between(self, start: Micros, end: Micros) -> dict[str, int]:
-        """Reefer readings applied per yard with event time in [start, end)."""
-        return {
-            yard: bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
-            for yard, times in self.readings.items()
-            if yard in self.stations
-        }
-
     def recent_records(self) -> RecentRecords | None:
         """The twin's recent records, kept between snapshots (None before the twin exists)."""
         if self.twin is None:
@@ -179,13 +171,3 @@ class LiveTwin:
     def epoch(self) -> datetime | None:
         """The twin's epoch, once it exists."""
         return self.twin.epoch if self.twin is not None else None
-
-    def _count_reading(self, reading: ReeferReading) -> None:
-        times = self.readings.get(reading.yard)
-        if times is None:
-            times = self.readings[reading.yard] = []
-        ts = to_micros(reading.ts)
-        if not times or ts >= times[-1]:
-            times.append(ts)  # the usual case: a yard's readings are released in time order
-        else:
-            bisect.insort(times, ts)  # applied late, behind the yard's clock

@@ -1,0 +1,95 @@
+"""Checks on valid input the worker makes before it trusts it: future times, odd but applied.
+
+- **Event time is bounded by the wall clock** (live only): an event stamped more than
+  `KafkaSettings.max_future_skew` ahead of now is dead-lettered `rejected:ts_future`. Applied,
+  it would move the watermark and every yard clock there, and every honest event after it would
+  wait in the reorder buffer for ever. Replaying a log has no wall clock and no such check.
+- **Flagged, not silent**: a truck whose gate-out is stamped before its gate-in, and a message
+  whose key is not the event's yard (it may sit on another yard's partition, out of order
+  with it), are applied as they are but counted (`InputFlags`): in the store, in `/metrics`
+  and, once per kind per report interval, in the worker's log.
+"""
+
+import logging
+from collections import Counter, OrderedDict
+from datetime import timedelta
+
+from corridor.contract.events import Event, TruckGateIn, TruckGateOut
+from streams.live.reorder import Micros, from_micros, to_micros
+from streams.live.twin import LiveTwin
+
+log = logging.getLogger(__name__)
+
+TS_FUTURE = "rejected:ts_future"
+GATE_OUT_BEFORE_GATE_IN = "gate_out_before_gate_in"
+KEY_NOT_YARD = "key_not_yard"
+FLAG_KINDS = (GATE_OUT_BEFORE_GATE_IN, KEY_NOT_YARD)
+OPEN_MILESTONES = 100_000  # trucks remembered with one gate milestone seen (oldest forgotten)
+
+
+def future_detail(event: Event, horizon: Micros) -> str | None:
+    """Why `event` is too far in the future (stamped after `horizon`), or None."""
+    if to_micros(event.ts) <= horizon:
+        return None
+    return f"ts {event.ts.isoformat()} is beyond the wall clock plus the allowed skew"
+
+
+def yards_ahead(live: LiveTwin, received: Micros | None, lateness: timedelta) -> dict[str, float]:
+    """Yards whose clock is ahead of the newest accepted input by more than `lateness` (seconds).
+
+    Such a yard applies every event it gets late, at its own clock: an event from the future
+    was archived before the wall-clock bound existed, or the inputs went back in time.
+    """
+    twin = live.twin
+    if twin is None or received is None:
+        return {}
+    newest = from_micros(received)
+    ahead = {yard: twin.clock(yard) - newest for yard in twin.yards}
+    return {yard: by.total_seconds() for yard, by in ahead.items() if by > lateness}
+
+
+class InputFlags:
+    """Counts of valid but suspicious inputs: for the next commit and for the next log line."""
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self._uncommitted: Counter[str] = Counter()
+        self._unlogged: Counter[str] = Counter()
+        self._milestones: OrderedDict[tuple[str, str], tuple[str, Micros]] = OrderedDict()
+
+    def check(self, event: Event, key: bytes | None) -> None:
+        """Count what is odd about an accepted event and the key it came with."""
+        if key != event.yard.encode():
+            self._flag(KEY_NOT_YARD)
+        if isinstance(event, TruckGateIn | TruckGateOut):
+            self._gate(event)
+
+    def take_uncommitted(self) -> dict[str, int]:
+        """The counts since the last call (what the next commit adds to the store's)."""
+        taken, self._uncommitted = dict(self._uncommitted), Counter()
+        return taken
+
+    def report(self) -> None:
+        """Log each kind seen since the last report once, with its count."""
+        for kind, count in sorted(self._unlogged.items()):
+            log.warning("flagged input: %s x%d (%d since start)", kind, count, self.total[kind])
+        self._unlogged.clear()
+
+    def _flag(self, kind: str) -> None:
+        self.total[kind] += 1
+        self._uncommitted[kind] += 1
+        self._unlogged[kind] += 1
+
+    def _gate(self, event: TruckGateIn | TruckGateOut) -> None:
+        """Compare a truck's gate-in and gate-out times once both were seen (either order)."""
+        milestone = "in" if isinstance(event, TruckGateIn) else "out"
+        truck, ts = (event.yard, event.truck_id), to_micros(event.ts)
+        other = self._milestones.pop(truck, None)
+        if other is None or other[0] == milestone:
+            self._milestones[truck] = (milestone, ts)
+            if len(self._milestones) > OPEN_MILESTONES:
+                self._milestones.popitem(last=False)
+            return
+        gate_in, gate_out = (ts, other[1]) if milestone == "in" else (other[1], ts)
+        if gate_out < gate_in:
+            self._flag(GATE_OUT_BEFORE_GATE_IN)

@@ -1,0 +1,58 @@
+"""When the worker takes a KPI snapshot, and when it refreshes the yard views.
+
+A snapshot is taken at a cadence boundary of event time (`KafkaSettings.kpi_every`); its
+value depends only on the events up to that boundary, so *which* boundaries are taken is a
+matter of cost, decided here. Live, at most one per batch (the latest boundary crossed), and
+never more than half the worker's time; while catching up (full batches), at most one per
+`catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
+KPIs nobody reads yet. Yard states and reefer lists go to the store with every snapshot and,
+when live, at most once per `VIEWS_EVERY_S`.
+"""
+
+import time
+from collections.abc import Callable
+
+from streams.live.reorder import Micros
+
+VIEWS_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
+
+
+class SnapshotPolicy:
+    """The last snapshot taken (event time, wall time, cost) and the decisions that follow."""
+
+    def __init__(
+        self, catchup_every_s: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.catchup_every_s = catchup_every_s
+        self.monotonic = monotonic
+        self.last_at: Micros | None = None
+        self._last_wall = float("-inf")
+        self._cost = 0.0
+        self._last_views_wall = float("-inf")
+
+    def due(self, boundary: Micros, *, catching_up: bool) -> bool:
+        """Is a snapshot at this cadence boundary worth its cost now?"""
+        if not self.after_last(boundary):
+            return False
+        waited = self.monotonic() - self._last_wall
+        if not catching_up:
+            return waited >= self._cost
+        return waited >= max(self.catchup_every_s, 10 * self._cost)
+
+    def after_last(self, moment: Micros) -> bool:
+        """Whether `moment` is later than the last snapshot taken (or none was)."""
+        return self.last_at is None or moment > self.last_at
+
+    def taken(self, moment: Micros, cost_s: float) -> None:
+        """A snapshot at `moment` was taken and cost `cost_s` seconds (views went with it)."""
+        self.last_at = moment
+        self._cost = cost_s
+        self._last_wall = self._last_views_wall = self.monotonic()
+
+    def views_due(self, *, catching_up: bool) -> bool:
+        """Live and not refreshed for `VIEWS_EVERY_S`: time to send the yard views again."""
+        return not catching_up and self.monotonic() - self._last_views_wall >= VIEWS_EVERY_S
+
+    def views_sent(self) -> None:
+        """The yard views went out with this batch."""
+        self._last_views_wall = self.monotonic()
