@@ -69,10 +69,10 @@ class KpiSnapshot:
 class DeadLetter:
     """A message that could not be applied, with where it came from and why.
 
-    Changed (streams helper): `reason` is a short code from a small vocabulary, so counting by
-    reason stays meaningful ("not_json", "invalid:ts", "duplicate", "rejected:container_id";
-    see `streams.dead_letters` and `docs/streams.md`); `detail` (new, optional) is the full
-    message naming the field, e.g. "ts: Expected `datetime` with a timezone component".
+    `reason` is a short code from a small vocabulary, so counting by reason stays meaningful
+    ("not_json", "invalid:ts", "duplicate", "rejected:container_id"; see
+    `streams.dead_letters` and `docs/streams.md`); `detail` (optional) is the full message
+    naming the field, e.g. "ts: Expected `datetime` with a timezone component".
     """
 
     reason: str  # code-like, e.g. "invalid:ts"

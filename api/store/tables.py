@@ -19,7 +19,6 @@ from sqlalchemy import JSON, BigInteger, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
-from corridor.kpis.result import Kpis
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -50,12 +49,6 @@ class KpiSnapshot(KpiSnapshotBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kpis: dict[str, Any] = Field(sa_type=JSON)
-
-
-class KpiSnapshotPublic(KpiSnapshotBase):
-    """A snapshot as the API shows it, with its KPIs typed."""
-
-    kpis: Kpis
 
 
 # --- live yard state -------------------------------------------------------------------------

@@ -113,13 +113,6 @@ class Twin:
         self.counts.per_yard[event.yard][event_type(event)] += 1
         return None
 
-    def is_late(self, event: Event) -> bool:
-        """Whether the event's time is behind its yard's clock (it would be applied late)."""
-        yard = self.yards.get(event.yard)
-        if yard is None or self.epoch is None:
-            return False
-        return to_minutes(event.ts, self.epoch) < yard.env.now
-
     def advance_to(self, moment: datetime) -> None:
         """Run every yard clock to `moment` (a watermark), so queues drain while feeds are quiet."""
         if self.epoch is None:
