@@ -83,4 +83,5 @@ async def validation_error(_request: Request, error: Exception) -> JSONResponse:
 async def upload_refused(_request: Request, error: Exception) -> JSONResponse:
     """A refused upload (too large, a bad field, a broken body), named."""
     code = getattr(error, "status_code", status.HTTP_422_UNPROCESSABLE_CONTENT)
-    return JSONResponse({"detail": str(error)}, status_code=code)
+    # Close the connection: the rest of the body is not read, and must not be drained.
+    return JSONResponse({"detail": str(error)}, status_code=code, headers={"Connection": "close"})

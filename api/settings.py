@@ -4,7 +4,8 @@ Keys are `SecretStr`, so they print as `**********` in logs, reprs and traceback
 development mode the service refuses to start with an empty, short (under 16 characters) or
 well-known API key: a mutating endpoint guarded by a guessable key is not guarded. Reads are
 open unless `read_token` is set; then they need it (or the API key) as `Authorization: Bearer
-...`, `X-API-Key`, or the dashboard's cookie. The database URL is shared with the worker, hence `CORRIDOR_DATABASE_URL`.
+...`, `X-API-Key`, or the dashboard's cookie. The database URL is shared with the worker,
+hence `CORRIDOR_DATABASE_URL`.
 """
 
 from typing import Literal
