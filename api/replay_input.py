@@ -13,6 +13,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from api.replay_job import check_scenario
 from api.upload import unprocessable
@@ -29,7 +30,7 @@ def digits_only(value: object) -> object:
     """Text must be an optional minus and digits (no `+8`, no spaces, no `8.0`), as the
     schema's `type: integer` says; anything else goes on to pydantic's own checks."""
     if isinstance(value, str) and not _DIGITS.fullmatch(value):
-        raise ValueError("Input should be a whole number written in digits")
+        raise PydanticCustomError("int_digits", "Input should be a whole number written in digits")
     return value
 
 

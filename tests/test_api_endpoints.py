@@ -334,7 +334,9 @@ def test_a_read_token_protects_reads_but_not_health(store: SqlStore, database_ur
         assert client.get("/health").status_code == 200
         assert client.get("/yards").status_code == 401
         assert (
-            client.get("/yards", headers={"Authorization": "Bearer read-token-7c1e-long"}).status_code
+            client.get(
+                "/yards", headers={"Authorization": "Bearer read-token-7c1e-long"}
+            ).status_code
             == 200
         )
         assert client.get("/yards", headers={"Authorization": "Bearer wrong"}).status_code == 401
