@@ -170,10 +170,10 @@ def test_two_api_processes_on_one_database_finish_every_job(
     processes.append(second)
     queued_second = [submit(second_url, small_log, seed) for seed in (4, 5)]
     jobs = wait_all(second_url, queued_first + queued_second)
-    assert {job_id: (job["status"], job["error"]) for job_id, job in jobs.items()} == {
-        job_id: ("done", None) for job_id in queued_first + queued_second
-    }
-    assert [jobs[job_id]["seed"] for job_id in queued_first + queued_second] == [1, 2, 3, 4, 5]
+    every = queued_first + queued_second
+    outcome = {job_id: (job["status"], job["error"]) for job_id, job in jobs.items()}
+    assert outcome == dict.fromkeys(every, ("done", None))
+    assert [jobs[job_id]["seed"] for job_id in every] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.slow
