@@ -43,7 +43,7 @@ class ReplayRunner:
         self.owner = owner or leases.new_owner_id()
         self._threads: ThreadPoolExecutor | None = None
         self._processes: ProcessPoolExecutor | None = None
-        self._pending: set[str] = set()
+        self._pending: dict[str, Path] = {}  # job id -> its spooled log
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -71,6 +71,10 @@ class ReplayRunner:
         if self._heartbeat is not None:
             self._heartbeat.join()
         self._threads = self._processes = self._heartbeat = None
+        with self._lock:  # jobs cancelled before they started: their logs go too
+            cancelled, self._pending = list(self._pending.values()), {}
+        for path in cancelled:
+            path.unlink(missing_ok=True)
         try:
             leases.fail_own_queued(self.engine, self.owner, STOPPED)
         except SQLAlchemyError as error:  # their lease expires; another process fails them
@@ -102,7 +106,7 @@ class ReplayRunner:
             heartbeat_at=now,
         )
         with self._lock:
-            self._pending.add(job_id)
+            self._pending[job_id] = path
         try:
             with self.engine.begin() as connection:
                 connection.execute(JOBS.insert().values(**job.model_dump()))
@@ -170,7 +174,7 @@ class ReplayRunner:
 
     def _done_with(self, job_id: str) -> None:
         with self._lock:
-            self._pending.discard(job_id)
+            self._pending.pop(job_id, None)
 
     def _beat(self) -> None:
         while not self._stopping.wait(self.lease_s / 4):

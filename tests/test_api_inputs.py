@@ -3,6 +3,7 @@ refused with 4xx (never a 500), `Allow` and `HEAD` right, and a database that is
 answered with 503 JSON on every read."""
 
 import io
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,10 @@ def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'gone' / 'corridor.db'}"
 
 
-def test_every_read_is_a_503_in_json_while_the_database_is_down(unreachable_url: str) -> None:
+def test_every_read_is_a_503_in_json_while_the_database_is_down(
+    unreachable_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a replay spool of its own
     settings = test_settings(unreachable_url, migrate_on_start=False)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         for path in READS:
