@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import ServicesDep
 from api.metrics import family, flatten, sample
-from api.routes.common import UNAUTHORISED
+from api.routes.common import READ_ERRORS
 from api.security import ReaderAccess
 from api.services import Services
 from api.settings import WINDOWS
@@ -17,7 +17,7 @@ from api.store import readers
 
 DWELL_TARGET_H = 24.0  # the corridor's one-day target for cargo in a yard
 
-router = APIRouter(tags=["metrics"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
+router = APIRouter(tags=["metrics"], dependencies=[ReaderAccess], responses=READ_ERRORS)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 

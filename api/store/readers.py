@@ -49,14 +49,22 @@ def latest_snapshot(engine: Engine, *, scope: str, window: str) -> m.KpiSnapshot
 
 
 def snapshots_between(
-    engine: Engine, *, scope: str, window: str, start: datetime, end: datetime
+    engine: Engine,
+    *,
+    scope: str,
+    window: str,
+    start: datetime,
+    end: datetime,
+    limit: int | None = None,
 ) -> list[m.KpiSnapshot]:
-    """Snapshots of `scope`/`window` with `start <= as_of <= end`, oldest first."""
+    """Snapshots of `scope`/`window` with `start <= as_of <= end`, oldest first (at most
+    `limit`)."""
     query = (
         select(SNAPSHOTS)
         .where(SNAPSHOTS.c.scope == scope, SNAPSHOTS.c.window == window)
         .where(SNAPSHOTS.c.as_of >= start, SNAPSHOTS.c.as_of <= end)
         .order_by(SNAPSHOTS.c.as_of)
+        .limit(limit)
     )
     with engine.connect() as connection:
         return [m.KpiSnapshot(**row) for row in connection.execute(query).mappings()]

@@ -370,11 +370,18 @@ class ReplayJobBase(SQLModel):
 
 
 class ReplayJob(ReplayJobBase, table=True):
-    """A job row; `result` holds the KPI report (kpis.json) once done."""
+    """A job row; `result` holds the KPI report (kpis.json) once done.
+
+    `owner` is the API process that queued and runs the job; it renews `heartbeat_at` while
+    the job is queued or running there, so another process can tell a live job (never
+    touched) from one whose owner died (failed once the lease has expired).
+    """
 
     __tablename__ = "replay_jobs"
 
     result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    owner: str | None = Field(default=None, max_length=128)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ReplayJobPublic(ReplayJobBase):

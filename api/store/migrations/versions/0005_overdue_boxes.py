@@ -3,7 +3,7 @@ list of boxes at least 12 h old, replaced per yard with its state, for
 `GET /yards/{yard}/boxes/overdue` and the dashboard.
 
 Revision ID: 0005_overdue_boxes
-Revises: 0003_worker_health (to become 0004_replay_job_leases once that revision is on main)
+Revises: 0004_replay_job_leases
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_overdue_boxes"
-down_revision: str | None = "0003_worker_health"
+down_revision: str | None = "0004_replay_job_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
