@@ -112,6 +112,7 @@ class Worker:
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
         self._last_input = time.monotonic()
+        self._last_commit = float("-inf")
         self._started = False
 
     def start(self) -> None:
@@ -346,8 +347,9 @@ class Worker:
         forced = self.recovery.take_forced_offsets()
         if forced:
             batch.offsets = {**forced, **batch.offsets}
-        if not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots):
-            return
+        empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
+        if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
+            return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
         self.sink.send(letters, batch.snapshots)
         self.sink.flush(between=self.recovery.recover_outputs)
         batch.lag = self.recovery.lag(self.consumer, self.positions)
@@ -355,6 +357,7 @@ class Worker:
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
+        self._last_commit = time.monotonic()
         self.timer.lap("commit")
         self.stats.batches += 1
 
