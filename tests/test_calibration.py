@@ -53,11 +53,7 @@ def observed_log(path: Path, truth: Scenario) -> list[Event]:
 
 
 def run_calibrate(log: Path, out: Path) -> dict[str, Any]:
-    code = main(["calibrate", str(log), "--out", str(out), "--seed", str(CALIBRATION_SEED),
-                 "--quiet"])  # fmt: skip
-    assert code == 0
-    report: dict[str, Any] = json.loads((out / "calibration.json").read_text("utf-8"))
-    return report
+    return run_calibrate_source(str(log), out)
 
 
 def fit_of(report: dict[str, Any], yard: str, parameter: str) -> dict[str, Any]:
@@ -106,7 +102,8 @@ def test_the_fitted_scenario_loads_and_replaying_with_it_cuts_the_bias(
     assert abs(gate_bias(after, "turnaround")) < abs(gate_bias(before, "turnaround"))
     code = main(["replay", str(log), "--scenario", str(out / "calibrated.toml"),
                  "--out", str(out / "replay"), "--quiet"])  # fmt: skip
-    assert code == 0 and (out / "replay" / "kpis.json").is_file()
+    assert code == 0
+    assert (out / "replay" / "kpis.json").is_file()
 
 
 def test_the_report_shows_the_bias_before_and_after(
@@ -125,8 +122,10 @@ def test_the_html_page_is_self_contained(gate_case: tuple[Path, Path, list[Event
     page = (out / "calibration.html").read_text("utf-8")
     assert page.count("<svg") >= 2
     assert re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE) is None
-    assert "http://" not in page and "https://" not in page
-    assert "<script" not in page.lower() and "<link" not in page.lower()
+    assert "http://" not in page
+    assert "https://" not in page
+    assert "<script" not in page.lower()
+    assert "<link" not in page.lower()
 
 
 def test_a_shifted_yard_drive_time_is_recovered_within_10_percent(tmp_path: Path) -> None:
@@ -155,3 +154,31 @@ def test_a_store_url_naming_no_database_creates_none(
     assert code == 2
     assert "no such database file" in capsys.readouterr().err
     assert not database.exists()
+
+
+def test_a_store_archive_is_calibrated_as_its_log(
+    gate_case: tuple[Path, Path, list[Event]], tmp_path: Path
+) -> None:
+    """The worker's archive in a real SQLite store gives the same fit as the log it holds."""
+    from api.store.sql_store import SqlStore
+    from corridor.contract.events import encode_event
+    from corridor.store_contract import ArchivedEvent, TwinBatch
+
+    _, log_out, events = gate_case
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    store = SqlStore.open(url)
+    archived = [ArchivedEvent(e.event_id, e.yard, e.ts, encode_event(e)) for e in events]
+    store.commit(TwinBatch("corridor-twin", {}, archived=archived))
+    store.close()
+    report = run_calibrate_source(url, tmp_path / "out")
+    from_log = json.loads((log_out / "calibration.json").read_text("utf-8"))
+    assert (tmp_path / "out" / "archive.jsonl").is_file()
+    assert report["fits"] == from_log["fits"]
+
+
+def run_calibrate_source(source: str, out: Path) -> dict[str, Any]:
+    code = main(["calibrate", source, "--out", str(out), "--seed", str(CALIBRATION_SEED),
+                 "--quiet"])  # fmt: skip
+    assert code == 0
+    report: dict[str, Any] = json.loads((out / "calibration.json").read_text("utf-8"))
+    return report

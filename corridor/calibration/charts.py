@@ -64,7 +64,8 @@ def _bar(x: Callable[[float], float], value: float, colour: str, y: float, unit:
     return (
         f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 0.5):.1f}" '
         f'height="{BAR_H - 2}" fill="{colour}"><title>{escape(label)}</title></rect>'
-        f'<text x="{LABEL_W + PLOT_W + 4}" y="{y + BAR_H - 3}" font-size="11">{escape(label)}</text>'
+        f'<text x="{LABEL_W + PLOT_W + 4}" y="{y + BAR_H - 3}" font-size="11">'
+        f"{escape(label)}</text>"
     )
 
 
@@ -75,4 +76,3 @@ def _legend(series: Sequence[Series], y: int) -> list[str]:
         parts.append(f'<text x="{left + 14}" y="{y}" font-size="12">{escape(one.name)}</text>')
         left += 20 + 7 * len(one.name)
     return parts
-

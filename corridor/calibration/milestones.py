@@ -78,7 +78,9 @@ def summarise(pairs: pd.DataFrame, yards: list[str]) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     order = {(yard, stage): i for i, (yard, stage) in enumerate(_grid(yards))}
-    rank = [order.get((y, s), len(order)) for y, s in zip(table["yard"], table["stage"], strict=True)]
+    rank = [
+        order.get((y, s), len(order)) for y, s in zip(table["yard"], table["stage"], strict=True)
+    ]
     return table.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 

@@ -29,14 +29,13 @@ def html_report(calibration: Calibration, header: dict[str, Any]) -> str:
         "<h1>Calibration: observed against modelled</h1>",
         "<ul>" + "".join(f"<li>{escape(f'{k}: {v}')}</li>" for k, v in header.items()) + "</ul>",
         "<h2>Per yard: medians and bias, before and after the fit (minutes)</h2>",
-        *(_yard_charts(yard, part) for yard, part in rows.groupby("yard", sort=False)),
+        *(_yard_charts(str(yard), part) for yard, part in rows.groupby("yard", sort=False)),
         "<h2>Observed against modelled (minutes)</h2>",
         _table(_comparison_cells(rows)),
         "<h2>Fitted parameters</h2>",
         _table(_fit_cells(fit_rows(calibration))),
         "<h2>Not fitted, and why</h2>",
-        "<ul>" + "".join(f"<li><code>{escape(n)}</code>: {escape(w)}</li>"
-                         for n, w in NOT_IDENTIFIED) + "</ul>",  # fmt: skip
+        _not_fitted(),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -68,6 +67,11 @@ def _yard_charts(yard: str, part: pd.DataFrame) -> str:
         "min",
     )
     return f"<h3>{escape(yard)}</h3>\n{medians}\n{bias}"
+
+
+def _not_fitted() -> str:
+    items = (f"<li><code>{escape(n)}</code>: {escape(w)}</li>" for n, w in NOT_IDENTIFIED)
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def _comparison_cells(rows: pd.DataFrame) -> list[list[str]]:

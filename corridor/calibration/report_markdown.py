@@ -34,7 +34,7 @@ def markdown_report(calibration: Calibration, header: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _comparison_line(row: dict[str, Any]) -> str:
+def _comparison_line(row: dict[Any, Any]) -> str:
     return (
         f"| {row['yard']} | {stage_label(row['stage'])} | {row['n']} "
         f"| {_m(row['observed_p50'])} | {_m(row['observed_p90'])} "

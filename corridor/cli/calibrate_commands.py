@@ -28,7 +28,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
         "calibrate", help="compare observed and modelled milestones; fit a scenario to them"
     )
     command.add_argument(
-        "source", metavar="LOG_OR_ARCHIVE", help="event log file, or a store URL to read its archive"
+        "source",
+        metavar="LOG_OR_ARCHIVE",
+        help="event log file, or a store URL to read its archive",
     )
     command.add_argument("--out", type=Path, required=True, help="report directory")
     command.add_argument("--seed", type=int, help=f"random seed (default {jobs.DEFAULT_SEED})")
