@@ -13,7 +13,7 @@ from corridor.contract import eventlog
 from corridor.engine.clock import aware_datetime
 from corridor.engine.twin import Progress
 from corridor.experiments.executors import Executor
-from corridor.experiments.runs import replicate, write_replicated
+from corridor.experiments.runs import ReplicatedRun, replicate, write_replicated
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
 
@@ -77,12 +77,13 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     """Generate traffic and replay it in one go."""
     scenario, seed, days, start = _resolve(args)
-    warmup = _warmup(args, timedelta(days=days))
+    warmup = _replication_warmup(args, timedelta(days=days))
     if args.replications > 1:
         job = jobs.SimulateJob(scenario, seed, start, days, warmup=warmup)
         if args.log is not None:  # replication 0's traffic, as a single run would keep it
             _write_log(generate(scenario.stations, days=days, seed=seed, start=start), args.log)
-        return _replicate(args, job)
+        _replicate(args, job)
+        return 0
     events = list(generate(scenario.stations, days=days, seed=seed, start=start))
     if args.log is not None:
         _write_log(events, args.log)
@@ -98,10 +99,12 @@ def run_simulate(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a recorded log; malformed lines are reported and skipped."""
     scenario = _load_scenario(args.scenario)
-    warmup = _warmup(args, None)
+    warmup = _replication_warmup(args, None)
     if args.replications > 1:
         job = jobs.ReplayJob(scenario, args.log, args.seed, args.until, warmup=warmup)
-        return _replicate(args, job)
+        for rejection in _replicate(args, job).results[0].rejections:  # the same in every one
+            print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
+        return 0
     began = time.perf_counter()
     try:
         with _progress_bar(args.quiet) as bar:
@@ -150,7 +153,8 @@ def _add_replication_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _warmup(args: argparse.Namespace, period: timedelta | None) -> timedelta:
+def _replication_warmup(args: argparse.Namespace, period: timedelta | None) -> timedelta:
+    """The warm-up, once `--replications` and `--warmup` are checked against the run."""
     if args.replications < 1:
         raise UserError(f"--replications must be at least 1, got {args.replications}")
     if not 0 <= args.warmup < 1e6:  # also refuses NaN
@@ -161,13 +165,14 @@ def _warmup(args: argparse.Namespace, period: timedelta | None) -> timedelta:
     return warmup
 
 
-def _replicate(args: argparse.Namespace, job: jobs.SimulateJob | jobs.ReplayJob) -> int:
+def _replicate(args: argparse.Namespace, job: jobs.SimulateJob | jobs.ReplayJob) -> ReplicatedRun:
     began = time.perf_counter()
     try:
         executor = Executor(args.executor, scheduler=args.scheduler)
         run = replicate(job, args.replications, executor)
     except ValueError as error:  # JobError included: a bad log, a warm-up longer than the log
-        raise UserError(str(error)) from None
+        where = f"{job.log}: " if isinstance(job, jobs.ReplayJob) else ""
+        raise UserError(f"{where}{error}") from None
     write_replicated(run, args.out)
     if not args.quiet:
         print(
@@ -175,7 +180,7 @@ def _replicate(args: argparse.Namespace, job: jobs.SimulateJob | jobs.ReplayJob)
             f"wrote {args.out / 'kpis.json'} (mean and 95% interval per KPI) and "
             f"{args.out / 'replications.parquet'}"
         )
-    return 0
+    return run
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:

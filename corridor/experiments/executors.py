@@ -19,11 +19,12 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from corridor.jobs import JobResult, ReplayJob, SimulateJob, run_replication
 
 ExecutorKind = Literal["processes", "dask"]
+CONNECT_TIMEOUT_S = 10  # how long to wait for a Dask scheduler before saying it is not there
 Job = SimulateJob | ReplayJob
 
 
@@ -71,8 +72,13 @@ def run_on_dask(jobs: Sequence[Job], scheduler: str) -> list[JobResult]:
             "executor dask: dask.distributed is not installed "
             "(pip install 'corridor-twin[distributed]')"
         ) from None
-    # distributed's Client has no annotations for mypy to check its call against
-    with Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+    try:
+        # distributed's Client is not annotated: Any, rather than an ignore on every call
+        connect: Any = Client
+        client = connect(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT_S)
+    except OSError as error:  # refused, timed out, no such host
+        raise ValueError(f"executor dask: no scheduler answers at {scheduler}: {error}") from None
+    with client:
         futures = client.map(run_replication, list(jobs), pure=False)
         results: list[JobResult] = client.gather(futures)
     return results

@@ -1,0 +1,68 @@
+"""Benchmark: replications of `corridor simulate` on all cores against one.
+
+    .venv/bin/python benchmarks/bench_replications.py [--replications 8] [--days 7]
+        [--repeat 3] [--workers N]
+
+Runs `--replications` replications of `--days` days of the three yards' traffic (each
+replication generates its own traffic and replays it, `corridor.jobs.SimulateJob`) first one
+after another in this process (`Executor(workers=1)`: one core), then on the process pool with
+`--workers` workers (default: every core), and prints the median wall time of `--repeat` runs
+of each, the speed-up, and the load average (the machine is shared: a loaded one slows both).
+Both give the same report byte for byte, which the benchmark checks. Target: the 8 x 7 days x
+3 yards run on 2 cores in at most 10 s.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+from corridor.experiments.executors import Executor
+from corridor.experiments.runs import ReplicatedRun, replicate
+from corridor.jobs import SimulateJob
+from corridor.kpis.report import dumps_report
+from corridor.runtime import tune_gc_for_a_long_lived_twin
+from corridor.scenario import DEFAULT_START, Scenario
+from stations.spec import load_all_stations
+
+TARGET_S = 10.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="replications on all cores against one")
+    parser.add_argument("--replications", type=int, default=8)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()  # as the CLI does
+    job = SimulateJob(Scenario(load_all_stations()), args.seed, DEFAULT_START, args.days)
+    print(
+        f"bench_replications: {args.replications} replications x {args.days} days x 3 yards, "
+        f"seed {args.seed}; median wall time of {args.repeat} runs"
+    )
+    one, one_report = _median(job, args, Executor(workers=1))
+    print(f"  one core (serial, in process)     {one:7.2f} s")
+    pool, pool_report = _median(job, args, Executor(workers=args.workers))
+    print(f"  process pool, {args.workers} workers{'':<12}{pool:7.2f} s")
+    if pool_report != one_report:
+        raise SystemExit("the pool's report differs from the serial one: not deterministic")
+    verdict = "met" if pool <= TARGET_S else "missed"
+    print(f"  speed-up {one / pool:.2f}x; target <= {TARGET_S:.0f} s on all cores: {verdict}")
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _median(job: SimulateJob, args: argparse.Namespace, executor: Executor) -> tuple[float, bytes]:
+    times: list[float] = []
+    report = b""
+    for _ in range(args.repeat):
+        began = time.perf_counter()
+        run: ReplicatedRun = replicate(job, args.replications, executor)
+        times.append(time.perf_counter() - began)
+        report = dumps_report(run.report)
+    return statistics.median(times), report
+
+
+if __name__ == "__main__":
+    main()
