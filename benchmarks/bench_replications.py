@@ -7,7 +7,9 @@ Runs `--replications` replications of `--days` days of the three yards' traffic 
 replication generates its own traffic and replays it, `corridor.jobs.SimulateJob`) first one
 after another in this process (`Executor(workers=1)`: one core), then on the process pool with
 `--workers` workers (default: every core), and prints the median wall time of `--repeat` runs
-of each, the speed-up, and the load average (the machine is shared: a loaded one slows both).
+of each, the speed-up, and the load average (the machine is shared: a loaded one slows both;
+the serial run's CPU seconds, printed beside it, do not depend on the load, and divided by the
+cores they give the wall time an idle machine would reach at best).
 Both give the same report byte for byte, which the benchmark checks. Target: the 8 x 7 days x
 3 yards run on 2 cores in at most 10 s.
 """
@@ -42,8 +44,10 @@ def main() -> None:
         f"bench_replications: {args.replications} replications x {args.days} days x 3 yards, "
         f"seed {args.seed}; median wall time of {args.repeat} runs"
     )
+    cpu_began = time.process_time()
     one, one_report = _median(job, args, Executor(workers=1))
-    print(f"  one core (serial, in process)     {one:7.2f} s")
+    cpu = (time.process_time() - cpu_began) / args.repeat
+    print(f"  one core (serial, in process)     {one:7.2f} s  ({cpu:.2f} CPU s)")
     pool, pool_report = _median(job, args, Executor(workers=args.workers))
     print(f"  process pool, {args.workers} workers{'':<12}{pool:7.2f} s")
     if pool_report != one_report:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from corridor.jobs import JobResult, ReplayJob, SimulateJob, run_replication
+from corridor.runtime import tune_gc_for_a_long_lived_twin
 
 ExecutorKind = Literal["processes", "dask"]
 CONNECT_TIMEOUT_S = 10  # how long to wait for a Dask scheduler before saying it is not there
@@ -59,7 +60,10 @@ def run_jobs(jobs: Sequence[Job], executor: Executor = ON_ALL_CORES) -> list[Job
         return [run_replication(job) for job in jobs]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["corridor.jobs"])
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    # each worker tunes its collector as the CLI tunes its own process (corridor.runtime)
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=tune_gc_for_a_long_lived_twin
+    ) as pool:
         return list(pool.map(run_replication, jobs))
 
 
