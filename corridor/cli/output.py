@@ -3,16 +3,17 @@
 from pathlib import Path
 
 from corridor.jobs import JobResult
+from corridor.kpis.record_frames import write_record_tables
 from corridor.kpis.report import dumps_report
 from corridor.kpis.result import KpiReport
 
 
 def write_outputs(result: JobResult, out: Path) -> None:
-    """Write kpis.json and one Parquet file per record table into `out`."""
+    """Write kpis.json and one Parquet file per record table into `out` (docs/outputs.md)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "kpis.json").write_bytes(dumps_report(result.report))
-    for name, frame in result.frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+    assert result.epoch is not None  # a job's twin has applied at least one event
+    write_record_tables(result.frames, result.epoch, out)
 
 
 def print_summary(report: KpiReport, out: Path, seconds: float) -> None:
