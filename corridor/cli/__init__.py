@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from corridor.cli import dcsa_commands, run_commands
+from corridor.cli import compare_commands, dcsa_commands, run_commands
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from stations.catalog import StationFileError, use_station_dirs
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_commands.add_commands(commands)
     dcsa_commands.add_commands(commands)
+    compare_commands.add_commands(commands)
     _add_edge_commands(commands)
     return parser
 
