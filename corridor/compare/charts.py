@@ -73,7 +73,6 @@ def gate_queue_chart(runs: Sequence[Run]) -> str:
         axes.set_ylabel("trucks queued")
         axes.set_xticks(range(0, 24, 3))
     figure.axes[-1].set_xlabel("hour of the day (from the run's start)")
-    figure.axes[0].legend(fontsize=8)
     return _svg(figure)
 
 
@@ -92,7 +91,6 @@ def equipment_chart(runs: Sequence[Run]) -> str:
         axes.set_ylim(0, 1)
         axes.set_title(yard, loc="left", fontsize=10)
         axes.set_ylabel("share in use")
-    figure.axes[0].legend(fontsize=8)
     return _svg(figure)
 
 
@@ -119,7 +117,6 @@ def _ecdf_panels(
         axes.set_title(yard, loc="left", fontsize=10)
         axes.set_ylabel("share ≤ x")
     figure.axes[-1].set_xlabel(label)
-    figure.axes[0].legend(fontsize=8)
     return _svg(figure)
 
 
@@ -148,6 +145,9 @@ def _mean(values: Sequence[float | None]) -> float:
 
 
 def _svg(figure: Figure) -> str:
+    first = figure.axes[0] if figure.axes else None
+    if first is not None and first.get_legend_handles_labels()[0]:
+        first.legend(fontsize=8)
     figure.tight_layout()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})

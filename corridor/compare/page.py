@@ -8,6 +8,7 @@ equipment use, and the significant differences in a table.
 """
 
 import html
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -61,8 +62,8 @@ def _ranking(ranked: pd.DataFrame) -> str:
         return "<p>No run has a mean dwell to rank.</p>"
     rows = "".join(
         f"<tr><td>{html.escape(str(row.scope))}</td><td>{html.escape(str(row.scenario))}</td>"
-        f'<td class="n">{row.hours_saved:+.2f}</td>'
-        f'<td class="n">[{row.saved_low:+.2f}, {row.saved_high:+.2f}]</td>'
+        f'<td class="n">{_hours(row.hours_saved)}</td>'
+        f'<td class="n">[{_hours(row.saved_low)}, {_hours(row.saved_high)}]</td>'
         f"<td>{'yes' if row.significant else 'no'}</td></tr>"
         for row in ranked.itertuples(index=False)
     )
@@ -89,6 +90,10 @@ def _significant(frame: pd.DataFrame) -> str:
         "<table><tr><th>scenario</th><th>yard</th><th>KPI</th><th>base</th><th>scenario</th>"
         f"<th>difference</th><th>95 % interval</th></tr>{rows}</table>"
     )
+
+
+def _hours(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:+.2f}"
 
 
 def _method_words(method: str) -> str:

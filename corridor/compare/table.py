@@ -31,6 +31,7 @@ COLUMNS = [
     "n_base",
     "n_scenario",
 ]
+FIGURES = ("base", "value", "difference", "ci95_low", "ci95_high")
 DWELL = "dwell_h.mean"
 """The ranking's KPI: mean hours a box spends in the yard."""
 
@@ -67,7 +68,8 @@ def comparison_frame(base: Run, scenarios: Sequence[Run]) -> pd.DataFrame:
                         found.n_scenario,
                     ]
                 )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.astype(dict.fromkeys(FIGURES, float))  # None becomes NaN
 
 
 def ranking(frame: pd.DataFrame) -> pd.DataFrame:
