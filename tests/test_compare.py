@@ -19,7 +19,7 @@ from corridor.cli import main
 from corridor.compare.report import compare_runs
 from corridor.compare.runs import Run, RunPlan, read_run_directory, run_scenario_file
 from corridor.compare.stats import compare_values
-from corridor.compare.table import ranking
+from corridor.compare.table import COLUMNS, ranking
 
 BASE = [10.0, 12.5, 9.0, 11.0, 13.0, 10.5]
 OTHER = [9.0, 11.0, 9.5, 9.0, 11.5, 9.0]
@@ -110,14 +110,15 @@ def test_more_lanes_at_an_overloaded_gate_cut_the_gate_wait_significantly(
     plan = RunPlan(replications=5, days=1, seed=3)
     one_lane = scenario_run(tmp_path, "one", OVERLOADED_GATE.format(name="one-lane", lanes=1), plan)
     three = scenario_run(tmp_path, "three", OVERLOADED_GATE.format(name="three", lanes=3), plan)
-    frame = compare_runs(one_lane, [three]).frame.set_index(["scope", "kpi"])
-    wait = frame.loc[("yuzui", "gate_wait_min.mean")]
+    frame = compare_runs(one_lane, [three]).frame
+    wait = frame[(frame["scope"] == "yuzui") & (frame["kpi"] == "gate_wait_min.mean")].iloc[0]
     assert wait["method"] == "paired"
     assert wait["base"] > 2.0  # overloaded: minutes of waiting on average (today: seconds)
     assert wait["significant"]
     assert wait["ci95_high"] < 0
-    untouched = frame.loc[("tuanjiecun", "gate_wait_min.mean")]
-    assert untouched["difference"] == 0.0  # the other yards drew the same numbers
+    untouched = frame[(frame["scope"] == "tuanjiecun") & (frame["kpi"] == "gate_wait_min.mean")]
+    assert len(untouched) == 1
+    assert untouched["difference"].iloc[0] == 0.0  # the other yards drew the same numbers
 
 
 def test_ranking_puts_the_most_hours_saved_first_per_yard() -> None:
@@ -127,8 +128,6 @@ def test_ranking_puts_the_most_hours_saved_first_per_yard() -> None:
         ["c", "yuzui", "dwell_h.mean", 30.0, 31.0, 1.0, -1.0, 3.0, False, "paired", 5, 5],
         ["b", "yuzui", "trucks", 1.0, 2.0, 1.0, 0.5, 1.5, True, "paired", 5, 5],
     ]
-    from corridor.compare.table import COLUMNS
-
     ranked = ranking(pd.DataFrame(rows, columns=COLUMNS))
     assert list(ranked["scenario"]) == ["b", "a", "c"]
     assert list(ranked["hours_saved"]) == [5.0, 2.0, -1.0]

@@ -92,8 +92,9 @@ def _significant(frame: pd.DataFrame) -> str:
     )
 
 
-def _hours(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:+.2f}"
+def _hours(value: object) -> str:
+    number = float(str(value))
+    return "–" if math.isnan(number) else f"{number:+.2f}"
 
 
 def _method_words(method: str) -> str:
