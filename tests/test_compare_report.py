@@ -87,7 +87,7 @@ def test_the_report_opens_offline_with_every_chart(chromium: WatchedChromium, re
     chromium.navigate(url)
     chromium.wait_for("document.readyState === 'complete'")
     sections = chromium.evaluate("[...document.querySelectorAll('section')].map(s => s.id)")
-    assert sections[:5] == ["ranking", "dwell", "turnaround", "gate-queue", "equipment"]
+    assert sections[:6] == ["ranking", "dwell", "stages", "turnaround", "gate-queue", "equipment"]
     assert "smart-tallying" in chromium.text("#ranking-table")
     drawn = chromium.evaluate(
         "[...document.querySelectorAll('section svg')].map(svg => "
@@ -95,7 +95,7 @@ def test_the_report_opens_offline_with_every_chart(chromium: WatchedChromium, re
         "svg.getBoundingClientRect().width])"
     )
     assert {section for section, _, _ in drawn} == {
-        "ranking", "dwell", "turnaround", "gate-queue", "equipment",
+        "ranking", "dwell", "stages", "turnaround", "gate-queue", "equipment",
     }  # fmt: skip
     assert all(paths > 20 and width > 300 for _, paths, width in drawn)
     dwell_text = chromium.text("#dwell")

@@ -48,6 +48,31 @@ def dwell_chart(runs: Sequence[Run]) -> str:
     return _ecdf_panels(runs, "box_visits", dwell, "dwell (h)", TARGET_DWELL_H)
 
 
+def stage_chart(runs: Sequence[Run]) -> str:
+    """Where dwell goes: mean hours from entering to stacked, and from stacked to leaving."""
+    yards = _yards(runs)
+    figure = Figure(figsize=(8, 0.8 + 0.45 * len(yards) * max(len(runs), 1)))
+    axes = figure.add_subplot()
+    labels, before, after = [], [], []
+    for yard in yards:
+        for run in runs:
+            boxes = run.frames.get("box_visits")
+            if boxes is None:
+                continue
+            left = boxes[(boxes["yard"] == yard) & boxes["left"].notna()]
+            labels.append(f"{yard}: {run.name}")
+            before.append(float((left["stacked"] - left["entered"]).mean() / MINUTES_PER_HOUR))
+            after.append(float((left["left"] - left["stacked"]).mean() / MINUTES_PER_HOUR))
+    position = np.arange(len(labels))[::-1]
+    axes.barh(position, np.nan_to_num(before), label="entering to stacked")
+    axes.barh(
+        position, np.nan_to_num(after), left=np.nan_to_num(before), label="stacked to leaving"
+    )
+    axes.set_yticks(position, labels)
+    axes.set_xlabel("mean hours per box that left (first replication)")
+    return _svg(figure)
+
+
 def turnaround_chart(runs: Sequence[Run]) -> str:
     """Share of trucks turned around within x minutes (gate queue to out-gate), per yard."""
 

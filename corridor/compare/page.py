@@ -3,8 +3,8 @@
 Everything is in the file: the styles, the charts as inline SVG (`corridor.compare.charts`),
 no script and no link to anything outside, so it opens in a browser without network and can
 be mailed as it is. The order is the planner's: which lever saves most dwell per yard, then
-the dwell distribution against the 24 h line, truck turnaround, the gate queue over the day,
-equipment use, and the significant differences in a table.
+the dwell distribution against the 24 h line, the stage split of dwell, truck turnaround, the
+gate queue over the day, equipment use, and the significant differences in a table.
 """
 
 import html
@@ -34,6 +34,7 @@ def report_html(frame: pd.DataFrame, base: Run, scenarios: Sequence[Run]) -> str
     sections = [
         ("Levers ranked by hours of dwell saved per yard", _ranking(ranked), "ranking"),
         ("Dwell against the 24 h target", charts.dwell_chart(runs), "dwell"),
+        ("Where the dwell goes", charts.stage_chart(runs), "stages"),
         ("Truck turnaround", charts.turnaround_chart(runs), "turnaround"),
         ("Gate queue over the day", charts.gate_queue_chart(runs), "gate-queue"),
         ("Equipment use", charts.equipment_chart(runs), "equipment"),
