@@ -16,6 +16,7 @@ from typing import Any
 
 from stations.catalog import StationFileError, catalog, station_ids
 from stations.distributions import Distribution
+from stations.policies import TODAY, Policies
 from stations.spec_fields import (
     count,
     dist,
@@ -168,6 +169,7 @@ class StationSpec:
     reefer: ReeferSpec
     traffic: TrafficSpec
     source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    policies: Policies = TODAY  # the levers pulled (`stations.policies`); set by a scenario
 
 
 def load_station(station_id: str, override: dict[str, Any] | None = None) -> StationSpec:

@@ -1,11 +1,13 @@
 """The yard's departures and the export boxes booked on them.
 
-A cleared export box is booked on the first departure (in departure order) whose cut-off has
-not passed and which still has room for its TEU; a box that fits on none waits, in clearing
-order, for the next departure to be scheduled.
+A cleared export box is booked on the first departure (in the loading plan's order, today
+departure order: `stations.loading_plan`) whose cut-off has not passed and which still has
+room for its TEU; a box that fits on none waits, in clearing order, for the next departure to
+be scheduled.
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stations.box import Box
@@ -30,6 +32,16 @@ class TrainPlan:
         return now <= self.cutoff and self.booked_teu + box.teu <= self.capacity_teu
 
 
+BookingOrder = Callable[[TrainPlan], tuple[float, float, str]]
+"""The sort key of the departures a box is offered, first one first (`stations.loading_plan`)."""
+
+
+def by_departure(plan: TrainPlan) -> tuple[float, float, str]:
+    """Today's order: departure time, then train id (the middle term repeats the departure so
+    that every booking order has one shape)."""
+    return (plan.departure, plan.departure, plan.train_id)
+
+
 @dataclass(frozen=True, slots=True)
 class ArrivingBox:
     """A box on an arriving train."""
@@ -41,17 +53,19 @@ class ArrivingBox:
 
 @dataclass(slots=True)
 class Railway:
-    """The yard's departures (in departure order) and the boxes waiting for one."""
+    """The yard's departures (in booking order, today departure order) and the boxes waiting
+    for one."""
 
     plans: list[TrainPlan] = field(default_factory=list)
     waiting: deque[Box] = field(default_factory=deque)
     known: dict[str, TrainPlan] = field(default_factory=dict)
+    booking_order: BookingOrder = by_departure
 
     def add(self, plan: TrainPlan, now: Minutes) -> None:
         """Take a new departure into the timetable; the boxes waiting are booked again."""
         self.known[plan.train_id] = plan
         self.plans.append(plan)
-        self.plans.sort(key=lambda known: (known.departure, known.train_id))
+        self.plans.sort(key=self.booking_order)
         still_waiting: deque[Box] = deque()
         while self.waiting:
             box = self.waiting.popleft()

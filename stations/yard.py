@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 import simpy
 
+from stations.appointments import AppointmentBook
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.distributions import Distribution
 from stations.levels import LevelSeries
+from stations.loading_plan import BOOKING_ORDERS
 from stations.pool import Pool
 from stations.random_streams import RandomStream
 from stations.records import (
@@ -42,6 +44,7 @@ STREAM_PURPOSES = (
     "rail_lift",
     "wagon_placement",
     "inspection",
+    "reefer_check",
 )
 
 
@@ -81,7 +84,13 @@ class Yard:
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}
         self.boxes: dict[str, Box] = {}
-        self.railway = Railway()
+        policies = spec.policies
+        self.railway = Railway(booking_order=BOOKING_ORDERS[policies.loading_plan])
+        self.appointments = (
+            AppointmentBook(policies.truck_appointments) if policies.truck_appointments else None
+        )
+        checks = policies.reefer_checks
+        self.reefer_technicians = Pool(env, checks.technicians) if checks else None
         self.dispatched_trucks: set[str] = set()
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0

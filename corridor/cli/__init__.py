@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from corridor.cli import calibrate_commands, dcsa_commands, run_commands
+from corridor.cli import calibrate_commands, compare_commands, dcsa_commands, run_commands
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from stations.catalog import StationFileError, use_station_dirs
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_commands.add_commands(commands)
     dcsa_commands.add_commands(commands)
     calibrate_commands.add_commands(commands)
+    compare_commands.add_commands(commands)
     _add_edge_commands(commands)
     return parser
 
