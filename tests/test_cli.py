@@ -94,7 +94,7 @@ def test_malformed_lines_are_reported_and_skipped(
     ("argv", "message"),
     [
         (["replay", "missing.jsonl"], "missing.jsonl"),
-        (["simulate", "--days", "0"], "--days must be at least 1"),
+        (["simulate", "--days", "0"], "--days must be from 1 to 366"),
         (["simulate", "--scenario", "nope.toml"], "cannot read scenario"),
     ],
 )

@@ -1,18 +1,45 @@
 """What a run leaves behind: `kpis.json`, the record tables, and a short terminal summary."""
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+import pandas as pd
+
+from corridor.cli.errors import UserError
 from corridor.jobs import JobResult
 from corridor.kpis.report import dumps_report
 from corridor.kpis.result import KpiReport
 
 
-def write_outputs(result: JobResult, out: Path) -> None:
-    """Write kpis.json and one Parquet file per record table into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "kpis.json").write_bytes(dumps_report(result.report))
+def write_outputs(
+    result: JobResult, out: Path, *, written: Callable[[int], None] | None = None
+) -> None:
+    """Write kpis.json and one Parquet file per record table into `out`.
+
+    `written` is told how many files are done after each one (a progress bar). A write that
+    fails (a full disk, a directory removed under the run) is a `UserError` naming the file.
+    """
+    files: list[tuple[str, Callable[[Path], object]]] = [
+        ("kpis.json", lambda path: path.write_bytes(dumps_report(result.report)))
+    ]
     for name, frame in result.frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        files.append((f"{name}.parquet", partial(_write_parquet, frame)))
+    out.mkdir(parents=True, exist_ok=True)
+    for done, (name, write) in enumerate(files, 1):
+        try:
+            write(out / name)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UserError(
+                f"{out / name}: cannot write ({reason}); choose another --out"
+            ) from None
+        if written is not None:
+            written(done)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
 
 
 def print_summary(report: KpiReport, out: Path, seconds: float) -> None:
