@@ -19,6 +19,10 @@ from stations.catalog import StationFileError
 
 BAD_INPUT = 2  # the command line's convention (argparse uses it too)
 INTERNAL_ERROR = 1
+STATION_FILES_FIX = (
+    "fix the station file, or --stations / CORRIDOR_STATIONS_DIR "
+    "(docs/architecture.md, 'Adding a yard')"
+)
 
 
 class UserError(Exception):
@@ -27,8 +31,10 @@ class UserError(Exception):
 
 def refusal(error: BaseException) -> str | None:
     """The one-line message for an ordinary mistake, or None if `error` is a bug."""
-    if isinstance(error, UserError | StationFileError | JobError):
+    if isinstance(error, UserError | JobError):
         return one_line(str(error))
+    if isinstance(error, StationFileError):
+        return one_line(f"{error}; {STATION_FILES_FIX}")
     if isinstance(error, LogFileError | DcsaFileError):
         return one_line(f"{error}; check that it is the file you meant (docs/events.md)")
     if isinstance(error, OSError) and error.filename is not None:

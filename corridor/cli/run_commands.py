@@ -24,6 +24,7 @@ from corridor.contract.events import Event
 from corridor.engine.clock import aware_datetime
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
+from stations.catalog import StationFileError
 
 DEFAULT_SEED = jobs.DEFAULT_SEED  # where the other commands (streams.cli) read it
 DEFAULT_DAYS = 7
@@ -85,9 +86,9 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     """Generate traffic and replay it in one go."""
     scenario, seed, days, start = _resolve(args)
-    prepare_output_dir(args.out)
     if args.log is not None:
         prepare_output_log(args.log, "--log")
+    prepare_output_dir(args.out)
     bars = Bars(quiet=args.quiet)
     with bars.phase("generating", total=days, unit="day") as update:
         events = list(
@@ -108,8 +109,8 @@ def run_replay(args: argparse.Namespace) -> int:
     """Replay a recorded log; malformed lines are reported and skipped."""
     scenario = _load_scenario(args.scenario)
     check_input_log(args.log)
-    prepare_output_dir(args.out)
     seed = _replay_seed(args, scenario)
+    prepare_output_dir(args.out)
     began = time.perf_counter()
     try:
         with Bars(quiet=args.quiet).replay() as bar:
@@ -181,6 +182,8 @@ def _resolve(args: argparse.Namespace) -> tuple[Scenario, int, int, datetime]:
 def _load_scenario(path: Path | None) -> Scenario:
     try:
         return load_scenario(path)
+    except StationFileError:
+        raise  # a station file's own mistake, reported as such (corridor.cli.errors)
     except ValueError as error:
         problem = str(error).removeprefix(f"{path}: ")
         raise UserError(f"{path}: {problem}; fix the scenario (docs/scenarios.md)") from None
