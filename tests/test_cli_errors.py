@@ -47,11 +47,13 @@ BAD_COMMAND_LINES: dict[str, tuple[list[str], str]] = {
     ),
     "replay of a Parquet file that is not one": (
         ["replay", "junk.parquet"],
-        "corridor replay: junk.parquet: not a Parquet file; check that it is an event log",
+        "corridor replay: junk.parquet: the log cannot be read: not a Parquet file; check that it "
+        "is an event log",
     ),
     "replay of a .gz that is not gzip": (
         ["replay", "junk.jsonl.gz"],
-        "corridor replay: junk.jsonl.gz: not a gzip file; check that it is an event log",
+        "corridor replay: junk.jsonl.gz: the log cannot be read: not a gzip file; check that it is "
+        "an event log",
     ),
     "replay of a DCSA file that is not JSON": (
         ["replay", "junk.json"],

@@ -118,7 +118,7 @@ def run_replay(args: argparse.Namespace) -> int:
                 args.log, scenario, seed=seed, until=args.until, progress=bar.start
             )
     except jobs.JobError as error:
-        raise UserError(_log_problem(args.log, error)) from None
+        raise UserError(_log_problem(args.log, str(error))) from None
     for rejection in result.rejections:
         print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
     return _finish(args, result, began)
@@ -132,8 +132,8 @@ def _replay_seed(args: argparse.Namespace, scenario: Scenario) -> int | None:
         return None  # jobs.choose_seed takes the scenario's
     try:
         header = eventlog.read_header(args.log)
-    except eventlog.LogFileError as error:
-        raise UserError(_log_problem(args.log, error)) from None
+    except eventlog.LogFileError as error:  # the wording jobs.read_events gives the same fault
+        raise UserError(_log_problem(args.log, f"the log cannot be read: {error.reason}")) from None
     if header is None or header.seed is None:
         return None
     if not args.quiet:
@@ -141,9 +141,8 @@ def _replay_seed(args: argparse.Namespace, scenario: Scenario) -> int | None:
     return header.seed
 
 
-def _log_problem(path: Path, error: Exception) -> str:
+def _log_problem(path: Path, problem: str) -> str:
     """The log's path once (some messages start with it already), the problem and the fix."""
-    problem = getattr(error, "reason", None) or str(error)
     problem = problem.removeprefix(f"{path}: ")
     return f"{path}: {problem}; check that it is an event log (docs/events.md)"
 
