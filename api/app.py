@@ -13,13 +13,33 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import VALIDATION_RESPONSE, method_not_allowed, validation_error
+from api.errors import (
+    DATABASE_DOWN,
+    VALIDATION_RESPONSE,
+    database_unavailable,
+    method_not_allowed,
+    upload_refused,
+    validation_error,
+)
+from api.head import HeadAsGetMiddleware
+from api.limits import LimitExceededError, StreamLimitMiddleware, limit_exceeded
 from api.metrics import MetricsMiddleware
-from api.routes import dashboard, dead_letters, health, kpis, metrics, replays, stream, yards
+from api.routes import (
+    boxes,
+    dashboard,
+    dead_letters,
+    health,
+    kpis,
+    metrics,
+    replays,
+    stream,
+    yards,
+)
 from api.services import Services
 from api.settings import ApiSettings
 from api.store.db import upgrade
 from api.store.sql_store import SqlStore
+from api.upload import UploadRefusedError
 
 DESCRIPTION = """\
 Live and historical KPIs of the Chongqing corridor's rail container yards (one station file
@@ -53,10 +73,17 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
     )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
+    app.add_exception_handler(LimitExceededError, limit_exceeded)
+    app.add_exception_handler(UploadRefusedError, upload_refused)
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, database_unavailable)
     app.state.settings = settings
     app.state.services = services
-    for module in (health, yards, kpis, stream, metrics, dead_letters, replays, dashboard):
+    for module in (health, yards, boxes, kpis, stream, metrics, dead_letters, replays, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    # The last added runs first: metrics see every request as sent, HEAD included.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(StreamLimitMiddleware, slots=services.streams, path="/stream/kpis")
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     return app

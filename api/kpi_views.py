@@ -2,7 +2,9 @@
 
 History is for charts: of all snapshots of a window inside `[from, to]`, each interval bucket
 (aligned to the Unix epoch in UTC, so buckets are the same whoever asks) keeps its last one.
-Times outside 2000-2099 are refused, like event times, so bucket arithmetic cannot overflow.
+Times outside 2000-2099 are refused, like event times, so bucket arithmetic cannot overflow,
+and a range holding more than `max_rows` snapshots is refused (422: narrow it) after reading
+at most that many rows, so one request's work is bounded however wide its range.
 """
 
 import re
@@ -21,7 +23,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_POINTS = 2000
 DEFAULT_SPAN = timedelta(hours=24)
-_INTERVAL = re.compile(r"^([1-9][0-9]{0,3})(m|h|d)$")
+_INTERVAL = re.compile(r"([1-9][0-9]{0,3})(m|h|d)")
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 
 
@@ -32,7 +34,7 @@ def unprocessable(message: str) -> HTTPException:
 
 def parse_interval(text: str) -> timedelta:
     """'15m', '1h', '1d' -> a timedelta (422 otherwise)."""
-    match = _INTERVAL.match(text)
+    match = _INTERVAL.fullmatch(text)  # fullmatch: `$` lets a trailing newline in
     if match is None:
         raise unprocessable(
             f"interval: expected a number and m, h or d (like 15m, 1h), got {text!r}"
@@ -70,6 +72,7 @@ def history(
     start: datetime | None,
     end: datetime | None,
     interval: str,
+    max_rows: int,
 ) -> KpiHistory:
     """The last snapshot per interval bucket in `[start, end]` (default: the latest 24 h)."""
     step = parse_interval(interval)
@@ -85,7 +88,13 @@ def history(
         raise unprocessable(f"from ({start.isoformat()}) is after to ({end.isoformat()})")
     if (end - start) / step > MAX_POINTS:
         raise unprocessable(f"from..to / interval gives more than {MAX_POINTS} points")
-    rows = readers.snapshots_between(engine, scope=scope, window=window, start=start, end=end)
+    rows = readers.snapshots_between(
+        engine, scope=scope, window=window, start=start, end=end, limit=max_rows + 1
+    )
+    if len(rows) > max_rows:
+        raise unprocessable(
+            f"from..to holds more than {max_rows} snapshots of {window}: narrow the range"
+        )
     points: dict[datetime, KpiSnapshot] = {}
     for row in rows:
         points[_bucket(row.as_of, step)] = row

@@ -3,95 +3,117 @@
 A job is a row in `replay_jobs` (queued -> running -> done | failed) and a spooled copy of the
 log. A small pool of threads, one per worker process, takes jobs in order: the thread marks
 the job running, hands `replay_job.run_replay` to the process pool (spawned, so a replay never
-holds the API's GIL) and stores the report or the error. Jobs left queued or running by a
-stopped service are marked failed on the next start, never left pending for ever.
+holds the API's GIL) and stores the report or the error. The process that queues a job owns
+it and renews its lease while it is pending (`api.replay_leases`); a heartbeat thread also
+fails the jobs of owners that died. A job is never left pending for ever: a result that cannot
+be stored fails the job with the reason, and stopping the service fails its queued jobs.
 """
 
 import logging
 import multiprocessing
+import threading
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from api import replay_leases as leases
 from api.replay_job import run_replay
 from api.store import tables as m
 from api.store.sql_store import utc_now
-from api.store.tables import table_of
 
 log = logging.getLogger(__name__)
-JOBS = table_of(m.ReplayJob)
-CHUNK = 1024 * 1024
-
-
-class UploadTooLargeError(ValueError):
-    """The uploaded log is larger than the configured limit."""
+JOBS = leases.JOBS
+STOPPED = "the service stopped before the job finished"
 
 
 class ReplayRunner:
     """Queues replay jobs and runs them `workers` at a time in separate processes."""
 
-    def __init__(self, engine: Engine, spool: Path, workers: int, max_bytes: int) -> None:
+    def __init__(
+        self, engine: Engine, spool: Path, workers: int, lease_s: float, owner: str | None = None
+    ) -> None:
         self.engine = engine
         self.spool = spool
         self.workers = workers
-        self.max_bytes = max_bytes
+        self.lease_s = lease_s
+        self.owner = owner or leases.new_owner_id()
         self._threads: ThreadPoolExecutor | None = None
         self._processes: ProcessPoolExecutor | None = None
+        self._pending: dict[str, Path] = {}  # job id -> its spooled log
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def start(self) -> None:
-        """Fail the jobs a previous run left unfinished, and open the pools."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    update(JOBS)
-                    .where(JOBS.c.status.in_(["queued", "running"]))
-                    .values(status="failed", error="the service stopped before the job finished")
-                )
-        except OperationalError as error:  # the service still starts; /ready reports the database
-            log.warning("replay jobs not checked, database unavailable: %s", type(error).__name__)
+        """Fail the jobs of dead owners, open the pools and start renewing leases."""
+        self._tend()
         self.spool.mkdir(parents=True, exist_ok=True)
         self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="replay")
         context = multiprocessing.get_context("spawn")
         self._processes = ProcessPoolExecutor(self.workers, mp_context=context)
+        self._stopping.clear()
+        self._heartbeat = threading.Thread(target=self._beat, name="replay-lease", daemon=True)
+        self._heartbeat.start()
 
     def stop(self) -> None:
-        """Cancel what has not started and wait for the running jobs' processes to end."""
+        """Let running jobs finish, fail the queued ones, stop renewing leases."""
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
         if self._processes is not None:
             self._processes.shutdown(wait=True, cancel_futures=True)
-        self._threads = self._processes = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+        self._stopping.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+        self._threads = self._processes = self._heartbeat = None
+        with self._lock:  # jobs cancelled before they started: their logs go too
+            cancelled, self._pending = list(self._pending.values()), {}
+        for path in cancelled:
+            path.unlink(missing_ok=True)
+        try:
+            leases.fail_own_queued(self.engine, self.owner, STOPPED)
+        except SQLAlchemyError as error:  # their lease expires; another process fails them
+            log.warning("queued replay jobs not failed at stop: %s", type(error).__name__)
+
+    def new_job_id(self) -> str:
+        """A fresh job id."""
+        return str(uuid.uuid4())
+
+    def spool_path(self, job_id: str, suffix: str) -> Path:
+        """Where the log of job `job_id` is spooled."""
+        return self.spool / f"{job_id}{suffix}"
 
     def submit(
-        self,
-        *,
-        filename: str,
-        suffix: str,
-        upload: BinaryIO,
-        seed: int | None,
-        scenario: dict[str, Any],
+        self, *, job_id: str, filename: str, path: Path, seed: int | None, scenario: dict[str, Any]
     ) -> m.ReplayJob:
-        """Spool the upload, record the job as queued and hand it to the pool."""
+        """Record the job (its log already spooled at `path`) as queued, owned by this process."""
         if self._threads is None:
             raise RuntimeError("the replay runner is not started")
-        job_id = str(uuid.uuid4())
-        path = self.spool / f"{job_id}{suffix}"
-        self._spool(upload, path)
+        now = utc_now()
         job = m.ReplayJob(
             id=job_id,
             status="queued",
             filename=filename[:255],
             seed=seed,
             scenario=scenario,
-            created_at=utc_now(),
+            created_at=now,
+            owner=self.owner,
+            heartbeat_at=now,
         )
-        with self.engine.begin() as connection:
-            connection.execute(JOBS.insert().values(**job.model_dump()))
-        self._threads.submit(self._run, job_id, path, seed, scenario)
+        with self._lock:
+            self._pending[job_id] = path
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(JOBS.insert().values(**job.model_dump()))
+            self._threads.submit(self._run, job_id, path, seed, scenario)
+        except BaseException:
+            self._done_with(job_id)
+            raise
         return job
 
     def get(self, job_id: str) -> m.ReplayJob | None:
@@ -106,48 +128,72 @@ class ReplayRunner:
         with self.engine.connect() as connection:
             return [m.ReplayJob(**row) for row in connection.execute(query).mappings()]
 
-    def _spool(self, upload: BinaryIO, path: Path) -> None:
-        written = 0
-        with path.open("wb") as target:
-            while chunk := upload.read(CHUNK):
-                written += len(chunk)
-                if written > self.max_bytes:
-                    target.close()
-                    path.unlink(missing_ok=True)
-                    raise UploadTooLargeError(f"the log is larger than {self.max_bytes} bytes")
-                target.write(chunk)
-
     def _run(self, job_id: str, path: Path, seed: int | None, scenario: dict[str, Any]) -> None:
-        self._update(job_id, status="running", started_at=utc_now())
+        try:
+            if self._claim(job_id):
+                self._finish(job_id, self._replay(path, seed, scenario))
+        finally:
+            self._done_with(job_id)
+            path.unlink(missing_ok=True)
+
+    def _claim(self, job_id: str) -> bool:
+        claimed = leases.move(
+            self.engine, self.owner, job_id, "queued", status="running", started_at=utc_now()
+        )
+        if not claimed:
+            log.warning("replay job %s is no longer queued here; not run", job_id)
+        return claimed
+
+    def _replay(self, path: Path, seed: int | None, scenario: dict[str, Any]) -> dict[str, Any]:
+        """The job's final values: done with the result, or failed with the reason."""
         try:
             processes = self._processes
             if processes is None:
                 raise RuntimeError("the replay runner was stopped")
             result = processes.submit(run_replay, str(path), seed, scenario).result()
         except Exception as error:
-            self._update(job_id, status="failed", finished_at=utc_now(), error=_reason(error))
-        else:
-            self._update(
-                job_id,
-                status="done",
-                finished_at=utc_now(),
-                seed=result["report"]["run"]["seed"],
-                events=result["events"],
-                rejected_lines=result["rejected_lines"],
-                result=result,
-            )
-        finally:
-            _remove(path)
+            return {"status": "failed", "error": _reason(error)}
+        return {
+            "status": "done",
+            "error": None,
+            "seed": result["report"]["run"]["seed"],
+            "events": result["events"],
+            "rejected_lines": result["rejected_lines"],
+            "result": result,
+        }
 
-    def _update(self, job_id: str, **values: Any) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(update(JOBS).where(JOBS.c.id == job_id).values(**values))
+    def _finish(self, job_id: str, values: dict[str, Any]) -> None:
+        finished = {**values, "finished_at": utc_now()}
+        try:
+            leases.move(self.engine, self.owner, job_id, "running", **finished)
+        except SQLAlchemyError as error:  # never leave it running: store why it failed
+            log.exception("replay job %s: the result could not be stored", job_id)
+            failed = {"status": "failed", "finished_at": utc_now()}
+            failed["error"] = f"the result could not be stored: {type(error).__name__}"
+            leases.move(self.engine, self.owner, job_id, "running", **failed)
+
+    def _done_with(self, job_id: str) -> None:
+        with self._lock:
+            self._pending.pop(job_id, None)
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self.lease_s / 4):
+            self._tend()
+
+    def _tend(self) -> None:
+        """Renew this process's leases, then fail the jobs of owners that stopped renewing."""
+        with self._lock:
+            pending = list(self._pending)
+        try:
+            leases.renew(self.engine, self.owner, pending)
+            failed = leases.fail_expired(self.engine, self.lease_s)
+        except SQLAlchemyError as error:  # the service goes on; /ready reports the database
+            log.warning("replay leases not renewed, database unavailable: %s", type(error).__name__)
+            return
+        if failed:
+            log.warning("failed %d replay job(s) whose owner stopped renewing its lease", failed)
 
 
 def _reason(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     return text[:2000]
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.kpi_responses import Kpis, kpis_json
 from api.store.tables import (
     DeadLetterCountPublic,
+    OverdueBoxPublic,
     ReeferStatusPublic,
     WorkerCommitPublic,
     YardStatePublic,
@@ -280,6 +281,45 @@ class ReeferList(BaseModel):
     yard: str
     status: ReeferFilter | None
     reefers: list[ReeferStatusPublic]
+
+
+class OverdueBoxList(BaseModel):
+    """The boxes in a yard (or the corridor) at least `min_age_h` old now, oldest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "yard": "yuzui",
+                    "min_age_h": 24.0,
+                    "limit": 100,
+                    "total": 1,
+                    "by_stage": {"waiting_for_pickup": 1},
+                    "boxes": [
+                        {
+                            "yard": "yuzui",
+                            "container_id": "TGHU0000013",
+                            "direction": "import",
+                            "reefer": False,
+                            "teu": 2,
+                            "entered": "2026-01-04T22:10:00Z",
+                            "as_of": _AS_OF,
+                            "age_h": 33.8333,
+                            "stage": "waiting_for_pickup",
+                            "train_id": "YZU-IN-20260105-0610",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    yard: str | None = Field(description="the yard asked for; null for the corridor")
+    min_age_h: float
+    limit: int
+    total: int = Field(description="boxes at least min_age_h old, listed or not")
+    by_stage: dict[str, int] = Field(description="those boxes by the stage they are in")
+    boxes: list[OverdueBoxPublic] = Field(description="the oldest `limit` of them, oldest first")
 
 
 class DeadLetterSummary(BaseModel):

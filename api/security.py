@@ -63,13 +63,17 @@ async def require_api_key(
     """Let the request change things only with the configured API key in `X-API-Key`."""
     configured = settings_of(request).api_key.get_secret_value()
     if not configured:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "no API key is configured on this server")
+        raise _refuse(status.HTTP_403_FORBIDDEN, "no API key is configured on this server")
     if not key:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "this endpoint needs the X-API-Key header"
-        )
+        raise _refuse(status.HTTP_401_UNAUTHORIZED, "this endpoint needs the X-API-Key header")
     if not _matches(key, configured):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the X-API-Key is not valid")
+        raise _refuse(status.HTTP_403_FORBIDDEN, "the X-API-Key is not valid")
+
+
+def _refuse(code: int, message: str) -> HTTPException:
+    """A refusal that closes the connection: the body (an upload, maybe gigabytes) is left
+    unread, and the server should not go on receiving it to keep the connection alive."""
+    return HTTPException(code, message, headers={"Connection": "close"})
 
 
 ReaderAccess = Depends(require_reader)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.kpi_cache import TtlCache
+from api.limits import ClientSlots
 from api.metrics import RequestMetrics
 from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
@@ -26,6 +27,8 @@ class Services:
     kpi_cache: TtlCache
     metrics: RequestMetrics
     replays: ReplayRunner
+    streams: ClientSlots
+    histories: ClientSlots
 
     @classmethod
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
@@ -39,6 +42,18 @@ class Services:
             kpi_cache=TtlCache(settings.kpi_cache_ttl_s),
             metrics=RequestMetrics(),
             replays=ReplayRunner(
-                store.engine, spool, settings.replay_workers, settings.max_upload_mb * 1024 * 1024
+                store.engine, spool, settings.replay_workers, settings.replay_lease_s
+            ),
+            streams=ClientSlots(
+                "event streams",
+                total=settings.stream_max_connections,
+                per_client=settings.stream_max_per_client,
+                retry_after_s=settings.retry_after_s,
+            ),
+            histories=ClientSlots(
+                "history queries",
+                total=settings.history_max_concurrent,
+                per_client=settings.history_max_per_client,
+                retry_after_s=settings.retry_after_s,
             ),
         )

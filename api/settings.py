@@ -1,10 +1,11 @@
 """The API's settings: read once from the environment (prefix `CORRIDOR_API_`), frozen, injected.
 
 Keys are `SecretStr`, so they print as `**********` in logs, reprs and tracebacks. Outside
-development mode the service refuses to start with an empty or well-known API key: a mutating
-endpoint guarded by a default key is not guarded. Reads are open unless `read_token` is set;
-then they need it (or the API key) as `Authorization: Bearer ...`, `X-API-Key`, or the
-dashboard's cookie. The database URL is shared with the worker, hence `CORRIDOR_DATABASE_URL`.
+development mode the service refuses to start with an empty, short (under 16 characters) or
+well-known API key: a mutating endpoint guarded by a guessable key is not guarded. Reads are
+open unless `read_token` is set; then they need it (or the API key) as `Authorization: Bearer
+...`, `X-API-Key`, or the dashboard's cookie. The database URL is shared with the worker,
+hence `CORRIDOR_DATABASE_URL`.
 """
 
 from typing import Literal
@@ -14,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KEYS = frozenset({"", "changeme", "change-me", "secret", "development", "dev", "default"})
 """Keys that protect nothing: refused outside development mode."""
+
+MIN_KEY_LENGTH = 16
+"""Shorter keys and tokens are refused outside development mode (`x`, `12345678`, ...)."""
 
 WINDOWS = ("1h", "shift", "24h", "7d")
 """The rolling KPI windows the worker snapshots (a shift is 8 h)."""
@@ -57,24 +61,46 @@ class ApiSettings(BaseSettings):
     # when live), or a healthy worker's data would be called stale between its snapshots.
     snapshot_stale_s: float = Field(default=1200.0, gt=0.0)
     replay_workers: int = Field(default=1, ge=1, le=16)
-    max_upload_mb: int = Field(default=200, ge=1)
+    max_upload_mb: int = Field(default=200, ge=1, le=100_000)
     migrate_on_start: bool = True
+    # Limits: what one client, or all of them, may make the service do at once.
+    stream_max_connections: int = Field(default=200, ge=1)
+    stream_max_per_client: int = Field(default=8, ge=1)
+    stream_max_backlog: int = Field(default=2000, ge=0)
+    history_max_rows: int = Field(default=50_000, ge=1)
+    history_max_concurrent: int = Field(default=4, ge=1)
+    history_max_per_client: int = Field(default=2, ge=1)
+    retry_after_s: int = Field(default=5, ge=1, le=3600)
+    replay_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)
 
     @model_validator(mode="after")
     def _refuse_default_keys(self) -> "ApiSettings":
         if self.mode == "development":
             return self
-        if self.api_key.get_secret_value().strip().lower() in DEFAULT_KEYS:
+        if _guessable(self.api_key):
             raise SettingsError(
-                "CORRIDOR_API_API_KEY is empty or a default: set a real key, "
+                f"CORRIDOR_API_API_KEY is empty, a default or shorter than {MIN_KEY_LENGTH} "
+                "characters: set a real key (openssl rand -hex 24), "
                 "or CORRIDOR_API_MODE=development on a development machine"
             )
-        token = self.read_token
-        if token is not None and token.get_secret_value().strip().lower() in DEFAULT_KEYS:
-            raise SettingsError("CORRIDOR_API_READ_TOKEN is empty or a default: set a real token")
+        if self.read_token is not None and _guessable(self.read_token):
+            raise SettingsError(
+                f"CORRIDOR_API_READ_TOKEN is empty, a default or shorter than {MIN_KEY_LENGTH} "
+                "characters: set a real token"
+            )
         return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest event log a replay job accepts, in bytes."""
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def reads_open(self) -> bool:
         """Whether read endpoints are open to anyone who can reach the service."""
         return self.read_token is None or not self.read_token.get_secret_value()
+
+
+def _guessable(secret: SecretStr) -> bool:
+    value = secret.get_secret_value().strip()
+    return value.lower() in DEFAULT_KEYS or len(value) < MIN_KEY_LENGTH

@@ -69,10 +69,10 @@ class KpiSnapshot:
 class DeadLetter:
     """A message that could not be applied, with where it came from and why.
 
-    Changed (streams helper): `reason` is a short code from a small vocabulary, so counting by
-    reason stays meaningful ("not_json", "invalid:ts", "duplicate", "rejected:container_id";
-    see `streams.dead_letters` and `docs/streams.md`); `detail` (new, optional) is the full
-    message naming the field, e.g. "ts: Expected `datetime` with a timezone component".
+    `reason` is a short code from a small vocabulary, so counting by reason stays meaningful
+    ("not_json", "invalid:ts", "duplicate", "rejected:container_id"; see
+    `streams.dead_letters` and `docs/streams.md`); `detail` (optional) is the full message
+    naming the field, e.g. "ts: Expected `datetime` with a timezone component".
     """
 
     reason: str  # code-like, e.g. "invalid:ts"
@@ -91,7 +91,8 @@ class TwinBatch:
     when unknown); `flags` counts valid but suspicious inputs of this batch by kind (added to the
     store's totals); `yards_ahead` is each yard whose clock is ahead of the newest input event
     by more than the allowed lateness, and by how many seconds (replaces the stored one). The
-    last three are for `GET /ready` and `/metrics`.
+    last three are for `GET /ready` and `/metrics`. Like the reefers, `boxes` (the boxes at
+    least `live_view.LISTED_FROM_H` old) is complete for each yard whose state is in the batch.
     """
 
     group: str
@@ -100,6 +101,7 @@ class TwinBatch:
     snapshots: list[KpiSnapshot] = field(default_factory=list)
     yard_states: list[Mapping[str, Any]] = field(default_factory=list)  # YardState as dicts
     reefers: list[Mapping[str, Any]] = field(default_factory=list)  # ReeferStatus as dicts
+    boxes: list[Mapping[str, Any]] = field(default_factory=list)  # BoxNow (the old boxes) as dicts
     records: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     lag: int | None = None

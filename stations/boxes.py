@@ -7,25 +7,20 @@ truck dispatched to collect it. A reefer draws a plug while stacked and waits fo
 none is free; it gives the plug back when it is lifted out.
 """
 
-from typing import TYPE_CHECKING
-
-from stations import actors, rail
+from stations import actors
 from stations.box import Box
 from stations.distributions import Distribution
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
 
-if TYPE_CHECKING:
-    from stations.trucks import TruckOrder
 
-
-def receive_export(yard: Yard, order: "TruckOrder", entered: Minutes) -> Box:
+def receive_export(yard: Yard, container_id: str, teu: int, reefer: bool, entered: Minutes) -> Box:
     """The box passed the gate on its truck: from now on it counts as in the yard."""
-    box = yard.boxes.get(order.container_id)
+    box = yard.boxes.get(container_id)
     if box is None:
-        box = Box(order.container_id, "export", order.teu, order.reefer, entered=entered)
-        yard.boxes[order.container_id] = box
+        box = Box(container_id, "export", teu, reefer, entered=entered)
+        yard.boxes[container_id] = box
     else:
         box.entered = entered
     return box
@@ -76,32 +71,31 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
         opened = stream.chance(inspection.opened_share)
         actors.start(inspect(yard, box, inspection.opened_min if opened else inspection.scan_min))
     else:
-        rail.book(yard, box)
+        yard.railway.book(box, yard.now)
 
 
 def inspect(yard: Yard, box: Box, duration: Distribution) -> ProcessGenerator:
     """The box waits for a bay, is inspected, and only then can be booked on a train."""
-    wait = yard.inspection_bays.acquire()
-    if wait is not None:
-        yield wait
-    yard.inspections_in_progress += 1
-    yield yard.env.timeout(yard.sample("inspection", duration))
-    yard.inspections_in_progress -= 1
-    yard.inspection_bays.release()
-    rail.book(yard, box)
+    with yard.inspection_bays.claim() as bay:
+        if bay is not None:
+            yield bay
+        yard.inspections_in_progress += 1
+        yield yard.env.timeout(yard.sample("inspection", duration))
+        yard.inspections_in_progress -= 1
+    yard.railway.book(box, yard.now)
 
 
-def await_import(yard: Yard, order: "TruckOrder") -> ProcessGenerator:
+def await_import(yard: Yard, container_id: str) -> ProcessGenerator:
     """An import truck waits in the yard until its box is in the stack.
 
     If no train has brought the box yet, the truck waits for the train that will; a box no
     train ever brings keeps its truck in the yard, visible in `trucks_in_yard`.
     """
-    box = yard.boxes.get(order.container_id)
+    box = yard.boxes.get(container_id)
     if box is None:
-        awaited = yard.awaited_boxes.get(order.container_id)
+        awaited = yard.awaited_boxes.get(container_id)
         if awaited is None:
-            awaited = yard.awaited_boxes[order.container_id] = yard.env.event()
+            awaited = yard.awaited_boxes[container_id] = yard.env.event()
         box = yield awaited
     if box.in_stack is not None and not box.in_stack.triggered:
         yield box.in_stack

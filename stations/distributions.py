@@ -123,13 +123,6 @@ def parse_distribution(field: str, table: Any) -> Distribution:
         raise ValueError(f"{field}: {error}") from None
 
 
-def describe_distribution(distribution: Distribution) -> dict[str, Any]:
-    """The TOML/JSON table for a distribution (the inverse of `parse_distribution`)."""
-    name = next(key for key, kind in _KINDS.items() if isinstance(distribution, kind))
-    fields = {slot: getattr(distribution, slot) for slot in distribution.__slots__}
-    return {"dist": name, **fields}
-
-
 def _check_positive(name: str, value: float) -> None:
     if not value > 0 or math.isinf(value):
         raise ValueError(f"{name} must be positive and finite, got {value}")

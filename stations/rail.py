@@ -15,7 +15,6 @@ import simpy
 
 from stations import boxes
 from stations.box import Box
-from stations.pool import Pool
 from stations.records import NOT_YET, Lift, TrainVisit
 from stations.timetable import ArrivingBox, Railway, TrainPlan
 from stations.types import ProcessGenerator
@@ -26,34 +25,8 @@ BoxMove = Callable[[Yard, Box, str], ProcessGenerator]
 
 def schedule(yard: Yard, railway: Railway, plan: TrainPlan) -> None:
     """Take a new departure into the timetable and start its loading process."""
-    railway.known[plan.train_id] = plan
-    railway.plans.append(plan)
-    railway.plans.sort(key=lambda known: (known.departure, known.train_id))
-    still_waiting: deque[Box] = deque()
-    while railway.waiting:
-        box = railway.waiting.popleft()
-        if not _book_on_first_with_room(yard, railway, box):
-            still_waiting.append(box)
-    railway.waiting = still_waiting
+    railway.add(plan, yard.now)
     yard.env.process(load_train(yard, railway, plan))
-
-
-def book(yard: Yard, box: Box) -> None:
-    """Book a cleared export box on the next departure with room before its cut-off."""
-    railway = yard.railway
-    if not _book_on_first_with_room(yard, railway, box):
-        railway.waiting.append(box)
-
-
-def _book_on_first_with_room(yard: Yard, railway: Railway, box: Box) -> bool:
-    now = yard.now
-    for plan in railway.plans:
-        if plan.has_room_for(box, now):
-            plan.booked.append(box)
-            plan.booked_teu += box.teu
-            box.train_id = plan.train_id
-            return True
-    return False
 
 
 def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerator:
@@ -61,14 +34,15 @@ def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerato
     env = yard.env
     if plan.cutoff > env.now:
         yield env.timeout(plan.cutoff - env.now)
-    yield from _take(yard.tracks)
-    work_start = yard.now
-    yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
-    yield from _work_boxes(yard, list(plan.booked), "train_load", _load_one)
-    work_end = yard.now
-    if plan.departure > env.now:
-        yield env.timeout(plan.departure - env.now)
-    yard.tracks.release()
+    with yard.tracks.claim() as track:
+        if track is not None:
+            yield track
+        work_start = yard.now
+        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+        yield from _work_boxes(yard, list(plan.booked), "train_load", _load_one)
+        work_end = yard.now
+        if plan.departure > env.now:
+            yield env.timeout(plan.departure - env.now)
     plan.departed = yard.now
     railway.plans.remove(plan)
     for box in plan.booked:
@@ -108,11 +82,12 @@ def unload_train(yard: Yard, train_id: str, unloading: list[Box]) -> ProcessGene
     """Take a track, place the wagons, and unload the train's boxes with its gantries."""
     env = yard.env
     arrived = yard.now
-    yield from _take(yard.tracks)
-    work_start = yard.now
-    yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
-    yield from _work_boxes(yard, unloading, "train_unload", _unload_one)
-    yard.tracks.release()
+    with yard.tracks.claim() as track:
+        if track is not None:
+            yield track
+        work_start = yard.now
+        yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))
+        yield from _work_boxes(yard, unloading, "train_unload", _unload_one)
     yard.records.train_visits.append(
         TrainVisit(
             yard.spec.id,
@@ -158,17 +133,11 @@ def _unload_one(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
 
 
 def _rmg_lift(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
-    yield from _take(yard.rmgs)
-    start = yard.now
-    yard.level("handling_busy", 1)
-    yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
-    yard.level("handling_busy", -1)
-    yard.rmgs.release()
+    with yard.rmgs.claim() as rmg:
+        if rmg is not None:
+            yield rmg
+        start = yard.now
+        yard.level("handling_busy", 1)
+        yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
+        yard.level("handling_busy", -1)
     yard.records.lifts.append(Lift(yard.spec.id, "rmg", box.container_id, purpose, start, yard.now))
-
-
-def _take(pool: Pool) -> ProcessGenerator:
-    """Wait for a server of the pool if none is free."""
-    wait = pool.acquire()
-    if wait is not None:
-        yield wait

@@ -40,14 +40,14 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
     yard.level("trucks_in_yard", 1)
     yield env.timeout(yard.sample("yard_drive", yard.spec.gate.yard_drive_min))
     if order.direction == "export":
-        box = boxes.receive_export(yard, order, gate_end)
+        box = boxes.receive_export(yard, order.container_id, order.teu, order.reefer, gate_end)
         room = yard.stack.reserve(order.teu)
         if room is not None:
             yield room
         lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
         boxes.stack_box(yard, box)
     else:
-        box = yield from boxes.await_import(yard, order)
+        box = yield from boxes.await_import(yard, order.container_id)
         lift_start, lift_end = yield from lift_off_truck(yard, order.container_id)
         boxes.lift_out(yard, box)
     drive_back = yard.sample("yard_drive", yard.spec.gate.yard_drive_min)
@@ -87,34 +87,32 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
     lanes = yard.exception_gate if exception_lane else yard.gate
     service = gate_spec.exception_service_min if exception_lane else gate_spec.service_min
     levels, now = yard.levels, yard.env.now
-    wait = lanes.acquire()
-    if wait is not None:
-        levels["gate_queue"].change(now, 1)
-        if exception_lane:
-            levels["exception_queue"].change(now, 1)
-        yield wait
-        now = yard.env.now
-        levels["gate_queue"].change(now, -1)
-        if exception_lane:
-            levels["exception_queue"].change(now, -1)
-    gate_start = now
-    levels["gate_busy"].change(now, 1)
-    yield yard.env.timeout(yard.sample("gate_service", service))
-    levels["gate_busy"].change(yard.env.now, -1)
-    lanes.release()
+    with lanes.claim() as lane:
+        if lane is not None:
+            levels["gate_queue"].change(now, 1)
+            if exception_lane:
+                levels["exception_queue"].change(now, 1)
+            yield lane
+            now = yard.env.now
+            levels["gate_queue"].change(now, -1)
+            if exception_lane:
+                levels["exception_queue"].change(now, -1)
+        gate_start = now
+        levels["gate_busy"].change(now, 1)
+        yield yard.env.timeout(yard.sample("gate_service", service))
+        levels["gate_busy"].change(yard.env.now, -1)
     return gate_start, exception_lane
 
 
 def lift_off_truck(yard: Yard, container_id: str) -> ProcessGenerator:
     """A reach stacker moves the box between truck and stack; returns (start, end)."""
-    wait = yard.reach_stackers.acquire()
-    if wait is not None:
-        yield wait
-    start = yard.now
-    yard.level("handling_busy", 1)
-    yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
-    yard.level("handling_busy", -1)
-    yard.reach_stackers.release()
+    with yard.reach_stackers.claim() as reach_stacker:
+        if reach_stacker is not None:
+            yield reach_stacker
+        start = yard.now
+        yard.level("handling_busy", 1)
+        yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
+        yard.level("handling_busy", -1)
     yard.records.lifts.append(
         Lift(yard.spec.id, "reach_stacker", container_id, "truck", start, yard.now)
     )

@@ -61,7 +61,9 @@ class YardRecords:
 class Yard:
     """The resources, streams, records and levels of one station, on its own SimPy clock."""
 
-    def __init__(self, env: YardEnvironment, spec: StationSpec, seed: int) -> None:
+    def __init__(
+        self, env: YardEnvironment, spec: StationSpec, seed: int, replication: int = 0
+    ) -> None:
         self.env = env
         self.spec = spec
         self.gate = Pool(env, spec.gate.lanes)
@@ -73,7 +75,8 @@ class Yard:
         self.inspection_bays = Pool(env, spec.inspection.bays)
         self.tracks = Pool(env, spec.rail.loading_tracks)
         self.streams = {
-            purpose: RandomStream(seed, spec.id, purpose) for purpose in STREAM_PURPOSES
+            purpose: RandomStream(seed, spec.id, purpose, replication=replication)
+            for purpose in STREAM_PURPOSES
         }
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}

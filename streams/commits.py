@@ -1,13 +1,13 @@
 """Store commits, one at a time and in order, overlapped with the next batch while catching up.
 
-A catch-up spent about a quarter of its time waiting for the store commit, part of it inside
-the database, where the GIL is released. Here a full batch (the worker is behind) is committed in a
-background thread while the worker consumes, decodes and applies the next one; a partial
-batch (the worker is live) is committed at once, so a live step returns with its outputs
-stored. Either way, a commit starts only after the previous one finished, so commits land in
-batch order and each is the same atomic transaction as before: a crash loses at most the
-batches not yet committed, which are read again from the stored offsets. A commit that
-fails raises in the worker at its next commit (or `wait`), before anything later is stored.
+Waiting for the store commit is a large share of a catch-up (`docs/performance.md`), part of
+it inside the database, where the GIL is released. Here a full batch (the worker is behind) is
+committed in a background thread while the worker consumes, decodes and applies the next one;
+a partial batch (the worker is live) is committed at once, so a live step returns with its
+outputs stored. Either way, a commit starts only after the previous one finished, so commits
+land in batch order and each is one atomic transaction: a crash loses at most the batches not
+yet committed, which are read again from the stored offsets. A commit that fails raises in the
+worker at its next commit (or `wait`), before anything later is stored.
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor

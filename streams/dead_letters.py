@@ -6,6 +6,8 @@ by reason stays meaningful; the full message naming the field goes beside it as 
 
 - `oversized`: larger than `corridor.contract.events.MAX_EVENT_BYTES`;
 - `not_utf8`, `not_json`: not text, or not JSON;
+- `invalid:depth`: arrays and objects nested deeper than
+  `corridor.contract.json_depth.MAX_JSON_DEPTH` (64), refused before any parser recurses;
 - `invalid:<field>`: JSON, but not a valid v1 event (missing or mistyped field, bad container
   check digit, unknown yard, time without offset or outside 2000-2099, NaN temperature...);
   list positions are dropped from the field (`invalid:boxes[].container_id`);
@@ -24,7 +26,7 @@ which the store's dead-letter table keeps whole.
 import re
 from collections.abc import Sequence
 
-from corridor.contract.events import DecodeError
+from corridor.contract.events import NOT_JSON, NOT_UTF8, OVERSIZED, TOO_DEEP, DecodeError
 from corridor.store_contract import DeadLetter
 
 REASON = "corridor.reason"
@@ -46,12 +48,14 @@ _INDEX = re.compile(r"\[\d+\]")
 
 def decode_reason(error: DecodeError) -> str:
     """The reason code of a message `decode_event` refused."""
-    if error.reason.startswith("message of"):
+    if error.reason.startswith(OVERSIZED):
         return "oversized"
-    if error.reason.startswith("not UTF-8"):
+    if error.reason.startswith(NOT_UTF8):
         return "not_utf8"
-    if error.reason.startswith("not JSON"):
+    if error.reason.startswith(NOT_JSON):
         return "not_json"
+    if error.reason.startswith(TOO_DEEP):
+        return "invalid:depth"
     return f"invalid:{_field(error)}"
 
 

@@ -44,6 +44,7 @@ class KafkaSettings(BaseSettings):
     batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
+    heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
     flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now

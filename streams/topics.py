@@ -1,27 +1,40 @@
 """Which topic an event travels on, and its key.
 
-Dispatch and gate milestones go to the dispatch topic, reefer readings to the telemetry topic,
-train events to the trains topic. Every message is keyed by its yard, so all of one yard's
-events on a topic land on one partition, in the order they were produced.
+Each event type declares its channel (`corridor.contract.event_types`): train events travel on
+the trains topic, dispatch and gate milestones on the dispatch topic, reefer readings on the
+telemetry topic. The topic names are configured (`KafkaSettings`); the table below maps every
+channel to its setting and is checked against the contract's channels at import, so a new
+channel without a topic stops the program at start instead of sending events somewhere else.
+Every message is keyed by its yard, so all of one yard's events on a topic land on one
+partition, in the order they were produced.
 """
 
-from corridor.contract.events import (
-    Event,
-    ReeferReading,
-    TrainArrived,
-    TrainDeparted,
-    TrainScheduled,
-)
+from collections.abc import Callable
+
+from corridor.contract.event_types import CHANNELS, Channel, require_entries
+from corridor.contract.events import Event
 from streams.settings import KafkaSettings
+
+_TOPIC_SETTING: dict[Channel, Callable[[KafkaSettings], str]] = require_entries(
+    {
+        "trains": lambda settings: settings.topic_trains,
+        "dispatch": lambda settings: settings.topic_dispatch,
+        "reefer": lambda settings: settings.topic_reefer,
+    },
+    CHANNELS,
+    "Kafka topic",
+    name=str,
+)
+
+
+def channel_topic(channel: Channel, settings: KafkaSettings) -> str:
+    """The configured topic of a channel."""
+    return _TOPIC_SETTING[channel](settings)
 
 
 def topic_for(event: Event, settings: KafkaSettings) -> str:
-    """The input topic an event belongs on."""
-    if isinstance(event, ReeferReading):
-        return settings.topic_reefer
-    if isinstance(event, TrainScheduled | TrainArrived | TrainDeparted):
-        return settings.topic_trains
-    return settings.topic_dispatch
+    """The input topic an event belongs on: its type's channel's topic."""
+    return _TOPIC_SETTING[event.channel](settings)
 
 
 def key_for(event: Event) -> bytes:

@@ -35,7 +35,7 @@ from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
 from streams.live.reorder import Micros, from_micros, to_micros
-from streams.live.snapshots import kpi_snapshots, yard_views
+from streams.live.snapshots import kpi_snapshots, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
@@ -112,6 +112,7 @@ class Worker:
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
         self._last_input = time.monotonic()
+        self._last_commit = float("-inf")
         self._started = False
 
     def start(self) -> None:
@@ -312,7 +313,7 @@ class Worker:
         if live.twin is not None:
             batch.records = live.twin.drain()
         if not batch.yard_states and self.policy.views_due(catching_up=catching_up):
-            batch.yard_states, batch.reefers = yard_views(live)
+            put_yard_views(live, batch)
             self.policy.views_sent()
 
     def _quiet(self) -> bool:
@@ -337,7 +338,7 @@ class Worker:
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        batch.yard_states, batch.reefers = yard_views(self.live)
+        put_yard_views(self.live, batch)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 
@@ -346,8 +347,9 @@ class Worker:
         forced = self.recovery.take_forced_offsets()
         if forced:
             batch.offsets = {**forced, **batch.offsets}
-        if not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots):
-            return
+        empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
+        if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
+            return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
         self.sink.send(letters, batch.snapshots)
         self.sink.flush(between=self.recovery.recover_outputs)
         batch.lag = self.recovery.lag(self.consumer, self.positions)
@@ -355,6 +357,7 @@ class Worker:
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
+        self._last_commit = time.monotonic()
         self.timer.lap("commit")
         self.stats.batches += 1
 

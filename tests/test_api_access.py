@@ -21,10 +21,18 @@ READ_PATHS: tuple[str, ...] = (
 READ_PATHS += ("/metrics", "/dead-letters", "/replays", "/yards/yuzui/reefers")
 
 
-@pytest.mark.parametrize("key", ["", "   ", "changeme", "secret", "DEV"])
-def test_production_refuses_empty_or_default_keys(key: str) -> None:
-    with pytest.raises(ValidationError, match="CORRIDOR_API_API_KEY is empty or a default"):
+@pytest.mark.parametrize(
+    "key", ["", "   ", "changeme", "secret", "DEV", "x", "password", "12345678", "a" * 15]
+)
+def test_production_refuses_empty_default_or_short_keys(key: str) -> None:
+    with pytest.raises(ValidationError, match="CORRIDOR_API_API_KEY is empty, a default or short"):
         ApiSettings(mode="production", api_key=SecretStr(key))
+
+
+def test_production_takes_a_key_of_16_characters_and_refuses_a_short_read_token() -> None:
+    assert ApiSettings(mode="production", api_key=SecretStr("k" * 16)).api_key
+    with pytest.raises(ValidationError, match="CORRIDOR_API_READ_TOKEN is empty, a default or"):
+        ApiSettings(mode="production", api_key=SecretStr("k" * 16), read_token=SecretStr("t" * 15))
 
 
 def test_the_environment_configures_the_service(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,7 +47,7 @@ def test_api_refuses_to_start_with_a_default_key(
     args = parse("api", "--port", str(free_port()))
     assert args.handler(args) == 2
     error = capsys.readouterr().err
-    assert "CORRIDOR_API_API_KEY is empty or a default" in error
+    assert "CORRIDOR_API_API_KEY is empty, a default or shorter than 16" in error
     assert "changeme" not in error
 
 

@@ -330,9 +330,10 @@ def test_metrics_expose_kpis_dead_letters_workers_and_requests(
         'corridor_api_request_duration_seconds_bucket{route="/yards/{yard}/kpis",le="+Inf"} 2.0'
         in text
     )
+    name = r"[a-zA-Z_:][a-zA-Z0-9_:]*"  # the exposition format's metric name
     for line in text.splitlines():  # every sample line parses as name{labels} value
         assert line.startswith("#") or re.fullmatch(
-            r"[a-z_]+(\{.*\})? [-+0-9.eE]+|[a-z_]+(\{.*\})? NaN", line
+            rf"{name}(\{{.*\}})? [-+0-9.eE]+|{name}(\{{.*\}})? NaN", line
         ), line
 
 
@@ -374,12 +375,14 @@ def test_openapi_documents_typed_responses_with_examples(client: TestClient) -> 
 
 
 def test_a_read_token_protects_reads_but_not_health(store: SqlStore, database_url: str) -> None:
-    settings = test_settings(database_url, read_token=SecretStr("read-token-7c1e"))
+    settings = test_settings(database_url, read_token=SecretStr("read-token-7c1e-long"))
     with TestClient(create_app(settings, store=store)) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/yards").status_code == 401
         assert (
-            client.get("/yards", headers={"Authorization": "Bearer read-token-7c1e"}).status_code
+            client.get(
+                "/yards", headers={"Authorization": "Bearer read-token-7c1e-long"}
+            ).status_code
             == 200
         )
         assert client.get("/yards", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -389,5 +392,5 @@ def test_a_read_token_protects_reads_but_not_health(store: SqlStore, database_ur
             ).status_code
             == 200
         )
-        client.cookies.set("corridor_token", "read-token-7c1e")
+        client.cookies.set("corridor_token", "read-token-7c1e-long")
         assert client.get("/corridor/kpis/history").status_code == 200

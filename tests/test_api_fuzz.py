@@ -2,11 +2,19 @@
 
 schemathesis generates requests for every operation (valid and invalid ones) against the app
 over a populated SQLite store, with reads protected by a token so the auth checks have teeth;
-it sends the API key, which grants reads and changes. Bounded at 25 examples per operation.
-The schema is loaded when the module is collected (schemathesis's lazy fixture loader does
-not work with pytest 9), so the app and its database directory are made then.
+it sends the API key, which grants reads and changes. The schema is loaded when the module is
+collected (schemathesis's lazy fixture loader does not work with pytest 9), so the app and its
+database directory are made then.
+
+Two runs of the same checks:
+- `test_every_operation_keeps_its_contract` (CI): 25 examples per operation, derandomized, so
+  every run sends the same requests and a good change never fails by luck.
+- `test_every_operation_keeps_its_contract_randomized` (marker `fuzz_long`, skipped unless
+  selected): 500 fresh random examples per operation, for hunting new failures —
+  `pytest -m fuzz_long tests/test_api_fuzz.py`.
 """
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -51,13 +59,41 @@ file name ending, the scenario's keys). For them the "schema-valid request accep
 not apply; every other check does."""
 
 
-@schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_its_contract(case: schemathesis.Case[Any]) -> None:
+def _call_and_validate(case: schemathesis.Case[Any]) -> None:
     excluded: list[schemathesis.CheckFunction] = (
         [positive_data_acceptance] if case.operation.path in CROSS_FIELD else []
     )
     case.call_and_validate(headers={"X-API-Key": TEST_KEY}, excluded_checks=excluded)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_keeps_its_contract(case: schemathesis.Case[Any]) -> None:
+    _call_and_validate(case)
+
+
+LONG_EXAMPLES = int(os.environ.get("CORRIDOR_FUZZ_EXAMPLES", "500"))
+
+
+@pytest.fixture
+def long_fuzz_selected(request: pytest.FixtureRequest) -> None:
+    """Skip unless the run selected the marker (it is too long for every test run)."""
+    if "fuzz_long" not in (request.config.option.markexpr or ""):
+        pytest.skip("the long randomized fuzz runs only when selected: -m fuzz_long")
+
+
+@pytest.mark.fuzz_long
+@pytest.mark.usefixtures("long_fuzz_selected")
+@schema.parametrize()
+@settings(max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_keeps_its_contract_randomized(case: schemathesis.Case[Any]) -> None:
+    _call_and_validate(case)
 
 
 def test_the_fuzzed_store_holds_data(populated_store: SqlStore) -> None:

@@ -18,7 +18,8 @@ from corridor.contract.eventlog import write_log
 from corridor.contract.events import Event, ReeferReading, encode_event
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
-from stations.spec import STATION_IDS, load_all_stations
+from stations.catalog import station_ids
+from stations.spec import load_all_stations
 from streams.live.reorder import to_micros
 from streams.live.snapshots import kpi_snapshots
 from streams.live.twin import LiveTwin
@@ -48,7 +49,7 @@ def replayed(log: Path, out: Path, *until: str) -> dict[str, Any]:
 
 
 def readings_of(scopes: dict[str, Any]) -> dict[str, int]:
-    return {yard: scopes[yard]["reefer"]["readings"] for yard in STATION_IDS}
+    return {yard: scopes[yard]["reefer"]["readings"] for yard in station_ids()}
 
 
 def live_readings(events: list[Event], as_of: datetime) -> dict[str, int]:
@@ -70,7 +71,7 @@ def test_replay_until_counts_only_the_readings_before_it(
     after = Counter(e.yard for e in day if isinstance(e, ReeferReading) and e.ts >= UNTIL)
     assert min(before.values()) > 0
     assert min(after.values()) > 0  # so counting them would show
-    assert readings_of(report["yards"]) == {yard: before[yard] for yard in STATION_IDS}
+    assert readings_of(report["yards"]) == {yard: before[yard] for yard in station_ids()}
     assert report["corridor"]["reefer"]["readings"] == sum(before.values())
 
 

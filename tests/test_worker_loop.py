@@ -6,6 +6,7 @@ against a replay of the same events (`tests.broker_fixtures.expected_kpis`).
 """
 
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -324,3 +325,21 @@ def header(message: Any, name: str) -> bytes:
     values = [value for key, value in message.headers_ or [] if key == name]
     assert len(values) == 1, f"header {name!r}: {values}"
     return bytes(values[0])
+
+
+def test_an_idle_worker_commits_a_heartbeat_at_most_once_per_interval() -> None:
+    settings, store = fake_settings(heartbeat_s=0.3), MemoryStore()
+    worker = fake_worker(cluster_for(settings), settings, store, stations(), SEED, now=lambda: NOW)
+    worker.start()
+
+    worker.step()
+    started = store.commits
+    assert started >= 1  # committed at once: /ready sees the worker running
+    worker.step()
+    assert store.commits == started  # an idle worker: not again within the interval
+    time.sleep(0.35)
+    worker.step()
+    assert store.commits == started + 1
+    assert store.archive == []
+    assert store.snapshots == {}
+    worker.close()

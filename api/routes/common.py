@@ -1,4 +1,4 @@
-"""Error responses shared by the routers, so each documents the 4xx it may answer."""
+"""Error responses shared by the routers, so each documents the 4xx and 5xx it may answer."""
 
 from typing import Any
 
@@ -9,4 +9,32 @@ UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"model": ErrorMessage}}
 REFUSED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage},
     403: {"model": ErrorMessage},
+}
+RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorMessage,
+        "description": "the database cannot be reached (or a service-wide limit is hit)",
+        "headers": RETRY_AFTER,
+    }
+}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {**UNAUTHORISED, **UNAVAILABLE}
+"""What any read may answer besides its own errors: 401 without the read token, 503 while
+the database is down."""
+BUSY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorMessage,
+        "description": "this client holds its share of the limit (see docs/api.md)",
+        "headers": RETRY_AFTER,
+    },
+    503: {
+        "model": ErrorMessage,
+        "description": "the service-wide limit is hit, or the database cannot be reached",
+        "headers": RETRY_AFTER,
+    },
 }

@@ -5,11 +5,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
 from api.responses import DeadLetterSummary
-from api.routes.common import UNAUTHORISED
+from api.routes.common import READ_ERRORS
 from api.security import ReaderAccess
 from api.store import readers
 
-router = APIRouter(tags=["dead letters"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
+router = APIRouter(tags=["dead letters"], dependencies=[ReaderAccess], responses=READ_ERRORS)
 
 
 @router.get("/dead-letters")

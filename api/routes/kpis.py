@@ -8,17 +8,18 @@ shift, so the answer is served from a short-lived cache of its serialised bytes.
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from api import kpi_views
 from api.deps import ServicesDep, YardDep
+from api.limits import client_address
 from api.responses import KpiHistory, KpiView, Window
-from api.routes.common import NOT_FOUND, UNAUTHORISED
+from api.routes.common import BUSY, NOT_FOUND, READ_ERRORS
 from api.security import ReaderAccess
 
-router = APIRouter(tags=["kpis"], dependencies=[ReaderAccess], responses=UNAUTHORISED)
+router = APIRouter(tags=["kpis"], dependencies=[ReaderAccess], responses=READ_ERRORS)
 CORRIDOR = "corridor"
 
 WindowQuery = Annotated[Window, Query(description="rolling window: 1h, shift (8 h), 24h or 7d")]
@@ -58,6 +59,7 @@ async def corridor_kpis(services: ServicesDep, window: WindowQuery = "24h") -> R
 
 
 async def _history(
+    request: Request,
     services: ServicesDep,
     scope: str,
     window: str,
@@ -65,19 +67,22 @@ async def _history(
     end: datetime | None,
     interval: str,
 ) -> KpiHistory:
-    return await run_in_threadpool(
-        kpi_views.history,
-        services.store.engine,
-        scope=scope,
-        window=window,
-        start=start,
-        end=end,
-        interval=interval,
-    )
+    with services.histories.hold(client_address(request.scope)):
+        return await run_in_threadpool(
+            kpi_views.history,
+            services.store.engine,
+            scope=scope,
+            window=window,
+            start=start,
+            end=end,
+            interval=interval,
+            max_rows=services.settings.history_max_rows,
+        )
 
 
-@router.get("/yards/{yard}/kpis/history", responses=NOT_FOUND)
+@router.get("/yards/{yard}/kpis/history", responses={**NOT_FOUND, **BUSY})
 async def yard_history(
+    request: Request,
     yard: YardDep,
     services: ServicesDep,
     start: FromQuery = None,
@@ -86,11 +91,12 @@ async def yard_history(
     window: WindowQuery = "1h",
 ) -> KpiHistory:
     """A yard's snapshots of one window over time, the last in each interval (for charts)."""
-    return await _history(services, yard, window, start, to, interval)
+    return await _history(request, services, yard, window, start, to, interval)
 
 
-@router.get("/corridor/kpis/history")
+@router.get("/corridor/kpis/history", responses=BUSY)
 async def corridor_history(
+    request: Request,
     services: ServicesDep,
     start: FromQuery = None,
     to: ToQuery = None,
@@ -98,4 +104,4 @@ async def corridor_history(
     window: WindowQuery = "1h",
 ) -> KpiHistory:
     """The corridor's snapshots of one window over time, the last in each interval."""
-    return await _history(services, CORRIDOR, window, start, to, interval)
+    return await _history(request, services, CORRIDOR, window, start, to, interval)

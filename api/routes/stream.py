@@ -3,10 +3,15 @@
 Each connection starts at the newest stored snapshot (or after `Last-Event-ID`, when an
 EventSource reconnects), announces itself with a `ready` event, then polls the store and sends
 each snapshot stored since as a `snapshot` event whose id is the snapshot's storage id.
+Open streams are limited in total and per client address (`api.limits`, held by a middleware
+for the connection's whole life), and a resuming client is sent at most `stream_max_backlog`
+snapshots it missed: a `Last-Event-ID: 0` on a year-old store is not a year of replay.
 """
 
 import asyncio
 import json
+import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -15,16 +20,19 @@ from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse
 
 from api.deps import ServicesDep
+from api.errors import DATABASE_DOWN
 from api.kpi_views import snapshot_json
 from api.responses import ErrorMessage, Scope, Window
-from api.routes.common import UNAUTHORISED
+from api.routes.common import BUSY, READ_ERRORS
 from api.security import ReaderAccess
 from api.settings import WINDOWS
 from api.store import readers
 
+log = logging.getLogger(__name__)
 router = APIRouter(
-    prefix="/stream", tags=["stream"], dependencies=[ReaderAccess], responses=UNAUTHORISED
+    prefix="/stream", tags=["stream"], dependencies=[ReaderAccess], responses=READ_ERRORS
 )
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 SSE_EVENT: dict[str, Any] = {
     "type": "object",
@@ -42,6 +50,7 @@ EVENT_STREAM: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {"schema": SSE_EVENT}},
     },
     422: {"model": ErrorMessage},
+    **BUSY,
 }
 
 
@@ -60,9 +69,16 @@ async def stream_kpis(
     """Push each new KPI snapshot (data: the same JSON as `GET /yards/{yard}/kpis`)."""
     scopes = _known_scopes(scope, [*services.stations, "corridor"])
     windows: list[str] = list(window) if window else list(WINDOWS)
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    events = _events(request, services, scopes, windows, start)
-    return EventSourceResponse(events, ping=15)
+    newest = await run_in_threadpool(readers.last_snapshot_id, services.store.engine)
+    cursor = _resume_from(last_event_id, newest, services.settings.stream_max_backlog)
+    return EventSourceResponse(_events(request, services, scopes, windows, cursor), ping=15)
+
+
+def _resume_from(last_event_id: str | None, newest: int, backlog: int) -> int:
+    """Where the stream starts: after the client's last id, but at most `backlog` back."""
+    if last_event_id is None or not _EVENT_ID.fullmatch(last_event_id.strip()):
+        return newest
+    return min(newest, max(int(last_event_id), newest - backlog))
 
 
 def _known_scopes(asked: list[str] | None, known: list[str]) -> list[str]:
@@ -79,17 +95,18 @@ async def _events(
     services: ServicesDep,
     scopes: list[str],
     windows: list[str],
-    start: int | None,
+    cursor: int,
 ) -> AsyncIterator[dict[str, str]]:
     engine = services.store.engine
-    cursor = (
-        start if start is not None else await run_in_threadpool(readers.last_snapshot_id, engine)
-    )
     yield {"event": "ready", "data": json.dumps({"cursor": cursor})}
     while not await request.is_disconnected():
-        rows = await run_in_threadpool(
-            readers.snapshots_after, engine, cursor=cursor, scopes=scopes, windows=windows
-        )
+        try:
+            rows = await run_in_threadpool(
+                readers.snapshots_after, engine, cursor=cursor, scopes=scopes, windows=windows
+            )
+        except DATABASE_DOWN as error:  # end the stream; the EventSource reconnects later
+            log.warning("event stream ended, database unavailable: %s", type(error).__name__)
+            return
         for row in rows:
             cursor = row.id if row.id is not None else cursor
             yield {"event": "snapshot", "id": str(cursor), "data": snapshot_json(row).decode()}

@@ -8,14 +8,14 @@ from sqlalchemy import Engine
 
 from api.deps import EngineDep, ServicesDep, YardDep
 from api.responses import Departure, Facilities, ReeferFilter, ReeferList, YardDetail, YardSummary
-from api.routes.common import NOT_FOUND, UNAUTHORISED
+from api.routes.common import NOT_FOUND, READ_ERRORS
 from api.security import ReaderAccess
 from api.store import readers
 from api.store.tables import ReeferStatusPublic, YardStatePublic
 from stations.spec import StationSpec
 
 router = APIRouter(
-    prefix="/yards", tags=["yards"], dependencies=[ReaderAccess], responses=UNAUTHORISED
+    prefix="/yards", tags=["yards"], dependencies=[ReaderAccess], responses=READ_ERRORS
 )
 
 

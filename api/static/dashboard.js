@@ -84,6 +84,7 @@ function renderKpis(section, view) {
     tile("reefer-excursions", "冷藏箱 Reefer excursions", k.reefer.excursions, "",
       `${formatNumber(k.reefer.excursion_minutes)} min · ${formatNumber(k.reefer.readings)} readings`,
       k.reefer.excursions > 0 ? "warn" : "ok"));
+  renderDwellStages(section.querySelector("[data-stages]"), k);
   const asOf = section.querySelector("[data-field=as_of]");
   asOf.textContent = `${view.window} to ${localTime(view.as_of)}`;
   section.dataset.asOf = view.as_of;
@@ -92,6 +93,7 @@ function renderKpis(section, view) {
 function renderNoKpis(section) {
   section.querySelector("[data-tiles]").replaceChildren(
     el("p", {class: "muted"}, `no ${state.window} KPI snapshot yet — is the twin worker running?`));
+  renderDwellStages(section.querySelector("[data-stages]"), null);
 }
 
 function renderState(article, detail) {
@@ -166,6 +168,7 @@ async function refreshKpis() {
 }
 
 async function refreshYards() {
+  renderOverdue(document.querySelector("#corridor [data-overdue]"), await api("/boxes/overdue?limit=12"), 12);
   for (const yard of state.yards) {
     const article = document.querySelector(`.yard[data-scope="${yard.id}"]`);
     const detail = await api(`/yards/${yard.id}`);
@@ -175,6 +178,7 @@ async function refreshYards() {
     const seen = new Map();
     for (const r of [...(alarms ? alarms.reefers : []), ...(excursions ? excursions.reefers : [])]) seen.set(r.container_id, r);
     renderAlarms(article, [...seen.values()]);
+    renderOverdue(article.querySelector("[data-overdue]"), await api(`/yards/${yard.id}/boxes/overdue?limit=8`), 8);
   }
 }
 

@@ -3,9 +3,9 @@
 A segment packs a batch's archive entries, in order, into one MessagePack payload: an event as
 the array of its `ArchivedEvent` fields `[event_id, yard, ts, raw, topic, partition, offset]`, a
 clock advance as its moment alone; times are MessagePack timestamps (UTC, to the microsecond),
-so msgspec converts them, and builds the entries back, in C. One row per batch instead of one
-per event, each under a unique index on random event ids: see the README's live-worker figures
-(`benchmarks/bench_worker.py`) for the commit wait before and after.
+so msgspec converts them, and builds the entries back, in C. One row per batch, not one per
+event under a unique index on random event ids, keeps the commit short: see the live-worker
+figures in `docs/performance.md` (`benchmarks/bench_worker.py`).
 
 Uniqueness is the worker's: it refuses a repeated `event_id` before archiving (and rebuilds that
 memory from the archive on restart), and it commits the archive with its offsets, so no message

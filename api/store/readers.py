@@ -20,6 +20,7 @@ REEFERS = table_of(m.ReeferStatus)
 COUNTS = table_of(m.DeadLetterCount)
 WORKERS = table_of(m.WorkerCommit)
 FLAGS = table_of(m.InputFlagCount)
+BOXES = table_of(m.OverdueBox)
 
 REEFER_FILTERS = {
     "alarm": REEFERS.c.alarm_count > 0,
@@ -48,14 +49,22 @@ def latest_snapshot(engine: Engine, *, scope: str, window: str) -> m.KpiSnapshot
 
 
 def snapshots_between(
-    engine: Engine, *, scope: str, window: str, start: datetime, end: datetime
+    engine: Engine,
+    *,
+    scope: str,
+    window: str,
+    start: datetime,
+    end: datetime,
+    limit: int | None = None,
 ) -> list[m.KpiSnapshot]:
-    """Snapshots of `scope`/`window` with `start <= as_of <= end`, oldest first."""
+    """Snapshots of `scope`/`window` with `start <= as_of <= end`, oldest first (at most
+    `limit`)."""
     query = (
         select(SNAPSHOTS)
         .where(SNAPSHOTS.c.scope == scope, SNAPSHOTS.c.window == window)
         .where(SNAPSHOTS.c.as_of >= start, SNAPSHOTS.c.as_of <= end)
         .order_by(SNAPSHOTS.c.as_of)
+        .limit(limit)
     )
     with engine.connect() as connection:
         return [m.KpiSnapshot(**row) for row in connection.execute(query).mappings()]
@@ -143,3 +152,37 @@ def workers(engine: Engine) -> list[m.WorkerCommit]:
     with engine.connect() as connection:
         rows = connection.execute(select(WORKERS).order_by(WORKERS.c.group)).mappings().all()
     return [m.WorkerCommit(**row) for row in rows]
+
+
+def overdue_boxes(
+    engine: Engine, *, yard: str | None, min_age_h: float, limit: int
+) -> list[m.OverdueBoxPublic]:
+    """The boxes at least `min_age_h` old in `yard` (None: every yard), oldest first."""
+    query = (
+        select(BOXES)
+        .where(BOXES.c.age_h >= min_age_h)
+        .order_by(BOXES.c.age_h.desc(), BOXES.c.yard, BOXES.c.container_id)
+        .limit(limit)
+    )
+    if yard is not None:
+        query = query.where(BOXES.c.yard == yard)
+    with engine.connect() as connection:
+        return [m.OverdueBoxPublic(**row) for row in connection.execute(query).mappings()]
+
+
+def overdue_counts(
+    engine: Engine, *, yard: str | None, min_age_h: float
+) -> dict[str, dict[str, int]]:
+    """How many boxes at least `min_age_h` old each yard has, by stage (yard -> stage -> n)."""
+    query = (
+        select(BOXES.c.yard, BOXES.c.stage, func.count())
+        .where(BOXES.c.age_h >= min_age_h)
+        .group_by(BOXES.c.yard, BOXES.c.stage)
+    )
+    if yard is not None:
+        query = query.where(BOXES.c.yard == yard)
+    counts: dict[str, dict[str, int]] = {}
+    with engine.connect() as connection:
+        for where, stage, count in connection.execute(query):
+            counts.setdefault(where, {})[stage] = int(count)
+    return counts

@@ -8,8 +8,8 @@ ahead of outputs; and committing the same batch twice changes nothing.
 
 Snapshots, yard states and reefer statuses are validated against the API's response models
 here, at the worker, so a malformed output fails the commit loudly instead of breaking a reader
-later. A batch carrying a yard's state carries that yard's complete reefer list: reefers of
-that yard that are not in it have left and are removed.
+later. A batch carrying a yard's state carries that yard's complete reefer list and list of old
+boxes: reefers and boxes of that yard that are not in them have left and are removed.
 """
 
 import math
@@ -134,6 +134,7 @@ class SqlStore:
         snapshots = [_snapshot_row(snapshot) for snapshot in batch.snapshots]
         states = [_state_row(state, now) for state in batch.yard_states]
         reefers = [_reefer_row(reefer) for reefer in batch.reefers]
+        boxes = [_box_row(box) for box in batch.boxes]
         record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
         segment = archive_segments.pack(batch.archived) if batch.archived else None
         with self.engine.begin() as connection:
@@ -142,7 +143,9 @@ class SqlStore:
             _worker(connection, batch, segment, now)
             upsert(connection, table_of(m.KpiSnapshot), snapshots, ("scope", "window", "as_of"))
             upsert(connection, table_of(m.YardState), states, ("yard",))
-            _reefers(connection, {row["yard"] for row in states}, reefers)
+            full_yards = {row["yard"] for row in states}
+            _replace_yard_rows(connection, table_of(m.ReeferStatus), full_yards, reefers)
+            _replace_yard_rows(connection, table_of(m.OverdueBox), full_yards, boxes)
             for name, rows in record_rows.items():
                 table, fields, key = PERSISTED_RECORDS.get(name, (None, (), ()))
                 if table is not None:
@@ -196,9 +199,11 @@ def _flags(connection: Connection, flags: Mapping[str, int]) -> None:
     add_counts(connection, table_of(m.InputFlagCount), "kind", flags)
 
 
-def _reefers(connection: Connection, full_yards: set[str], rows: list[dict[str, Any]]) -> None:
-    """Replace the reefer lists of yards whose state came with this batch; upsert the rest."""
-    table = table_of(m.ReeferStatus)
+def _replace_yard_rows(
+    connection: Connection, table: Table, full_yards: set[str], rows: list[dict[str, Any]]
+) -> None:
+    """Replace the lists (reefers, old boxes) of yards whose state came with this batch; upsert
+    the rest."""
     if full_yards:
         connection.execute(delete(table).where(table.c.yard.in_(sorted(full_yards))))
     upsert(connection, table, rows, ("yard", "container_id"))
@@ -274,6 +279,14 @@ def _reefer_row(reefer: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError as error:
         raise ValueError(f"reefer status {reefer.get('container_id')!r}: {error}") from error
     return {**checked.model_dump(), "alarm_count": len(checked.alarms)}
+
+
+def _box_row(box: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        checked = m.OverdueBoxPublic.model_validate(dict(box))
+    except ValueError as error:
+        raise ValueError(f"old box {box.get('container_id')!r}: {error}") from error
+    return checked.model_dump()
 
 
 def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

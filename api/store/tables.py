@@ -6,7 +6,8 @@ Outputs are keyed by their natural key, so committing the same batch twice chang
 a KPI snapshot by (scope, window, as_of), a yard's state by yard, a truck visit by
 (yard, truck_id, dispatched), a box visit by (yard, container_id, entered), a train visit by
 (yard, train_id, direction), an observation by (yard, subject_id, milestone), a reefer
-excursion by (yard, container_id, kind, start), a reefer's status by (yard, container_id).
+excursion by (yard, container_id, kind, start), a reefer's status and an old box (the
+overdue list) by (yard, container_id).
 Record times are `Minutes` since the twin's epoch, NaN (not happened) stored as NULL; every
 timestamp column is timezone-aware (`UtcDateTime`).
 """
@@ -18,7 +19,6 @@ from sqlalchemy import JSON, BigInteger, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
-from corridor.kpis.result import Kpis
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -49,12 +49,6 @@ class KpiSnapshot(KpiSnapshotBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kpis: dict[str, Any] = Field(sa_type=JSON)
-
-
-class KpiSnapshotPublic(KpiSnapshotBase):
-    """A snapshot as the API shows it, with its KPIs typed."""
-
-    kpis: Kpis
 
 
 # --- live yard state -------------------------------------------------------------------------
@@ -134,6 +128,34 @@ class ReeferStatus(ReeferStatusBase, table=True):
 
 class ReeferStatusPublic(ReeferStatusBase):
     """A reefer as the API shows it."""
+
+
+# --- the boxes longest in the yards ------------------------------------------------------------
+
+
+class OverdueBoxBase(SQLModel):
+    """A box 12 h or more in a yard at its clock `as_of`, and its stage (`Twin.boxes_now`)."""
+
+    yard: str = Field(primary_key=True, max_length=32)
+    container_id: str = Field(primary_key=True, max_length=16)
+    direction: str = Field(max_length=8)  # "export" | "import"
+    reefer: bool
+    teu: int
+    entered: datetime = Field(sa_type=UtcDateTime)  # truck gate-in or train arrival
+    as_of: datetime = Field(sa_type=UtcDateTime)  # the yard's twin clock
+    age_h: float = Field(index=True)  # hours from entered to as_of
+    stage: str = Field(max_length=32)  # a `dwell_h.stages` name (docs/kpis.md)
+    train_id: str | None = Field(default=None, max_length=64)  # booked on, or arrived with
+
+
+class OverdueBox(OverdueBoxBase, table=True):
+    """One row per old box; a yard's rows are replaced with its state."""
+
+    __tablename__ = "overdue_boxes"
+
+
+class OverdueBoxPublic(OverdueBoxBase):
+    """An old box as the API shows it."""
 
 
 # --- completed records (Minutes since the twin's epoch; NULL = not happened) ------------------
@@ -348,11 +370,18 @@ class ReplayJobBase(SQLModel):
 
 
 class ReplayJob(ReplayJobBase, table=True):
-    """A job row; `result` holds the KPI report (kpis.json) once done."""
+    """A job row; `result` holds the KPI report (kpis.json) once done.
+
+    `owner` is the API process that queued and runs the job; it renews `heartbeat_at` while
+    the job is queued or running there, so another process can tell a live job (never
+    touched) from one whose owner died (failed once the lease has expired).
+    """
 
     __tablename__ = "replay_jobs"
 
     result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    owner: str | None = Field(default=None, max_length=128)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ReplayJobPublic(ReplayJobBase):

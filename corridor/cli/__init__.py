@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from corridor.cli import dcsa_commands, errors, run_commands
+from corridor.cli import calibrate_commands, dcsa_commands, errors, run_commands
 from corridor.cli.parser import (
     CorridorParser,
     accept_debug_after_commands,
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     run_commands.add_commands(commands)
     dcsa_commands.add_commands(commands)
+    calibrate_commands.add_commands(commands)
     _add_edge_commands(commands)
     accept_debug_after_commands(parser)
     return parser

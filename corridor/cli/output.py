@@ -4,10 +4,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import pandas as pd
-
 from corridor.cli.errors import UserError
 from corridor.jobs import JobResult
+from corridor.kpis.record_frames import write_record_tables
 from corridor.kpis.report import dumps_report
 from corridor.kpis.result import KpiReport
 
@@ -15,20 +14,23 @@ from corridor.kpis.result import KpiReport
 def write_outputs(
     result: JobResult, out: Path, *, written: Callable[[int], None] | None = None
 ) -> None:
-    """Write kpis.json and one Parquet file per record table into `out`.
+    """Write kpis.json and one Parquet file per record table into `out` (docs/outputs.md).
 
     `written` is told how many files are done after each one (a progress bar). A write that
     fails (a full disk, a directory removed under the run) is a `UserError` naming the file.
     """
-    files: list[tuple[str, Callable[[Path], object]]] = [
-        ("kpis.json", lambda path: path.write_bytes(dumps_report(result.report)))
+    epoch = result.epoch
+    assert epoch is not None  # a job's twin has applied at least one event
+    files: list[tuple[str, Callable[[], object]]] = [
+        ("kpis.json", lambda: (out / "kpis.json").write_bytes(dumps_report(result.report)))
     ]
     for name, frame in result.frames.items():
-        files.append((f"{name}.parquet", partial(_write_parquet, frame)))
+        table = {name: frame}
+        files.append((f"{name}.parquet", partial(write_record_tables, table, epoch, out)))
     out.mkdir(parents=True, exist_ok=True)
     for done, (name, write) in enumerate(files, 1):
         try:
-            write(out / name)
+            write()
         except OSError as error:
             reason = error.strerror or str(error)
             raise UserError(
@@ -36,10 +38,6 @@ def write_outputs(
             ) from None
         if written is not None:
             written(done)
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_parquet(path, index=False)
 
 
 def print_summary(report: KpiReport, out: Path, seconds: float) -> None:

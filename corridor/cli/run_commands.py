@@ -22,6 +22,8 @@ from corridor.cli.progress import Bars
 from corridor.contract import eventlog
 from corridor.contract.events import Event
 from corridor.engine.clock import aware_datetime
+from corridor.experiments.executors import Executor
+from corridor.experiments.runs import ReplicatedRun, replicate, write_replicated
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
 from stations.catalog import StationFileError
@@ -48,6 +50,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     _add_run_options(simulate_cmd)
     simulate_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
     simulate_cmd.add_argument("--log", type=Path, help="also keep the generated log here")
+    _add_replication_options(simulate_cmd)
     simulate_cmd.set_defaults(handler=run_simulate)
 
     replay_cmd = commands.add_parser("replay", help="run the twin on a recorded event log")
@@ -59,6 +62,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     replay_cmd.add_argument("--until", type=aware_datetime, help="run the clocks to this time")
     replay_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
     replay_cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_replication_options(replay_cmd)
     replay_cmd.set_defaults(handler=run_replay)
 
 
@@ -86,9 +90,18 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     """Generate traffic and replay it in one go."""
     scenario, seed, days, start = _resolve(args)
+    warmup = _replication_warmup(args, timedelta(days=days))
     if args.log is not None:
         prepare_output_log(args.log, "--log")
     prepare_output_dir(args.out)
+    if args.replications > 1:
+        job = jobs.SimulateJob(scenario, seed, start, days, warmup=warmup)
+        if args.log is not None:  # replication 0's traffic, as a single run would keep it
+            _write_log(
+                generate(scenario.stations, days=days, seed=seed, start=start), args.log, seed
+            )
+        _replicate(args, job)
+        return 0
     bars = Bars(quiet=args.quiet)
     with bars.phase("generating", total=days, unit="day") as update:
         events = list(
@@ -100,7 +113,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     with bars.replay() as bar:
         result = jobs.replay_events(
             events, scenario, seed=seed, start=start, until=start + timedelta(days=days),
-            progress=bar.start,
+            progress=bar.start, warmup=warmup,
         )  # fmt: skip
     return _finish(args, result, began)
 
@@ -108,15 +121,22 @@ def run_simulate(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a recorded log; malformed lines are reported and skipped."""
     scenario = _load_scenario(args.scenario)
+    warmup = _replication_warmup(args, None)
     check_input_log(args.log)
     seed = _replay_seed(args, scenario)
     prepare_output_dir(args.out)
+    if args.replications > 1:
+        job = jobs.ReplayJob(scenario, args.log, seed, args.until, warmup=warmup)
+        for rejection in _replicate(args, job).results[0].rejections:  # the same in every one
+            print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
+        return 0
     began = time.perf_counter()
     try:
         with Bars(quiet=args.quiet).replay() as bar:
             result = jobs.replay_log(
-                args.log, scenario, seed=seed, until=args.until, progress=bar.start
-            )
+                args.log, scenario, seed=seed, until=args.until, progress=bar.start,
+                warmup=warmup,
+            )  # fmt: skip
     except jobs.JobError as error:
         raise UserError(_log_problem(args.log, str(error))) from None
     for rejection in result.rejections:
@@ -154,6 +174,67 @@ def _finish(args: argparse.Namespace, result: jobs.JobResult, began: float) -> i
     if not args.quiet:
         print_summary(result.report, args.out, time.perf_counter() - began)
     return 0
+
+
+def _add_replication_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="N",
+        help="independent replications; N >= 2 reports mean and 95%% interval per KPI "
+        "(docs/replications.md)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        metavar="H",
+        help="hours at the start left out of the KPIs (docs/kpis.md, Warm-up)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["processes", "dask"],
+        default="processes",
+        help="where replications run: this machine's cores, or a Dask cluster",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="--executor dask: the scheduler, tcp://host:8786"
+    )
+
+
+def _replication_warmup(args: argparse.Namespace, period: timedelta | None) -> timedelta:
+    """The warm-up, once `--replications` and `--warmup` are checked against the run."""
+    if args.replications < 1:
+        raise UserError(f"--replications must be at least 1, got {args.replications}")
+    if not 0 <= args.warmup < 1e6:  # also refuses NaN
+        raise UserError(f"--warmup must be hours >= 0, got {args.warmup}")
+    warmup = timedelta(hours=args.warmup)
+    if period is not None and warmup >= period:
+        raise UserError(f"--warmup ({args.warmup} h) must be shorter than the run ({period})")
+    return warmup
+
+
+def _replicate(args: argparse.Namespace, job: jobs.SimulateJob | jobs.ReplayJob) -> ReplicatedRun:
+    began = time.perf_counter()
+    bars = Bars(quiet=args.quiet)
+    try:
+        executor = Executor(args.executor, scheduler=args.scheduler)
+        with bars.phase("replications", total=args.replications, unit="run") as update:
+            run = replicate(job, args.replications, executor, done=update)
+    except ValueError as error:  # JobError included: a bad log, a warm-up longer than the log
+        where = f"{job.log}: " if isinstance(job, jobs.ReplayJob) else ""
+        raise UserError(f"{where}{error}") from None
+    with bars.phase("writing", total=1, unit="dir") as update:
+        write_replicated(run, args.out)
+        update(1)
+    if not args.quiet:
+        print(
+            f"{args.replications} replications in {time.perf_counter() - began:.1f} s; "
+            f"wrote {args.out / 'kpis.json'} (mean and 95% interval per KPI) and "
+            f"{args.out / 'replications.parquet'}"
+        )
+    return run
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corridor.contract.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+
 MAX_DCSA_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
 """Deepest nesting of objects and arrays accepted in one event (the official examples reach 5)."""
@@ -133,12 +135,13 @@ def _json_values(text: str) -> list[tuple[int, Any]]:
     costs that line only. Anything else is not JSON: ValueError with the line and column.
     """
     try:
-        return [(1, json.loads(text))]
+        return [(1, _loads(text))]
     except json.JSONDecodeError as error:
         if not _first_line_parses(text):
             raise ValueError(f"not JSON: {error}") from None
-    except RecursionError:
-        raise ValueError("not readable: nested too deeply") from None
+    except _NestedTooDeepError as error:  # one deep line of JSON Lines costs that line only
+        if not _first_line_parses(text):
+            raise ValueError(f"not readable: {error}") from None
     values: list[tuple[int, Any]] = []
     for line, content in enumerate(text.splitlines(), 1):
         if content.strip():
@@ -149,18 +152,33 @@ def _json_values(text: str) -> list[tuple[int, Any]]:
 def _first_line_parses(text: str) -> bool:
     first = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        return isinstance(json.loads(first), dict | list)
-    except (json.JSONDecodeError, RecursionError):
+        return isinstance(_loads(first), dict | list)
+    except (json.JSONDecodeError, _NestedTooDeepError):
         return False
 
 
 def _line_value(line: int, content: str) -> Any:
     try:
-        return json.loads(content)
+        return _loads(content)
     except json.JSONDecodeError as error:
         return DcsaNote(line, "", f"not JSON: {error.msg} (column {error.colno})")
-    except RecursionError:
-        return DcsaNote(line, "", "not readable: nested too deeply")
+    except _NestedTooDeepError as error:
+        return DcsaNote(line, "", f"not readable: {error}")
+
+
+class _NestedTooDeepError(Exception):
+    """A JSON text nests deeper than `MAX_JSON_DEPTH`: measured before parsing it."""
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, after measuring the nesting on the bytes, so the parser never recurses far.
+
+    A file nested 100,000 deep is refused in milliseconds, not by `RecursionError`.
+    """
+    if nests_deeper_than(text.encode("utf-8", "surrogatepass"), MAX_JSON_DEPTH):
+        levels = f"{MAX_JSON_DEPTH} levels of arrays and objects"
+        raise _NestedTooDeepError(f"nested deeper than {levels}")
+    return json.loads(text)
 
 
 def _event_list(value: Any) -> list[Any]:

@@ -32,7 +32,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -52,7 +52,6 @@ _WRITE_BATCH = 4096  # events encoded per call
 _NEWLINE = 10
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _HEADER_KEY = "corridor_log"
 _HEADER_START = b'{"corridor_log":'

@@ -2,122 +2,94 @@
 
 One JSON object per event. Every event has an `event_id` (a repeat is ignored), a `type`, an
 event time `ts` (RFC 3339 with an offset; a naive timestamp is rejected) and the `yard` it
-happened in. Decoding never raises: it returns either a frozen, typed event or a
-`DecodeError` naming the field and the reason, ready for a dead-letter path.
+happened in. The types themselves, with their channel and same-instant rank, are declared in
+`corridor.contract.event_types`; this module decodes and encodes them.
+
+Decoding never raises: it returns either a frozen, typed event or a `DecodeError` naming the
+field and the reason, ready for a dead-letter path. Two paths, one result:
+
+- the fast one, for the layout `encode_event` writes (the `type` first, no fields the type
+  does not define): the strict decoder, which cannot recurse deeper than an event's own
+  shape, so nothing is scanned first;
+- every other message (fields in another order, extra fields a producer added, anything
+  invalid): its nesting is measured on the bytes first (`corridor.contract.json_depth`, at
+  most `MAX_JSON_DEPTH` levels), then it is decoded by a copy of the types that ignores
+  unknown fields, and the event rebuilt as its real type.
 """
 
-import functools
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+import typing
+from typing import Annotated, Any, get_args, get_origin
 
 import msgspec
 
-from corridor.contract.container_ids import container_number_error, size_type_error
-from stations.catalog import station_ids
-
-AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
-Celsius = Annotated[float, msgspec.Meta(ge=-80.0, le=80.0)]
-Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Direction = Literal["export", "import"]
-PowerState = Literal["on", "off"]
-
-EARLIEST_TS = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_TS = datetime(2100, 1, 1, tzinfo=UTC)
-MAX_EVENT_BYTES = 64 * 1024
-
-
-class _Event(msgspec.Struct, frozen=True, gc=False, tag_field="type", forbid_unknown_fields=False):
-    event_id: Identifier
-    ts: AwareDatetime
-    yard: str
-
-
-class TruckDispatched(_Event, tag="truck.dispatched", frozen=True):
-    """A truck is sent to the yard to deliver (export) or collect (import) one box."""
-
-    truck_id: Identifier
-    container_id: str
-    iso_type: str
-    direction: Direction
-    eta: AwareDatetime
-    setpoint_c: Celsius | None = None
-
-
-class TruckGateIn(_Event, tag="truck.gate_in", frozen=True):
-    """Observed: the truck passed the in-gate."""
-
-    truck_id: Identifier
-
-
-class TruckGateOut(_Event, tag="truck.gate_out", frozen=True):
-    """Observed: the truck passed the out-gate."""
-
-    truck_id: Identifier
-
-
-class TrainScheduled(_Event, tag="train.scheduled", frozen=True):
-    """A departure that export boxes can be booked on until its cut-off."""
-
-    train_id: Identifier
-    departure: AwareDatetime
-    cutoff: AwareDatetime
-    capacity_teu: Annotated[int, msgspec.Meta(ge=1, le=1000)]
-    destination: str = ""
-
-
-class ArrivingBox(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=False):
-    """A box an arriving train brings, to be unloaded and collected later by truck."""
-
-    container_id: str
-    iso_type: str
-    setpoint_c: Celsius | None = None
-
-
-class TrainArrived(_Event, tag="train.arrived", frozen=True):
-    """A train is at the yard with import boxes to unload."""
-
-    train_id: Identifier
-    boxes: Annotated[list[ArrivingBox], msgspec.Meta(max_length=500)] = []
-
-
-class TrainDeparted(_Event, tag="train.departed", frozen=True):
-    """Observed: a train left the yard."""
-
-    train_id: Identifier
-
-
-class ReeferReading(_Event, tag="reefer.reading", frozen=True):
-    """A remote reading of a reefer's controller."""
-
-    container_id: str
-    setpoint_c: Celsius
-    supply_c: Celsius
-    return_c: Celsius
-    power: PowerState
-    alarms: Annotated[list[str], msgspec.Meta(max_length=32)] = []
-
-
-Event = (
-    TruckDispatched
-    | TruckGateIn
-    | TruckGateOut
-    | TrainScheduled
-    | TrainArrived
-    | TrainDeparted
-    | ReeferReading
-)
-EVENT_TYPES: tuple[type[_Event], ...] = (
+from corridor.contract.event_types import (
+    EARLIEST_TS,
+    EVENT_TYPES,
+    LATEST_TS,
+    ArrivingBox,
+    AwareDatetime,
+    Celsius,
+    DecodeError,
+    Direction,
+    Event,
+    EventBase,
+    Identifier,
+    PowerState,
+    ReeferReading,
+    TrainArrived,
+    TrainDeparted,
+    TrainScheduled,
     TruckDispatched,
     TruckGateIn,
     TruckGateOut,
-    TrainScheduled,
-    TrainArrived,
-    TrainDeparted,
-    ReeferReading,
+    time_error,
+    type_name,
 )
+from corridor.contract.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from stations.catalog import station_ids
 
-_TYPE_NAMES: dict[type, str] = {kind: str(kind.__struct_config__.tag) for kind in EVENT_TYPES}
+__all__ = [
+    "EARLIEST_TS",
+    "EVENT_TYPES",
+    "LATEST_TS",
+    "MAX_EVENT_BYTES",
+    "MAX_JSON_DEPTH",
+    "NOT_JSON",
+    "NOT_UTF8",
+    "OVERSIZED",
+    "TOO_DEEP",
+    "ArrivingBox",
+    "AwareDatetime",
+    "Celsius",
+    "DecodeError",
+    "Direction",
+    "Event",
+    "EventBase",
+    "Identifier",
+    "PowerState",
+    "ReeferReading",
+    "TrainArrived",
+    "TrainDeparted",
+    "TrainScheduled",
+    "TruckDispatched",
+    "TruckGateIn",
+    "TruckGateOut",
+    "decode_event",
+    "encode_event",
+    "event_type",
+    "same_instant_rank",
+    "semantic_error",
+]
+
+MAX_EVENT_BYTES = 64 * 1024
+# Reasons of whole-message errors; `streams.dead_letters` maps them to dead-letter reasons.
+OVERSIZED = "message of"
+NOT_UTF8 = "not UTF-8"
+NOT_JSON = "not JSON"
+TOO_DEEP = "nested deeper than"
+
+_TYPE_NAMES: dict[type, str] = {kind: type_name(kind) for kind in EVENT_TYPES}
+_TYPE_FIRST = b'{"type":"'  # how `encode_event` starts every event (9 bytes)
 
 
 def event_type(event: Event) -> str:
@@ -125,57 +97,95 @@ def event_type(event: Event) -> str:
     return _TYPE_NAMES[type(event)]
 
 
-_SAME_INSTANT_RANK: dict[type, int] = {
-    TrainScheduled: 0,
-    TrainArrived: 0,
-    TrainDeparted: 0,
-    TruckDispatched: 1,
-    TruckGateIn: 1,
-    TruckGateOut: 1,
-    ReeferReading: 2,
-}
-
-
 def same_instant_rank(event: Event) -> int:
     """Order of one yard's events at the same instant: trains, then trucks, then readings.
 
-    One rank per Kafka topic, so neither a replay nor a live consumer depends on how the topics
-    were interleaved; and it reads well in the yard: boxes a train brings are there for a truck
-    or a reading stamped the same second.
+    One rank per channel (Kafka topic), so neither a replay nor a live consumer depends on how
+    the topics were interleaved; and it reads well in the yard: boxes a train brings are there
+    for a truck or a reading stamped the same second.
     """
-    return _SAME_INSTANT_RANK[type(event)]
+    return event.rank
 
 
-class DecodeError(msgspec.Struct, frozen=True):
-    """Why a message is not an event: the field (JSON path, or '' for the whole message)."""
+def _lenient(kind: Any, copies: dict[Any, Any]) -> Any:
+    """A copy of a struct type (and of the structs in its fields) that ignores unknown fields."""
+    if kind not in copies:
+        config = kind.__struct_config__
+        copies[kind] = msgspec.defstruct(
+            kind.__name__,
+            [_lenient_field(info, copies) for info in msgspec.structs.fields(kind)],
+            tag_field=config.tag_field,
+            tag=config.tag,
+            frozen=True,
+        )
+    return copies[kind]
 
-    field: str
-    reason: str
 
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}" if self.field else self.reason
+def _lenient_field(info: msgspec.structs.FieldInfo, copies: dict[Any, Any]) -> tuple[Any, ...]:
+    annotation = _lenient_type(info.type, copies)
+    if info.default is not msgspec.NODEFAULT:
+        return (info.name, annotation, info.default)
+    if info.default_factory is not msgspec.NODEFAULT:
+        return (info.name, annotation, msgspec.field(default_factory=info.default_factory))
+    return (info.name, annotation)
 
 
+def _lenient_type(annotation: Any, copies: dict[Any, Any]) -> Any:
+    """The annotation with each struct type in it (alone, in a list, annotated) made lenient."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return _lenient(annotation, copies)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        inner, *metadata = get_args(annotation)
+        return Annotated[(_lenient_type(inner, copies), *metadata)]
+    if origin is list:
+        return list[_lenient_type(get_args(annotation)[0], copies)]  # type: ignore[misc]
+    return annotation
+
+
+_LENIENT_COPIES: dict[Any, Any] = {}
 _decoder = msgspec.json.Decoder(Event)
+_lenient_decoder = msgspec.json.Decoder(
+    typing.Union[tuple(_lenient(kind, _LENIENT_COPIES) for kind in EVENT_TYPES)]  # noqa: UP007
+)
+_REAL_OF = {copy: kind for kind, copy in _LENIENT_COPIES.items()}
 _encoder = msgspec.json.Encoder()
 
 
 def decode_event(raw: bytes | str) -> Event | DecodeError:
     """Decode and validate one message; never raises."""
+    # one slice compare picks the fast path: bytes, in the layout `encode_event` writes (a str
+    # never equals bytes, so text takes the other path, which measures its size in bytes)
+    if raw[:9] == _TYPE_FIRST and len(raw) <= MAX_EVENT_BYTES:
+        try:
+            event = _decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+            return _decode_any_layout(raw)  # for the error it names, or for extra fields
+        problem = semantic_error(event)
+        return problem if problem is not None else event
+    return _decode_any_layout(raw)
+
+
+def _decode_any_layout(raw: bytes | str) -> Event | DecodeError:
+    """The slow path: text or bytes, any field order, unknown fields ignored, nesting bounded
+    before the parser runs."""
     if isinstance(raw, str):  # measure the size in bytes; lone surrogates are not UTF-8
         try:
             raw = raw.encode("utf-8")
         except UnicodeEncodeError as error:
-            return DecodeError("", f"not UTF-8: {error.reason} at character {error.start}")
+            return DecodeError("", f"{NOT_UTF8}: {error.reason} at character {error.start}")
     if len(raw) > MAX_EVENT_BYTES:
-        return DecodeError("", f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+        return DecodeError("", f"{OVERSIZED} {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    if nests_deeper_than(raw, MAX_JSON_DEPTH):
+        return DecodeError("", f"{TOO_DEEP} {MAX_JSON_DEPTH} levels of arrays and objects")
     try:
-        event = _decoder.decode(raw)
+        lenient = _lenient_decoder.decode(raw)
     except msgspec.ValidationError as error:
         return _validation_error(str(error))
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         # msgspec checks UTF-8 inside strings; a bad byte elsewhere reads as bad JSON
-        return _not_utf8(raw) or DecodeError("", f"not JSON: {error}")
+        return _not_utf8(raw) or DecodeError("", f"{NOT_JSON}: {error}")
+    event: Event = msgspec.convert(lenient, _REAL_OF[type(lenient)], from_attributes=True)
     problem = semantic_error(event)
     return problem if problem is not None else event
 
@@ -184,7 +194,7 @@ def _not_utf8(raw: bytes) -> DecodeError | None:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        return DecodeError("", f"not UTF-8: {error.reason} at byte {error.start}")
+        return DecodeError("", f"{NOT_UTF8}: {error.reason} at byte {error.start}")
     return None
 
 
@@ -194,88 +204,15 @@ def encode_event(event: Event) -> bytes:
 
 
 def semantic_error(event: Event) -> DecodeError | None:
-    """Checks a schema cannot express: yards, ISO 6346 numbers, plausible times."""
-    if event.yard not in station_ids():
-        return DecodeError(
-            "yard", f"unknown yard {event.yard!r}; known: {', '.join(station_ids())}"
-        )
-    return _time_error("ts", event.ts) or _TYPE_CHECKS[type(event)](event)
-
-
-def _time_error(name: str, moment: datetime) -> DecodeError | None:
-    # a local year of 2001-2098 is inside the range whatever the offset (fast path)
-    if 2000 < moment.year < 2099 or EARLIEST_TS <= moment < LATEST_TS:
-        return None
-    return DecodeError(name, f"{moment.isoformat()} is outside 2000-2099")
-
-
-def _number_error_at(field: str, container_id: str) -> DecodeError | None:
-    problem = _number_error(container_id)
-    return DecodeError(field, problem) if problem is not None else None
-
-
-def _size_type_error_at(field: str, iso_type: str) -> DecodeError | None:
-    problem = _size_type_error(iso_type)
-    return DecodeError(field, problem) if problem is not None else None
-
-
-def _dispatch_error(event: TruckDispatched) -> DecodeError | None:
-    return (
-        _time_error("eta", event.eta)
-        or _number_error_at("container_id", event.container_id)
-        or _size_type_error_at("iso_type", event.iso_type)
-    )
-
-
-def _schedule_error(event: TrainScheduled) -> DecodeError | None:
-    problem = _time_error("departure", event.departure) or _time_error("cutoff", event.cutoff)
-    if problem is None and event.cutoff > event.departure:
-        return DecodeError("cutoff", "cut-off is after the departure")
-    return problem
-
-
-def _arrival_error(event: TrainArrived) -> DecodeError | None:
-    boxes = event.boxes
-    for i, box in enumerate(boxes):  # every number first, then every size-type code
-        problem = _number_error_at(f"boxes[{i}].container_id", box.container_id)
+    """Checks a schema cannot express: yards, plausible times, then the type's own checks."""
+    yards = station_ids()  # cached; the catalogue of station files names them
+    if event.yard not in yards:
+        return DecodeError("yard", f"unknown yard {event.yard!r}; known: {', '.join(yards)}")
+    if not 2000 < event.ts.year < 2099:  # inside the range whatever the offset: no call
+        problem = time_error("ts", event.ts)
         if problem is not None:
             return problem
-    for i, box in enumerate(boxes):
-        problem = _size_type_error_at(f"boxes[{i}].iso_type", box.iso_type)
-        if problem is not None:
-            return problem
-    return None
-
-
-def _reading_error(event: ReeferReading) -> DecodeError | None:
-    return _number_error_at("container_id", event.container_id)
-
-
-def _no_more_checks(event: Event) -> DecodeError | None:
-    return None
-
-
-# after the common checks (yard, `ts`), what each type still needs checking, in field order
-_TYPE_CHECKS: dict[type, Callable[[Any], DecodeError | None]] = {
-    TruckDispatched: _dispatch_error,
-    TruckGateIn: _no_more_checks,
-    TruckGateOut: _no_more_checks,
-    TrainScheduled: _schedule_error,
-    TrainArrived: _arrival_error,
-    TrainDeparted: _no_more_checks,
-    ReeferReading: _reading_error,
-}
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _number_error(number: str) -> str | None:
-    """`container_number_error`, memoised: a reefer's number recurs in every reading."""
-    return container_number_error(number)
-
-
-@functools.lru_cache(maxsize=1 << 10)
-def _size_type_error(code: str) -> str | None:
-    return size_type_error(code)
+    return event.problem()
 
 
 def _validation_error(message: str) -> DecodeError:

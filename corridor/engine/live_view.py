@@ -1,11 +1,37 @@
-"""What an operator sees of a yard right now: queues, occupancy, next trains, reefers."""
+"""What an operator sees of a yard right now: queues, occupancy, next trains, reefers, and
+the boxes that have been in it longest, with the stage of their stay each is in.
+
+A box's stage is read from where the model has it now. Export: passed the gate and not yet
+set down (`gate_to_stack`), held for customs and waiting for a bay (`waiting_for_inspection`)
+or in one (`inspection`), cleared and waiting for its train's cut-off, booked or not yet
+(`waiting_for_train`), its train past the cut-off and being loaded (`loading`). Import: on
+its train until unloaded (`waiting_for_unloading`), then in the stack until its truck takes it
+out (`waiting_for_pickup`). The names are those of `dwell_h.stages` (docs/kpis.md).
+"""
 
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from corridor.engine.clock import to_datetime
+from stations.box import Box
 from stations.yard import Yard
+
+EXPORT_STAGES = (
+    "gate_to_stack",
+    "waiting_for_inspection",
+    "inspection",
+    "waiting_for_train",
+    "loading",
+)
+IMPORT_STAGES = ("waiting_for_unloading", "waiting_for_pickup")
+STAGES = (*EXPORT_STAGES, *IMPORT_STAGES)
+"""Every stage a box can be in, export first, each direction in the order a box goes through."""
+
+LISTED_FROM_H = 12.0
+"""The live view lists the boxes at least this old (hours): those over the 24 h target and
+those about to be. Younger boxes are only counted (`YardState.boxes_in_yard`), so the list a
+worker commits every second stays a fraction of the stack."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +145,86 @@ def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
             )
         )
     return statuses
+
+
+@dataclass(frozen=True, slots=True)
+class BoxNow:
+    """A box in the yard at the yard's clock (`as_of`): how long it has been there, its stage."""
+
+    yard: str
+    container_id: str
+    direction: str  # "export" | "import"
+    reefer: bool
+    teu: int
+    entered: datetime  # truck gate-in (export) or train arrival (import)
+    as_of: datetime
+    age_h: float  # hours from `entered` to `as_of`
+    stage: str  # one of STAGES
+    train_id: str | None  # booked on (export) or arrived with (import); None while unbooked
+
+
+def boxes_now(yard: Yard, epoch: datetime, min_age_h: float = LISTED_FROM_H) -> list[BoxNow]:
+    """The boxes in the yard at least `min_age_h` old, oldest first (then by container)."""
+    if not min_age_h >= 0:
+        raise ValueError(f"min_age_h must be a non-negative number of hours, got {min_age_h}")
+    now = yard.now
+    old = [box for box in yard.boxes.values() if (now - box.entered) / 60 >= min_age_h]
+    if not old:
+        return []
+    stages = _StageReader(yard)
+    as_of = to_datetime(now, epoch)
+    return [
+        BoxNow(
+            yard=yard.spec.id,
+            container_id=box.container_id,
+            direction=box.direction,
+            reefer=box.reefer,
+            teu=box.teu,
+            entered=to_datetime(box.entered, epoch),
+            as_of=as_of,
+            age_h=round((now - box.entered) / 60, 4),
+            stage=stages.stage_of(box),
+            train_id=box.train_id or None,
+        )
+        for box in sorted(old, key=lambda box: (box.entered, box.container_id))
+    ]
+
+
+class _StageReader:
+    """Where each box of one yard is now, from the yard's queues and timetable.
+
+    Customs holds a box from its stacking until it is booked (`stations.boxes.inspect`); bays
+    are served first come first served in stacking order, so of the boxes held, the last
+    `len(bays.waiting)` to be stacked are waiting for a bay and the others are in one.
+    """
+
+    def __init__(self, yard: Yard) -> None:
+        self.yard = yard
+        self._unbooked = {id(box) for box in yard.railway.waiting}
+        held = [box for box in yard.boxes.values() if self._held_by_customs(box)]
+        held.sort(key=lambda box: box.stacked)
+        in_bays = len(held) - len(yard.inspection_bays.waiting)
+        self._waiting_for_bay = {id(box) for box in held[in_bays:]}
+
+    def stage_of(self, box: Box) -> str:
+        """The stage of `box` (one of `STAGES`)."""
+        if box.direction == "import":
+            unloaded = box.in_stack is None or box.in_stack.triggered
+            return "waiting_for_pickup" if unloaded else "waiting_for_unloading"
+        if math.isnan(box.stacked):
+            return "gate_to_stack"
+        if self._held_by_customs(box):
+            return "waiting_for_inspection" if id(box) in self._waiting_for_bay else "inspection"
+        plan = self.yard.railway.known.get(box.train_id) if box.train_id else None
+        if plan is not None and self.yard.now >= plan.cutoff:
+            return "loading"
+        return "waiting_for_train"
+
+    def _held_by_customs(self, box: Box) -> bool:
+        return (
+            box.direction == "export"
+            and box.inspected
+            and not box.train_id
+            and not math.isnan(box.stacked)
+            and id(box) not in self._unbooked
+        )

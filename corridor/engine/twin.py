@@ -17,7 +17,15 @@ from typing import Any
 from corridor.contract.events import DecodeError, Event, event_type, same_instant_rank
 from corridor.engine import yard_events
 from corridor.engine.clock import epoch_for, to_datetime, to_minutes
-from corridor.engine.live_view import ReeferStatus, YardState, reefer_statuses, yard_state
+from corridor.engine.live_view import (
+    LISTED_FROM_H,
+    BoxNow,
+    ReeferStatus,
+    YardState,
+    boxes_now,
+    reefer_statuses,
+    yard_state,
+)
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.records import NOT_YET, RECORD_TYPES, BoxVisit, ReeferExcursion
@@ -62,9 +70,12 @@ class Twin:
         epoch: datetime | None = None,
         *,
         refuse_repeats: bool = True,
+        replication: int = 0,
     ) -> None:
         """`refuse_repeats=False` is for a caller that refuses repeated `event_id`s itself (the
-        live twin does, before archiving): the ids are then not kept a second time here."""
+        live twin does, before archiving): the ids are then not kept a second time here.
+        `replication` picks the yards' random streams (`stations.random_streams`); 0 is a
+        single run's."""
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self.stations = dict(stations)
@@ -72,7 +83,8 @@ class Twin:
         self.epoch = epoch
         self.counts = EventCounts()
         self.yards: dict[str, Yard] = {
-            sid: Yard(YardEnvironment(), spec, seed) for sid, spec in self.stations.items()
+            sid: Yard(YardEnvironment(), spec, seed, replication)
+            for sid, spec in self.stations.items()
         }
         self._seen: set[str] | None = set() if refuse_repeats else None
         self._drained: dict[str, dict[str, int]] = {
@@ -104,13 +116,6 @@ class Twin:
             seen.add(event.event_id)
         self.counts.per_yard[event.yard][event_type(event)] += 1
         return None
-
-    def is_late(self, event: Event) -> bool:
-        """Whether the event's time is behind its yard's clock (it would be applied late)."""
-        yard = self.yards.get(event.yard)
-        if yard is None or self.epoch is None:
-            return False
-        return to_minutes(event.ts, self.epoch) < yard.env.now
 
     def advance_to(self, moment: datetime) -> None:
         """Run every yard clock to `moment` (a watermark), so queues drain while feeds are quiet."""
@@ -167,6 +172,10 @@ class Twin:
         """Each reefer in the yard with its latest reading and status."""
         return reefer_statuses(self.yards[yard], self._epoch_or_now())
 
+    def boxes_now(self, yard: str, min_age_h: float = LISTED_FROM_H) -> list[BoxNow]:
+        """The yard's boxes at least `min_age_h` old, oldest first, each with its stage."""
+        return boxes_now(self.yards[yard], self._epoch_or_now(), min_age_h)
+
     def _epoch_or_now(self) -> datetime:
         if self.epoch is None:
             raise ValueError("the twin has no epoch yet: no event applied")
@@ -185,6 +194,7 @@ def replay(
     epoch: datetime | None = None,
     until: datetime | None = None,
     progress: Progress | None = None,
+    replication: int = 0,
 ) -> Twin:
     """Apply a recorded log: each yard's events in event-time order, yard by yard.
 
@@ -199,7 +209,10 @@ def replay(
         if first is None or event.ts < first:
             first = event.ts
     twin = Twin(
-        stations, seed, epoch if epoch is not None else (epoch_for(first) if first else None)
+        stations,
+        seed,
+        epoch if epoch is not None else (epoch_for(first) if first else None),
+        replication=replication,
     )
     done = 0
     for yard in [*twin.yards, *sorted(set(per_yard) - set(twin.yards))]:

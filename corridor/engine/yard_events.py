@@ -2,13 +2,17 @@
 
 Events arrive here validated and in order; this module checks what only the yard can know
 (is that box here? was that train scheduled?) and starts or feeds the SimPy processes.
+Each type of the contract's registry (`corridor.contract.event_types`) has exactly one
+handler in `_HANDLERS`, checked when this module is imported: a new event type without a
+handler stops the program at start, naming the type.
 """
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from corridor.contract.container_ids import is_reefer, teu_of
+from corridor.contract.event_types import EventBase, require_every_type
 from corridor.contract.events import (
     DecodeError,
     Event,
@@ -28,10 +32,19 @@ from stations.timetable import ArrivingBox, TrainPlan
 from stations.types import Minutes
 from stations.yard import Yard
 
+Kind = TypeVar("Kind", bound=EventBase)
+Handler = Callable[[Yard, Kind, Minutes, datetime], DecodeError | None]
+"""Applies one event of its type to a yard at model time `now`; returns why not, or None."""
+
 
 def apply_to_yard(yard: Yard, event: Event, now: Minutes, epoch: datetime) -> DecodeError | None:
     """Apply one event to its yard at model time `now`; returns why not, or None."""
     return _HANDLERS[type(event)](yard, event, now, epoch)
+
+
+def handles(kind: type[Kind], handler: Handler[Kind]) -> tuple[type[EventBase], Handler[Any]]:
+    """One entry of the handler table; the type checker matches the handler to its type."""
+    return kind, handler
 
 
 def _dispatch(
@@ -55,7 +68,9 @@ def _dispatch(
     return None
 
 
-def _truck_milestone(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
+def _truck_milestone(
+    yard: Yard, event: TruckGateIn | TruckGateOut, now: Minutes, epoch: datetime
+) -> DecodeError | None:
     if event.truck_id not in yard.dispatched_trucks:
         return DecodeError("truck_id", "milestone for a truck never dispatched to this yard")
     milestone = "gate_in" if isinstance(event, TruckGateIn) else "gate_out"
@@ -63,7 +78,9 @@ def _truck_milestone(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> D
     return None
 
 
-def _schedule(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
+def _schedule(
+    yard: Yard, event: TrainScheduled, now: Minutes, epoch: datetime
+) -> DecodeError | None:
     if event.train_id in yard.railway.known:
         return DecodeError("train_id", "train already scheduled")
     plan = TrainPlan(
@@ -77,7 +94,7 @@ def _schedule(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeEr
     return None
 
 
-def _arrival(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
+def _arrival(yard: Yard, event: TrainArrived, now: Minutes, epoch: datetime) -> DecodeError | None:
     for index, box in enumerate(event.boxes):
         if box.container_id in yard.boxes:
             return DecodeError(f"boxes[{index}].container_id", "box is already in the yard")
@@ -91,14 +108,16 @@ def _arrival(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
     return None
 
 
-def _departure(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
+def _departure(
+    yard: Yard, event: TrainDeparted, now: Minutes, epoch: datetime
+) -> DecodeError | None:
     if event.train_id not in yard.railway.known:
         return DecodeError("train_id", "departure of a train never scheduled at this yard")
     yard.observe(event.train_id, "train_departed", now)
     return None
 
 
-def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeError | None:
+def _reading(yard: Yard, event: ReeferReading, now: Minutes, epoch: datetime) -> DecodeError | None:
     box = yard.boxes.get(event.container_id)
     if box is None:
         return DecodeError("container_id", "reading for a box that is not in the yard")
@@ -118,13 +137,17 @@ def _reading(yard: Yard, event: Any, now: Minutes, epoch: datetime) -> DecodeErr
     return None
 
 
-Handler = Callable[[Yard, Any, Minutes, datetime], DecodeError | None]
-_HANDLERS: dict[type, Handler] = {
-    TruckDispatched: _dispatch,
-    TruckGateIn: _truck_milestone,
-    TruckGateOut: _truck_milestone,
-    TrainScheduled: _schedule,
-    TrainArrived: _arrival,
-    TrainDeparted: _departure,
-    ReeferReading: _reading,
-}
+_HANDLERS = require_every_type(
+    dict(
+        [
+            handles(TruckDispatched, _dispatch),
+            handles(TruckGateIn, _truck_milestone),
+            handles(TruckGateOut, _truck_milestone),
+            handles(TrainScheduled, _schedule),
+            handles(TrainArrived, _arrival),
+            handles(TrainDeparted, _departure),
+            handles(ReeferReading, _reading),
+        ]
+    ),
+    "yard event handler",
+)

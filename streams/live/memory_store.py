@@ -34,6 +34,7 @@ class MemoryStore:
         self.snapshots: dict[tuple[str, str, datetime], KpiSnapshot] = {}
         self.yard_states: dict[str, Mapping[str, Any]] = {}
         self.reefers: dict[str, list[Mapping[str, Any]]] = {}
+        self.boxes: dict[str, list[Mapping[str, Any]]] = {}  # the old boxes, per yard
         self.records: dict[str, list[tuple[Any, ...]]] = {}
         self.dead_letters: dict[tuple[str, int, int], DeadLetter] = {}
         self.dead_letter_counts: Counter[str] = Counter()
@@ -88,8 +89,11 @@ class MemoryStore:
             self.yard_states[str(state["yard"])] = copy.deepcopy(dict(state))
         for yard in yards:
             self.reefers[yard] = []
+            self.boxes[yard] = []
         for reefer in batch.reefers:
             self.reefers.setdefault(str(reefer["yard"]), []).append(dict(reefer))
+        for box in batch.boxes:
+            self.boxes.setdefault(str(box["yard"]), []).append(dict(box))
 
 
 def _repeated(keys: list[str]) -> list[str]:

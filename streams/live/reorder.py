@@ -39,12 +39,12 @@ class ReorderBuffer(Generic[Item]):
     """Per yard: arrivals appended as they come, sorted only when the watermark moves.
 
     Events of one partition mostly arrive in event-time order, so a heap push and pop per event
-    (what this buffer was) pays for an order that is almost there already. Here `push` appends
+    would pay for an order that is almost there already. Here `push` appends
     an entry (event time, rank, arrival number, item) to the yard's fresh list; `release` sorts
     the fresh entries once (Timsort merges the topics' in-order stretches in linear time) into a
     sorted run, cuts every run of the yard at `moment` by bisection, and sorts the released
     pieces together. Arrival numbers are unique, so the order is exactly (time, rank, arrival),
-    whatever the runs: the same order the heap gave. Runs not yet released wait for a later
+    whatever the runs: the same order a heap would give. Runs not yet released wait for a later
     watermark; more than `MAX_RUNS` of them are merged into one so a release stays cheap.
     """
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from corridor.engine.clock import to_minutes
 from corridor.kpis.report import compute_kpis
-from corridor.store_contract import KpiSnapshot
+from corridor.store_contract import KpiSnapshot, TwinBatch
 from streams.live.reorder import Micros, from_micros
 from streams.live.twin import LiveTwin
 
@@ -73,6 +73,16 @@ def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[st
         dataclasses.asdict(status) for yard in twin.yards for status in twin.reefers(yard)
     ]
     return states, reefers
+
+
+def put_yard_views(live: LiveTwin, batch: TwinBatch) -> None:
+    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`)."""
+    batch.yard_states, batch.reefers = yard_views(live)
+    twin = live.twin
+    if twin is not None:
+        batch.boxes = [
+            dataclasses.asdict(box) for yard in twin.yards for box in twin.boxes_now(yard)
+        ]
 
 
 def snapshot_message(snapshot: KpiSnapshot) -> dict[str, Any]:
