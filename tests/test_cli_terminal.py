@@ -88,6 +88,17 @@ def test_replay_of_a_generated_log_shows_its_phases_on_a_terminal(tmp_path: Path
     assert "writing:" in shown
 
 
+def test_replications_show_their_bar_on_a_terminal(tmp_path: Path) -> None:
+    argv = ["simulate", "--days", "1", "--replications", "2", "--out", "out"]
+
+    code, shown = run_on_a_terminal(argv, tmp_path)
+
+    assert code == 0, shown
+    assert "replications:" in shown
+    assert "/2 [" in shown  # counted in runs: n/2
+    assert (tmp_path / "out" / "replications.parquet").exists()
+
+
 def test_quiet_shows_no_bar_even_on_a_terminal(tmp_path: Path) -> None:
     code, shown = run_on_a_terminal(["simulate", "--days", "1", "--quiet", "--out", "o"], tmp_path)
 
