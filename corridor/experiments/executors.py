@@ -16,7 +16,7 @@ and returns the results in job order, so where the work ran never changes a byte
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,21 +50,39 @@ ON_ALL_CORES = Executor()
 """A process pool with one worker per core: the default executor."""
 
 
-def run_jobs(jobs: Sequence[Job], executor: Executor = ON_ALL_CORES) -> list[JobResult]:
-    """Run the jobs on the executor; the results in job order."""
+def run_jobs(
+    jobs: Sequence[Job],
+    executor: Executor = ON_ALL_CORES,
+    *,
+    done: Callable[[int], None] | None = None,
+) -> list[JobResult]:
+    """Run the jobs on the executor; the results in job order.
+
+    `done` (a progress bar) is told how many results are in, in job order, as they arrive;
+    on Dask it hears only the end.
+    """
     if executor.kind == "dask":
         assert executor.scheduler is not None  # checked by Executor
-        return run_on_dask(jobs, executor.scheduler)
+        return _counted(run_on_dask(jobs, executor.scheduler), done)
     workers = min(executor.workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
-        return [run_replication(job) for job in jobs]
+        return _counted((run_replication(job) for job in jobs), done)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["corridor.jobs"])
     # each worker tunes its collector as the CLI tunes its own process (corridor.runtime)
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=tune_gc_for_a_long_lived_twin
     ) as pool:
-        return list(pool.map(run_replication, jobs))
+        return _counted(pool.map(run_replication, jobs), done)
+
+
+def _counted(results: Iterable[JobResult], done: Callable[[int], None] | None) -> list[JobResult]:
+    collected: list[JobResult] = []
+    for result in results:
+        collected.append(result)
+        if done is not None:
+            done(len(collected))
+    return collected
 
 
 def run_on_dask(jobs: Sequence[Job], scheduler: str) -> list[JobResult]:

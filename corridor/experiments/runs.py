@@ -7,6 +7,7 @@ the other replications' would cost memory and pickling for nothing the report ne
 """
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,22 @@ class ReplicatedRun:
     report: dict[str, Any]
 
 
-def replicate(job: Job, replications: int, executor: Executor = ON_ALL_CORES) -> ReplicatedRun:
-    """Run replications 0 .. `replications` - 1 of `job` and summarise them."""
+def replicate(
+    job: Job,
+    replications: int,
+    executor: Executor = ON_ALL_CORES,
+    *,
+    done: Callable[[int], None] | None = None,
+) -> ReplicatedRun:
+    """Run replications 0 .. `replications` - 1 of `job` and summarise them (`done`: how many
+    replications are finished, for a progress bar)."""
     if replications < 1:
         raise ValueError(f"replications: expected at least 1, got {replications}")
     jobs = [
         dataclasses.replace(job, replication=index, keep_frames=index == 0)
         for index in range(replications)
     ]
-    results = run_jobs(jobs, executor)
+    results = run_jobs(jobs, executor, done=done)
     report = replicated_report([result.report for result in results], job.warmup)
     return ReplicatedRun(results, report)
 
