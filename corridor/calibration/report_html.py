@@ -12,7 +12,7 @@ from corridor.calibration.charts import Series, bar_chart
 from corridor.calibration.search import Calibration
 from corridor.calibration.summary import NOT_IDENTIFIED, comparison, fit_rows, stage_label
 
-OBSERVED, BEFORE, AFTER = "#2b6cb0", "#c05621", "#2f855a"
+OBSERVED, BEFORE, AFTER = "#4a5568", "#dd6b20", "#3182ce"
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; max-width: 80em; }
 table { border-collapse: collapse; margin: 1em 0; }
