@@ -25,7 +25,8 @@ from corridor.engine.clock import to_minutes
 from corridor.engine.twin import Progress, Twin, replay
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import kpi_report
-from corridor.kpis.result import KpiReport
+from corridor.kpis.result import InputInfo, KpiReport
+from corridor.kpis.run_info import log_input, scenario_info
 from corridor.scenario import Scenario
 
 ProgressFor = Callable[[int], Progress | None]
@@ -75,7 +76,13 @@ def replay_log(
         raise JobError(f"the log has no valid event ({len(rejections)} rejected lines)")
     malformed = len(rejections)
     result = replay_events(
-        events, scenario, seed=seed, until=until, progress=progress, malformed=malformed
+        events,
+        scenario,
+        source=log_input(path),
+        seed=seed,
+        until=until,
+        progress=progress,
+        malformed=malformed,
     )
     return JobResult(result.report, result.frames, result.events, rejections)
 
@@ -84,6 +91,7 @@ def replay_events(
     events: Sequence[Event],
     scenario: Scenario,
     *,
+    source: InputInfo,
     seed: int | None = None,
     start: datetime | None = None,
     until: datetime | None = None,
@@ -92,7 +100,8 @@ def replay_events(
 ) -> JobResult:
     """Replay events into a report over `[start, until)`: by default from the twin's epoch to
     the last event. Events read from a log pass its `malformed` line count, which the report's
-    rejections then show (0 included); generated events pass None."""
+    rejections then show (0 included); generated events pass None. `source` pins where the
+    events came from in the report's `run.input` (`corridor.kpis.run_info`)."""
     if not events:
         raise JobError("no events to replay")
     run_seed = choose_seed(seed, scenario)
@@ -104,7 +113,7 @@ def replay_events(
     assert epoch is not None  # set by the first event
     end = until if until is not None else max(event.ts for event in events)
     frames = record_frames(twin)
-    report = _report(twin, frames, scenario, run_seed, start or epoch, end)
+    report = _report(twin, frames, scenario, run_seed, source, (start or epoch, end))
     return JobResult(report, frames, len(events))
 
 
@@ -130,17 +139,20 @@ def _report(
     frames: dict[str, pd.DataFrame],
     scenario: Scenario,
     seed: int,
-    start: datetime,
-    until: datetime,
+    source: InputInfo,
+    period: tuple[datetime, datetime],
 ) -> KpiReport:
     epoch = twin.epoch
     assert epoch is not None
+    start, until = period
     return kpi_report(
         frames,
         start=to_minutes(start, epoch),
         end=to_minutes(until, epoch),
         stations=scenario.stations,
+        scenario=scenario_info(scenario.name, scenario.stations),
         seed=seed,
+        source=source,
         epoch=epoch,
         event_counts=twin.counts.as_dict(),
     )

@@ -52,6 +52,8 @@ def _book_on_first_with_room(yard: Yard, railway: Railway, box: Box) -> bool:
             plan.booked.append(box)
             plan.booked_teu += box.teu
             box.train_id = plan.train_id
+            if now >= plan.cutoff:  # booked at the cut-off instant, its loading under way
+                box.loading_start = now
             return True
     return False
 
@@ -61,6 +63,8 @@ def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerato
     env = yard.env
     if plan.cutoff > env.now:
         yield env.timeout(plan.cutoff - env.now)
+    for box in plan.booked:  # booking is closed: from now on its boxes are being loaded
+        box.loading_start = env.now
     yield from _take(yard.tracks)
     work_start = yard.now
     yield env.timeout(yard.sample("wagon_placement", yard.spec.rail.wagon_placement_min))

@@ -12,6 +12,8 @@ from corridor.cli.output import print_summary, write_outputs
 from corridor.contract import eventlog
 from corridor.engine.clock import aware_datetime
 from corridor.engine.twin import Progress
+from corridor.kpis.result import InputInfo
+from corridor.kpis.run_info import generated_input, scenario_info
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
 
@@ -79,8 +81,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     with _progress_bar(args.quiet) as bar:
         result = jobs.replay_events(
-            events, scenario, seed=seed, start=start, until=start + timedelta(days=days),
-            progress=bar.start,
+            events, scenario, source=_generated(scenario, seed, days, start), seed=seed,
+            start=start, until=start + timedelta(days=days), progress=bar.start,
         )  # fmt: skip
     return _finish(args, result, began)
 
@@ -106,6 +108,19 @@ def _finish(args: argparse.Namespace, result: jobs.JobResult, began: float) -> i
     if not args.quiet:
         print_summary(result.report, args.out, time.perf_counter() - began)
     return 0
+
+
+def _generated(scenario: Scenario, seed: int, days: int, start: datetime) -> InputInfo:
+    """`run.input` of a simulation: the parameters its events were generated with."""
+    return generated_input(
+        {
+            "mode": "realistic",
+            "days": days,
+            "seed": seed,
+            "start": start.isoformat(),
+            "stations": scenario_info(scenario.name, scenario.stations)["digest"],
+        }
+    )
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:

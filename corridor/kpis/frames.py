@@ -25,7 +25,10 @@ Codes = NDArray[np.signedinteger[Any]]
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "truck_visits": ("yard", "arrived", "gate_start", "departed"),
-    "box_visits": ("yard", "direction", "teu", "reefer", "entered", "left"),
+    "box_visits": (
+        "yard", "direction", "teu", "reefer", "entered", "stacked", "inspection_start",
+        "cleared", "loading_start", "left",
+    ),  # fmt: skip
     "lifts": ("yard", "start", "end"),
     "levels": ("yard", "level", "time", "value"),
     "reefer_excursions": ("yard", "kind", "start", "end"),
