@@ -20,19 +20,26 @@ from typing import Any
 
 import numpy as np
 
-from corridor.kpis.frames import Flags, Floats, Table, Window
+from corridor.kpis.frames import Flags, Floats, Indices, Table, Window
 from corridor.kpis.result import AgeSummary, Dwell, DwellBreakdown, DwellSummary, InYard
 from corridor.kpis.stages import where_the_hours_go
 from corridor.kpis.stats import DWELL_TARGET_H, figure, summary
-from corridor.kpis.survival import share_within
+from corridor.kpis.survival import share_ended
 from stations.types import MINUTES_PER_HOUR
 
 DIRECTIONS = ("export", "import")
-GROUPS = (*DIRECTIONS, "reefer")
+_TARGET_MIN = DWELL_TARGET_H * MINUTES_PER_HOUR
 
 
 class _Populations:
-    """The window's departed boxes, boxes in the yard and arrivals, with their hours."""
+    """The window's departed boxes, boxes in the yard and arrivals, with their hours.
+
+    The boxes in the yard are few, and of the arrivals only those within the target so far
+    shape the Kaplan-Meier estimate (those that left by their dwell, `ended_*`, those still in
+    the yard by their age, `censored_*`, each in time order as the estimator reads them): all
+    are kept as row indices, so each yard and group of boxes is picked out of a short array
+    instead of the whole table.
+    """
 
     def __init__(self, boxes: Table, window: Window) -> None:
         left = boxes.floats("left")
@@ -41,26 +48,39 @@ class _Populations:
         entered = boxes.known_times(
             "entered", self.departed | ~gone, "that left in the window or are in the yard"
         )
-        self.in_yard = (entered < window.end) & ~gone
-        self.arrivals = window.holds(entered)
         self.dwell = (left - entered) / MINUTES_PER_HOUR
-        self.age = (window.end - entered) / MINUTES_PER_HOUR
-        # arrivals' dwell so far: to leaving, or censored at the window's end
-        self.so_far = np.where(gone, self.dwell, self.age)
-        self.finished = gone
+        self.in_yard_rows = np.flatnonzero((entered < window.end) & ~gone)
+        self.age = (window.end - entered[self.in_yard_rows]) / MINUTES_PER_HOUR
+        self.arrivals = window.holds(entered)
         self.long_enough = window.minutes >= DWELL_TARGET_H * MINUTES_PER_HOUR
+        # arrivals within the target so far: those that left, by dwell, and those still in the
+        # yard at the end, by age (censored): in time order, as the estimator reads them
+        ended = np.flatnonzero(self.arrivals & gone & (self.dwell <= DWELL_TARGET_H))
+        young = np.flatnonzero(self.arrivals & ~gone & (entered >= window.end - _TARGET_MIN))
+        self.ended_rows, self.ended_hours = _by_time(ended, self.dwell[ended])
+        age = (window.end - entered[young]) / MINUTES_PER_HOUR
+        self.censored_rows, self.censored_hours = _by_time(young, age)
+
+    @property
+    def counted(self) -> Flags:
+        """Every row some dwell figure counts."""
+        counted = self.departed | self.arrivals
+        counted[self.in_yard_rows] = True
+        return counted
 
 
 def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
     """Dwell KPIs per yard, then the corridor's (definitions in the module docstring)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
     boxes_now = _Populations(boxes, window)
-    _check_directions(boxes, boxes_now.departed | boxes_now.in_yard | boxes_now.arrivals, groups)
+    _check_directions(boxes, boxes_now.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
     every = np.ones(len(boxes.frame), dtype=np.bool_)
     overall = _summaries(boxes, boxes_now, every)
     by = {label: _summaries(boxes, boxes_now, rows) for label, rows in groups.items()}
-    stages = where_the_hours_go(boxes, window, boxes_now.departed, boxes_now.in_yard, groups)
+    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard[boxes_now.in_yard_rows] = True
+    stages = where_the_hours_go(boxes, window, boxes_now.departed, in_yard, groups)
     scoped = []
     for scope, (hours, excess, bottleneck) in enumerate(stages):
         split: DwellBreakdown = {
@@ -83,26 +103,50 @@ def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
 def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummary]:
     """A `DwellSummary` per yard, then the corridor's, of the box visits in `rows`."""
     departed = boxes.scoped(pop.dwell, pop.departed & rows)
-    ages = boxes.scoped(pop.age, pop.in_yard & rows)
-    arrivals = pop.arrivals & rows
-    so_far = boxes.scoped(pop.so_far, arrivals)
-    finished = boxes.scoped(pop.finished.astype(np.float64), arrivals)
+    ages = [pop.age[at] for at in _scoped_positions(boxes, pop.in_yard_rows, rows)]
+    arrivals = boxes.scoped_counts(pop.arrivals & rows)
+    ended = _scoped_positions(boxes, pop.ended_rows, rows)
+    censored = _scoped_positions(boxes, pop.censored_rows, rows)
     return [
         DwellSummary(
             **summary(hours),
-            share_within_24h=_arrivals_share(times, ends.astype(np.bool_), pop.long_enough),
+            share_within_24h=_arrivals_share(ends, seen, count, pop.long_enough),
             share_within_24h_departed=_share(hours),
             in_yard=_in_yard(age),
         )
-        for hours, age, times, ends in zip(departed, ages, so_far, finished, strict=True)
+        for hours, age, ends, seen, count in zip(
+            departed,
+            ages,
+            (pop.ended_hours[at] for at in ended),
+            (pop.censored_hours[at] for at in censored),
+            arrivals,
+            strict=True,
+        )
     ]
 
 
-def _arrivals_share(so_far: Floats, finished: Flags, long_enough: bool) -> float | None:
-    """Kaplan-Meier share within 24 h of the arrivals (None: none, or a window under a day)."""
+def _scoped_positions(boxes: Table, picked: Indices, rows: Flags) -> list[Indices]:
+    """Positions in `picked` (row indices) of the rows in `rows`, per yard, then all of them."""
+    kept = np.flatnonzero(rows[picked])
+    yard = boxes.yard[picked[kept]]
+    return [*(kept[yard == index] for index in range(boxes.n_yards)), kept]
+
+
+def _arrivals_share(
+    ends: Floats, censored: Floats, arrivals: int, long_enough: bool
+) -> float | None:
+    """Kaplan-Meier share within 24 h of the arrivals, from the (ascending) dwell of those that
+    left within it and the age of those censored within it (None: no arrival, or a window
+    under a day)."""
     if not long_enough:
         return None
-    return figure(share_within(so_far, finished, DWELL_TARGET_H))
+    return figure(share_ended(ends, censored, arrivals))
+
+
+def _by_time(rows: Indices, hours: Floats) -> tuple[Indices, Floats]:
+    """`rows` and their `hours`, in ascending order of hours."""
+    order = np.argsort(hours)  # the order of ties does not matter to the estimate
+    return rows[order], hours[order]
 
 
 def _share(hours: Floats) -> float | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corridor.kpis.frames import Codes, Flags, Floats, Table, Window
+from corridor.kpis.frames import Codes, Flags, Floats, Indices, Table, Window
 from corridor.kpis.result import Bottleneck, DwellStages, ExportStages, ImportStages
 from corridor.kpis.stats import DWELL_TARGET_H, figure
 from stations.types import MINUTES_PER_HOUR
@@ -77,50 +77,67 @@ def _stage_hours(
 ) -> StageHours:
     """Stage hours of one direction's boxes that left in the window or are in the yard."""
     milestones = MILESTONES[direction]
-    _check_milestones(boxes, milestones, departed, direction)
-    rows = departed | in_yard
-    # a milestone still to come (NaN) or after the window is the window's end: a box in the
-    # yard is in its current stage until then, and in none of the later ones
-    times = np.fmin(np.column_stack([boxes.floats(name)[rows] for name in milestones]), window.end)
-    hours = np.diff(times, axis=1) / MINUTES_PER_HOUR
-    total = (times[:, -1] - times[:, 0]) / MINUTES_PER_HOUR
-    over = total > DWELL_TARGET_H
-    # a box's excess hours are split between its stages in proportion to their hours
-    excess_per_hour = np.where(over, 1.0 - DWELL_TARGET_H / np.where(over, total, 1.0), 0.0)
-    yard, left = boxes.yard[rows], departed[rows]
     n_yards = boxes.n_yards
-    counts = np.bincount(yard[left], minlength=n_yards).astype(np.float64)
+    left_rows, yard_rows = np.flatnonzero(departed), np.flatnonzero(in_yard)
+    gone = _milestones(boxes, milestones, left_rows)
+    hours = np.diff(gone, axis=0) / MINUTES_PER_HOUR
+    if not (hours >= 0).all():  # NaN fails too: one pass when the records are sound
+        _refuse_milestones(gone, milestones, direction)
+    # in the yard: a milestone still to come (NaN) or after the window is the window's end, so
+    # a box is in its current stage until then, and in none of the later ones
+    there = np.fmin(_milestones(boxes, milestones, yard_rows), window.end)
+    there_hours = np.diff(there, axis=0) / MINUTES_PER_HOUR
+    left_yard = boxes.yard[left_rows].astype(np.intp)  # as bincount wants it, once
+    counts = np.bincount(left_yard, minlength=n_yards).astype(np.float64)
+    excess = _excess_hours(left_yard, gone, hours, n_yards)
+    excess += _excess_hours(boxes.yard[yard_rows].astype(np.intp), there, there_hours, n_yards)
     return StageHours(
-        hours=_scoped_columns(yard[left], hours[left], n_yards),
+        hours=_scoped_lines(left_yard, hours, n_yards),
         departed=np.append(counts, counts.sum()),
-        excess=_scoped_columns(yard, hours * excess_per_hour[:, None], n_yards),
+        excess=excess,
     )
 
 
-def _check_milestones(boxes: Table, milestones: tuple[str, ...], rows: Flags, label: str) -> None:
-    """Every box that left has passed every milestone, in order: else the split is wrong."""
-    times = [boxes.floats(name)[rows] for name in milestones]
-    for name, column in zip(milestones, times, strict=True):
-        missing = int(np.isnan(column).sum())
+def _milestones(boxes: Table, milestones: tuple[str, ...], rows: Indices) -> Floats:
+    """The milestones of `rows`, one line per milestone (each line a contiguous take)."""
+    times = np.empty((len(milestones), rows.size))
+    for line, name in enumerate(milestones):
+        np.take(boxes.floats(name), rows, out=times[line])
+    return times
+
+
+def _excess_hours(yard: Codes, times: Floats, hours: Floats, n_yards: int) -> Floats:
+    """Per scope and stage, the hours beyond the target of the boxes over it: a box's excess
+    split between its stages in proportion to their hours."""
+    total = (times[-1] - times[0]) / MINUTES_PER_HOUR
+    with np.errstate(divide="ignore", invalid="ignore"):  # a 0 h stay is not over the target
+        share_over = np.where(total > DWELL_TARGET_H, 1.0 - DWELL_TARGET_H / total, 0.0)
+    return _scoped_lines(yard, hours * share_over, n_yards)
+
+
+def _refuse_milestones(times: Floats, milestones: tuple[str, ...], label: str) -> None:
+    """Name the first milestone missing, or out of order, among boxes that left."""
+    for line, name in enumerate(milestones):
+        missing = int(np.isnan(times[line]).sum())
         if missing:
             raise ValueError(
                 f"box_visits.{name}: {missing} {label} rows that left in the window "
                 f"have no {name} time"
             )
-    for index in range(1, len(milestones)):
-        backwards = int(np.count_nonzero(times[index] < times[index - 1]))
-        if backwards:
-            raise ValueError(
-                f"box_visits.{milestones[index]}: {backwards} {label} rows that left in the "
-                f"window have {milestones[index]} before {milestones[index - 1]}"
-            )
+    backwards = np.count_nonzero(np.diff(times, axis=0) < 0, axis=1)
+    line = int(np.flatnonzero(backwards)[0])
+    after, before = milestones[line + 1], milestones[line]
+    raise ValueError(
+        f"box_visits.{after}: {backwards[line]} {label} rows that left in the window have "
+        f"{after} before {before}"
+    )
 
 
-def _scoped_columns(yard: Codes, values: Floats, n_yards: int) -> Floats:
-    """Column sums per yard, then the corridor's: shape (n_yards + 1, columns)."""
-    sums = np.zeros((n_yards + 1, values.shape[1]))
-    for column in range(values.shape[1]):
-        sums[:n_yards, column] = np.bincount(yard, weights=values[:, column], minlength=n_yards)
+def _scoped_lines(yard: Codes, values: Floats, n_yards: int) -> Floats:
+    """Each line of `values` summed per yard, then the corridor's: (n_yards + 1, lines)."""
+    sums = np.zeros((n_yards + 1, values.shape[0]))
+    for line, row in enumerate(values):
+        sums[:n_yards, line] = np.bincount(yard, weights=row, minlength=n_yards)
     sums[n_yards] = sums[:n_yards].sum(axis=0)
     return sums
 

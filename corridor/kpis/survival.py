@@ -21,25 +21,32 @@ import numpy as np
 from corridor.kpis.frames import Flags, Floats
 
 
-def share_within(durations: Floats, finished: Flags, limit: float) -> float:
+def share_within(durations: Floats, finished: Flags, limit: float, *, beyond: int = 0) -> float:
     """Kaplan-Meier estimate of P(duration <= limit); NaN when there is nothing to estimate.
 
     `durations[i]` is how long thing `i` lasted (`finished[i]`) or has lasted so far when it
-    was censored (not `finished[i]`). Only the times up to `limit` shape the estimate; every
-    longer one merely stays in the at-risk sets, so only those are sorted. When the last time
-    observed is a censored one below `limit`, the estimate holds its last value there, as the
-    product-limit estimator does: never more than the true share, since a share within a
-    limit can only grow with the limit.
+    was censored (not `finished[i]`). Only the times up to `limit` shape the estimate; a
+    longer one merely stays in every at-risk set, so a caller may leave those out of the arrays
+    and give their number as `beyond`. When the last time observed is a censored one below
+    `limit`, the estimate holds its last value there, as the product-limit estimator does:
+    never more than the true share, since a share within a limit can only grow with the limit.
     """
-    if durations.size == 0:
-        return float("nan")
     early = durations <= limit
     ends = np.sort(durations[early & finished])
+    censored = np.sort(durations[early & ~finished])
+    return share_ended(ends, censored, durations.size + beyond)
+
+
+def share_ended(ends: Floats, censored: Floats, total: int) -> float:
+    """The product-limit share ended by the last of `ends`: `ends` (times things ended) and
+    `censored` (times things were last seen, not ended) both ascending and up to the limit,
+    `total` things in all (those beyond the limit included); NaN when `total` is 0."""
+    if total == 0:
+        return float("nan")
     if ends.size == 0:
         return 0.0
-    censored = np.sort(durations[early & ~finished])
     # At risk at the k-th end (in time order): all, less the k ends before it (a tie counted
     # one by one gives the same product as 1 - d/n), less those censored strictly before it.
-    at_risk = durations.size - np.arange(ends.size) - np.searchsorted(censored, ends, "left")
+    at_risk = total - np.arange(ends.size) - np.searchsorted(censored, ends, "left")
     still_there = float(np.prod(1.0 - 1.0 / at_risk))
     return 1.0 - still_there
