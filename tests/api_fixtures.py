@@ -98,9 +98,7 @@ def sample_kpis(level: float = 1.0) -> Kpis:
             lifts=int(300 * level),
             teu_per_day=1450.0 * level,
         ),
-        utilisation=Utilisation(
-            gate=0.2, exception_lane=0.35, handling=0.45, plugs=0.6, stack=0.3
-        ),
+        utilisation=Utilisation(gate=0.2, exception_lane=0.35, handling=0.45, plugs=0.6, stack=0.3),
         reefer=ReeferKpis(
             readings=96, excursions=1, excursion_minutes=30.0, max_off_power_min=None
         ),

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from corridor.kpis.survival import share_within
+from stations.records import BoxVisit
 from tests.kpi_builders import NAN, TJ, XNY, box, frames, kpis
 
 H = 60.0  # minutes per hour: the builders take Minutes
@@ -14,7 +15,7 @@ def hours(*values: float) -> tuple[float, ...]:
     return tuple(value * H for value in values)
 
 
-def worked_example() -> list[object]:
+def worked_example() -> list[BoxVisit]:
     """The example of docs/kpis.md ("Dwell that counts every box"), window [0 h, 72 h)."""
     return [
         box(TJ, "import", *hours(0, 10)),  # A
@@ -93,11 +94,15 @@ def test_without_censoring_the_estimate_is_the_plain_share() -> None:
 
 
 def export_box(
-    entered: float, stacked: float, inspection: tuple[float, float] | None, loading: float, left: float
-) -> object:
+    entered: float,
+    stacked: float,
+    inspection: tuple[float, float] | None,
+    loading: float,
+    left: float,
+) -> BoxVisit:
     return box(
         TJ, "export", entered * H, left * H if np.isfinite(left) else NAN, stacked=stacked * H,
-        inspection=None if inspection is None else hours(*inspection),  # type: ignore[arg-type]
+        inspection=None if inspection is None else (inspection[0] * H, inspection[1] * H),
         loading_start=loading * H if np.isfinite(loading) else NAN,
     )  # fmt: skip
 
@@ -155,10 +160,13 @@ def test_no_box_over_the_target_names_no_bottleneck() -> None:
     ("record", "message"),
     [
         (export_box(0, 1, None, NAN, 5), r"box_visits\.loading_start: 1 export rows .* no"),
-        (export_box(0, 1, (3, 2), 4, 5), r"box_visits\.cleared: 1 export rows .* before inspection"),
+        (
+            export_box(0, 1, (3, 2), 4, 5),
+            r"box_visits\.cleared: 1 export rows .* before inspection",
+        ),
         (box(TJ, "import", 0, 5 * H, stacked=NAN), r"box_visits\.stacked: 1 import rows"),
     ],
 )
-def test_a_box_that_left_without_its_milestones_is_refused(record: object, message: str) -> None:
+def test_a_box_that_left_without_its_milestones_is_refused(record: BoxVisit, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        kpis(frames(record), 0, 48 * H)  # type: ignore[arg-type]
+        kpis(frames(record), 0, 48 * H)

@@ -28,7 +28,7 @@ def inspection(times: float) -> dict[str, Any]:
         for name, figures in (("scan_min", SCAN_MIN), ("opened_min", OPENED_MIN))
     }
     held = {"inspection": {"share_general": 0.1, **scaled}}
-    return {"stations": {yard: held for yard in ("tuanjiecun", "xiaonanya", "yuzui")}}
+    return {"stations": dict.fromkeys(("tuanjiecun", "xiaonanya", "yuzui"), held)}
 
 
 def simulate(times: float) -> jobs.JobResult:
@@ -64,7 +64,10 @@ def test_the_stages_add_up_to_the_mean_dwell(baseline: jobs.JobResult) -> None:
             total = sum(dwell["stages"][direction].values())
             assert abs(total - mean) <= 0.005 * mean, (scope, direction, total, mean)
         assert dwell["stages"]["export"]["inspection"] > 0  # customs held some boxes
-        shares = [*dwell["excess_share"]["export"].values(), *dwell["excess_share"]["import"].values()]
+        shares = [
+            *dwell["excess_share"]["export"].values(),
+            *dwell["excess_share"]["import"].values(),
+        ]
         assert sum(shares) == pytest.approx(1.0, abs=1e-4)
 
 
@@ -105,7 +108,9 @@ def test_doubling_inspection_moves_the_inspection_stage_and_nothing_upstream(
 def test_an_mm3_gate_at_rho_0_9_reports_its_utilisation() -> None:
     """Three smart lanes, exponential service, Poisson arrivals, no truck to the exception lane
     (which every yard still has: it used to be in the denominator, giving 0.54 or 0.675)."""
-    _visits, kpis, _rates = run_gate(dict.fromkeys(("tuanjiecun", "xiaonanya", "yuzui"), (3, 0.9)), 7)
+    _visits, kpis, _rates = run_gate(
+        dict.fromkeys(("tuanjiecun", "xiaonanya", "yuzui"), (3, 0.9)), 7
+    )
     for scope in ("tuanjiecun", "xiaonanya", "yuzui"):
         utilisation = kpis["yards"][scope]["utilisation"]
         assert abs(utilisation["gate"] - 0.9) < 0.02, (scope, utilisation)

@@ -76,7 +76,10 @@ def test_every_kpi_field_is_documented_and_nothing_else_is() -> None:
         ("throughput.lifts", ["throughput.lifts"]),
         (
             "dwell_h.in_yard.over_24h",
-            [f"dwell_h{by}.in_yard.over_24h" for by in ("", ".by.export", ".by.import", ".by.reefer")],
+            [
+                f"dwell_h{by}.in_yard.over_24h"
+                for by in ("", ".by.export", ".by.import", ".by.reefer")
+            ],
         ),
         ("dwell_h.by.reefer", [p for p in figures(Kpis) if p.startswith("dwell_h.by.reefer.")]),
     ],

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from corridor.kpis.dwell import dwell_h
 from corridor.kpis.frames import Window, prepare_tables
 from corridor.kpis.levels import gate_queue_len, levels_over, utilisation
 from corridor.kpis.reefer import reefer
@@ -32,7 +33,6 @@ from corridor.kpis.result import (
     ScopedKpis,
 )
 from corridor.kpis.stats import figure
-from corridor.kpis.dwell import dwell_h
 from corridor.kpis.tallies import gate_wait_min, throughput, truck_turn_min, trucks
 from stations.spec import StationSpec
 from stations.types import Minutes

@@ -58,13 +58,18 @@ def where_the_hours_go(
     its end, `groups` each direction's rows.
     """
     export, import_ = (
-        _stage_hours(boxes, window, direction, departed & groups[direction], in_yard & groups[direction])
+        _stage_hours(
+            boxes, window, direction, departed & groups[direction], in_yard & groups[direction]
+        )
         for direction in ("export", "import")
     )
     excess = np.hstack([export.excess, import_.excess])
     shares = _ratio(excess, excess.sum(axis=1, keepdims=True))
     means = np.hstack(
-        [_ratio(export.hours, export.departed[:, None]), _ratio(import_.hours, import_.departed[:, None])]
+        [
+            _ratio(export.hours, export.departed[:, None]),
+            _ratio(import_.hours, import_.departed[:, None]),
+        ]
     )
     return [
         (_stage_figures(means[scope]), _stage_figures(shares[scope]), _bottleneck(shares[scope]))
