@@ -17,7 +17,7 @@ from api.store.tables import (
     WorkerCommitPublic,
     YardStatePublic,
 )
-from corridor.kpis.result import DwellSummary, Tally
+from corridor.kpis.result import DwellStages, DwellSummary, Tally
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
@@ -31,16 +31,50 @@ _DWELL: DwellSummary = {
     "p90": 33.0,
     "p95": 39.5,
     "p99": 52.0,
-    "share_within_24h": 0.71,
+    "share_within_24h": 0.64,
+    "share_within_24h_departed": 0.71,
+    "in_yard": {"boxes": 640, "over_24h": 57, "age_h": {"p50": 9.5, "p90": 26.0, "max": 104.7}},
+}
+_STAGES: DwellStages = {
+    "export": {
+        "gate_to_stack": 0.3,
+        "waiting_for_inspection": 0.1,
+        "inspection": 0.2,
+        "waiting_for_train": 4.6,
+        "loading": 1.3,
+    },
+    "import": {"waiting_for_unloading": 1.8, "waiting_for_pickup": 20.2},
+}
+_EXCESS: DwellStages = {
+    "export": {
+        "gate_to_stack": 0.0,
+        "waiting_for_inspection": 0.01,
+        "inspection": 0.02,
+        "waiting_for_train": 0.09,
+        "loading": 0.03,
+    },
+    "import": {"waiting_for_unloading": 0.05, "waiting_for_pickup": 0.8},
 }
 KPIS_EXAMPLE: Kpis = {
     "trucks": 1184,
     "truck_turn_min": _TALLY,
     "gate_wait_min": {"mean": 1.2, "p50": 0.4, "p90": 3.1, "p95": 4.8, "p99": 9.6},
     "gate_queue_len": {"mean": 0.8, "max": 14},
-    "dwell_h": {**_DWELL, "by": {"export": _DWELL, "import": _DWELL, "reefer": _DWELL}},
+    "dwell_h": {
+        **_DWELL,
+        "by": {"export": _DWELL, "import": _DWELL, "reefer": _DWELL},
+        "stages": _STAGES,
+        "excess_share": _EXCESS,
+        "bottleneck": {"stage": "waiting_for_pickup", "share": 0.8},
+    },
     "throughput": {"teu_in": 1620, "teu_out": 1588, "lifts": 2390, "teu_per_day": 1604.0},
-    "utilisation": {"gate": 0.21, "handling": 0.48, "plugs": 0.62, "stack": 0.35},
+    "utilisation": {
+        "gate": 0.21,
+        "exception_lane": 0.4,
+        "handling": 0.48,
+        "plugs": 0.62,
+        "stack": 0.35,
+    },
     "reefer": {
         "readings": 6912,
         "excursions": 3,

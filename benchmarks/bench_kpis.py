@@ -78,14 +78,23 @@ def _trucks(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def _boxes(rng: np.random.Generator, n: int) -> pd.DataFrame:
     entered = rng.uniform(0, YEAR_MIN, n)
     left = entered + rng.lognormal(np.log(36 * 60), 0.6, n)
+    direction = rng.integers(0, 2, size=n).astype(np.int8)  # 0 export, 1 import
+    # the milestones between: ordered points of the stay, those after the year not yet passed
+    cuts = entered[:, None] + np.sort(rng.random((n, 4)), axis=1) * (left - entered)[:, None]
+    cuts[direction == 1, 1:] = np.nan  # an import box has only `stacked`
+    cuts[cuts > YEAR_MIN] = np.nan
     left[left > YEAR_MIN] = np.nan
     return pd.DataFrame(
         {
             "yard": _yards(rng, n),
-            "direction": _labels(rng, n, ["export", "import"]),
+            "direction": _categorical(direction, ["export", "import"]),
             "teu": rng.choice([1, 2], size=n, p=[0.4, 0.6]),
             "reefer": rng.random(n) < 0.08,
             "entered": entered,
+            "stacked": cuts[:, 0],
+            "inspection_start": cuts[:, 1],
+            "cleared": cuts[:, 2],
+            "loading_start": cuts[:, 3],
             "left": left,
         }
     )

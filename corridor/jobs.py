@@ -32,7 +32,8 @@ from corridor.engine.clock import to_minutes
 from corridor.engine.twin import Progress, Twin, replay
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import kpi_report
-from corridor.kpis.result import KpiReport
+from corridor.kpis.result import InputInfo, KpiReport
+from corridor.kpis.run_info import generated_input, log_input, scenario_info
 from corridor.kpis.warmup import drop_warmup
 from corridor.scenario import Scenario
 from corridor.traffic.generator import generate
@@ -108,6 +109,7 @@ def run_replication(job: SimulateJob | ReplayJob) -> JobResult:
         result = replay_events(
             list(events),
             job.scenario,
+            source=simulation_input(job.scenario, job.seed, job.days, job.start, job.replication),
             seed=job.seed,
             start=job.start,
             until=job.start + timedelta(days=job.days),
@@ -117,6 +119,24 @@ def run_replication(job: SimulateJob | ReplayJob) -> JobResult:
     if job.keep_frames:
         return result
     return dataclasses.replace(result, frames={})
+
+
+def simulation_input(
+    scenario: Scenario, seed: int, days: int, start: datetime, replication: int = 0
+) -> InputInfo:
+    """`run.input` of generated traffic: the parameters it was generated with. Replication r > 0
+    generates other events, so its index is one of them; replication 0's digest is the single
+    run's."""
+    parameters: dict[str, object] = {
+        "mode": "realistic",
+        "days": days,
+        "seed": seed,
+        "start": start.isoformat(),
+        "stations": scenario_info(scenario.name, scenario.stations)["digest"],
+    }
+    if replication:
+        parameters["replication"] = replication
+    return generated_input(parameters)
 
 
 def choose_seed(seed: int | None, scenario: Scenario) -> int:
@@ -148,6 +168,7 @@ def replay_log(
     result = replay_events(
         events,
         scenario,
+        source=log_input(path),
         seed=seed,
         until=until,
         progress=progress,
@@ -162,6 +183,7 @@ def replay_events(
     events: Sequence[Event],
     scenario: Scenario,
     *,
+    source: InputInfo,
     seed: int | None = None,
     start: datetime | None = None,
     until: datetime | None = None,
@@ -173,7 +195,8 @@ def replay_events(
     """Replay events into a report over `[start + warmup, until)`: by default from the twin's
     epoch to the last event, and records that started in the warm-up dropped
     (`corridor.kpis.warmup`). Events read from a log pass its `malformed` line count, which the
-    report's rejections then show (0 included); generated events pass None."""
+    report's rejections then show (0 included); generated events pass None. `source` pins where
+    the events came from in the report's `run.input` (`corridor.kpis.run_info`)."""
     if not events:
         raise JobError("no events to replay")
     if warmup < timedelta(0):
@@ -194,7 +217,7 @@ def replay_events(
     assert epoch is not None  # set by the first event
     end = until if until is not None else max(event.ts for event in events)
     frames = record_frames(twin)
-    report = _report(twin, frames, scenario, run_seed, (start or epoch, end), warmup)
+    report = _report(twin, frames, scenario, run_seed, source, (start or epoch, end), warmup)
     return JobResult(report, frames, len(events), epoch=epoch)
 
 
@@ -220,6 +243,7 @@ def _report(
     frames: dict[str, pd.DataFrame],
     scenario: Scenario,
     seed: int,
+    source: InputInfo,
     period: tuple[datetime, datetime],
     warmup: timedelta,
 ) -> KpiReport:
@@ -239,7 +263,9 @@ def _report(
         start=begin,
         end=to_minutes(until, epoch),
         stations=scenario.stations,
+        scenario=scenario_info(scenario.name, scenario.stations),
         seed=seed,
+        source=source,
         epoch=epoch,
         event_counts=twin.counts.as_dict(),
     )

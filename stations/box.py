@@ -19,6 +19,9 @@ class Box:
     reefer: bool
     entered: Minutes
     stacked: Minutes = float("nan")
+    inspection_start: Minutes = float("nan")
+    cleared: Minutes = float("nan")
+    loading_start: Minutes = float("nan")
     train_id: str = ""
     inspected: bool = False
     plug_wait_min: float = 0.0
@@ -40,4 +43,7 @@ class Box:
             self.train_id,
             self.inspected,
             plug_wait_min,
+            self.inspection_start,
+            self.cleared,
+            self.loading_start,
         )

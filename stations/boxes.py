@@ -9,7 +9,6 @@ none is free; it gives the plug back when it is lifted out.
 
 from stations import actors, reefer_checks
 from stations.box import Box
-from stations.distributions import Distribution
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
@@ -73,19 +72,25 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
     if stream.chance(share):
         box.inspected = True
         opened = stream.chance(inspection.opened_share)
-        actors.start(inspect(yard, box, inspection.opened_min if opened else inspection.scan_min))
+        duration = inspection.opened_min if opened else inspection.scan_min
+        # drawn now, with the hold, so each box keeps its inspection time whatever the bays do
+        # (common random numbers: a scenario with other inspection times changes only these)
+        actors.start(inspect(yard, box, yard.sample("inspection", duration)))
     else:
+        box.inspection_start = box.cleared = yard.now  # not held: both stages last 0
         yard.railway.book(box, yard.now)
 
 
-def inspect(yard: Yard, box: Box, duration: Distribution) -> ProcessGenerator:
+def inspect(yard: Yard, box: Box, duration: Minutes) -> ProcessGenerator:
     """The box waits for a bay, is inspected, and only then can be booked on a train."""
     with yard.inspection_bays.claim() as bay:
         if bay is not None:
             yield bay
+        box.inspection_start = yard.now
         yard.inspections_in_progress += 1
-        yield yard.env.timeout(yard.sample("inspection", duration))
+        yield yard.env.timeout(duration)
         yard.inspections_in_progress -= 1
+    box.cleared = yard.now
     yard.railway.book(box, yard.now)
 
 

@@ -34,6 +34,8 @@ def load_train(yard: Yard, railway: Railway, plan: TrainPlan) -> ProcessGenerato
     env = yard.env
     if plan.cutoff > env.now:
         yield env.timeout(plan.cutoff - env.now)
+    for box in plan.booked:  # booking is closed: from now on its boxes are being loaded
+        box.loading_start = env.now
     with yard.tracks.claim() as track:
         if track is not None:
             yield track

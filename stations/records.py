@@ -35,7 +35,16 @@ class TruckVisit(NamedTuple):
 
 
 class BoxVisit(NamedTuple):
-    """One box's stay in the yard, from entering (truck gate-in or train arrival) to leaving."""
+    """One box's stay in the yard, from entering (truck gate-in or train arrival) to leaving.
+
+    The milestones between split the stay into the stages of `dwell_h.stages` (docs/kpis.md).
+    An export box is `entered` -> `stacked` -> `inspection_start` -> `cleared` (customs done;
+    for a box not held both equal the time it reached customs: `stacked`, or the end of its
+    reefer check under that policy, `stations.reefer_checks`) -> `loading_start` (its train's
+    cut-off passed, or its booking at the cut-off instant) -> `left`; an import box `entered`
+    (train arrival) -> `stacked` (unloaded) -> `left`, its export milestones NaN. A milestone
+    still to come is NaN.
+    """
 
     yard: str
     container_id: str
@@ -48,6 +57,9 @@ class BoxVisit(NamedTuple):
     train_id: str  # the train that took (export) or brought (import) it
     inspected: bool
     plug_wait_min: float  # reefers: time stacked without power while waiting for a plug
+    inspection_start: Minutes = NOT_YET  # export: a customs bay took it (not held: = cleared)
+    cleared: Minutes = NOT_YET  # export: released for booking (inspection end, or customs)
+    loading_start: Minutes = NOT_YET  # export: its train passed the cut-off and began loading
 
 
 class Lift(NamedTuple):
@@ -128,7 +140,11 @@ LEVELS = (
     "stack_teu",
     "plugs_in_use",
     "handling_busy",
+    "exception_busy",
 )
+"""`gate_busy` counts the smart lanes serving a truck, `exception_busy` the manual lanes;
+`gate_queue` every truck waiting at the gate, `exception_queue` the part waiting for a manual
+lane."""
 
 RECORD_TYPES: dict[str, type[tuple[object, ...]]] = {
     "truck_visits": TruckVisit,

@@ -84,5 +84,7 @@ class Railway:
                 plan.booked.append(box)
                 plan.booked_teu += box.teu
                 box.train_id = plan.train_id
+                if now >= plan.cutoff:  # booked at the cut-off instant, its loading under way
+                    box.loading_start = now
                 return True
         return False

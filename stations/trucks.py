@@ -81,7 +81,8 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
     """Queue for a lane and be checked in; returns (service start, used exception lane).
 
     `gate_queue` counts every truck waiting at the gate; `exception_queue` the part of it
-    waiting for the manual lane.
+    waiting for the manual lane. `gate_busy` counts the smart lanes serving, `exception_busy`
+    the manual ones.
     """
     gate_spec, tally = yard.spec.gate, yard.spec.policies.tallying
     exception_share = tallying.exception_share(tally, gate_spec.exception_share)
@@ -100,9 +101,10 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
             if exception_lane:
                 levels["exception_queue"].change(now, -1)
         gate_start = now
-        levels["gate_busy"].change(now, 1)
+        busy = levels["exception_busy" if exception_lane else "gate_busy"]
+        busy.change(now, 1)
         yield yard.env.timeout(tallying.gate_time(tally, yard.sample("gate_service", service)))
-        levels["gate_busy"].change(yard.env.now, -1)
+        busy.change(yard.env.now, -1)
     return gate_start, exception_lane
 
 

@@ -29,8 +29,14 @@ from api.store.db import make_engine, upgrade
 from api.store.sql_store import SqlStore
 from corridor.contract.container_ids import with_check_digit
 from corridor.kpis.result import (
+    AgeSummary,
+    Bottleneck,
     Dwell,
+    DwellStages,
     DwellSummary,
+    ExportStages,
+    ImportStages,
+    InYard,
     Kpis,
     QueueLength,
     ReeferKpis,
@@ -56,21 +62,43 @@ def sample_kpis(level: float = 1.0) -> Kpis:
     turn = (30.0 * level, 28.0 * level, 45.0 * level, 50.0 * level, 70.0 * level)
     dwell = DwellSummary(
         **_tally(20.0 * level, 18.0 * level, 30.0 * level, 34.0 * level, 40.0 * level),
-        share_within_24h=min(1.0, 0.7 / level),
+        share_within_24h=min(1.0, 0.6 / level),
+        share_within_24h_departed=min(1.0, 0.7 / level),
+        in_yard=InYard(
+            boxes=int(600 * level),
+            over_24h=int(40 * level),
+            age_h=AgeSummary(p50=9.0 * level, p90=25.0 * level, max=90.0 * level),
+        ),
     )
+    stages: DwellStages = {
+        "export": ExportStages(
+            gate_to_stack=0.3 * level,
+            waiting_for_inspection=0.1 * level,
+            inspection=0.2 * level,
+            waiting_for_train=4.0 * level,
+            loading=1.4 * level,
+        ),
+        "import": ImportStages(waiting_for_unloading=2.0 * level, waiting_for_pickup=32.0 * level),
+    }
     return Kpis(
         trucks=int(100 * level),
         truck_turn_min=_tally(*turn),
         gate_wait_min=_tally(*(minutes / 10 for minutes in turn)),
         gate_queue_len=QueueLength(mean=1.5 * level, max=int(8 * level)),
-        dwell_h=Dwell(**dwell, by={"export": dwell, "import": dwell, "reefer": dwell}),
+        dwell_h=Dwell(
+            **dwell,
+            by={"export": dwell, "import": dwell, "reefer": dwell},
+            stages=stages,
+            excess_share=stages,  # any figures of the shape will do here
+            bottleneck=Bottleneck(stage="waiting_for_pickup", share=0.8),
+        ),
         throughput=Throughput(
             teu_in=int(150 * level),
             teu_out=int(140 * level),
             lifts=int(300 * level),
             teu_per_day=1450.0 * level,
         ),
-        utilisation=Utilisation(gate=0.2, handling=0.45, plugs=0.6, stack=0.3),
+        utilisation=Utilisation(gate=0.2, exception_lane=0.35, handling=0.45, plugs=0.6, stack=0.3),
         reefer=ReeferKpis(
             readings=96, excursions=1, excursion_minutes=30.0, max_off_power_min=None
         ),

@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.report import compute_kpis, kpi_report
-from corridor.kpis.result import KpiReport, ScopedKpis
+from corridor.kpis.result import InputInfo, KpiReport, ScenarioInfo, ScopedKpis
 from stations.catalog import station_ids
 from stations.records import (
     LEVELS,
@@ -86,11 +86,30 @@ def truck(yard: str, arrived: float, gate_start: float, departed: float) -> Truc
 
 
 def box(
-    yard: str, direction: str, entered: float, left: float, *, teu: int = 1, reefer: bool = False
+    yard: str,
+    direction: str,
+    entered: float,
+    left: float,
+    *,
+    teu: int = 1,
+    reefer: bool = False,
+    stacked: float | None = None,
+    inspection: tuple[float, float] | None = None,
+    loading_start: float | None = None,
 ) -> BoxVisit:
+    """A box visit. By default stacked as it enters; an export box is not held (inspection
+    start and end at stacking) and loads from its leaving (NaN while in the yard)."""
+    stacked = entered if stacked is None else stacked
+    if direction != "export":
+        return BoxVisit(
+            yard, "CSQU3054383", direction, teu, reefer, entered, stacked, left, "X1", False, 0.0
+        )
+    inspection_start, cleared = (stacked, stacked) if inspection is None else inspection
     return BoxVisit(
-        yard, "CSQU3054383", direction, teu, reefer, entered, entered, left, "X1", False, 0.0
-    )
+        yard, "CSQU3054383", direction, teu, reefer, entered, stacked, left, "X1",
+        inspection is not None, 0.0, inspection_start, cleared,
+        left if loading_start is None else loading_start,
+    )  # fmt: skip
 
 
 def lift(yard: str, start: float, end: float) -> Lift:
@@ -109,11 +128,15 @@ def kpis(data: dict[str, pd.DataFrame], start: float, end: float) -> ScopedKpis:
     return compute_kpis(data, start=start, end=end, stations=STATIONS)
 
 
+SCENARIO = ScenarioInfo(name="capacities", digest="sha256:" + "5" * 64)
+SOURCE = InputInfo(kind="log", digest="sha256:" + "1" * 64)
+
+
 def report(data: dict[str, pd.DataFrame], start: float = 0.0, end: float = 1440.0) -> KpiReport:
     counts = {"applied": {"truck.dispatched": 3}, "rejected": {"duplicate": 1}}
     return kpi_report(
-        data, start=start, end=end, stations=STATIONS,
-        seed=7, epoch=EPOCH, event_counts=counts,
+        data, start=start, end=end, stations=STATIONS, scenario=SCENARIO,
+        seed=7, source=SOURCE, epoch=EPOCH, event_counts=counts,
     )  # fmt: skip
 
 

@@ -41,7 +41,7 @@ def test_the_cli_and_the_api_job_give_the_same_report(
     argv = ["replay", str(log_with_bad_lines), "--seed", str(SEED), "--quiet", "--out", str(out)]
     assert main(argv) == 0
     from_cli = (out / "kpis.json").read_bytes()
-    from_api = run_replay(str(log_with_bad_lines), SEED, {})
+    from_api = run_replay(str(log_with_bad_lines), SEED, {"name": "baseline"})  # the CLI's
     assert dumps_report(from_api["report"]) == from_cli
     assert from_api["rejected_lines"] == 2
     assert [line.split(":")[0] for line in from_api["rejections"]] == ["line 6", "line 7"]
@@ -55,7 +55,7 @@ def test_the_job_is_deterministic_and_chooses_the_scenario_seed(
     log_with_bad_lines: Path, tmp_path: Path
 ) -> None:
     scenario_file = tmp_path / "seeded.toml"
-    scenario_file.write_text(f"[run]\nseed = {SEED}\n")
+    scenario_file.write_text(f'name = "baseline"\n[run]\nseed = {SEED}\n')  # the report names it
     scenario = load_scenario(scenario_file)
     first = jobs.replay_log(log_with_bad_lines, scenario)
     again = jobs.replay_log(log_with_bad_lines, load_scenario(None), seed=SEED)

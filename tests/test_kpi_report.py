@@ -13,6 +13,8 @@ from corridor.kpis.report import dumps_report, kpi_report
 from stations.catalog import station_ids
 from tests.kpi_builders import (
     NAN,
+    SCENARIO,
+    SOURCE,
     STATIONS,
     TJ,
     XNY,
@@ -102,7 +104,9 @@ def test_report_json_is_byte_identical_and_valid() -> None:
 def test_report_run_block() -> None:
     run = report(busy_day(), start=60, end=60 + 2880)["run"]
     assert run == {
+        "scenario": {"name": "capacities", "digest": "sha256:" + "5" * 64},
         "seed": 7,
+        "input": {"kind": "log", "digest": "sha256:" + "1" * 64},
         "period": {
             "start": "2024-03-01T01:00:00+08:00",
             "end": "2024-03-03T01:00:00+08:00",
@@ -131,13 +135,14 @@ def test_dumps_report_names_a_nan() -> None:
 def test_naive_epoch_is_refused() -> None:
     with pytest.raises(ValueError, match="epoch"):
         kpi_report(
-            frames(), start=0, end=60, stations=STATIONS, seed=1,
-            epoch=datetime(2024, 3, 1), event_counts={},  # noqa: DTZ001 - the point of the test
+            frames(), start=0, end=60, stations=STATIONS, scenario=SCENARIO, seed=1,
+            source=SOURCE, epoch=datetime(2024, 3, 1),  # noqa: DTZ001 - the point of the test
+            event_counts={},
         )  # fmt: skip
     aware = datetime(2024, 3, 1, tzinfo=UTC)
     assert kpi_report(
-        frames(), start=0, end=60, stations=STATIONS, seed=1,
-        epoch=aware, event_counts={},
+        frames(), start=0, end=60, stations=STATIONS, scenario=SCENARIO, seed=1,
+        source=SOURCE, epoch=aware, event_counts={},
     )["run"]["period"]["start"] == "2024-03-01T00:00:00+00:00"  # fmt: skip
 
 

@@ -88,7 +88,9 @@ def test_corridor_queue_max_is_at_one_moment_not_the_sum_of_maxima() -> None:
 
 def test_utilisation_per_yard() -> None:
     data = frames(
-        level(TJ, "gate_busy", 0, 2),  # 2 of 4 lanes
+        level(TJ, "gate_busy", 0, 2),  # 2 of 3 smart lanes
+        level(TJ, "exception_busy", 0, 1),
+        level(TJ, "exception_busy", 5, 0),  # the one manual lane for a quarter of the window
         level(TJ, "plugs_in_use", 0, 5),
         level(TJ, "plugs_in_use", 10, 0),  # 5 plugs for half the window, of 10
         level(TJ, "stack_teu", 0, 50),  # 50 of 100 TEU
@@ -98,18 +100,24 @@ def test_utilisation_per_yard() -> None:
         lift(TJ, 25, 30),  # outside
     )
     result = kpis(data, 0, 20)["yards"][TJ]["utilisation"]
-    assert result == {"gate": 0.5, "handling": 17 / 40, "plugs": 0.25, "stack": 0.5}
+    assert result == {
+        "gate": 0.666667,  # the exception lane is not in the smart lanes' denominator
+        "exception_lane": 0.25,
+        "handling": 17 / 40,
+        "plugs": 0.25,
+        "stack": 0.5,
+    }
 
 
 def test_corridor_utilisation_is_capacity_weighted() -> None:
     data = frames(
-        level(TJ, "gate_busy", 0, 2),  # 2 of 4 lanes
-        level(XNY, "gate_busy", 0, 2),  # 2 of 2 lanes
+        level(TJ, "gate_busy", 0, 1),  # 1 of 3 lanes
+        level(XNY, "gate_busy", 0, 1),  # 1 of 1 lane
         lift(TJ, 0, 20),  # 20 of 2 * 20 machine-minutes
     )
     result = kpis(data, 0, 20)
     assert result["yards"][XNY]["utilisation"]["gate"] == 1.0
-    assert result["corridor"]["utilisation"]["gate"] == 0.666667  # 4 / 6, not (0.5 + 1) / 2
+    assert result["corridor"]["utilisation"]["gate"] == 0.5  # 2 / 4, not (1/3 + 1) / 2
     assert result["corridor"]["utilisation"]["handling"] == 0.166667  # 20 / (3 * 2 * 20)
 
 
@@ -161,11 +169,13 @@ def test_dwell_with_target_share_and_split() -> None:
         box(TJ, "import", 0, NAN),  # still in the yard
     )
     dwell = kpis(data, 0, 50 * 60)["yards"][TJ]["dwell_h"]
-    assert (dwell["mean"], dwell["p50"], dwell["share_within_24h"]) == (30.0, 30.0, 0.5)
+    assert (dwell["mean"], dwell["p50"], dwell["share_within_24h_departed"]) == (30.0, 30.0, 0.5)
+    # every arrival: 12 h and 24 h within, then 36 h and 48 h; 2 boxes censored at 50 h
+    assert dwell["share_within_24h"] == 0.333333  # 1 - (1 - 1/6)(1 - 1/5)
     by = dwell["by"]
-    assert (by["export"]["mean"], by["export"]["share_within_24h"]) == (24.0, 0.5)
-    assert (by["import"]["mean"], by["import"]["share_within_24h"]) == (36.0, 0.5)
-    assert (by["reefer"]["mean"], by["reefer"]["share_within_24h"]) == (42.0, 0.0)
+    assert (by["export"]["mean"], by["export"]["share_within_24h_departed"]) == (24.0, 0.5)
+    assert (by["import"]["mean"], by["import"]["share_within_24h_departed"]) == (36.0, 0.5)
+    assert (by["reefer"]["mean"], by["reefer"]["share_within_24h_departed"]) == (42.0, 0.0)
 
 
 def test_throughput() -> None:

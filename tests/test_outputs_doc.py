@@ -72,7 +72,8 @@ def test_every_minutes_column_has_a_utc_twin() -> None:
 def test_utc_times_are_the_epoch_plus_the_minutes(tmp_path: Path) -> None:
     scenario = Scenario(load_all_stations())
     events = list(generate(scenario.stations, days=1, seed=2, start=DEFAULT_START))
-    result = jobs.replay_events(events, scenario, seed=2)
+    source = jobs.simulation_input(scenario, 2, 1, DEFAULT_START)
+    result = jobs.replay_events(events, scenario, source=source, seed=2)
     assert result.epoch is not None
     write_record_tables(result.frames, result.epoch, tmp_path)
     table = pq.read_table(tmp_path / "box_visits.parquet")

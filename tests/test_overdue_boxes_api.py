@@ -181,23 +181,22 @@ def test_metrics_count_boxes_in_the_yard_and_over_24h_per_yard(
     assert over == {'yard="tuanjiecun"': 0.0, 'yard="xiaonanya"': 0.0, 'yard="yuzui"': 2.0}
 
 
-def test_metrics_split_dwell_by_stage_when_the_snapshot_has_it(
+def test_metrics_split_dwell_by_stage_from_the_latest_snapshot(
     store: SqlStore, client: TestClient
 ) -> None:
     store.commit(corridor_batch(T0))
-    assert metric_lines(client, "corridor_dwell_stage_hours") == {}  # before the stages exist
+    before = metric_lines(client, "corridor_dwell_stage_hours")
     batch = corridor_batch(T0 + timedelta(hours=1))
     kpis = sample_kpis()
-    kpis["dwell_h"]["stages"] = {
-        "export": {"gate_to_stack": 0.4, "inspection": 2.5, "waiting_for_train": 20.0},
-        "import": {"waiting_for_unloading": 3.0, "waiting_for_pickup": 40.0},
-    }
+    kpis["dwell_h"]["stages"]["export"]["inspection"] = 2.5
+    kpis["dwell_h"]["stages"]["import"]["waiting_for_pickup"] = 40.0
     batch.snapshots = [dataclasses.replace(s, kpis=kpis) for s in batch.snapshots]
     store.commit(batch)
 
     stages = metric_lines(client, "corridor_dwell_stage_hours")
     yuzui = 'scope="yuzui",window="24h",direction="export",stage="inspection"'
+    assert before[yuzui] == 0.2  # sample_kpis' figure, then the newer snapshot's
     assert stages[yuzui] == 2.5
     pickup = 'scope="corridor",window="7d",direction="import",stage="waiting_for_pickup"'
     assert stages[pickup] == 40.0
-    assert len(stages) == 4 * 4 * 5  # four scopes, four windows, five stages given
+    assert len(stages) == 4 * 4 * 7  # four scopes, four windows, five export and two import

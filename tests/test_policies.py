@@ -2,6 +2,8 @@
 a scenario, and no lever pulled is today's yard, report for report."""
 
 import dataclasses
+import itertools
+import math
 import re
 import tomllib
 from datetime import timedelta
@@ -27,7 +29,10 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 def run(scenario: Scenario, days: int = 2, seed: int = 4) -> jobs.JobResult:
     events = list(generate(scenario.stations, days=days, seed=seed, start=DEFAULT_START))
     until = DEFAULT_START + timedelta(days=days)
-    return jobs.replay_events(events, scenario, seed=seed, start=DEFAULT_START, until=until)
+    source = jobs.simulation_input(scenario, seed, days, DEFAULT_START)
+    return jobs.replay_events(
+        events, scenario, source=source, seed=seed, start=DEFAULT_START, until=until
+    )
 
 
 def scenario_of(text: str) -> Scenario:
@@ -122,6 +127,17 @@ def test_earliest_cutoff_first_books_on_the_departure_that_closes_first() -> Non
     assert second.train_id == "SEA"
 
 
+def test_a_box_booked_at_the_cutoff_instant_starts_loading_then() -> None:
+    railway = Railway()
+    railway.add(TrainPlan("EU", departure=600.0, cutoff=360.0, capacity_teu=10), 0.0)
+    early, at_cutoff = box(1), box(2)
+    railway.book(early, 359.0)
+    railway.book(at_cutoff, 360.0)  # the train's loading process may have stamped its boxes
+    assert math.isnan(early.loading_start)  # stamped by the loading process at the cut-off
+    assert at_cutoff.loading_start == 360.0
+    assert at_cutoff.train_id == "EU"
+
+
 # reefer checks
 
 
@@ -140,6 +156,38 @@ def test_manual_reefer_checks_hold_reefers_and_remote_monitoring_gives_the_time_
     assert reefer_dwell(remote.report) >= reefer_dwell(today.report) - 1e-9
     general = today.report["corridor"]["dwell_h"]["by"]["import"]
     assert manual.report["corridor"]["dwell_h"]["by"]["import"] == general  # imports untouched
+
+
+def test_a_reefer_check_comes_before_customs_clears_the_box(today: jobs.JobResult) -> None:
+    manual = run(load_scenario(SCENARIOS / "reefer-manual-checks.toml"))
+    check_low_min = 5.0  # the scenario's shortest check: every export reefer has one
+
+    def export_reefers(result: jobs.JobResult) -> pd.DataFrame:
+        boxes = result.frames["box_visits"]
+        cleared = boxes[(boxes["direction"] == "export") & boxes["reefer"]]
+        return cleared[cleared["cleared"].notna()]
+
+    checked, unchecked = export_reefers(manual), export_reefers(today)
+    assert len(checked) > 10
+    assert (checked["inspection_start"] >= checked["stacked"] + check_low_min).all()
+    assert (checked["cleared"] >= checked["inspection_start"]).all()
+    not_held = unchecked[~unchecked["inspected"]]
+    assert len(not_held) > 0
+    assert (not_held["cleared"] == not_held["stacked"]).all()  # no check: cleared when stacked
+
+
+EXPORT_MILESTONES = ["entered", "stacked", "inspection_start", "cleared", "loading_start", "left"]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda path: path.stem)
+def test_export_milestones_come_in_order_under_every_scenario(path: Path) -> None:
+    boxes = run(load_scenario(path), days=1).frames["box_visits"]
+    times = boxes.loc[boxes["direction"] == "export", EXPORT_MILESTONES]
+    assert times["loading_start"].notna().sum() > 0  # some boxes went all the way
+    for earlier, later in itertools.pairwise(EXPORT_MILESTONES):
+        passed = times[later].notna()
+        assert times.loc[passed, earlier].notna().all(), (earlier, later)  # none skipped
+        assert (times.loc[passed, later] >= times.loc[passed, earlier]).all(), (earlier, later)
 
 
 # selecting policies in a scenario

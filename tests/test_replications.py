@@ -20,10 +20,11 @@ from scipy import stats
 from corridor import jobs
 from corridor.cli import main
 from corridor.experiments.executors import Executor, run_jobs
-from corridor.experiments.intervals import interval
+from corridor.experiments.intervals import interval, summarise
 from corridor.experiments.runs import replicate, write_replicated
 from corridor.experiments.table import read_replication_values, replication_values
 from corridor.kpis.report import dumps_report
+from corridor.kpis.run_info import log_input, scenario_info
 from corridor.scenario import DEFAULT_START, Scenario
 from corridor.traffic.generator import generate
 from stations.random_streams import RandomStream, stream_key
@@ -65,7 +66,12 @@ def test_replication_zero_is_the_single_run_byte_for_byte(
 ) -> None:
     events = list(generate(scenario.stations, days=1, seed=SEED, start=DEFAULT_START))
     single = jobs.replay_events(
-        events, scenario, seed=SEED, start=DEFAULT_START, until=DEFAULT_START + timedelta(days=1)
+        events,
+        scenario,
+        source=jobs.simulation_input(scenario, SEED, 1, DEFAULT_START),
+        seed=SEED,
+        start=DEFAULT_START,
+        until=DEFAULT_START + timedelta(days=1),
     )
     assert dumps_report(jobs.run_replication(one_day).report) == dumps_report(single.report)
 
@@ -135,6 +141,51 @@ def test_interval_with_too_few_or_equal_values(
     assert interval(values) == expected
 
 
+def test_a_naming_kpi_counts_its_names_and_a_null_figure_stays_missing() -> None:
+    def block(stage: str | None, share: float | None, km: float | None) -> dict[str, Any]:
+        bottleneck = {"stage": stage, "share": share}
+        return {"dwell_h": {"share_within_24h": km, "bottleneck": bottleneck}}
+
+    blocks = [
+        block("waiting_for_train", 0.5, None),  # a window too short for Kaplan-Meier
+        block("waiting_for_pickup", 0.8, 0.9),
+        block(None, None, None),  # no box over 24 h
+        block("waiting_for_train", 0.6, 0.7),
+    ]
+    dwell = summarise(blocks)["dwell_h"]
+    assert dwell["bottleneck"]["stage"] == {
+        "counts": {"waiting_for_pickup": 1, "waiting_for_train": 2},
+        "mode": "waiting_for_train",
+        "n": 3,
+    }
+    assert dwell["bottleneck"]["share"]["n"] == 3
+    assert dwell["share_within_24h"]["n"] == 2
+    assert dwell["share_within_24h"]["mean"] == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="stage: expected a name or null"):
+        summarise(
+            [block("waiting_for_train", 0.5, None), {"dwell_h": {"bottleneck": {"stage": 1}}}]
+        )
+
+
+def test_the_replicated_report_pins_its_scenario_and_input_and_names_its_bottlenecks(
+    on_the_pool: Path, scenario: Scenario
+) -> None:
+    report = json.loads((on_the_pool / "kpis.json").read_text())
+    assert report["run"]["scenario"] == scenario_info(scenario.name, scenario.stations)
+    assert report["run"]["input"] == jobs.simulation_input(scenario, SEED, 1, DEFAULT_START)
+    stage = report["corridor"]["dwell_h"]["bottleneck"]["stage"]
+    assert stage["n"] == sum(stage["counts"].values()) <= REPLICATIONS
+    kpis = set(read_replication_values(on_the_pool)["corridor"])
+    assert "dwell_h.bottleneck.share" in kpis
+    assert "dwell_h.bottleneck.stage" not in kpis  # a name is no figure for the table
+
+
+def test_replication_r_generates_other_traffic_so_its_input_differs(scenario: Scenario) -> None:
+    zero = jobs.simulation_input(scenario, SEED, 1, DEFAULT_START)
+    assert jobs.simulation_input(scenario, SEED, 1, DEFAULT_START, replication=0) == zero
+    assert jobs.simulation_input(scenario, SEED, 1, DEFAULT_START, replication=1) != zero
+
+
 def test_the_table_reads_back_in_replication_order(on_the_pool: Path) -> None:
     table = pq.read_table(on_the_pool / "replications.parquet")
     assert table.column_names == ["replication", "scope", "kpi", "value"]
@@ -170,6 +221,7 @@ def test_replay_takes_replications_and_warmup(tmp_path: Path, scenario: Scenario
     assert report["run"]["replications"] == 2
     assert report["run"]["warmup_h"] == 2.0
     assert report["corridor"]["trucks"]["n"] == 2
+    assert report["run"]["input"] == log_input(log)  # every replication replays the same log
 
 
 @pytest.mark.parametrize(

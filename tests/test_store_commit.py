@@ -190,14 +190,17 @@ def test_offsets_are_per_group(store: SqlStore) -> None:
 
 
 def test_records_keep_their_fields_and_nan_becomes_null(store: SqlStore) -> None:
-    box = BoxVisit("yuzui", reefer_id(4), "import", 2, True, 100.0, 120.0, NAN, "TR1", False, 0.0)
+    box = BoxVisit(
+        "yuzui", reefer_id(4), "export", 2, True, 100.0, 120.0, NAN, "TR1", True, 0.0,
+        inspection_start=125.0, cleared=150.0, loading_start=NAN,
+    )  # fmt: skip
     excursion = ReeferExcursion("yuzui", reefer_id(4), "power_off", 130.0, NAN, NAN)
     store.commit(
         TwinBatch("g", {}, records={"box_visits": [box], "reefer_excursions": [excursion]})
     )
     store.commit(TwinBatch("g", {}, records={"box_visits": [box._replace(left=300.0)]}))
     [stored] = rows(store, m.BoxVisit)
-    assert stored == {**box._asdict(), "left": 300.0}
+    assert stored == {**box._asdict(), "left": 300.0, "loading_start": None}
     [open_excursion] = rows(store, m.ReeferExcursion)
     assert open_excursion["end"] is None
     assert open_excursion["peak_deviation_c"] is None
@@ -207,7 +210,7 @@ def test_records_keep_their_fields_and_nan_becomes_null(store: SqlStore) -> None
 def test_unknown_record_tables_and_wrong_widths_are_refused(store: SqlStore) -> None:
     with pytest.raises(ValueError, match="unknown table 'trucks'"):
         store.commit(TwinBatch("g", {}, records={"trucks": [("x",)]}))
-    with pytest.raises(ValueError, match=r"records.box_visits\[0\]: 2 values for 11 fields"):
+    with pytest.raises(ValueError, match=r"records.box_visits\[0\]: 2 values for 14 fields"):
         store.commit(TwinBatch("g", {}, records={"box_visits": [("yuzui", "x")]}))
 
 

@@ -22,7 +22,13 @@ def warmed() -> jobs.JobResult:
     events = list(generate(scenario.stations, days=1, seed=5, start=DEFAULT_START))
     end = DEFAULT_START + timedelta(days=1)
     return jobs.replay_events(
-        events, scenario, seed=5, start=DEFAULT_START, until=end, warmup=WARMUP
+        events,
+        scenario,
+        source=jobs.simulation_input(scenario, 5, 1, DEFAULT_START),
+        seed=5,
+        start=DEFAULT_START,
+        until=end,
+        warmup=WARMUP,
     )
 
 
@@ -66,5 +72,6 @@ def test_drop_warmup_on_a_hand_checkable_table() -> None:
 def test_a_warmup_as_long_as_the_log_is_refused() -> None:
     scenario = Scenario(load_all_stations())
     events = list(generate(scenario.stations, days=1, seed=5, start=DEFAULT_START))[:500]
+    source = jobs.simulation_input(scenario, 5, 1, DEFAULT_START)
     with pytest.raises(jobs.JobError, match="leaves nothing to report"):
-        jobs.replay_events(events, scenario, warmup=timedelta(days=2))
+        jobs.replay_events(events, scenario, source=source, warmup=timedelta(days=2))

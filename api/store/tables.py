@@ -198,6 +198,9 @@ class BoxVisit(SQLModel, table=True):
     train_id: str = Field(max_length=64)
     inspected: bool
     plug_wait_min: float | None
+    inspection_start: float | None
+    cleared: float | None
+    loading_start: float | None
 
 
 class TrainVisit(SQLModel, table=True):

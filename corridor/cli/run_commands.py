@@ -112,8 +112,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     with bars.replay() as bar:
         result = jobs.replay_events(
-            events, scenario, seed=seed, start=start, until=start + timedelta(days=days),
-            progress=bar.start, warmup=warmup,
+            events, scenario, source=jobs.simulation_input(scenario, seed, days, start),
+            seed=seed, start=start, until=start + timedelta(days=days), progress=bar.start,
+            warmup=warmup,
         )  # fmt: skip
     return _finish(args, result, began)
 

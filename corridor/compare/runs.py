@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from corridor import jobs
-from corridor.kpis.result import KpiReport
+from corridor.kpis.result import NAMING_KEYS, KpiReport
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
 
@@ -124,7 +124,12 @@ def _run_one(task: tuple[Path, int, int, datetime, bool]) -> tuple[KpiReport, di
     scenario = load_scenario(path)
     events = list(generate(scenario.stations, days=days, seed=seed, start=start))
     result = jobs.replay_events(
-        events, scenario, seed=seed, start=start, until=start + timedelta(days=days)
+        events,
+        scenario,
+        source=jobs.simulation_input(scenario, seed, days, start),
+        seed=seed,
+        start=start,
+        until=start + timedelta(days=days),
     )
     frames = {name: result.frames[name] for name in CHART_TABLES} if keep_frames else {}
     return result.report, frames
@@ -162,11 +167,12 @@ def values_from_table(frame: pd.DataFrame) -> ReplicationValues:
 
 
 def _leaves(block: Mapping[str, Any], prefix: str) -> list[tuple[str, float | None]]:
-    """(dotted path, value) of every figure in a KPI block, in the block's order."""
+    """(dotted path, value) of every figure in a KPI block, in the block's order (a leaf that
+    names something, `NAMING_KEYS`, is no figure)."""
     leaves: list[tuple[str, float | None]] = []
     for key, value in block.items():
         if isinstance(value, Mapping):
             leaves.extend(_leaves(value, f"{prefix}{key}."))
-        else:
+        elif key not in NAMING_KEYS:
             leaves.append((f"{prefix}{key}", None if value is None else float(value)))
     return leaves

@@ -9,18 +9,22 @@ trucks or boxes). With fewer than two values there is no interval (`ci95` is nul
 
 The replicated `kpis.json` has the shape of a single run's with every number of its KPI
 blocks (`yards`, `corridor`) and of `run.events` replaced by an `Interval`; figures keep the
-report's six significant digits (`corridor.kpis.stats.figure`).
+report's six significant digits (`corridor.kpis.stats.figure`). A leaf that names something
+(`dwell_h.bottleneck.stage`, `corridor.kpis.result.NAMING_KEYS`) is replaced by its `Names`:
+how many replications gave each name. `run.scenario` and `run.input` are replication 0's (a
+replicated simulation's replication r > 0 generates its traffic with r as one more parameter).
 """
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from typing_extensions import TypedDict
 
-from corridor.kpis.result import Figure, KpiReport
+from corridor.kpis.result import NAMING_KEYS, Figure, KpiReport
 from corridor.kpis.stats import figure
 
 CONFIDENCE = 0.95
@@ -31,6 +35,15 @@ class Interval(TypedDict):
 
     mean: Figure
     ci95: list[Figure] | None
+    n: int
+
+
+class Names(TypedDict):
+    """A naming KPI over the replications: replications per name, the commonest (ties: the
+    first in name order; null when none gave one), and n, the replications that gave one."""
+
+    counts: dict[str, int]
+    mode: str | None
     n: int
 
 
@@ -64,7 +77,9 @@ def replicated_report(reports: Sequence[KpiReport], warmup: timedelta) -> dict[s
         raise ValueError("reports: no replication to summarise")
     first = reports[0]
     run = {
+        "scenario": first["run"]["scenario"],
         "seed": first["run"]["seed"],
+        "input": first["run"]["input"],
         "period": first["run"]["period"],
         "replications": len(reports),
         "warmup_h": figure(warmup / timedelta(hours=1)),
@@ -81,7 +96,8 @@ def summarise(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Nested blocks of the same shape merged, each numeric leaf replaced by its `Interval`.
 
     A key missing from some blocks (an event type one replication never saw) counts as a
-    missing value there; booleans and strings are not figures and must not be leaves.
+    missing value there; booleans and strings are not figures and must not be leaves, except
+    under a naming key (`NAMING_KEYS`), whose leaves become `Names`.
     """
     merged: dict[str, Any] = {}
     for key in sorted({key for block in blocks for key in block}):
@@ -90,9 +106,25 @@ def summarise(blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             merged[key] = summarise(
                 [value if isinstance(value, Mapping) else {} for value in values]
             )
+        elif key in NAMING_KEYS:
+            merged[key] = names([_name(key, value) for value in values])
         else:
             merged[key] = interval([_number(key, value) for value in values])
     return merged
+
+
+def names(values: Sequence[str | None]) -> Names:
+    """How many times each name was given (None ones were not)."""
+    counts = Counter(value for value in values if value is not None)
+    ordered = dict(sorted(counts.items()))
+    mode = max(ordered, key=ordered.__getitem__) if ordered else None  # first of the ties
+    return Names(counts=ordered, mode=mode, n=sum(ordered.values()))
+
+
+def _name(key: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{key}: expected a name or null, got {value!r}")
 
 
 def _number(key: str, value: object) -> float | None:

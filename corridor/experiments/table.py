@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corridor.kpis.result import KpiReport
+from corridor.kpis.result import NAMING_KEYS, KpiReport
 
 FILE_NAME = "replications.parquet"
 CORRIDOR_SCOPE = "corridor"
@@ -83,12 +83,13 @@ def read_replication_values(run_directory: Path) -> ReplicationValues:
 
 
 def _leaves(block: Mapping[str, Any], prefix: str) -> list[tuple[str, float | None]]:
-    """(dotted path, value) of every figure in a KPI block, in the block's order."""
+    """(dotted path, value) of every figure in a KPI block, in the block's order (a leaf that
+    names something, `NAMING_KEYS`, is no figure)."""
     leaves: list[tuple[str, float | None]] = []
     for key, value in block.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping):
             leaves.extend(_leaves(value, f"{path}."))
-        else:
+        elif key not in NAMING_KEYS:
             leaves.append((path, None if value is None else float(value)))
     return leaves

@@ -23,9 +23,12 @@ Flags = NDArray[np.bool_]
 Indices = NDArray[np.intp]
 Codes = NDArray[np.signedinteger[Any]]
 
+MILESTONE_COLUMNS = ("stacked", "inspection_start", "cleared", "loading_start")
+"""The milestones of a box's stay between entering and leaving (`corridor.kpis.stages`)."""
+
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "truck_visits": ("yard", "arrived", "gate_start", "departed"),
-    "box_visits": ("yard", "direction", "teu", "reefer", "entered", "left"),
+    "box_visits": ("yard", "direction", "teu", "reefer", "entered", *MILESTONE_COLUMNS, "left"),
     "lifts": ("yard", "start", "end"),
     "levels": ("yard", "level", "time", "value"),
     "reefer_excursions": ("yard", "kind", "start", "end"),

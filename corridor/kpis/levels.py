@@ -79,25 +79,30 @@ def utilisation(
 ) -> list[Utilisation]:
     """Share of capacity in use over the window, dimensionless (0..1).
 
-    - gate: mean of level `gate_busy` / (gate.lanes + gate.exception_lanes);
+    - gate: mean of level `gate_busy` (smart lanes serving a truck) / gate.lanes;
+    - exception_lane: mean of level `exception_busy` (manual lanes serving) /
+      gate.exception_lanes (None for a yard without one);
     - handling: minutes of lifts (`lifts`, start to end, clipped to the window; a lift with no
       end runs to the window's end) / ((handling.rmgs + handling.reach_stackers) * window minutes);
     - plugs: mean of level `plugs_in_use` / stack.reefer_plugs;
     - stack: mean of level `stack_teu` / stack.capacity_teu.
     Corridor: busy summed over the yards / capacity summed over the same yards.
     """
-    gate_lanes = [spec.gate.lanes + spec.gate.exception_lanes for spec in stations]
     machines = [spec.handling.rmgs + spec.handling.reach_stackers for spec in stations]
     shares = {
-        "gate": _share(levels.of("gate_busy")[0], gate_lanes),
+        "gate": _share(levels.of("gate_busy")[0], [spec.gate.lanes for spec in stations]),
+        "exception_lane": _share(
+            levels.of("exception_busy")[0], [spec.gate.exception_lanes for spec in stations]
+        ),
         "handling": _share(_lifting_minutes(lifts, window) / window.minutes, machines),
         "plugs": _share(levels.of("plugs_in_use")[0], [s.stack.reefer_plugs for s in stations]),
         "stack": _share(levels.of("stack_teu")[0], [s.stack.capacity_teu for s in stations]),
     }
     return [
-        Utilisation(gate=gate, handling=handling, plugs=plugs, stack=stack)
-        for gate, handling, plugs, stack in zip(
-            shares["gate"], shares["handling"], shares["plugs"], shares["stack"], strict=True
+        Utilisation(gate=gate, exception_lane=manual, handling=handling, plugs=plugs, stack=stack)
+        for gate, manual, handling, plugs, stack in zip(
+            *(shares[name] for name in ("gate", "exception_lane", "handling", "plugs", "stack")),
+            strict=True,
         )
     ]
 
@@ -111,9 +116,13 @@ def _lifting_minutes(lifts: Table, window: Window) -> Floats:
 
 
 def _share(busy: Floats, capacity: Sequence[int]) -> list[float | None]:
-    """busy / capacity per yard, then the capacity-weighted corridor figure (yards with data)."""
+    """busy / capacity per yard, then the capacity-weighted corridor figure (yards with data);
+    None where there is no data or no capacity (a yard without an exception lane)."""
     capacities = np.asarray(capacity, dtype=np.float64)
-    known = ~np.isnan(busy)
-    per_yard = [figure(float(b / c)) for b, c in zip(busy, capacities, strict=True)]
+    known = ~np.isnan(busy) & (capacities > 0)
+    per_yard = [
+        figure(float(b) / c) if ok else None
+        for b, c, ok in zip(busy, capacities, known, strict=True)
+    ]
     corridor = busy[known].sum() / capacities[known].sum() if known.any() else np.nan
     return [*per_yard, figure(float(corridor))]

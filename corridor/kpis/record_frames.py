@@ -30,7 +30,7 @@ TIME_COLUMNS: dict[str, tuple[str, ...]] = {
     "truck_visits": (
         "dispatched", "arrived", "gate_start", "gate_end", "lift_start", "lift_end", "departed",
     ),
-    "box_visits": ("entered", "stacked", "left"),
+    "box_visits": ("entered", "stacked", "left", "inspection_start", "cleared", "loading_start"),
     "lifts": ("start", "end"),
     "train_visits": ("scheduled", "work_start", "work_end", "departed"),
     "observations": ("observed", "modelled"),

@@ -5,8 +5,9 @@ The model emits flat records (`stations.records`); this module turns a window of
 wait, the gate queue, container dwell against the one-day target, throughput, the use of gates,
 equipment, plugs and stack, and reefer excursions. Each KPI is defined in its function's
 docstring (start event, end event, unit, which records count) and in `docs/kpis.md`:
-*tally* KPIs in `corridor.kpis.tallies` and `corridor.kpis.reefer`, time-weighted *level* KPIs
-in `corridor.kpis.levels`. The report is deterministic: equal inputs give byte-identical JSON.
+*tally* KPIs in `corridor.kpis.tallies` and `corridor.kpis.reefer`, dwell (every box, the
+stages of its stay) in `corridor.kpis.dwell` and `corridor.kpis.stages`, time-weighted *level*
+KPIs in `corridor.kpis.levels`. The report is deterministic: equal inputs give byte-identical JSON.
 """
 
 import copy
@@ -18,12 +19,21 @@ from typing import Any
 
 import pandas as pd
 
+from corridor.kpis.dwell import dwell_h
 from corridor.kpis.frames import Window, prepare_tables
 from corridor.kpis.levels import gate_queue_len, levels_over, utilisation
 from corridor.kpis.reefer import reefer
-from corridor.kpis.result import KpiReport, Kpis, Period, RunInfo, ScopedKpis
+from corridor.kpis.result import (
+    InputInfo,
+    KpiReport,
+    Kpis,
+    Period,
+    RunInfo,
+    ScenarioInfo,
+    ScopedKpis,
+)
 from corridor.kpis.stats import figure
-from corridor.kpis.tallies import dwell_h, gate_wait_min, throughput, truck_turn_min, trucks
+from corridor.kpis.tallies import gate_wait_min, throughput, truck_turn_min, trucks
 from stations.spec import StationSpec
 from stations.types import Minutes
 
@@ -78,11 +88,14 @@ def kpi_report(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
+    scenario: ScenarioInfo,
     seed: int,
+    source: InputInfo,
     epoch: datetime,
     event_counts: Mapping[str, Any],
 ) -> KpiReport:
-    """The whole `kpis.json`: the KPIs plus a `run` block (seed, period, event counts as given).
+    """The whole `kpis.json`: the KPIs plus a `run` block (scenario, seed, input, period, event
+    counts as given; `corridor.kpis.run_info` makes the scenario and input blocks).
 
     The period's start and end are RFC 3339 timestamps (`epoch` + the window's Minutes, with
     the epoch's offset); `epoch` must be timezone-aware.
@@ -95,7 +108,13 @@ def kpi_report(
         end=(epoch + timedelta(minutes=end)).isoformat(),
         days=figure(Window(start, end).days),
     )
-    run = RunInfo(seed=seed, period=period, events=copy.deepcopy(dict(event_counts)))
+    run = RunInfo(
+        scenario=ScenarioInfo(**scenario),
+        seed=seed,
+        input=InputInfo(**source),
+        period=period,
+        events=copy.deepcopy(dict(event_counts)),
+    )
     return KpiReport(run=run, yards=kpis["yards"], corridor=kpis["corridor"])
 
 

@@ -36,10 +36,30 @@ class Tally(TypedDict):
     p99: Figure
 
 
+class AgeSummary(TypedDict):
+    """How long the boxes in the yard have been there, hours: median, p90 and the oldest."""
+
+    p50: Figure
+    p90: Figure
+    max: Figure
+
+
+class InYard(TypedDict):
+    """The boxes in the yard at the end of the window, those there over 24 h, and their age."""
+
+    boxes: int
+    over_24h: int
+    age_h: AgeSummary
+
+
 class DwellSummary(Tally):
-    """Dwell in hours, with the share of boxes within the one-day (24 h) target."""
+    """Dwell in hours of the boxes that left, the share within the one-day (24 h) target
+    counting every box that entered (Kaplan-Meier) and only those that left, and the boxes
+    still in the yard."""
 
     share_within_24h: Figure
+    share_within_24h_departed: Figure
+    in_yard: InYard
 
 
 DwellBreakdown = TypedDict(
@@ -49,10 +69,48 @@ DwellBreakdown = TypedDict(
 """Dwell of export, import and reefer boxes separately (`import` is a keyword, hence the form)."""
 
 
+class ExportStages(TypedDict):
+    """One figure per stage of an export box's stay, in the order a box goes through them."""
+
+    gate_to_stack: Figure
+    waiting_for_inspection: Figure
+    inspection: Figure
+    waiting_for_train: Figure
+    loading: Figure
+
+
+class ImportStages(TypedDict):
+    """One figure per stage of an import box's stay, in the order a box goes through them."""
+
+    waiting_for_unloading: Figure
+    waiting_for_pickup: Figure
+
+
+DwellStages = TypedDict("DwellStages", {"export": ExportStages, "import": ImportStages})
+"""A figure per stage, export and import (hours in `stages`, shares in `excess_share`)."""
+
+
+class Bottleneck(TypedDict):
+    """The stage holding the largest share of the excess hours (beyond 24 h), and that share."""
+
+    stage: str | None
+    share: Figure
+
+
+NAMING_KEYS = frozenset({"stage"})
+"""Keys of the KPI leaves that name something (`bottleneck.stage`) instead of measuring it: a
+replicated report counts their names, and per-replication tables of figures leave them out."""
+
+
 class Dwell(DwellSummary):
-    """Box dwell (hours in the yard, entering to leaving), overall and by kind of box."""
+    """Box dwell (hours in the yard, entering to leaving), overall and by kind of box, and
+    where the hours go: the mean hours per stage, the share of the excess hours of the boxes
+    over 24 h each stage holds, and the stage that holds the most."""
 
     by: DwellBreakdown
+    stages: DwellStages
+    excess_share: DwellStages
+    bottleneck: Bottleneck
 
 
 class QueueLength(TypedDict):
@@ -72,9 +130,11 @@ class Throughput(TypedDict):
 
 
 class Utilisation(TypedDict):
-    """Time-weighted share of capacity in use: gate lanes, handling equipment, plugs, stack."""
+    """Time-weighted share of capacity in use: smart gate lanes, the manual exception lanes,
+    handling equipment, plugs, stack."""
 
     gate: Figure
+    exception_lane: Figure
     handling: Figure
     plugs: Figure
     stack: Figure
@@ -117,10 +177,26 @@ class Period(TypedDict):
     days: Figure
 
 
-class RunInfo(TypedDict):
-    """What was run: the seed, the period, and the event counts as the caller gave them."""
+class ScenarioInfo(TypedDict):
+    """The scenario run: its name and the sha256 of its effective station specs."""
 
+    name: str
+    digest: str
+
+
+class InputInfo(TypedDict):
+    """What the events came from (`log`, `generated`, `events`) and the sha256 that pins it."""
+
+    kind: str
+    digest: str
+
+
+class RunInfo(TypedDict):
+    """What was run: scenario, seed, input, the period, and the event counts as given."""
+
+    scenario: ScenarioInfo
     seed: int
+    input: InputInfo
     period: Period
     events: dict[str, Any]
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from corridor.kpis.result import DwellSummary, Tally
+from corridor.kpis.result import Tally
 
 PERCENTILES = (50, 90, 95, 99)
 SIGNIFICANT_DIGITS = 6
@@ -34,9 +34,3 @@ def summary(values: NDArray[np.float64]) -> Tally:
         figure(float(point)) for point in np.percentile(values, PERCENTILES, method="linear")
     )
     return Tally(mean=figure(float(values.mean())), p50=p50, p90=p90, p95=p95, p99=p99)
-
-
-def dwell_summary(hours: NDArray[np.float64]) -> DwellSummary:
-    """A dwell tally in hours, plus the share of boxes within the one-day target (<= 24 h)."""
-    share = float(np.count_nonzero(hours <= DWELL_TARGET_H)) / hours.size if hours.size else None
-    return DwellSummary(**summary(hours), share_within_24h=None if share is None else figure(share))

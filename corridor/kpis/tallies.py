@@ -6,18 +6,14 @@ series of adjacent windows; its duration runs from its *start event*, which may 
 window. Every function returns one value per yard (scenario order), then the corridor's, which
 pools the records of all yards (corridor percentiles are over the union, not means of yards).
 A record whose end event is in the window but whose start event is missing is a data error.
+Box dwell, which also counts the boxes still in the yard, is in `corridor.kpis.dwell`.
 """
-
-from typing import Any
 
 import numpy as np
 
 from corridor.kpis.frames import Table, Window
-from corridor.kpis.result import Dwell, DwellBreakdown, Tally, Throughput
-from corridor.kpis.stats import dwell_summary, figure, summary
-from stations.types import MINUTES_PER_HOUR
-
-DIRECTIONS = ("export", "import")
+from corridor.kpis.result import Tally, Throughput
+from corridor.kpis.stats import figure, summary
 
 
 def trucks(visits: Table, window: Window) -> list[int]:
@@ -35,29 +31,6 @@ def gate_wait_min(visits: Table, window: Window) -> list[Tally]:
     """Gate wait, minutes: `gate_start` (a lane starts serving) - `arrived`, for truck visits
     whose `gate_start` is in the window."""
     return _durations(visits, "arrived", "gate_start", window)
-
-
-def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
-    """Container dwell, hours: (`left` - `entered`) / 60, for box visits (`box_visits`) whose
-    `left` is in the window; with the share within the 24-hour target (dwell <= 24 h) and the
-    same split `by` export, import and reefer (reefer boxes of either direction)."""
-    left = boxes.floats("left")
-    rows = window.holds(left)
-    entered = boxes.known_times("entered", rows, "that left in the window")
-    hours = (left - entered) / MINUTES_PER_HOUR
-    groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
-    _check_directions(boxes, rows, groups)
-    groups["reefer"] = boxes.flags("reefer")
-    by = {label: boxes.scoped(hours, rows & group) for label, group in groups.items()}
-    scoped = []
-    for scope, values in enumerate(boxes.scoped(hours, rows)):
-        split: DwellBreakdown = {
-            "export": dwell_summary(by["export"][scope]),
-            "import": dwell_summary(by["import"][scope]),
-            "reefer": dwell_summary(by["reefer"][scope]),
-        }
-        scoped.append(Dwell(**dwell_summary(values), by=split))
-    return scoped
 
 
 def throughput(boxes: Table, lifts: Table, window: Window) -> list[Throughput]:
@@ -89,14 +62,3 @@ def _durations(visits: Table, begin: str, finish: str, window: Window) -> list[T
     rows = window.holds(ends)
     starts = visits.known_times(begin, rows, f"with {finish} in the window")
     return [summary(values) for values in visits.scoped(ends - starts, rows)]
-
-
-def _check_directions(boxes: Table, rows: np.ndarray[Any, Any], groups: dict[str, Any]) -> None:
-    """Every counted box is export or import: none may fall outside the dwell split."""
-    neither = rows & ~(groups["export"] | groups["import"])
-    if neither.any():
-        labels = sorted({str(label) for label in boxes.frame["direction"][neither].unique()})
-        raise ValueError(
-            f"box_visits.direction: {int(neither.sum())} rows with unknown value(s) "
-            f"{', '.join(labels)}; known: {', '.join(DIRECTIONS)}"
-        )
