@@ -28,6 +28,7 @@ def receive_export(yard: Yard, order: "TruckOrder", entered: Minutes) -> Box:
         yard.boxes[order.container_id] = box
     else:
         box.entered = entered
+    box.booked_on = order.train_id
     return box
 
 

@@ -3,11 +3,15 @@
 A scheduled departure takes bookings until its cut-off; at the cut-off it occupies a loading
 track, the wagons are placed, and the gantries assigned to the train load its booked boxes
 from the stack; it leaves at its scheduled departure or when loading ends, whichever is
-later. A box released after every known cut-off waits for the next departure to be
-scheduled. An arriving train occupies a track, its wagons are placed, and its boxes are
+later. A box its shipper booked on a given departure (`TruckDispatched.train_id`) waits for
+that train, even if it is not announced yet; if the train is full or its cut-off has passed,
+the box rolls over to the next departure with room. Any other box goes on the first
+departure with room; one released after every known cut-off waits for the next departure to
+be scheduled. An arriving train occupies a track, its wagons are placed, and its boxes are
 unloaded into the stack for trucks to collect.
 """
 
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -18,7 +22,7 @@ from stations.box import Box
 from stations.pool import Pool
 from stations.records import NOT_YET, Lift, TrainVisit
 from stations.timetable import ArrivingBox, Railway, TrainPlan
-from stations.types import ProcessGenerator
+from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
 
 BoxMove = Callable[[Yard, Box, str], ProcessGenerator]
@@ -29,6 +33,8 @@ def schedule(yard: Yard, railway: Railway, plan: TrainPlan) -> None:
     railway.known[plan.train_id] = plan
     railway.plans.append(plan)
     railway.plans.sort(key=lambda known: (known.departure, known.train_id))
+    for box in railway.held.pop(plan.train_id, []):
+        book(yard, box)
     still_waiting: deque[Box] = deque()
     while railway.waiting:
         box = railway.waiting.popleft()
@@ -39,16 +45,26 @@ def schedule(yard: Yard, railway: Railway, plan: TrainPlan) -> None:
 
 
 def book(yard: Yard, box: Box) -> None:
-    """Book a cleared export box on the next departure with room before its cut-off."""
+    """Book a cleared export box on its shipper's departure, else the next one with room."""
     railway = yard.railway
-    if not _book_on_first_with_room(yard, railway, box):
+    after = -math.inf
+    if box.booked_on:
+        wanted = railway.known.get(box.booked_on)
+        if wanted is None:  # not announced yet: wait for it
+            railway.held.setdefault(box.booked_on, []).append(box)
+            return
+        after = wanted.departure
+    if not _book_on_first_with_room(yard, railway, box, after):
         railway.waiting.append(box)
 
 
-def _book_on_first_with_room(yard: Yard, railway: Railway, box: Box) -> bool:
+def _book_on_first_with_room(
+    yard: Yard, railway: Railway, box: Box, after: Minutes = -math.inf
+) -> bool:
+    """Book on the first departure at or after `after` with room; False if there is none."""
     now = yard.now
     for plan in railway.plans:
-        if plan.has_room_for(box, now):
+        if plan.departure >= after and plan.has_room_for(box, now):
             plan.booked.append(box)
             plan.booked_teu += box.teu
             box.train_id = plan.train_id

@@ -36,8 +36,13 @@ class ArrivingBox:
 
 @dataclass(slots=True)
 class Railway:
-    """The yard's departures (in departure order) and the boxes waiting for one."""
+    """The yard's departures (in departure order) and the boxes waiting for one.
+
+    `waiting` boxes take the next departure announced; `held` boxes wait for the one they
+    are booked on, by train id.
+    """
 
     plans: list[TrainPlan] = field(default_factory=list)
     waiting: deque[Box] = field(default_factory=deque)
+    held: dict[str, list[Box]] = field(default_factory=dict)  # booked on a train not yet known
     known: dict[str, TrainPlan] = field(default_factory=dict)

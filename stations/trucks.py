@@ -26,6 +26,7 @@ class TruckOrder(NamedTuple):
     dispatched: Minutes
     eta: Minutes
     setpoint_c: float | None
+    train_id: str = ""  # export: the departure the box is booked on ("" = the first with room)
 
 
 def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:

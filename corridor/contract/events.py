@@ -42,6 +42,7 @@ class TruckDispatched(_Event, tag="truck.dispatched", frozen=True):
     direction: Direction
     eta: AwareDatetime
     setpoint_c: Celsius | None = None
+    train_id: Identifier | None = None  # export: the departure the box is booked on, if known
 
 
 class TruckGateIn(_Event, tag="truck.gate_in", frozen=True):

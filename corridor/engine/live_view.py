@@ -94,6 +94,8 @@ def yard_state(yard: Yard, epoch: datetime, upcoming: int = 5) -> YardState:
 def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
     """Every reefer the yard holds, ordered by container number."""
     statuses = []
+    month = yard.spec.local_month(to_datetime(yard.now, epoch))
+    ambient_c = yard.spec.reefer.ambient_c(month)
     for box in sorted(yard.boxes.values(), key=lambda known: known.container_id):
         if not box.reefer:
             continue
@@ -101,7 +103,7 @@ def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
         if monitor is not None:
             reading = monitor.last
         since = monitor.excursion_since if monitor is not None else None
-        estimate = monitor.estimated_cargo_c(yard.now) if monitor is not None else math.nan
+        estimate = monitor.estimated_cargo_c(yard.now, ambient_c) if monitor else math.nan
         statuses.append(
             ReeferStatus(
                 container_id=box.container_id,
