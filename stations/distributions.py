@@ -20,7 +20,7 @@ class _Dist(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="
     """A distribution's table: its `dist` tag and parameters, nothing else."""
 
 
-class Constant(_Dist, tag="constant"):
+class Constant(_Dist, tag="constant", frozen=True):
     """Always `value`."""
 
     value: float
@@ -36,7 +36,7 @@ class Constant(_Dist, tag="constant"):
         return self.value
 
 
-class Exponential(_Dist, tag="exponential"):
+class Exponential(_Dist, tag="exponential", frozen=True):
     """Memoryless times with the given mean (the M in M/M/c)."""
 
     mean: float
@@ -48,7 +48,7 @@ class Exponential(_Dist, tag="exponential"):
         return -self.mean * math.log(1.0 - stream.uniform())
 
 
-class Triangular(_Dist, tag="triangular"):
+class Triangular(_Dist, tag="triangular", frozen=True):
     """Between `low` and `high`, most often `mode`: the estimate an operator can give."""
 
     low: float
@@ -77,7 +77,7 @@ class Triangular(_Dist, tag="triangular"):
         return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
 
 
-class Lognormal(_Dist, tag="lognormal"):
+class Lognormal(_Dist, tag="lognormal", frozen=True):
     """Right-skewed times given by their own `mean` and standard deviation `sd`."""
 
     mean: float

@@ -22,7 +22,7 @@ from msgspec import Meta
 
 from stations.catalog import StationFileError, catalog, station_ids
 from stations.distributions import Distribution
-from stations.spec_errors import SpecError, convert, join
+from stations.spec_errors import SpecError, convert
 
 SERIAL_BLOCKS = 3  # the six-digit serial range is split in thirds between generated yards
 _OWNER_CODE = re.compile(r"[A-Z]{3}[UJZ]")
@@ -53,7 +53,7 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     """A table of a station file: unknown keys are refused, never ignored."""
 
 
-class GateSpec(_Section):
+class GateSpec(_Section, frozen=True):
     """The in-gate: smart lanes, plus a manual lane for the share of trucks that need one."""
 
     lanes: Count
@@ -65,7 +65,7 @@ class GateSpec(_Section):
     yard_drive_min: Distribution  # each way, between the gate and the stack block
 
 
-class HandlingSpec(_Section):
+class HandlingSpec(_Section, frozen=True):
     """Lifting equipment: RMGs work the tracks, reach stackers serve the trucks."""
 
     rmgs: Count
@@ -74,14 +74,14 @@ class HandlingSpec(_Section):
     reach_stacker_lift_min: Distribution
 
 
-class StackSpec(_Section):
+class StackSpec(_Section, frozen=True):
     """Ground slots (TEU) and reefer power plugs."""
 
     capacity_teu: Count
     reefer_plugs: Count
 
 
-class InspectionSpec(_Section):
+class InspectionSpec(_Section, frozen=True):
     """Customs: the share of export boxes held, bays, and how long an inspection takes."""
 
     bays: Count
@@ -92,7 +92,7 @@ class InspectionSpec(_Section):
     opened_min: Distribution
 
 
-class TimetableEntry(_Section):
+class TimetableEntry(_Section, frozen=True):
     """A daily departure: local time of day, where to, capacity, export cut-off.
 
     The cut-off is `cutoff_h` hours before the departure (never after it): loading starts then.
@@ -105,7 +105,7 @@ class TimetableEntry(_Section):
     cutoff_h: Annotated[float, Meta(ge=0.0, le=72.0)]
 
 
-class RailSpec(_Section):
+class RailSpec(_Section, frozen=True):
     """Loading tracks, the gantries assigned to each train, and wagon placement."""
 
     loading_tracks: Count
@@ -114,7 +114,7 @@ class RailSpec(_Section):
     timetable: tuple[TimetableEntry, ...]
 
 
-class ReeferSpec(_Section):
+class ReeferSpec(_Section, frozen=True):
     """Excursion rules and unpowered-warming physics (DOMAIN.md, reefer containers).
 
     `ambient_monthly_c` holds the mean outside air temperature of each calendar month,
@@ -143,7 +143,7 @@ class ReeferSpec(_Section):
         return self.ambient_monthly_c[month - 1]
 
 
-class TrafficSpec(_Section):
+class TrafficSpec(_Section, frozen=True):
     """Demand used by the traffic generator (the model itself is driven only by events).
 
     Dwell comes from the lead times: an export box reaches the gate `export_lead_h` before
@@ -169,15 +169,15 @@ class TrafficSpec(_Section):
             raise ValueError("hourly_profile: needs 24 non-negative weights, not all zero")
 
 
-class _Dashboard(_Section):
+class _Dashboard(_Section, frozen=True):
     colour: Annotated[str, Meta(pattern=_COLOUR)]
 
 
-class _Dcsa(_Section):
+class _Dcsa(_Section, frozen=True):
     facility_codes: Annotated[tuple[Text, ...], Meta(min_length=1)]
 
 
-class ContainerNumberSpec(_Section):
+class ContainerNumberSpec(_Section, frozen=True):
     """Which ISO 6346 numbers the traffic generator gives this yard's boxes.
 
     A yard uses one third of the six-digit serial range (`serial_block`, 0-2) under each of its
@@ -199,7 +199,7 @@ class ContainerNumberSpec(_Section):
                 raise ValueError(f"owner_codes: {code!r} is not an ISO 6346 owner code")
 
 
-class StationFile(_Section):
+class StationFile(_Section, frozen=True):
     """A station file as written: the schema every file and every override goes through."""
 
     id: Annotated[str, Meta(pattern=_ID)]
@@ -330,9 +330,7 @@ def parse_station(table: dict[str, Any]) -> StationSpec:
         name_zh=parsed.name_zh,
         name_en=parsed.name_en,
         timezone=parsed.timezone,
-        identity=IdentitySpec(
-            parsed.code, parsed.dcsa.facility_codes, parsed.dashboard.colour
-        ),
+        identity=IdentitySpec(parsed.code, parsed.dcsa.facility_codes, parsed.dashboard.colour),
         container_numbers=parsed.containers,
         gate=parsed.gate,
         handling=parsed.handling,
@@ -352,6 +350,5 @@ def _constants(value: Any, kind: Any) -> Any:
         return {"dist": "constant", "value": value} if is_number else value
     if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and isinstance(value, dict):
         kinds = {info.name: info.type for info in msgspec.structs.fields(kind)}
-        return {
-key: _constants(item, kinds.get(key)) for key, item in value.items()}
+        return {key: _constants(item, kinds.get(key)) for key, item in value.items()}
     return value

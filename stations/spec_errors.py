@@ -10,6 +10,7 @@ field first ("serial_block: expected 0, 1 or 2"); the field is appended to the p
 import difflib
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -19,7 +20,7 @@ _AT = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>.+)`")
 _MISSING = re.compile(r"Object missing required field `(?P<name>.+)`")
 _TAG = re.compile(r"Invalid value (?P<value>.+)")
-_TYPE = re.compile(r"Expected `(?P<type>\w+)`(?:, got `\w+`)?")
+_TYPE = re.compile(r"Expected `(?P<type>\w+)`(?P<more> with .+|, got `\w+`)?")
 _BOUND = re.compile(r"Expected `(?P<type>\w+)` (?P<op>>=|>|<=|<) (?P<bound>\S+)")
 _REGEX = re.compile(r"Expected `str` matching regex (?P<regex>'.*')")
 _LENGTH = re.compile(r"Expected `(?P<type>\w+)` of length (?P<op>>=|<=) (?P<bound>\d+)")
@@ -31,7 +32,7 @@ _WORDS = {
     "bool": "true or false",
     "array": "a list",
     "object": "a table",
-    "datetime": "an RFC 3339 date-time with an offset",
+    "datetime": "an RFC 3339 date-time",
 }
 _OPS = {">=": "of at least", ">": "above", "<=": "of at most", "<": "below"}
 
@@ -75,7 +76,8 @@ def explain(message: str, raw: Any, kind: Any, patterns: Mapping[str, str]) -> S
     if found := _MISSING.fullmatch(reason):
         return SpecError(join(path, found["name"]), "missing")
     if (found := _TAG.fullmatch(reason)) and path.endswith("dist"):
-        return SpecError(path, f"unknown distribution {found['value']} (docs/scenarios.md lists them)")
+        listed = "docs/scenarios.md lists them"
+        return SpecError(path, f"unknown distribution {found['value']} ({listed})")
     if found := _FIELD_FIRST.match(reason):
         return SpecError(join(path, found["name"]), found["reason"])
     expected = _expected(reason, patterns)
@@ -85,7 +87,7 @@ def explain(message: str, raw: Any, kind: Any, patterns: Mapping[str, str]) -> S
 
 
 def _unknown(name: str, kind: Any, raw: Any, path: str) -> str:
-    """"unknown key", with the field it most likely misspells, or the fields there are."""
+    """ "unknown key", with the field it most likely misspells, or the fields there are."""
     fields = _field_names(kind, raw, path)
     close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
     if close:
@@ -113,7 +115,9 @@ def _struct_in(kind: Any, raw: Any) -> Any:
     members = get_args(kind) if get_origin(kind) in (Union, UnionType) else ()
     for member in members:
         tag = getattr(getattr(member, "__struct_config__", None), "tag", None)
-        if _is_struct(member) and (tag is None or isinstance(raw, dict) and raw.get("dist") == tag):
+        if _is_struct(member) and (
+            tag is None or (isinstance(raw, dict) and raw.get("dist") == tag)
+        ):
             return member
     return kind
 
@@ -134,7 +138,10 @@ def _expected(reason: str, patterns: Mapping[str, str]) -> str | None:
         what = _WORDS.get(found["type"], found["type"])
         return f"expected {what} {_OPS[found['op']]} {found['bound']}"
     if found := _TYPE.fullmatch(reason):
-        return f"expected {_WORDS.get(found['type'], found['type'])}"
+        more = found["more"] or ""
+        return f"expected {_WORDS.get(found['type'], found['type'])}" + (
+            more if more.startswith(" with") else ""
+        )
     return None
 
 
@@ -155,4 +162,6 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "a table"
+    if isinstance(value, datetime):
+        return value.isoformat()
     return repr(value)

@@ -77,7 +77,10 @@ def test_a_bad_identity_is_refused_naming_the_file_and_the_key(
         (("lanes = 4 ", "lanes = 0 "), "gate.lanes: expected a whole number of at least 1"),
         (("[stack]", "[stacks]"), "stacks: unknown key; did you mean 'stack'?"),
         (('departure = "', 'departure = "x'), "rail.timetable[0].departure: expected HH:MM"),
-        (("hourly_profile = [", "hourly_profile = [true, "), "traffic.hourly_profile[0]: expected a number, got true"),
+        (
+            ("hourly_profile = [", "hourly_profile = [true, "),
+            "traffic.hourly_profile[0]: expected a number, got true",
+        ),
         (("timetable = [", "timetable = 3\nold = ["), "rail.timetable: expected a list"),
     ],
 )

@@ -5,9 +5,9 @@ window is chosen by the caller). Normally the supply air sits near the setpoint 
 air is a little warmer. About 2 % of reefers lose power for 20-180 min: the box then reports
 power "off" and warms by the empirical law in DOMAIN.md, dT/dt = k (T_outside - T_inside),
 i.e. T(t) = T_out - (T_out - T_0) exp(-k t), with T_out the month's mean air temperature
-(`reefer.ambient_monthly_c`, in the yard's local calendar). About 2 % have a temperature excursion: supply
-more than 3 °C above setpoint for 20-60 min, with alarm code AL20. So the twin's excursion
-logic has something to find.
+(`reefer.ambient_monthly_c`, in the yard's local calendar). About 2 % have a temperature
+excursion: supply more than 3 °C above setpoint for 20-60 min, with alarm code AL20. So the
+twin's excursion logic has something to find.
 """
 
 from dataclasses import dataclass

@@ -12,9 +12,10 @@ Realistic mode, for a yard-day [lo, hi) of the period:
 - `import_trains_per_day` trains arrive, evenly spread and jittered by up to a quarter of
   their spacing (at most 1 h), each with Poisson(`import_boxes_per_day` / trains) boxes, at
   most 500. Each box is collected by a truck with eta = arrival + 2 h unloading +
-  `import_pickup_h` (reefers: `reefer_import_pickup_h`); a pickup falling in a quiet hour is postponed hour by hour, going ahead
-  in local hour h with probability profile[h] / max(profile), so pickups follow the gate's
-  day/night profile and never fall in an hour of weight 0. The truck is dispatched
+  `import_pickup_h` (reefers: `reefer_import_pickup_h`); a pickup falling in a quiet hour
+  is postponed hour by hour, going ahead in local hour h with probability profile[h] /
+  max(profile), so pickups follow the gate's day/night profile and never fall in an hour of
+  weight 0. The truck is dispatched
   `eta_lead_min` before its eta, but not before its box arrived;
 - an `observed_share` of trucks report gate-in (eta + 1-8 min) and gate-out (25-45 min later);
 - reefers report while surely stacked: an export box from eta + 1 h until the earliest
