@@ -3,20 +3,41 @@
 A scenario overrides any field of any station spec (``[stations.tuanjiecun.gate] lanes = 10``),
 any distribution (``[stations.yuzui.gate.service_min] dist = "exponential"``), the arrival
 profile (``stations.X.traffic.hourly_profile``) and the run defaults (``[run] seed``, ``days``,
-``start``). Unknown keys are errors that name the key, never silent no-ops.
+``start``). Everything goes through a schema (`ScenarioFile` here, `stations.spec` for each
+station's table): unknown keys and values out of range are one-line errors naming the path,
+as `stations.xiaonanya.rail.timetable[2].capacity_teu`, never silent no-ops.
 """
 
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from stations.spec import StationSpec, load_all_stations
+from stations.spec_errors import SpecError, convert
 
 CORRIDOR_TZ = timezone(timedelta(hours=8))
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=CORRIDOR_TZ)
-_RUN_KEYS = {"seed", "days", "start"}
+
+
+class _Run(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`[run]`: defaults a command line may still override."""
+
+    seed: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    days: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    start: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+
+
+class ScenarioFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A scenario file as written; each `stations.<id>` table goes through the station schema."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    description: str = ""
+    run: _Run = _Run()
+    stations: dict[str, dict[str, Any]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,45 +53,38 @@ class Scenario:
 
 
 def load_scenario(path: Path | None) -> Scenario:
-    """Read a scenario file; None gives the baseline corridor."""
+    """Read a scenario file; None gives the baseline corridor. Errors are one line."""
     if path is None:
         return Scenario(load_all_stations())
     try:
         table = tomllib.loads(path.read_text("utf-8"))
     except OSError as error:
         raise ValueError(f"{path}: cannot read scenario: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not valid TOML: {error}") from None
-    return parse_scenario(table, name=path.stem)
+    try:
+        return parse_scenario(table, name=path.stem)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def parse_scenario(table: dict[str, Any], name: str = "scenario") -> Scenario:
-    """Validate a scenario table; errors name the key."""
-    unknown = set(table) - {"stations", "run", "name", "description"}
-    if unknown:
-        raise ValueError(f"unknown scenario section(s): {', '.join(sorted(unknown))}")
-    overrides = table.get("stations", {})
-    run = table.get("run", {})
-    bad_run = set(run) - _RUN_KEYS
-    if bad_run:
-        raise ValueError(f"run: unknown key(s) {', '.join(sorted(bad_run))}")
-    start = run.get("start")
-    if start is not None and (not isinstance(start, datetime) or start.tzinfo is None):
-        raise ValueError("run.start: expected an RFC 3339 date-time with an offset")
+    """Validate a scenario table; an error names the path (`stations.yuzui.gate.lanes`)."""
+    try:
+        parsed: ScenarioFile = convert(table, ScenarioFile)
+    except SpecError as error:
+        if error.path.startswith("stations."):  # a table the station schema explains better
+            parsed = ScenarioFile()
+        else:
+            raise ValueError(str(error)) from None
+    overrides = table.get("stations", {}) if isinstance(table, dict) else {}
+    if not isinstance(overrides, dict):
+        raise ValueError(f"stations: expected a table, got {overrides!r}")
     return Scenario(
         stations=load_all_stations(overrides),
-        seed=_optional_int(run, "seed"),
-        days=_optional_int(run, "days"),
-        start=start,
-        name=str(table.get("name", name)),
+        seed=parsed.run.seed,
+        days=parsed.run.days,
+        start=parsed.run.start,
+        name=parsed.name or name,
         overrides=overrides,
     )
-
-
-def _optional_int(table: dict[str, Any], key: str) -> int | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"run.{key}: expected a non-negative whole number, got {value!r}")
-    return value
