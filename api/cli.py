@@ -3,19 +3,27 @@
 Registered into the `corridor` command line by `corridor.cli`, its one composition root.
 Settings come from the environment (`CORRIDOR_API_*`, `CORRIDOR_DATABASE_URL`); the flags
 override them. Unsafe settings (a default API key outside development) stop the command with
-the reason and exit code 2, before anything listens.
+the reason and exit code 2, before anything listens; so does a database that cannot be opened
+(a bad URL, a server that does not answer), in one line that names it (password hidden).
+
+The web app, uvicorn and the SQL store are imported when a command runs, not when it is
+registered: every `corridor` command line builds this parser, and those imports cost seconds
+that `corridor --version` or a refused `corridor replay` should not pay.
 """
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from pydantic import ValidationError
 
-from api.app import create_app
 from api.settings import ApiSettings, DatabaseSettings
-from api.store.db import make_engine, upgrade
+from corridor.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.store.sql_store import SqlStore
 
 
 def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -40,6 +48,10 @@ def add_commands(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser
 
 def run_api(args: argparse.Namespace) -> int:
     """Serve the API with one uvicorn worker until interrupted."""
+    import uvicorn
+
+    from api.app import create_app
+
     overrides: dict[str, Any] = {
         key: value
         for key, value in (
@@ -63,14 +75,50 @@ def run_api(args: argparse.Namespace) -> int:
 
 def run_db_upgrade(args: argparse.Namespace) -> int:
     """Bring the store's schema to the given revision."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.store.db import make_engine, upgrade
+
     url = args.database_url or DatabaseSettings().database_url
-    engine = make_engine(url)
     try:
-        upgrade(engine, args.revision)
-    finally:
-        engine.dispose()
+        engine = make_engine(url)
+        try:
+            upgrade(engine, args.revision)
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as error:
+        print(f"corridor db upgrade: {database_problem(url, error)}", file=sys.stderr)
+        return 2
     print(f"corridor db: {engine.url.render_as_string(hide_password=True)} at {args.revision}")
     return 0
+
+
+def open_store(url: str) -> "SqlStore":
+    """The durable store at `url` (migrated); a database that cannot be opened is a UserError."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.store.sql_store import SqlStore
+
+    try:
+        return SqlStore.open(url)
+    except SQLAlchemyError as error:
+        raise UserError(database_problem(url, error)) from None
+
+
+def database_problem(url: str, error: "SQLAlchemyError") -> str:
+    """One line: which database (password hidden), what went wrong, what to do."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return f"{url!r} is not a database URL; give one like sqlite:///./corridor.db"
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return (
+        f"the database {shown} cannot be opened ({reason}); check --database-url / --store "
+        "or CORRIDOR_DATABASE_URL, and that the server runs"
+    )
 
 
 def settings_problem(error: ValidationError) -> str:

@@ -8,13 +8,20 @@ writes the result to a directory (`corridor.cli.output`), and the API's replay j
 function in a process pool (`api.replay_job`), so a planner gets the same bytes from either.
 `replay_events` is the same job for events already in memory (`corridor simulate`).
 
+`run_replication` is one replication of either (`SimulateJob`: generate the traffic and replay
+it; `ReplayJob`: replay a log): a top-level function of one picklable argument, which is what a
+process pool and a Dask cluster both run (`corridor.experiments`). Replication r draws every
+random number from its own streams (`stations.random_streams`); replication 0 without warm-up
+is the single run, byte for byte.
+
 A pure function of its arguments: the same log, scenario, seed and `until` give a
 byte-identical report (`corridor.kpis.report.dumps_report`).
 """
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +33,9 @@ from corridor.engine.twin import Progress, Twin, replay
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import kpi_report
 from corridor.kpis.result import KpiReport
+from corridor.kpis.warmup import drop_warmup
 from corridor.scenario import Scenario
+from corridor.traffic.generator import generate
 
 ProgressFor = Callable[[int], Progress | None]
 """Given the number of events about to be replayed, where to report progress (None: nowhere)."""
@@ -48,6 +57,66 @@ class JobResult:
     frames: dict[str, pd.DataFrame]
     events: int  # valid events replayed
     rejections: list[eventlog.LogError] = field(default_factory=list)  # lines that were not
+    epoch: datetime | None = None  # the twin's epoch: Minutes 0 of the record tables
+
+
+@dataclass(frozen=True, slots=True)
+class SimulateJob:
+    """One replication of `corridor simulate`: `days` of generated traffic from `start`."""
+
+    scenario: Scenario
+    seed: int
+    start: datetime
+    days: int
+    replication: int = 0
+    warmup: timedelta = timedelta(0)
+    keep_frames: bool = False  # send the record tables back (they are large; one run's do)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayJob:
+    """One replication of `corridor replay`: the log at `log`, read where the job runs."""
+
+    scenario: Scenario
+    log: Path
+    seed: int | None = None
+    until: datetime | None = None
+    replication: int = 0
+    warmup: timedelta = timedelta(0)
+    keep_frames: bool = False
+
+
+def run_replication(job: SimulateJob | ReplayJob) -> JobResult:
+    """Run one replication job into its result (the record tables only if it keeps them)."""
+    if isinstance(job, ReplayJob):
+        result = replay_log(
+            job.log,
+            job.scenario,
+            seed=job.seed,
+            until=job.until,
+            warmup=job.warmup,
+            replication=job.replication,
+        )
+    else:
+        events = generate(
+            job.scenario.stations,
+            days=job.days,
+            seed=job.seed,
+            start=job.start,
+            replication=job.replication,
+        )
+        result = replay_events(
+            list(events),
+            job.scenario,
+            seed=job.seed,
+            start=job.start,
+            until=job.start + timedelta(days=job.days),
+            warmup=job.warmup,
+            replication=job.replication,
+        )
+    if job.keep_frames:
+        return result
+    return dataclasses.replace(result, frames={})
 
 
 def choose_seed(seed: int | None, scenario: Scenario) -> int:
@@ -64,6 +133,8 @@ def replay_log(
     seed: int | None = None,
     until: datetime | None = None,
     progress: ProgressFor | None = None,
+    warmup: timedelta = timedelta(0),
+    replication: int = 0,
 ) -> JobResult:
     """Replay the log at `path` under `scenario` into a report.
 
@@ -75,9 +146,16 @@ def replay_log(
         raise JobError(f"the log has no valid event ({len(rejections)} rejected lines)")
     malformed = len(rejections)
     result = replay_events(
-        events, scenario, seed=seed, until=until, progress=progress, malformed=malformed
+        events,
+        scenario,
+        seed=seed,
+        until=until,
+        progress=progress,
+        malformed=malformed,
+        warmup=warmup,
+        replication=replication,
     )
-    return JobResult(result.report, result.frames, result.events, rejections)
+    return dataclasses.replace(result, rejections=rejections)
 
 
 def replay_events(
@@ -89,23 +167,35 @@ def replay_events(
     until: datetime | None = None,
     progress: ProgressFor | None = None,
     malformed: int | None = None,
+    warmup: timedelta = timedelta(0),
+    replication: int = 0,
 ) -> JobResult:
-    """Replay events into a report over `[start, until)`: by default from the twin's epoch to
-    the last event. Events read from a log pass its `malformed` line count, which the report's
-    rejections then show (0 included); generated events pass None."""
+    """Replay events into a report over `[start + warmup, until)`: by default from the twin's
+    epoch to the last event, and records that started in the warm-up dropped
+    (`corridor.kpis.warmup`). Events read from a log pass its `malformed` line count, which the
+    report's rejections then show (0 included); generated events pass None."""
     if not events:
         raise JobError("no events to replay")
+    if warmup < timedelta(0):
+        raise JobError(f"the warm-up must not be negative, got {warmup}")
     run_seed = choose_seed(seed, scenario)
     report_to = progress(len(events)) if progress is not None else None
-    twin = replay(events, scenario.stations, run_seed, until=until, progress=report_to)
+    twin = replay(
+        events,
+        scenario.stations,
+        run_seed,
+        until=until,
+        progress=report_to,
+        replication=replication,
+    )
     if malformed is not None:
         twin.counts.rejected[MALFORMED] += malformed
     epoch = twin.epoch
     assert epoch is not None  # set by the first event
     end = until if until is not None else max(event.ts for event in events)
     frames = record_frames(twin)
-    report = _report(twin, frames, scenario, run_seed, start or epoch, end)
-    return JobResult(report, frames, len(events))
+    report = _report(twin, frames, scenario, run_seed, (start or epoch, end), warmup)
+    return JobResult(report, frames, len(events), epoch=epoch)
 
 
 def read_events(path: Path) -> tuple[list[Event], list[eventlog.LogError]]:
@@ -130,14 +220,23 @@ def _report(
     frames: dict[str, pd.DataFrame],
     scenario: Scenario,
     seed: int,
-    start: datetime,
-    until: datetime,
+    period: tuple[datetime, datetime],
+    warmup: timedelta,
 ) -> KpiReport:
     epoch = twin.epoch
     assert epoch is not None
+    start, until = period[0] + warmup, period[1]
+    begin = to_minutes(start, epoch)
+    if warmup:
+        if start >= until:
+            raise JobError(
+                f"the warm-up ({warmup}) leaves nothing to report: it ends at "
+                f"{start.isoformat()}, the run at {until.isoformat()}"
+            )
+        frames = drop_warmup(frames, begin)
     return kpi_report(
         frames,
-        start=to_minutes(start, epoch),
+        start=begin,
         end=to_minutes(until, epoch),
         stations=scenario.stations,
         seed=seed,

@@ -8,7 +8,7 @@ dispatched to collect it. A reefer draws a plug while stacked and waits for one 
 free; it gives the plug back when it is lifted out.
 """
 
-from stations import actors
+from stations import actors, reefer_checks
 from stations.box import Box
 from stations.distributions import Distribution
 from stations.reefers import ReeferMonitor
@@ -42,7 +42,11 @@ def stack_box(yard: Yard, box: Box) -> None:
     if box.reefer:
         actors.start(hold_plug(yard, box))
     if box.direction == "export":
-        _clear_for_departure(yard, box)
+        checks = yard.spec.policies.reefer_checks
+        if box.reefer and checks is not None:
+            actors.start(reefer_checks.check_then_clear(yard, checks, box, _clear_for_departure))
+        else:
+            _clear_for_departure(yard, box)
 
 
 def hold_plug(yard: Yard, box: Box) -> ProcessGenerator:

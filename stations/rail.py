@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import simpy
 
-from stations import boxes
+from stations import boxes, tallying
 from stations.box import Box
 from stations.records import NOT_YET, Lift, TrainVisit
 from stations.timetable import ArrivingBox, Railway, TrainPlan
@@ -140,6 +140,7 @@ def _rmg_lift(yard: Yard, box: Box, purpose: str) -> ProcessGenerator:
             yield rmg
         start = yard.now
         yard.level("handling_busy", 1)
-        yield yard.env.timeout(yard.sample("rail_lift", yard.spec.handling.rmg_lift_min))
+        drawn = yard.sample("rail_lift", yard.spec.handling.rmg_lift_min)
+        yield yard.env.timeout(tallying.lift_time(yard.spec.policies.tallying, drawn))
         yard.level("handling_busy", -1)
     yard.records.lifts.append(Lift(yard.spec.id, "rmg", box.container_id, purpose, start, yard.now))

@@ -1,9 +1,15 @@
-"""Independent, named random streams derived from one seed.
+"""Independent, named random streams derived from one seed, one set per replication.
 
 Each yard and each purpose (gate service, lifts, inspection draws, ...) gets its own
 `numpy.random.Generator`, so adding a process or a yard never changes another's samples.
 Values are drawn in blocks because a scalar numpy call costs about as much as the SimPy step
 it feeds.
+
+Replications (`corridor.replications`) repeat a run with independent draws. A stream's seed is
+a `numpy.random.SeedSequence` of the seed and the stream's name; replication r > 0 takes that
+sequence's spawned child r (`spawn_key=(r,)`, what `SeedSequence.spawn` hands out), so every
+replication of every stream is statistically independent of every other, and replication 0 is
+the root sequence itself: a single run draws exactly what it drew before replications existed.
 """
 
 import zlib
@@ -19,15 +25,28 @@ def stream_key(*names: str) -> list[int]:
     return [zlib.crc32(name.encode()) for name in names]
 
 
+def stream_seed(seed: int, names: tuple[str, ...], replication: int = 0) -> np.random.SeedSequence:
+    """The seed sequence of the stream named `names` in replication `replication` of `seed`."""
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    if replication < 0:
+        raise ValueError(f"replication must be non-negative, got {replication}")
+    spawn_key = (replication,) if replication else ()
+    return np.random.SeedSequence([seed, *stream_key(*names)], spawn_key=spawn_key)
+
+
+def stream_generator(seed: int, *names: str, replication: int = 0) -> np.random.Generator:
+    """A numpy generator on the stream named `names` (as `np.random.default_rng` builds it)."""
+    return np.random.Generator(np.random.PCG64(stream_seed(seed, names, replication)))
+
+
 class RandomStream:
     """Uniform and standard-normal variates from one named stream, drawn in blocks."""
 
     __slots__ = ("_generator", "_normals", "_uniforms")
 
-    def __init__(self, seed: int, *names: str) -> None:
-        if seed < 0:
-            raise ValueError(f"seed must be non-negative, got {seed}")
-        self._generator = np.random.default_rng([seed, *stream_key(*names)])
+    def __init__(self, seed: int, *names: str, replication: int = 0) -> None:
+        self._generator = stream_generator(seed, *names, replication=replication)
         self._uniforms: Iterator[float] = iter(())
         self._normals: Iterator[float] = iter(())
 

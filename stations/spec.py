@@ -22,6 +22,7 @@ from msgspec import Meta
 
 from stations.catalog import StationFileError, catalog, station_ids
 from stations.distributions import Distribution
+from stations.policies import TODAY, Policies
 from stations.spec_errors import SpecError, convert
 
 SERIAL_BLOCKS = 3  # the six-digit serial range is split in thirds between generated yards
@@ -246,6 +247,7 @@ class StationSpec:
     reefer: ReeferSpec
     traffic: TrafficSpec
     source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    policies: Policies = TODAY  # the levers pulled (`stations.policies`); set by a scenario
 
     def local_month(self, moment: datetime) -> int:
         """The calendar month (1-12) of `moment` in the yard's own UTC offset."""

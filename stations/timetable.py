@@ -2,16 +2,18 @@
 
 A box its shipper booked on a given departure (`TruckDispatched.train_id`, kept as
 `Box.booked_on`) is held for that train, even while the train is not announced yet; once it
-is, the box goes on it, or, if the train is full or its cut-off has passed, on the next
-departure after it with room: later, never earlier. Any other cleared export box is booked on
-the first departure (in departure order) whose cut-off has not passed and which still has
-room for its TEU. A box that fits on none waits, in clearing order, for the next departure
-to be scheduled.
+is, the box goes on it, or, if the train is full or its cut-off has passed, on a departure
+after it with room: later, never earlier. Any other cleared export box is booked on the first
+departure (in the loading plan's order, today departure order: `stations.loading_plan`) whose
+cut-off has not passed and which still has room for its TEU. The loading plan also orders the
+later departures a booked box falls back on: it chooses among trains, never overrides a
+booking. A box that fits on none waits, in clearing order, for the next departure to be
+scheduled.
 """
 
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from stations.box import Box
@@ -36,6 +38,16 @@ class TrainPlan:
         return now <= self.cutoff and self.booked_teu + box.teu <= self.capacity_teu
 
 
+BookingOrder = Callable[[TrainPlan], tuple[float, float, str]]
+"""The sort key of the departures a box is offered, first one first (`stations.loading_plan`)."""
+
+
+def by_departure(plan: TrainPlan) -> tuple[float, float, str]:
+    """Today's order: departure time, then train id (the middle term repeats the departure so
+    that every booking order has one shape)."""
+    return (plan.departure, plan.departure, plan.train_id)
+
+
 @dataclass(frozen=True, slots=True)
 class ArrivingBox:
     """A box on an arriving train."""
@@ -47,23 +59,26 @@ class ArrivingBox:
 
 @dataclass(slots=True)
 class Railway:
-    """The yard's departures (in departure order) and the boxes waiting for one.
+    """The yard's departures (in booking order, today departure order) and the boxes waiting
+    for one.
 
-    `waiting` boxes take the next departure announced with room (not before the one they were
-    booked on, if any); `held` boxes wait, by train id, for the departure they are booked on.
+    `waiting` boxes take the first departure with room in booking order (a booked box its own
+    train first, then none that leaves before it); `held` boxes wait, by train id, for the
+    departure they are booked on.
     """
 
     plans: list[TrainPlan] = field(default_factory=list)
     waiting: deque[Box] = field(default_factory=deque)
     held: dict[str, list[Box]] = field(default_factory=dict)  # booked on a train not yet known
     known: dict[str, TrainPlan] = field(default_factory=dict)
+    booking_order: BookingOrder = by_departure
 
     def add(self, plan: TrainPlan, now: Minutes) -> None:
         """Take a new departure into the timetable; the boxes held for it, then those
         waiting, are booked again."""
         self.known[plan.train_id] = plan
         self.plans.append(plan)
-        self.plans.sort(key=lambda known: (known.departure, known.train_id))
+        self.plans.sort(key=self.booking_order)
         for box in self.held.pop(plan.train_id, []):
             self.book(box, now)
         still_waiting: deque[Box] = deque()
@@ -87,16 +102,15 @@ class Railway:
             yield from boxes
 
     def _book_on_first_with_room(self, box: Box, now: Minutes) -> bool:
-        """Book on the first departure with room, not before the one the box was booked on."""
-        earliest = self._earliest_departure(box)
-        for plan in self.plans:
+        """Book on the box's own train if it has room, else on the first departure in booking
+        order with room that does not leave before the one the box was booked on."""
+        wanted = self.known.get(box.booked_on) if box.booked_on else None
+        earliest = wanted.departure if wanted is not None else -math.inf
+        candidates = self.plans if wanted is None else [wanted, *self.plans]
+        for plan in candidates:
             if plan.departure >= earliest and plan.has_room_for(box, now):
                 plan.booked.append(box)
                 plan.booked_teu += box.teu
                 box.train_id = plan.train_id
                 return True
         return False
-
-    def _earliest_departure(self, box: Box) -> Minutes:
-        wanted = self.known.get(box.booked_on) if box.booked_on else None
-        return wanted.departure if wanted is not None else -math.inf

@@ -9,7 +9,7 @@ a reach stacker to put it on. Then it drives back and leaves through the out-gat
 
 from typing import NamedTuple
 
-from stations import boxes
+from stations import boxes, tallying
 from stations.records import Lift, TruckVisit
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
@@ -32,8 +32,9 @@ class TruckOrder(NamedTuple):
 def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
     """The whole visit of one truck; records a `TruckVisit` when it leaves."""
     env = yard.env
-    if order.eta > env.now:
-        yield env.timeout(order.eta - env.now)
+    eta = order.eta if yard.appointments is None else yard.appointments.arrival(order.eta)
+    if eta > env.now:
+        yield env.timeout(eta - env.now)
     arrived = yard.now
     gate_start, exception_lane = yield from pass_gate(yard)
     gate_end = yard.now
@@ -85,8 +86,9 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
     `gate_queue` counts every truck waiting at the gate; `exception_queue` the part of it
     waiting for the manual lane.
     """
-    gate_spec = yard.spec.gate
-    exception_lane = yard.streams["gate_exception"].chance(gate_spec.exception_share)
+    gate_spec, tally = yard.spec.gate, yard.spec.policies.tallying
+    exception_share = tallying.exception_share(tally, gate_spec.exception_share)
+    exception_lane = yard.streams["gate_exception"].chance(exception_share)
     lanes = yard.exception_gate if exception_lane else yard.gate
     service = gate_spec.exception_service_min if exception_lane else gate_spec.service_min
     levels, now = yard.levels, yard.env.now
@@ -102,7 +104,7 @@ def pass_gate(yard: Yard) -> ProcessGenerator:
                 levels["exception_queue"].change(now, -1)
         gate_start = now
         levels["gate_busy"].change(now, 1)
-        yield yard.env.timeout(yard.sample("gate_service", service))
+        yield yard.env.timeout(tallying.gate_time(tally, yard.sample("gate_service", service)))
         levels["gate_busy"].change(yard.env.now, -1)
     return gate_start, exception_lane
 
@@ -114,7 +116,8 @@ def lift_off_truck(yard: Yard, container_id: str) -> ProcessGenerator:
             yield reach_stacker
         start = yard.now
         yard.level("handling_busy", 1)
-        yield yard.env.timeout(yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min))
+        drawn = yard.sample("truck_lift", yard.spec.handling.reach_stacker_lift_min)
+        yield yard.env.timeout(tallying.lift_time(yard.spec.policies.tallying, drawn))
         yard.level("handling_busy", -1)
     yard.records.lifts.append(
         Lift(yard.spec.id, "reach_stacker", container_id, "truck", start, yard.now)

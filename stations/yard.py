@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 import simpy
 
+from stations.appointments import AppointmentBook
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.distributions import Distribution
 from stations.levels import LevelSeries
+from stations.loading_plan import BOOKING_ORDERS
 from stations.pool import Pool
 from stations.random_streams import RandomStream
 from stations.records import (
@@ -42,6 +44,7 @@ STREAM_PURPOSES = (
     "rail_lift",
     "wagon_placement",
     "inspection",
+    "reefer_check",
 )
 
 
@@ -61,7 +64,9 @@ class YardRecords:
 class Yard:
     """The resources, streams, records and levels of one station, on its own SimPy clock."""
 
-    def __init__(self, env: YardEnvironment, spec: StationSpec, seed: int) -> None:
+    def __init__(
+        self, env: YardEnvironment, spec: StationSpec, seed: int, replication: int = 0
+    ) -> None:
         self.env = env
         self.spec = spec
         self.gate = Pool(env, spec.gate.lanes)
@@ -73,12 +78,19 @@ class Yard:
         self.inspection_bays = Pool(env, spec.inspection.bays)
         self.tracks = Pool(env, spec.rail.loading_tracks)
         self.streams = {
-            purpose: RandomStream(seed, spec.id, purpose) for purpose in STREAM_PURPOSES
+            purpose: RandomStream(seed, spec.id, purpose, replication=replication)
+            for purpose in STREAM_PURPOSES
         }
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}
         self.boxes: dict[str, Box] = {}
-        self.railway = Railway()
+        policies = spec.policies
+        self.railway = Railway(booking_order=BOOKING_ORDERS[policies.loading_plan])
+        self.appointments = (
+            AppointmentBook(policies.truck_appointments) if policies.truck_appointments else None
+        )
+        checks = policies.reefer_checks
+        self.reefer_technicians = Pool(env, checks.technicians) if checks else None
         self.dispatched_trucks: set[str] = set()
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0

@@ -13,14 +13,19 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
 
+from corridor.cli.checks import check_days, check_input_log, prepare_output_log
+from corridor.cli.errors import one_line, report
+from corridor.cli.parser import CorridorParser, add_global_options, subcommands
 from corridor.cli.run_commands import DEFAULT_SEED, UserError
 from corridor.contract import eventlog
 from corridor.contract.events import Event
@@ -88,7 +93,8 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
         settings = _settings(args, broker)
         log.info("kafka settings %s", settings.redacted())
         store = _store(args.store, open_store, required=False)
-        worker = connect_worker(settings, store, scenario.stations, seed)
+        with _broker_must_answer(settings):
+            worker = connect_worker(settings, store, scenario.stations, seed)
         stop = _stop_on_signals()
         if args.demo_days:
             _publish_in_background(settings, scenario, seed, args.demo_days, args.speed)
@@ -104,12 +110,14 @@ def run_record(args: argparse.Namespace, open_store: StoreFactory | None) -> int
     """Write a log from the topics, or from the archive with `--from-archive`."""
     _logging()
     settings = _settings(args, None)
+    prepare_output_log(args.out, "OUT")
     stats: RecordStats
     if args.from_archive:
         store = _store(args.store, open_store, required=True)
         stats = record_archive(store, args.out, start=args.start, end=args.end)
     else:
-        stats = record_topics(settings, args.out, timeout_s=args.timeout)
+        with _broker_must_answer(settings):
+            stats = record_topics(settings, args.out, timeout_s=args.timeout)
     skipped = ", ".join(f"{reason}: {n}" for reason, n in sorted(stats.skipped.items()))
     print(f"read {stats.read:,}, wrote {stats.written:,} events to {args.out}")
     if skipped:
@@ -126,10 +134,12 @@ def run_publish(args: argparse.Namespace) -> int:
     scenario, seed = _scenario(args)
     if args.generate:
         start = args.start or scenario.start or DEFAULT_START
-        events: Any = generate(scenario.stations, days=args.days, seed=seed, start=start)
+        days = check_days(args.days)
+        events: Any = generate(scenario.stations, days=days, seed=seed, start=start)
     else:
-        events = _log_events(args.log)
-    stats = publish(events, settings, speed=args.speed)
+        events = _log_events(check_input_log(args.log))
+    with _broker_must_answer(settings):
+        stats = publish(events, settings, speed=args.speed)
     print(f"published {stats.produced:,} events in {stats.seconds:.1f} s")
     return 0
 
@@ -157,7 +167,31 @@ def _settings(args: argparse.Namespace, broker: EmbeddedBroker | None) -> KafkaS
     try:
         return KafkaSettings(**{key: value for key, value in given.items() if value is not None})
     except ValidationError as error:
-        raise UserError(f"Kafka settings: {error}") from None
+        raise UserError(f"Kafka settings: {one_line(str(error))}") from None
+
+
+@contextmanager
+def _broker_must_answer(settings: KafkaSettings) -> Iterator[None]:
+    """A broker that does not answer (or stops answering) is one line naming it and the fix.
+
+    Only around starting work: once the worker runs, `streams.broker_recovery` rides out a
+    broker that goes away.
+    """
+    try:
+        yield
+    except KafkaException as error:
+        cause = error.args[0] if error.args else None
+        reason = cause.str() if isinstance(cause, KafkaError) else str(error)
+        raise UserError(_no_broker(settings, reason)) from None
+    except RuntimeError as error:  # publish: messages not delivered before the flush timeout
+        raise UserError(_no_broker(settings, str(error))) from None
+
+
+def _no_broker(settings: KafkaSettings, reason: str) -> str:
+    return (
+        f"the Kafka broker at {settings.bootstrap_servers} does not answer ({reason}); start it, "
+        "or give --bootstrap-servers (or CORRIDOR_KAFKA_BOOTSTRAP_SERVERS) of one that runs"
+    )
 
 
 def _scenario(args: argparse.Namespace) -> tuple[Scenario, int]:
@@ -186,8 +220,8 @@ def _log_events(path: Path) -> list[Event]:
                 print(f"{path}:{item.line}: skipped: {item.error}", file=sys.stderr)
             else:
                 events.append(item)
-    except eventlog.LogFileError as error:
-        raise UserError(str(error)) from None
+    except (eventlog.LogFileError, ValueError) as error:
+        raise UserError(f"{error}; check that it is an event log (docs/events.md)") from None
     return events
 
 
@@ -224,14 +258,15 @@ def _logging() -> None:
 
 def main(argv: Sequence[str] | None = None, *, open_store: StoreFactory | None = None) -> int:
     """The three commands on their own (`python -m streams.cli`)."""
-    parser = argparse.ArgumentParser(prog="python -m streams.cli")
-    add_commands(parser.add_subparsers(dest="command", required=True), open_store=open_store)
+    parser = CorridorParser(prog="python -m streams.cli")
+    add_global_options(parser)
+    commands = subcommands(parser.add_subparsers(dest="command", required=True))
+    add_commands(commands, open_store=open_store)
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
-    except UserError as error:
-        print(f"{parser.prog} {args.command}: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:  # every error becomes one line (errors.report)
+        return report(f"{parser.prog} {args.command}", error, debug=args.debug)
     return code
 
 

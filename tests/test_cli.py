@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from corridor.cli import main
+from corridor.contract import eventlog
 
 
 def test_simulate_writes_kpis_and_tables(
@@ -94,7 +95,7 @@ def test_malformed_lines_are_reported_and_skipped(
     ("argv", "message"),
     [
         (["replay", "missing.jsonl"], "missing.jsonl"),
-        (["simulate", "--days", "0"], "--days must be at least 1"),
+        (["simulate", "--days", "0"], "--days must be from 1 to 366"),
         (["simulate", "--scenario", "nope.toml"], "cannot read scenario"),
     ],
 )
@@ -112,3 +113,16 @@ def test_unknown_yard_in_a_scenario_is_refused(
     scenario.write_text("[stations.chengdu.gate]\nlanes = 2\n")
     assert main(["simulate", "--scenario", str(scenario), "--out", str(tmp_path)]) == 2
     assert "chengdu" in capsys.readouterr().err
+
+
+def test_a_log_goes_into_a_missing_folder_which_is_created(tmp_path: Path) -> None:
+    generated = tmp_path / "new" / "deeper" / "day.jsonl"
+    kept = tmp_path / "kept" / "sim.parquet"
+
+    assert main(["generate", "--days", "1", "--seed", "6", "--quiet", "--out", str(generated)]) == 0
+    simulate = ["simulate", "--days", "1", "--seed", "7", "--quiet", "--log", str(kept)]
+    assert main([*simulate, "--out", str(tmp_path / "out" / "sim")]) == 0
+
+    assert eventlog.read_header(generated) == eventlog.LogHeader(seed=6)
+    assert eventlog.read_header(kept) == eventlog.LogHeader(seed=7)
+    assert (tmp_path / "out" / "sim" / "kpis.json").exists()

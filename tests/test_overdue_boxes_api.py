@@ -22,7 +22,8 @@ from corridor.engine.twin import replay
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import TwinBatch
 from corridor.traffic.generator import generate
-from stations.spec import STATION_IDS, load_all_stations
+from stations.catalog import station_ids
+from stations.spec import load_all_stations
 from tests.api_fixtures import T0, corridor_batch, sample_kpis, sample_state
 from tests.kafka_doubles import cluster_for, fake_settings, fake_worker, publish
 
@@ -75,7 +76,7 @@ def test_the_worker_commits_the_boxes_a_replay_has_and_the_api_lists_them_oldest
     twin = replay(two_days, load_all_stations(), SEED)
     expected = {
         yard: [OverdueBoxPublic.model_validate(dataclasses.asdict(b)) for b in twin.boxes_now(yard)]
-        for yard in STATION_IDS
+        for yard in station_ids()
     }
     stored = readers.overdue_boxes(store.engine, yard=None, min_age_h=0, limit=10_000)
     assert sorted(stored, key=lambda b: (b.yard, b.container_id)) == sorted(
@@ -175,7 +176,7 @@ def test_metrics_count_boxes_in_the_yard_and_over_24h_per_yard(
     )
 
     in_yard = metric_lines(client, "corridor_boxes_in_yard")
-    assert in_yard == {f'yard="{yard}"': 640.0 for yard in STATION_IDS}  # sample_state's count
+    assert in_yard == {f'yard="{yard}"': 640.0 for yard in station_ids()}  # sample_state's count
     over = metric_lines(client, "corridor_boxes_over_24h")
     assert over == {'yard="tuanjiecun"': 0.0, 'yard="xiaonanya"': 0.0, 'yard="yuzui"': 2.0}
 

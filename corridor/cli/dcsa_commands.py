@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from corridor.cli.checks import prepare_output_log
+from corridor.cli.errors import UserError
 from corridor.contract import dcsa, eventlog
 from corridor.contract.dcsa_shapes import DcsaFileError
 from stations.catalog import station_ids
@@ -45,13 +47,16 @@ def run_import_dcsa(args: argparse.Namespace) -> int:
     """Convert, report what did not map, write the log; exit code 2 on a bad input or output."""
     try:
         facilities = _facilities(args.facility)
+        prepare_output_log(args.out)
         conversion = dcsa.import_dcsa_files(
             args.files,
             load_all_stations(),
             facilities=facilities,
             pickup_turnaround_min=args.pickup_turnaround_min,
         )
-    except (ValueError, DcsaFileError) as error:
+    except DcsaFileError as error:
+        return _refuse(f"{error}; check that it is a DCSA Track & Trace JSON file (docs/events.md)")
+    except (ValueError, UserError) as error:
         return _refuse(str(error))
     for note in conversion.notes:
         print(f"skipped: {note}", file=sys.stderr)

@@ -1,18 +1,43 @@
 """What a run leaves behind: `kpis.json`, the record tables, and a short terminal summary."""
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from corridor.cli.errors import UserError
 from corridor.jobs import JobResult
+from corridor.kpis.record_frames import write_record_tables
 from corridor.kpis.report import dumps_report
 from corridor.kpis.result import KpiReport
 
 
-def write_outputs(result: JobResult, out: Path) -> None:
-    """Write kpis.json and one Parquet file per record table into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "kpis.json").write_bytes(dumps_report(result.report))
+def write_outputs(
+    result: JobResult, out: Path, *, written: Callable[[int], None] | None = None
+) -> None:
+    """Write kpis.json and one Parquet file per record table into `out` (docs/outputs.md).
+
+    `written` is told how many files are done after each one (a progress bar). A write that
+    fails (a full disk, a directory removed under the run) is a `UserError` naming the file.
+    """
+    epoch = result.epoch
+    assert epoch is not None  # a job's twin has applied at least one event
+    files: list[tuple[str, Callable[[], object]]] = [
+        ("kpis.json", lambda: (out / "kpis.json").write_bytes(dumps_report(result.report)))
+    ]
     for name, frame in result.frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        table = {name: frame}
+        files.append((f"{name}.parquet", partial(write_record_tables, table, epoch, out)))
+    out.mkdir(parents=True, exist_ok=True)
+    for done, (name, write) in enumerate(files, 1):
+        try:
+            write()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UserError(
+                f"{out / name}: cannot write ({reason}); choose another --out"
+            ) from None
+        if written is not None:
+            written(done)
 
 
 def print_summary(report: KpiReport, out: Path, seconds: float) -> None:

@@ -3,24 +3,34 @@
 import argparse
 import sys
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from corridor import jobs
+from corridor.cli.checks import (
+    MAX_DAYS,
+    check_days,
+    check_input_log,
+    check_seed,
+    prepare_output_dir,
+    prepare_output_log,
+)
+from corridor.cli.errors import UserError
 from corridor.cli.output import print_summary, write_outputs
+from corridor.cli.progress import Bars
 from corridor.contract import eventlog
+from corridor.contract.events import Event
 from corridor.engine.clock import aware_datetime
-from corridor.engine.twin import Progress
+from corridor.experiments.executors import Executor
+from corridor.experiments.runs import ReplicatedRun, replicate, write_replicated
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.traffic.generator import generate
+from stations.catalog import StationFileError
 
 DEFAULT_SEED = jobs.DEFAULT_SEED  # where the other commands (streams.cli) read it
 DEFAULT_DAYS = 7
-
-
-class UserError(Exception):
-    """Bad input from the person at the terminal: printed as one line, exit code 2."""
+__all__ = ["DEFAULT_SEED", "UserError", "add_commands"]  # UserError: streams.cli raises it
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -40,31 +50,38 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     _add_run_options(simulate_cmd)
     simulate_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
     simulate_cmd.add_argument("--log", type=Path, help="also keep the generated log here")
+    _add_replication_options(simulate_cmd)
     simulate_cmd.set_defaults(handler=run_simulate)
 
     replay_cmd = commands.add_parser("replay", help="run the twin on a recorded event log")
     replay_cmd.add_argument("log", type=Path, help="event log (.jsonl, .jsonl.gz or .parquet)")
-    replay_cmd.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
+    replay_cmd.add_argument(
+        "--seed", type=int, help=f"random seed (default: the log's, else {DEFAULT_SEED})"
+    )
     replay_cmd.add_argument("--scenario", type=Path, help="TOML overrides (docs/scenarios.md)")
     replay_cmd.add_argument("--until", type=aware_datetime, help="run the clocks to this time")
     replay_cmd.add_argument("--out", type=Path, default=Path("out"), help="report directory")
     replay_cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_replication_options(replay_cmd)
     replay_cmd.set_defaults(handler=run_replay)
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """Write `--days` of traffic for the three yards to a log."""
     scenario, seed, days, start = _resolve(args)
+    prepare_output_log(args.out)
     rates = dict.fromkeys(scenario.stations, args.trucks_per_hour)
-    events = generate(
-        scenario.stations,
-        days=days,
-        seed=seed,
-        start=start,
-        mode=args.mode,
-        poisson_trucks_per_hour=rates,
-    )
-    written = _write_log(events, args.out)
+    with Bars(quiet=args.quiet).phase("generating", total=days, unit="day") as update:
+        events = generate(
+            scenario.stations,
+            days=days,
+            seed=seed,
+            start=start,
+            mode=args.mode,
+            poisson_trucks_per_hour=rates,
+            progress=update,
+        )
+        written = _write_log(events, args.out, seed)
     if not args.quiet:
         print(f"wrote {written:,} events ({days} days, seed {seed}) to {args.out}")
     return 0
@@ -73,14 +90,30 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     """Generate traffic and replay it in one go."""
     scenario, seed, days, start = _resolve(args)
-    events = list(generate(scenario.stations, days=days, seed=seed, start=start))
+    warmup = _replication_warmup(args, timedelta(days=days))
     if args.log is not None:
-        _write_log(events, args.log)
+        prepare_output_log(args.log, "--log")
+    prepare_output_dir(args.out)
+    if args.replications > 1:
+        job = jobs.SimulateJob(scenario, seed, start, days, warmup=warmup)
+        if args.log is not None:  # replication 0's traffic, as a single run would keep it
+            _write_log(
+                generate(scenario.stations, days=days, seed=seed, start=start), args.log, seed
+            )
+        _replicate(args, job)
+        return 0
+    bars = Bars(quiet=args.quiet)
+    with bars.phase("generating", total=days, unit="day") as update:
+        events = list(
+            generate(scenario.stations, days=days, seed=seed, start=start, progress=update)
+        )
+    if args.log is not None:
+        _write_log(events, args.log, seed)
     began = time.perf_counter()
-    with _progress_bar(args.quiet) as bar:
+    with bars.replay() as bar:
         result = jobs.replay_events(
             events, scenario, seed=seed, start=start, until=start + timedelta(days=days),
-            progress=bar.start,
+            progress=bar.start, warmup=warmup,
         )  # fmt: skip
     return _finish(args, result, began)
 
@@ -88,29 +121,127 @@ def run_simulate(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a recorded log; malformed lines are reported and skipped."""
     scenario = _load_scenario(args.scenario)
+    warmup = _replication_warmup(args, None)
+    check_input_log(args.log)
+    seed = _replay_seed(args, scenario)
+    prepare_output_dir(args.out)
+    if args.replications > 1:
+        job = jobs.ReplayJob(scenario, args.log, seed, args.until, warmup=warmup)
+        for rejection in _replicate(args, job).results[0].rejections:  # the same in every one
+            print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
+        return 0
     began = time.perf_counter()
     try:
-        with _progress_bar(args.quiet) as bar:
+        with Bars(quiet=args.quiet).replay() as bar:
             result = jobs.replay_log(
-                args.log, scenario, seed=args.seed, until=args.until, progress=bar.start
-            )
+                args.log, scenario, seed=seed, until=args.until, progress=bar.start,
+                warmup=warmup,
+            )  # fmt: skip
     except jobs.JobError as error:
-        raise UserError(f"{args.log}: {error}") from None
+        raise UserError(_log_problem(args.log, str(error))) from None
     for rejection in result.rejections:
         print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
     return _finish(args, result, began)
 
 
+def _replay_seed(args: argparse.Namespace, scenario: Scenario) -> int | None:
+    """--seed, else the scenario's, else the seed the log's header records (None: the default)."""
+    if args.seed is not None:
+        return check_seed(int(args.seed))
+    if scenario.seed is not None:
+        return None  # jobs.choose_seed takes the scenario's
+    try:
+        header = eventlog.read_header(args.log)
+    except eventlog.LogFileError as error:  # the wording jobs.read_events gives the same fault
+        raise UserError(_log_problem(args.log, f"the log cannot be read: {error.reason}")) from None
+    if header is None or header.seed is None:
+        return None
+    if not args.quiet:
+        print(f"seed {header.seed}, from the log's header (--seed overrides it)")
+    return header.seed
+
+
+def _log_problem(path: Path, problem: str) -> str:
+    """The log's path once (some messages start with it already), the problem and the fix."""
+    problem = problem.removeprefix(f"{path}: ")
+    return f"{path}: {problem}; check that it is an event log (docs/events.md)"
+
+
 def _finish(args: argparse.Namespace, result: jobs.JobResult, began: float) -> int:
-    write_outputs(result, args.out)
+    frames = len(result.frames) + 1  # the record tables and kpis.json
+    with Bars(quiet=args.quiet).phase("writing", total=frames, unit="file") as update:
+        write_outputs(result, args.out, written=update)
     if not args.quiet:
         print_summary(result.report, args.out, time.perf_counter() - began)
     return 0
 
 
+def _add_replication_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="N",
+        help="independent replications; N >= 2 reports mean and 95%% interval per KPI "
+        "(docs/replications.md)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        metavar="H",
+        help="hours at the start left out of the KPIs (docs/kpis.md, Warm-up)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["processes", "dask"],
+        default="processes",
+        help="where replications run: this machine's cores, or a Dask cluster",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="--executor dask: the scheduler, tcp://host:8786"
+    )
+
+
+def _replication_warmup(args: argparse.Namespace, period: timedelta | None) -> timedelta:
+    """The warm-up, once `--replications` and `--warmup` are checked against the run."""
+    if args.replications < 1:
+        raise UserError(f"--replications must be at least 1, got {args.replications}")
+    if not 0 <= args.warmup < 1e6:  # also refuses NaN
+        raise UserError(f"--warmup must be hours >= 0, got {args.warmup}")
+    warmup = timedelta(hours=args.warmup)
+    if period is not None and warmup >= period:
+        raise UserError(f"--warmup ({args.warmup} h) must be shorter than the run ({period})")
+    return warmup
+
+
+def _replicate(args: argparse.Namespace, job: jobs.SimulateJob | jobs.ReplayJob) -> ReplicatedRun:
+    began = time.perf_counter()
+    bars = Bars(quiet=args.quiet)
+    try:
+        executor = Executor(args.executor, scheduler=args.scheduler)
+        with bars.phase("replications", total=args.replications, unit="run") as update:
+            run = replicate(job, args.replications, executor, done=update)
+    except ValueError as error:  # JobError included: a bad log, a warm-up longer than the log
+        where = f"{job.log}: " if isinstance(job, jobs.ReplayJob) else ""
+        raise UserError(f"{where}{error}") from None
+    with bars.phase("writing", total=1, unit="dir") as update:
+        write_replicated(run, args.out)
+        update(1)
+    if not args.quiet:
+        print(
+            f"{args.replications} replications in {time.perf_counter() - began:.1f} s; "
+            f"wrote {args.out / 'kpis.json'} (mean and 95% interval per KPI) and "
+            f"{args.out / 'replications.parquet'}"
+        )
+    return run
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--days", type=int, help=f"days of traffic (default {DEFAULT_DAYS})")
+    parser.add_argument(
+        "--days", type=int, help=f"days of traffic, 1 to {MAX_DAYS} (default {DEFAULT_DAYS})"
+    )
     parser.add_argument(
         "--start", type=aware_datetime, help="first day, RFC 3339 (default 2026-01-05T00:00+08:00)"
     )
@@ -122,10 +253,8 @@ def _resolve(args: argparse.Namespace) -> tuple[Scenario, int, int, datetime]:
     scenario = _load_scenario(args.scenario)
     seed = jobs.choose_seed(args.seed, scenario)
     days = next(value for value in (args.days, scenario.days, DEFAULT_DAYS) if value is not None)
-    if days < 1:
-        raise UserError(f"--days must be at least 1, got {days}")
-    if seed < 0:
-        raise UserError(f"--seed must be non-negative, got {seed}")
+    check_days(days, "--days" if args.days is not None else f"{args.scenario}: run.days")
+    check_seed(seed)
     start = args.start or scenario.start or DEFAULT_START
     return scenario, seed, days, start
 
@@ -133,39 +262,16 @@ def _resolve(args: argparse.Namespace) -> tuple[Scenario, int, int, datetime]:
 def _load_scenario(path: Path | None) -> Scenario:
     try:
         return load_scenario(path)
+    except StationFileError:
+        raise  # a station file's own mistake, reported as such (corridor.cli.errors)
     except ValueError as error:
-        raise UserError(str(error)) from None
+        problem = str(error).removeprefix(f"{path}: ")
+        raise UserError(f"{path}: {problem}; fix the scenario (docs/scenarios.md)") from None
 
 
-def _write_log(events: Any, path: Path) -> int:
+def _write_log(events: Iterable[Event], path: Path, seed: int) -> int:
     try:
-        return eventlog.write_log(events, path)
-    except (ValueError, OSError) as error:
-        raise UserError(f"{path}: {error}") from None
-
-
-class _progress_bar:  # noqa: N801 - used as a context manager, reads like a function
-    """A tqdm bar on a terminal for long runs; nothing when quiet or not a terminal."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar: Any = None
-
-    def __enter__(self) -> "_progress_bar":
-        return self
-
-    def start(self, total: int) -> Progress | None:
-        """Where the replay of `total` events reports its progress (None: not shown)."""
-        if self.quiet or not sys.stderr.isatty() or total <= 200_000:
-            return None
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, unit="ev", unit_scale=True, file=sys.stderr)
-        return self._update
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def _update(self, done: int) -> None:
-        self.bar.update(done - self.bar.n)
+        return eventlog.write_log(events, path, header=eventlog.LogHeader(seed=seed))
+    except (ValueError, eventlog.LogFileError) as error:
+        problem = str(error).removeprefix(f"{path}: ")
+        raise UserError(f"{path}: cannot write the log ({problem}); choose another path") from None

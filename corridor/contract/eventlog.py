@@ -14,6 +14,13 @@ layouts, the same events:
 - `.json`, read only: a DCSA Track & Trace file, converted by `corridor.contract.dcsa`; each
   DCSA event that gives no v1 event is a `LogError` at its position.
 
+A log may carry a header (`LogHeader`: the seed that generated its traffic), which
+`corridor replay` uses when no seed is given. In JSON Lines it is the first line,
+``{"corridor_log":{"seed":3}}``, skipped by `read_log` (line numbers still count it, so they
+stay file lines); in Parquet it is the schema's key-value metadata under ``corridor_log``.
+Logs without a header read as before. A reader older than the header reports a JSON Lines
+header as one malformed line and keeps every event; Parquet readers ignore the metadata.
+
 A file that cannot be read at all (missing, no permission, not gzip or not Parquet) raises
 `LogFileError` naming the path and the reason, before the first item is read.
 """
@@ -46,6 +53,8 @@ _NEWLINE = 10
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _MICROSECOND = timedelta(microseconds=1)
+_HEADER_KEY = "corridor_log"
+_HEADER_START = b'{"corridor_log":'
 _PARQUET_SCHEMA = pa.schema(
     [
         ("event_id", pa.string()),
@@ -70,6 +79,19 @@ class LogError:
 
 
 LogItem = Event | LogError
+
+
+class LogHeader(msgspec.Struct, frozen=True):
+    """What a log says about itself: the seed its traffic was generated with (if known).
+
+    Unknown fields are ignored, so a later writer may add some without breaking this reader.
+    """
+
+    seed: int | None = None
+
+
+class _HeaderLine(msgspec.Struct, frozen=True):
+    corridor_log: LogHeader
 
 
 class _Reader(Protocol):
@@ -103,10 +125,12 @@ def log_format(path: Path) -> LogFormat:
     raise ValueError(f"{path}: unknown log format; use a .jsonl, .jsonl.gz or .parquet file")
 
 
-def write_log(events: Iterable[Event], path: Path) -> int:
+def write_log(events: Iterable[Event], path: Path, *, header: LogHeader | None = None) -> int:
     """Write events to a log (layout by suffix) and return how many were written.
 
     The file appears only when complete: it is written under a temporary name, then renamed.
+    A `header` is written first (JSON Lines) or as metadata (Parquet); without one the bytes
+    are exactly those of a log from before headers existed.
     """
     path = Path(path)
     layout = log_format(path)
@@ -115,9 +139,9 @@ def write_log(events: Iterable[Event], path: Path) -> int:
     partial = path.with_name(f".{path.name}.partial")
     try:
         if layout == "parquet":
-            count = _write_parquet(events, partial)
+            count = _write_parquet(events, partial, header)
         else:
-            count = _write_jsonl(events, partial, compressed=layout == "jsonl.gz")
+            count = _write_jsonl(events, partial, header, compressed=layout == "jsonl.gz")
         os.replace(partial, path)
     except OSError as error:
         raise LogFileError(path, error.strerror or str(error)) from error
@@ -127,13 +151,22 @@ def write_log(events: Iterable[Event], path: Path) -> int:
     return count
 
 
-def _write_jsonl(events: Iterable[Event], path: Path, *, compressed: bool) -> int:
+def _write_jsonl(
+    events: Iterable[Event], path: Path, header: LogHeader | None, *, compressed: bool
+) -> int:
     with path.open("wb") as raw_file:
         if not compressed:
+            _write_header_line(header, raw_file)
             return _write_lines(events, raw_file)
-        # mtime=0 and no file name in the header: the same events give the same bytes
+        # mtime=0 and no file name in the gzip header: the same events give the same bytes
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw_file, mtime=0) as zipped:
+            _write_header_line(header, zipped)
             return _write_lines(events, zipped)
+
+
+def _write_header_line(header: LogHeader | None, sink: _Writer) -> None:
+    if header is not None:
+        sink.write(msgspec.json.encode(_HeaderLine(header)) + b"\n")
 
 
 def _write_lines(events: Iterable[Event], sink: _Writer) -> int:
@@ -147,16 +180,19 @@ def _write_lines(events: Iterable[Event], sink: _Writer) -> int:
     return count
 
 
-def _write_parquet(events: Iterable[Event], path: Path) -> int:
+def _write_parquet(events: Iterable[Event], path: Path, header: LogHeader | None) -> int:
     encoder = msgspec.json.Encoder()
     count = 0
     source = iter(events)
-    with pq.ParquetWriter(path, _PARQUET_SCHEMA, compression="zstd") as writer:
+    schema = _PARQUET_SCHEMA
+    if header is not None:
+        schema = schema.with_metadata({_HEADER_KEY: msgspec.json.encode(header)})
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         while batch := list(itertools.islice(source, ROW_GROUP_EVENTS)):
             writer.write_table(_table(batch, encoder), row_group_size=ROW_GROUP_EVENTS)
             count += len(batch)
         if count == 0:
-            writer.write_table(_PARQUET_SCHEMA.empty_table())
+            writer.write_table(schema.empty_table())
     return count
 
 
@@ -204,6 +240,40 @@ def read_log(path: Path) -> Iterator[LogItem]:
     return _read_jsonl(path, compressed=layout == "jsonl.gz")
 
 
+def read_header(path: Path) -> LogHeader | None:
+    """The log's header, or None if it has none (older logs, DCSA files, recorded topics).
+
+    Raises `LogFileError` if the file cannot be read; a header that cannot be decoded counts
+    as no header (`read_log` then reports that line like any other bad line).
+    """
+    path = Path(path)
+    layout = log_format(path)
+    if layout == "dcsa":
+        return None
+    _check_readable(path, layout)
+    try:
+        if layout == "parquet":
+            metadata = pq.read_schema(path).metadata or {}
+            raw = metadata.get(_HEADER_KEY.encode())
+            return None if raw is None else msgspec.json.decode(raw, type=LogHeader)
+        with gzip.open(path, "rb") if layout == "jsonl.gz" else path.open("rb") as file:
+            return _header_of(file.readline(1 << 16).rstrip(b"\r\n"))
+    except (OSError, EOFError, zlib.error, pa.ArrowException) as error:
+        raise LogFileError(path, f"read failed: {error}") from error
+    except msgspec.DecodeError:
+        return None
+
+
+def _header_of(line: bytes) -> LogHeader | None:
+    """The header a JSON Lines first line holds, or None if it is not a header."""
+    if not line.startswith(_HEADER_START):
+        return None
+    try:
+        return msgspec.json.decode(line, type=_HeaderLine).corridor_log
+    except msgspec.DecodeError:
+        return None
+
+
 def _read_dcsa(path: Path) -> Iterator[LogItem]:
     """A DCSA file converted with the station files' facility codes; notes become LogErrors."""
     try:
@@ -247,10 +317,21 @@ def _jsonl_items(file: _Reader) -> Iterator[LogItem]:
     while block := file.read(_READ_BLOCK):
         lines = (carry + block).split(b"\n")
         carry = lines.pop()
+        if number == 0:
+            _blank_a_header(lines)
         yield from _decoded(lines, number)
         number += len(lines)
     if carry:
-        yield from _decoded([carry], number)
+        last = [carry]
+        if number == 0:
+            _blank_a_header(last)
+        yield from _decoded(last, number)
+
+
+def _blank_a_header(first_lines: list[bytes]) -> None:
+    """A header line becomes blank: skipped like any blank line, the numbering unchanged."""
+    if first_lines and _header_of(first_lines[0].rstrip(b"\r")) is not None:
+        first_lines[0] = b""
 
 
 def _decoded(lines: list[bytes], before: int) -> Iterator[LogItem]:

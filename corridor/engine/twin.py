@@ -70,9 +70,12 @@ class Twin:
         epoch: datetime | None = None,
         *,
         refuse_repeats: bool = True,
+        replication: int = 0,
     ) -> None:
         """`refuse_repeats=False` is for a caller that refuses repeated `event_id`s itself (the
-        live twin does, before archiving): the ids are then not kept a second time here."""
+        live twin does, before archiving): the ids are then not kept a second time here.
+        `replication` picks the yards' random streams (`stations.random_streams`); 0 is a
+        single run's."""
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self.stations = dict(stations)
@@ -80,7 +83,8 @@ class Twin:
         self.epoch = epoch
         self.counts = EventCounts()
         self.yards: dict[str, Yard] = {
-            sid: Yard(YardEnvironment(), spec, seed) for sid, spec in self.stations.items()
+            sid: Yard(YardEnvironment(), spec, seed, replication)
+            for sid, spec in self.stations.items()
         }
         self._seen: set[str] | None = set() if refuse_repeats else None
         self._drained: dict[str, dict[str, int]] = {
@@ -190,6 +194,7 @@ def replay(
     epoch: datetime | None = None,
     until: datetime | None = None,
     progress: Progress | None = None,
+    replication: int = 0,
 ) -> Twin:
     """Apply a recorded log: each yard's events in event-time order, yard by yard.
 
@@ -204,7 +209,10 @@ def replay(
         if first is None or event.ts < first:
             first = event.ts
     twin = Twin(
-        stations, seed, epoch if epoch is not None else (epoch_for(first) if first else None)
+        stations,
+        seed,
+        epoch if epoch is not None else (epoch_for(first) if first else None),
+        replication=replication,
     )
     done = 0
     for yard in [*twin.yards, *sorted(set(per_yard) - set(twin.yards))]:

@@ -1,13 +1,18 @@
 """Record tables as pandas frames: the one place records become columns.
 
 Yard and categorical label columns are pandas categoricals (per-yard grouping over a million
-rows runs about twice as fast as on plain strings); times stay float minutes.
+rows runs about twice as fast as on plain strings); times stay float minutes since the twin's
+epoch, which the KPI code reads. The Parquet files a run writes (`write_record_tables`) carry
+each time beside it as an absolute UTC timestamp, `<column>_utc` (`timestamp[us, tz=UTC]`), so
+a file means the same thing without the epoch it was computed from (`docs/outputs.md`).
 """
 
 import itertools
 import operator
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +23,23 @@ from stations.records import LEVELS, RECORD_TYPES
 from stations.types import Minutes
 
 _LABELS = ("direction", "equipment", "purpose", "kind", "milestone")
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECONDS_PER_MINUTE = 60_000_000
+
+TIME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "truck_visits": (
+        "dispatched", "arrived", "gate_start", "gate_end", "lift_start", "lift_end", "departed",
+    ),
+    "box_visits": ("entered", "stacked", "left"),
+    "lifts": ("start", "end"),
+    "train_visits": ("scheduled", "work_start", "work_end", "departed"),
+    "observations": ("observed", "modelled"),
+    "levels": ("time",),
+    "reefer_excursions": ("start", "end"),
+    "reefer_readings": ("time",),
+}  # fmt: skip
+"""The `Minutes` columns of each record table (the annotation alone is `float`, as for any
+other float), each written with a `<column>_utc` twin."""
 
 
 def record_frames(twin: Twin) -> dict[str, pd.DataFrame]:
@@ -100,6 +122,38 @@ def table_frame(
         else:
             data[name] = np.array(values, dtype=object)
     return pd.DataFrame(data)
+
+
+def write_record_tables(frames: Mapping[str, pd.DataFrame], epoch: datetime, out: Path) -> None:
+    """One Parquet file per record table in `out`, each time with its UTC twin beside it."""
+    for name, frame in frames.items():
+        with_utc_times(frame, TIME_COLUMNS.get(name, ()), epoch).to_parquet(
+            out / f"{name}.parquet", index=False
+        )
+
+
+def with_utc_times(frame: pd.DataFrame, columns: Sequence[str], epoch: datetime) -> pd.DataFrame:
+    """The frame with `<column>_utc` after each Minutes column: epoch + minutes, to the
+    microsecond, in UTC (a time that has not happened, NaN, is null)."""
+    if epoch.utcoffset() is None:
+        raise ValueError(f"epoch: needs a timezone (an aware datetime), got {epoch.isoformat()}")
+    epoch_us = (epoch - _UNIX_EPOCH) // timedelta(microseconds=1)
+    columns_out: dict[str, pd.Series] = {}
+    for name, column in frame.items():
+        columns_out[str(name)] = column
+        if name in columns:
+            columns_out[f"{name}_utc"] = _utc(column, epoch_us)
+    return pd.DataFrame(columns_out, index=frame.index)
+
+
+def _utc(column: pd.Series, epoch_us: int) -> pd.Series:
+    """Minutes since the epoch (at `epoch_us` microseconds after 1970) as UTC timestamps."""
+    minutes = column.to_numpy(dtype=np.float64)
+    happened = np.isfinite(minutes)
+    offsets = np.rint(np.where(happened, minutes, 0.0) * _MICROSECONDS_PER_MINUTE)
+    micros = offsets.astype(np.int64) + epoch_us
+    stamps = pd.Series(micros.view("datetime64[us]"), index=column.index)
+    return stamps.dt.tz_localize("UTC").where(happened)
 
 
 def _categorical(values: Sequence[object], categories: Sequence[object]) -> pd.Categorical:

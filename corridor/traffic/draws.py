@@ -2,9 +2,9 @@
 
 Every yard and purpose ("export arrivals", "import pickup", "reefer episodes", ...) has its
 own stream, keyed exactly like `stations.random_streams.RandomStream(seed, "generator", yard,
-purpose)`, so a yard's traffic does not depend on which other yards are generated, and a new
-purpose does not shift the samples of an old one. Draws are made a day at a time in arrays: a
-scalar numpy call costs as much as building the event it feeds.
+purpose, replication=r)`, so a yard's traffic does not depend on which other yards are
+generated, and a new purpose does not shift the samples of an old one. Draws are made a day at
+a time in arrays: a scalar numpy call costs as much as building the event it feeds.
 """
 
 import math
@@ -15,15 +15,15 @@ import numpy.typing as npt
 
 from corridor.traffic.timebase import MS_PER_HOUR, Floats, Ints
 from stations.distributions import Constant, Distribution, Exponential, Lognormal, Triangular
-from stations.random_streams import stream_key
+from stations.random_streams import stream_generator
 from stations.spec import ContainerNumberSpec
 
 Bools = npt.NDArray[np.bool_]
 
 
-def stream(seed: int, yard: str, purpose: str) -> np.random.Generator:
-    """The generator's random stream for one yard and purpose."""
-    return np.random.default_rng([seed, *stream_key("generator", yard, purpose)])
+def stream(seed: int, yard: str, purpose: str, replication: int = 0) -> np.random.Generator:
+    """The generator's random stream for one yard and purpose (in replication `replication`)."""
+    return stream_generator(seed, "generator", yard, purpose, replication=replication)
 
 
 def sample_array(distribution: Distribution, rng: np.random.Generator, n: int) -> Floats:

@@ -57,8 +57,12 @@ def generate(
     poisson_trucks_per_hour: Mapping[str, float] | None = None,
     observed_share: float = 0.2,
     progress: Callable[[int], None] | None = None,
+    replication: int = 0,
 ) -> Iterator[Event]:
     """`days` days of traffic from `start` (aware) for the given yards, in ts order.
+
+    `replication` picks independent random streams of the same seed (`corridor.replications`);
+    replication 0 is a single run's traffic.
 
     `progress`, if given, is called with the number of whole days emitted so far, once per
     day. Arguments are checked before the first event is drawn; a bad one raises ValueError
@@ -71,7 +75,17 @@ def generate(
     _check_numbers_apart(stations)
     yards = [
         _YardRows(
-            _source(spec, yard, seed, start, days, mode, poisson_trucks_per_hour, observed_share),
+            _source(
+                spec,
+                yard,
+                seed,
+                start,
+                days,
+                mode,
+                poisson_trucks_per_hour,
+                observed_share,
+                replication=replication,
+            ),
             mode,
             seed,
             days,
@@ -190,17 +204,33 @@ def _source(
     mode: Mode,
     rates: Mapping[str, float] | None,
     observed_share: float,
+    *,
+    replication: int,
 ) -> YardTraffic:
     if spec.id != yard:
         raise ValueError(f"stations[{yard!r}] is the spec of {spec.id!r}")
     instants = yard_instants(spec, start)
     if mode == "poisson":
         per_hour = _poisson_rate(rates, yard)
-        return PoissonYard(spec, seed=seed, instants=instants, days=days, per_hour=per_hour)
+        return PoissonYard(
+            spec,
+            seed=seed,
+            instants=instants,
+            days=days,
+            per_hour=per_hour,
+            replication=replication,
+        )
     if mode != "realistic":
         raise ValueError(f"mode: expected 'realistic' or 'poisson', got {mode!r}")
     _check_traffic(spec)
-    return RealisticYard(spec, seed=seed, instants=instants, days=days, observed=observed_share)
+    return RealisticYard(
+        spec,
+        seed=seed,
+        instants=instants,
+        days=days,
+        observed=observed_share,
+        replication=replication,
+    )
 
 
 def _check_numbers_apart(stations: Mapping[str, StationSpec]) -> None:

@@ -135,7 +135,14 @@ class RealisticYard:
     )
 
     def __init__(
-        self, spec: StationSpec, *, seed: int, instants: Instants, days: int, observed: float
+        self,
+        spec: StationSpec,
+        *,
+        seed: int,
+        instants: Instants,
+        days: int,
+        observed: float,
+        replication: int = 0,
     ) -> None:
         self.yard = spec.id
         self.code = spec.identity.code
@@ -144,7 +151,9 @@ class RealisticYard:
         self._end_ms = days * MS_PER_DAY
         self._observed = observed
         self._timetable = Timetable(spec.rail, self.code, instants, days)
-        self._rng = {purpose: stream(seed, spec.id, purpose) for purpose in self._PURPOSES}
+        self._rng = {
+            purpose: stream(seed, spec.id, purpose, replication) for purpose in self._PURPOSES
+        }
         self._trucks = _Trucks(spec)
         profile = np.asarray(spec.traffic.hourly_profile)
         self._export_per_hour = spec.traffic.export_boxes_per_day * profile / profile.sum()
@@ -301,14 +310,21 @@ class PoissonYard:
     """Flat Poisson arrivals of export trucks (20 ft dry boxes), dispatched at their eta."""
 
     def __init__(
-        self, spec: StationSpec, *, seed: int, instants: Instants, days: int, per_hour: float
+        self,
+        spec: StationSpec,
+        *,
+        seed: int,
+        instants: Instants,
+        days: int,
+        per_hour: float,
+        replication: int = 0,
     ) -> None:
         self.yard = spec.id
         self.code = spec.identity.code
         self.instants = instants
         self._days = days
         self._per_hour = per_hour
-        self._rng = stream(seed, spec.id, "poisson_arrivals")
+        self._rng = stream(seed, spec.id, "poisson_arrivals", replication)
         self._trucks = _Trucks(spec)
 
     def day(self, day: int) -> DayBatch:
