@@ -23,6 +23,7 @@ class Box:
     cleared: Minutes = float("nan")
     loading_start: Minutes = float("nan")
     train_id: str = ""
+    booked_on: str = ""  # export: the departure its shipper booked ("" = the first with room)
     inspected: bool = False
     plug_wait_min: float = 0.0
     in_stack: simpy.Event | None = None  # triggered once the box is set down in the stack

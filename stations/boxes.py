@@ -1,10 +1,11 @@
 """Boxes in the stack: stacking, reefer plugs, customs holds, and leaving.
 
 An export box enters with its truck at the gate, is set down in the stack, may be held for
-customs inspection, and is then booked on the next train with room whose cut-off has not
-passed. An import box enters with its train, is unloaded into the stack and waits for the
-truck dispatched to collect it. A reefer draws a plug while stacked and waits for one when
-none is free; it gives the plug back when it is lifted out.
+customs inspection, and is then booked on a train (`stations.timetable.Railway.book`: the
+departure its shipper booked, else the next one with room whose cut-off has not passed). An
+import box enters with its train, is unloaded into the stack and waits for the truck
+dispatched to collect it. A reefer draws a plug while stacked and waits for one when none is
+free; it gives the plug back when it is lifted out.
 """
 
 from stations import actors, reefer_checks
@@ -14,14 +15,20 @@ from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
 
 
-def receive_export(yard: Yard, container_id: str, teu: int, reefer: bool, entered: Minutes) -> Box:
-    """The box passed the gate on its truck: from now on it counts as in the yard."""
+def receive_export(
+    yard: Yard, container_id: str, teu: int, reefer: bool, entered: Minutes, booked_on: str = ""
+) -> Box:
+    """The box passed the gate on its truck: from now on it counts as in the yard.
+
+    `booked_on` is the departure its shipper booked it on ("" = the first with room).
+    """
     box = yard.boxes.get(container_id)
     if box is None:
         box = Box(container_id, "export", teu, reefer, entered=entered)
         yard.boxes[container_id] = box
     else:
         box.entered = entered
+    box.booked_on = booked_on
     return box
 
 

@@ -1,20 +1,26 @@
 """Process-time distributions, described as data and sampled from a `RandomStream`.
 
 Every process time in a station spec is one of these, written in TOML as a table with a
-`dist` key, e.g. ``service_min = { dist = "triangular", low = 0.4, mode = 0.6, high = 1.0 }``.
-The unit is carried by the field's name (`_min` = minutes, `_h` = hours), never by the
-distribution.
+`dist` key, e.g. ``service_min = { dist = "triangular", low = 0.4, mode = 0.6, high = 1.0 }``,
+or as a bare number (a constant). The unit is carried by the field's name (`_min` = minutes,
+`_h` = hours), never by the distribution. Each is a msgspec struct tagged by `dist`, so the
+station schema (`stations.spec`) refuses an unknown parameter (`maen`) by name, with its path.
 """
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from stations.random_streams import RandomStream
+from stations.spec_errors import SpecError, convert
 
 
-@dataclass(frozen=True, slots=True)
-class Constant:
+class _Dist(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="dist"):
+    """A distribution's table: its `dist` tag and parameters, nothing else."""
+
+
+class Constant(_Dist, tag="constant", frozen=True):
     """Always `value`."""
 
     value: float
@@ -30,8 +36,7 @@ class Constant:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Exponential:
+class Exponential(_Dist, tag="exponential", frozen=True):
     """Memoryless times with the given mean (the M in M/M/c)."""
 
     mean: float
@@ -43,8 +48,7 @@ class Exponential:
         return -self.mean * math.log(1.0 - stream.uniform())
 
 
-@dataclass(frozen=True, slots=True)
-class Triangular:
+class Triangular(_Dist, tag="triangular", frozen=True):
     """Between `low` and `high`, most often `mode`: the estimate an operator can give."""
 
     low: float
@@ -53,6 +57,7 @@ class Triangular:
 
     def __post_init__(self) -> None:
         _check_non_negative("low", self.low)
+        _check_non_negative("high", self.high)
         if not self.low <= self.mode <= self.high or self.low == self.high:
             raise ValueError(
                 f"triangular needs low <= mode <= high and low < high, "
@@ -72,8 +77,7 @@ class Triangular:
         return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
 
 
-@dataclass(frozen=True, slots=True)
-class Lognormal:
+class Lognormal(_Dist, tag="lognormal", frozen=True):
     """Right-skewed times given by their own `mean` and standard deviation `sd`."""
 
     mean: float
@@ -96,38 +100,25 @@ class Lognormal:
 
 
 Distribution = Constant | Exponential | Triangular | Lognormal
-
-_KINDS: dict[str, type[Distribution]] = {
-    "constant": Constant,
-    "exponential": Exponential,
-    "triangular": Triangular,
-    "lognormal": Lognormal,
-}
+KINDS = ("constant", "exponential", "lognormal", "triangular")
 
 
 def parse_distribution(field: str, table: Any) -> Distribution:
-    """Build a distribution from its TOML table; errors name the field."""
+    """Build a distribution from its TOML table (or a bare number); errors name the field."""
     if isinstance(table, int | float) and not isinstance(table, bool):
-        return Constant(float(table))
-    if not isinstance(table, dict) or "dist" not in table:
-        raise ValueError(f"{field}: expected a number or a table with 'dist', got {table!r}")
-    params = {key: value for key, value in table.items() if key != "dist"}
-    kind = _KINDS.get(table["dist"])
-    if kind is None:
-        raise ValueError(
-            f"{field}: unknown distribution {table['dist']!r}; use one of {sorted(_KINDS)}"
-        )
+        table = {"dist": "constant", "value": table}
     try:
-        return kind(**{key: float(value) for key, value in params.items()})
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{field}: {error}") from None
+        distribution: Distribution = convert(table, Distribution)
+    except SpecError as error:
+        raise ValueError(error.at(field)) from None
+    return distribution
 
 
 def _check_positive(name: str, value: float) -> None:
     if not value > 0 or math.isinf(value):
-        raise ValueError(f"{name} must be positive and finite, got {value}")
+        raise ValueError(f"{name}: must be positive and finite, got {value}")
 
 
 def _check_non_negative(name: str, value: float) -> None:
     if not value >= 0 or math.isinf(value):
-        raise ValueError(f"{name} must be non-negative and finite, got {value}")
+        raise ValueError(f"{name}: must be non-negative and finite, got {value}")

@@ -10,26 +10,32 @@ byte. Every figure a policy takes is an estimate [E] unless a scenario file says
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
 
 from stations.distributions import Distribution
-from stations.spec_fields import count, dist, number
+from stations.spec_errors import SpecError, convert
 
 LoadingPlan = Literal["first_come_first_served", "earliest_cutoff_first"]
 LOADING_PLANS: tuple[LoadingPlan, ...] = ("first_come_first_served", "earliest_cutoff_first")
 ReeferCheckMode = Literal["manual", "remote"]
+Factor = Annotated[float, Meta(gt=0.0, le=10.0)]  # a share of today's time, at most 10 times it
 
 
-@dataclass(frozen=True, slots=True)
-class AppointmentPolicy:
+class _PolicySection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A policy table: unknown keys are refused, as in a station file (`stations.spec`)."""
+
+
+class AppointmentPolicy(_PolicySection, frozen=True):
     """Whole-yard dispatch: trucks book a slot of `slot_min` minutes, `trucks_per_slot` each."""
 
-    slot_min: float
-    trucks_per_slot: int
+    slot_min: Annotated[float, Meta(gt=0.0)]
+    trucks_per_slot: Annotated[int, Meta(ge=1)]
 
 
-@dataclass(frozen=True, slots=True)
-class ReeferCheckPolicy:
+class ReeferCheckPolicy(_PolicySection, frozen=True):
     """Checks of a stacked export reefer before it may be booked on a train.
 
     `manual`: a technician (one of `technicians`) walks to every reefer and checks it for
@@ -39,19 +45,18 @@ class ReeferCheckPolicy:
     """
 
     mode: ReeferCheckMode
-    technicians: int
+    technicians: Annotated[int, Meta(ge=1)]
     check_min: Distribution
     response_min: Distribution
 
 
-@dataclass(frozen=True, slots=True)
-class TallyingPolicy:
+class TallyingPolicy(_PolicySection, frozen=True):
     """Smart tallying: gate transactions and lifts take a share of today's time (factors <= 1
     shorten them), and fewer trucks need the manual exception lane."""
 
-    gate_time_factor: float = 1.0
-    exception_share_factor: float = 1.0
-    lift_time_factor: float = 1.0
+    gate_time_factor: Factor = 1.0
+    exception_share_factor: Factor = 1.0
+    lift_time_factor: Factor = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,34 +98,26 @@ def parse_policies(table: dict[str, Any], where: str) -> Policies:
 
 
 def _appointments(table: dict[str, Any], where: str) -> AppointmentPolicy:
-    _only(table, where, {"slot_min", "trucks_per_slot"})
-    slot_min = number(table, f"{where}.slot_min")
-    if slot_min <= 0:
-        raise ValueError(f"{where}.slot_min: expected a positive number of minutes, got {slot_min}")
-    return AppointmentPolicy(slot_min, count(table, f"{where}.trucks_per_slot"))
+    policy: AppointmentPolicy = _section(table, AppointmentPolicy, where)
+    return policy
 
 
 def _reefer_checks(table: dict[str, Any], where: str) -> ReeferCheckPolicy:
-    _only(table, where, {"mode", "technicians", "check_min", "response_min"})
     mode = table.get("mode")
     if mode not in ("manual", "remote"):
         raise ValueError(f"{where}.mode: expected 'manual' or 'remote', got {mode!r}")
-    return ReeferCheckPolicy(
-        mode=mode,
-        technicians=count(table, f"{where}.technicians"),
-        check_min=dist(table, f"{where}.check_min"),
-        response_min=dist(table, f"{where}.response_min"),
+    timings = {key: _as_distribution(table.get(key)) for key in ("check_min", "response_min")}
+    policy: ReeferCheckPolicy = _section(
+        {**table, **{key: value for key, value in timings.items() if value is not None}},
+        ReeferCheckPolicy,
+        where,
     )
+    return policy
 
 
 def _tallying(table: dict[str, Any], where: str) -> TallyingPolicy:
-    keys = ("gate_time_factor", "exception_share_factor", "lift_time_factor")
-    _only(table, where, set(keys))
-    factors = {key: number(table, f"{where}.{key}") for key in keys if key in table}
-    for key, factor in factors.items():
-        if not 0.0 < factor <= 10.0:
-            raise ValueError(f"{where}.{key}: expected a factor above 0 (at most 10), got {factor}")
-    return TallyingPolicy(**factors)
+    policy: TallyingPolicy = _section(table, TallyingPolicy, where)
+    return policy
 
 
 def _loading_plan(value: object, where: str) -> LoadingPlan:
@@ -130,7 +127,17 @@ def _loading_plan(value: object, where: str) -> LoadingPlan:
     raise ValueError(f"{where}: expected one of {', '.join(LOADING_PLANS)}, got {value!r}")
 
 
-def _only(table: dict[str, Any], where: str, known: set[str]) -> None:
-    unknown = set(table) - known
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+def _section(table: dict[str, Any], kind: Any, where: str) -> Any:
+    """`table` through the policy's schema; an error names the path (`policies.yuzui.x.y`)."""
+    try:
+        return convert(table, kind)
+    except SpecError as error:
+        raise ValueError(error.at(where)) from None
+
+
+def _as_distribution(value: Any) -> Any:
+    """A bare number given for a distribution, written as a constant table (as in a station
+    file); anything else unchanged, for the schema to judge."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"dist": "constant", "value": value}
+    return value

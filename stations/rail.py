@@ -3,9 +3,11 @@
 A scheduled departure takes bookings until its cut-off; at the cut-off it occupies a loading
 track, the wagons are placed, and the gantries assigned to the train load its booked boxes
 from the stack; it leaves at its scheduled departure or when loading ends, whichever is
-later. A box released after every known cut-off waits for the next departure to be
-scheduled. An arriving train occupies a track, its wagons are placed, and its boxes are
-unloaded into the stack for trucks to collect.
+later. Which box goes on which departure is the timetable's business
+(`stations.timetable.Railway`): a box its shipper booked waits for that train, even before
+it is announced, and rolls over to a later one if it misses it. An arriving train occupies a
+track, its wagons are placed, and its boxes are unloaded into the stack for trucks to
+collect.
 """
 
 from collections import deque

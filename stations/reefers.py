@@ -91,8 +91,9 @@ class ReeferMonitor:
             )
         return still_open
 
-    def estimated_cargo_c(self, now: Minutes) -> float:
-        """Supply temperature now, warmed by the unpowered-warming law while power is off."""
+    def estimated_cargo_c(self, now: Minutes, ambient_c: float) -> float:
+        """Supply temperature now, warmed towards `ambient_c` (the month's mean air) by the
+        unpowered-warming law while power is off."""
         if self.last is None:
             return math.nan
         if self.off_since is None:
@@ -100,8 +101,8 @@ class ReeferMonitor:
         frozen = self.setpoint_c < self.spec.frozen_below_c
         rate = self.spec.warming_frozen_per_h if frozen else self.spec.warming_chilled_per_h
         hours = max(0.0, now - self.last.time) / MINUTES_PER_HOUR
-        gap = self.spec.ambient_c - self.last.supply_c
-        return self.spec.ambient_c - gap * math.exp(-rate * hours)
+        gap = ambient_c - self.last.supply_c
+        return ambient_c - gap * math.exp(-rate * hours)
 
     def _track_power(self, reading: Reading) -> ReeferExcursion | None:
         """The power-off span this reading ends, if any."""

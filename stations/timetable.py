@@ -1,13 +1,19 @@
 """The yard's departures and the export boxes booked on them.
 
-A cleared export box is booked on the first departure (in the loading plan's order, today
-departure order: `stations.loading_plan`) whose cut-off has not passed and which still has
-room for its TEU; a box that fits on none waits, in clearing order, for the next departure to
-be scheduled.
+A box its shipper booked on a given departure (`TruckDispatched.train_id`, kept as
+`Box.booked_on`) is held for that train, even while the train is not announced yet; once it
+is, the box goes on it, or, if the train is full or its cut-off has passed, on a departure
+after it with room: later, never earlier. Any other cleared export box is booked on the first
+departure (in the loading plan's order, today departure order: `stations.loading_plan`) whose
+cut-off has not passed and which still has room for its TEU. The loading plan also orders the
+later departures a booked box falls back on: it chooses among trains, never overrides a
+booking. A box that fits on none waits, in clearing order, for the next departure to be
+scheduled.
 """
 
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from stations.box import Box
@@ -54,18 +60,27 @@ class ArrivingBox:
 @dataclass(slots=True)
 class Railway:
     """The yard's departures (in booking order, today departure order) and the boxes waiting
-    for one."""
+    for one.
+
+    `waiting` boxes take the first departure with room in booking order (a booked box its own
+    train first, then none that leaves before it); `held` boxes wait, by train id, for the
+    departure they are booked on.
+    """
 
     plans: list[TrainPlan] = field(default_factory=list)
     waiting: deque[Box] = field(default_factory=deque)
+    held: dict[str, list[Box]] = field(default_factory=dict)  # booked on a train not yet known
     known: dict[str, TrainPlan] = field(default_factory=dict)
     booking_order: BookingOrder = by_departure
 
     def add(self, plan: TrainPlan, now: Minutes) -> None:
-        """Take a new departure into the timetable; the boxes waiting are booked again."""
+        """Take a new departure into the timetable; the boxes held for it, then those
+        waiting, are booked again."""
         self.known[plan.train_id] = plan
         self.plans.append(plan)
         self.plans.sort(key=self.booking_order)
+        for box in self.held.pop(plan.train_id, []):
+            self.book(box, now)
         still_waiting: deque[Box] = deque()
         while self.waiting:
             box = self.waiting.popleft()
@@ -74,13 +89,26 @@ class Railway:
         self.waiting = still_waiting
 
     def book(self, box: Box, now: Minutes) -> None:
-        """Book a cleared export box on the next departure with room before its cut-off."""
-        if not self._book_on_first_with_room(box, now):
+        """Book a cleared export box on its shipper's departure, else the next one with room."""
+        if box.booked_on and box.booked_on not in self.known:  # not announced yet: wait for it
+            self.held.setdefault(box.booked_on, []).append(box)
+        elif not self._book_on_first_with_room(box, now):
             self.waiting.append(box)
 
+    def unbooked(self) -> Iterator[Box]:
+        """The cleared boxes on no train yet: waiting for any departure or held for theirs."""
+        yield from self.waiting
+        for boxes in self.held.values():
+            yield from boxes
+
     def _book_on_first_with_room(self, box: Box, now: Minutes) -> bool:
-        for plan in self.plans:
-            if plan.has_room_for(box, now):
+        """Book on the box's own train if it has room, else on the first departure in booking
+        order with room that does not leave before the one the box was booked on."""
+        wanted = self.known.get(box.booked_on) if box.booked_on else None
+        earliest = wanted.departure if wanted is not None else -math.inf
+        candidates = self.plans if wanted is None else [wanted, *self.plans]
+        for plan in candidates:
+            if plan.departure >= earliest and plan.has_room_for(box, now):
                 plan.booked.append(box)
                 plan.booked_teu += box.teu
                 box.train_id = plan.train_id

@@ -26,6 +26,7 @@ class TruckOrder(NamedTuple):
     dispatched: Minutes
     eta: Minutes
     setpoint_c: float | None
+    train_id: str = ""  # export: the departure the box is booked on ("" = the first with room)
 
 
 def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
@@ -41,7 +42,9 @@ def truck_visit(yard: Yard, order: TruckOrder) -> ProcessGenerator:
     yard.level("trucks_in_yard", 1)
     yield env.timeout(yard.sample("yard_drive", yard.spec.gate.yard_drive_min))
     if order.direction == "export":
-        box = boxes.receive_export(yard, order.container_id, order.teu, order.reefer, gate_end)
+        box = boxes.receive_export(
+            yard, order.container_id, order.teu, order.reefer, gate_end, order.train_id
+        )
         room = yard.stack.reserve(order.teu)
         if room is not None:
             yield room

@@ -108,8 +108,8 @@ BAD_COMMAND_LINES: dict[str, tuple[list[str], str]] = {
     ),
     "simulate a scenario with an impossible value": (
         ["simulate", "--scenario", "lanes.toml"],
-        "corridor simulate: lanes.toml: gate.lanes: expected a whole number of at least 1, "
-        "got -1; fix the scenario (docs/scenarios.md)",
+        "corridor simulate: lanes.toml: stations.tuanjiecun.gate.lanes: expected a whole "
+        "number of at least 1, got -1; fix the scenario (docs/scenarios.md)",
     ),
     "simulate a scenario naming no yard we have": (
         ["simulate", "--scenario", "chengdu.toml"],

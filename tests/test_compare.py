@@ -27,7 +27,7 @@ OVERLOADED_GATE = """
 name = "{name}"
 [stations.yuzui.gate]
 lanes = {lanes}
-service_min = 3.5
+service_min = 5.0
 """
 
 

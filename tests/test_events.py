@@ -79,6 +79,10 @@ def test_truck_dispatched_decodes_with_its_fields() -> None:
     assert isinstance(event, TruckDispatched)
     assert event.eta - event.ts == timedelta(hours=1)
     assert (event.direction, event.setpoint_c, event.iso_type) == ("export", -18.0, "22R1")
+    assert event.train_id is None
+    booked = decoded(dispatched(train_id="TJC-20260102-0230"))
+    assert isinstance(booked, TruckDispatched)
+    assert booked.train_id == "TJC-20260102-0230"
 
 
 def test_milestones_and_trains_decode() -> None:
@@ -238,6 +242,7 @@ events = st.one_of(
         direction=st.sampled_from(["export", "import"]),
         eta=moments,
         setpoint_c=st.none() | celsius,
+        train_id=st.none() | identifiers,
     ),
     st.builds(TruckGateIn, **common, truck_id=identifiers),
     st.builds(TruckGateOut, **common, truck_id=identifiers),

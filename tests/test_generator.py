@@ -308,12 +308,9 @@ def test_a_start_off_local_midnight_keeps_the_local_timetable(
     start = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 in Chongqing
     events = list(generate({"yuzui": stations["yuzui"]}, days=2, seed=1, start=start))
     scheduled = [e for e in events if isinstance(e, TrainScheduled)]
-    assert {t.departure.astimezone(CST).strftime("%H:%M") for t in scheduled} == {
-        "05:00",
-        "11:00",
-        "17:00",
-        "23:00",
-    }
+    timetable = {entry.departure for entry in stations["yuzui"].rail.timetable}
+    assert len(timetable) > 1
+    assert {t.departure.astimezone(CST).strftime("%H:%M") for t in scheduled} == timetable
     assert all(start <= t.departure < start + timedelta(days=3) for t in scheduled)
     assert min(e.ts for e in events) >= start
 

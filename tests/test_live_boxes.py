@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from corridor.engine.live_view import EXPORT_STAGES, IMPORT_STAGES, STAGES, BoxNow
@@ -26,7 +27,7 @@ INSPECTION_MIN = 600.0  # ten hours a box, so a queue for the one bay is easy to
 def one_bay_yuzui(*, inspected_share: float = 1.0, stack_teu: int = 3000) -> dict[str, StationSpec]:
     """Yuzui with one customs bay, every export box held (by default) and fixed times."""
     spec = load_all_stations()["yuzui"]
-    inspection = dataclasses.replace(
+    inspection = msgspec.structs.replace(
         spec.inspection,
         bays=1,
         share_general=inspected_share,
@@ -34,7 +35,7 @@ def one_bay_yuzui(*, inspected_share: float = 1.0, stack_teu: int = 3000) -> dic
         scan_min=Constant(INSPECTION_MIN),
         opened_min=Constant(INSPECTION_MIN),
     )
-    stack = dataclasses.replace(spec.stack, capacity_teu=stack_teu)
+    stack = msgspec.structs.replace(spec.stack, capacity_teu=stack_teu)
     return {"yuzui": dataclasses.replace(spec, inspection=inspection, stack=stack)}
 
 
@@ -66,6 +67,27 @@ def test_held_boxes_queue_for_the_one_bay_then_wait_for_a_train_then_load() -> N
     assert boxes[first].train_id == "Y-1"  # booked the moment the train became known
     assert boxes[first].stage == "waiting_for_train"
     assert stages_at(twin, departure - 120)[first] == "loading"
+
+
+def test_a_cleared_box_held_for_its_unannounced_train_waits_for_it() -> None:
+    events = [
+        msgspec.structs.replace(dispatch(n, ts=0, eta=10 * n), train_id="Y-9") for n in (1, 2)
+    ]
+    twin = replay(events, one_bay_yuzui(), seed=1)
+    first, second = box_number(1), box_number(2)
+    assert stages_at(twin, 120) == {first: "inspection", second: "waiting_for_inspection"}
+    # first cleared: booked on Y-9, not announced yet, so waiting for it and not for customs
+    assert stages_at(twin, 120 + INSPECTION_MIN) == {
+        first: "waiting_for_train",
+        second: "inspection",
+    }
+    assert twin.yards["yuzui"].inspections_in_progress == 1
+    departure = 4 * INSPECTION_MIN
+    twin.apply(schedule("Y-8", ts=800, cutoff=departure - 300, departure=departure - 60))
+    twin.apply(schedule("Y-9", ts=800, cutoff=departure - 180, departure=departure))
+    boxes = {box.container_id: box for box in twin.boxes_now("yuzui", 0)}
+    assert boxes[first].train_id == "Y-9"  # its own train, not the earlier Y-8
+    assert boxes[first].stage == "waiting_for_train"
 
 
 def test_a_box_with_no_stack_room_is_between_gate_and_stack() -> None:
@@ -114,7 +136,7 @@ def test_on_a_generated_log_the_stages_agree_with_the_yards_own_counters(cut_h: 
     stations = {**load_all_stations(), **one_bay_yuzui(inspected_share=0.5)}
     stations["yuzui"] = dataclasses.replace(
         stations["yuzui"],
-        inspection=dataclasses.replace(stations["yuzui"].inspection, scan_min=Constant(40.0)),
+        inspection=msgspec.structs.replace(stations["yuzui"].inspection, scan_min=Constant(40.0)),
     )
     until = DEFAULT_START + timedelta(hours=cut_h)
     events = [e for e in generate(stations, days=4, seed=5, start=DEFAULT_START) if e.ts < until]

@@ -56,8 +56,8 @@ def broken(tmp_path: Path, identity: str, physics: str | None = None) -> Path:
         (('code = "GYG"', 'code = "gy g"'), "code: expected 2-8 upper-case letters"),
         (("serial_block = 2", "serial_block = 3"), "containers.serial_block: expected 0, 1 or 2"),
         (("'CQGU'", "'CQG1'"), "containers.owner_codes: 'CQG1' is not an ISO 6346 owner code"),
-        (('name_zh = "果园港"\n', ""), "name_zh: expected a non-empty string"),
-        (("[dashboard]", "[dash]"), "dashboard: missing (expected a table [dashboard])"),
+        (('name_zh = "果园港"\n', ""), "name_zh: missing"),
+        (("[dashboard]", "[dash]"), "dash: unknown key; did you mean 'dashboard'?"),
         (('id = "guoyuan"', 'id = "yuzui2"'), "id: expected 'guoyuan' (the file's name)"),
     ],
 )
@@ -75,9 +75,12 @@ def test_a_bad_identity_is_refused_naming_the_file_and_the_key(
     ("change", "message"),
     [
         (("lanes = 4 ", "lanes = 0 "), "gate.lanes: expected a whole number of at least 1"),
-        (("[stack]", "[stacks]"), "stack: missing"),
+        (("[stack]", "[stacks]"), "stacks: unknown key; did you mean 'stack'?"),
         (('departure = "', 'departure = "x'), "rail.timetable[0].departure: expected HH:MM"),
-        (("hourly_profile = [", "hourly_profile = [true, "), "traffic.hourly_profile: needs 24"),
+        (
+            ("hourly_profile = [", "hourly_profile = [true, "),
+            "traffic.hourly_profile[0]: expected a number, got true",
+        ),
         (("timetable = [", "timetable = 3\nold = ["), "rail.timetable: expected a list"),
     ],
 )

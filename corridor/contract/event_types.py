@@ -84,6 +84,7 @@ class TruckDispatched(EventBase, tag="truck.dispatched", frozen=True):
     direction: Direction
     eta: AwareDatetime
     setpoint_c: Celsius | None = None
+    train_id: Identifier | None = None  # export: the departure the box is booked on, if known
 
     def problem(self) -> DecodeError | None:
         return (

@@ -120,6 +120,8 @@ def yard_state(yard: Yard, epoch: datetime, upcoming: int = 5) -> YardState:
 def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
     """Every reefer the yard holds, ordered by container number."""
     statuses = []
+    month = yard.spec.local_month(to_datetime(yard.now, epoch))
+    ambient_c = yard.spec.reefer.ambient_c(month)
     for box in sorted(yard.boxes.values(), key=lambda known: known.container_id):
         if not box.reefer:
             continue
@@ -127,7 +129,7 @@ def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
         if monitor is not None:
             reading = monitor.last
         since = monitor.excursion_since if monitor is not None else None
-        estimate = monitor.estimated_cargo_c(yard.now) if monitor is not None else math.nan
+        estimate = monitor.estimated_cargo_c(yard.now, ambient_c) if monitor else math.nan
         statuses.append(
             ReeferStatus(
                 container_id=box.container_id,
@@ -193,14 +195,16 @@ def boxes_now(yard: Yard, epoch: datetime, min_age_h: float = LISTED_FROM_H) -> 
 class _StageReader:
     """Where each box of one yard is now, from the yard's queues and timetable.
 
-    Customs holds a box from its stacking until it is booked (`stations.boxes.inspect`); bays
-    are served first come first served in stacking order, so of the boxes held, the last
+    Customs holds a box from its stacking until it is cleared (`stations.boxes.inspect`): then
+    it is booked on a train, or waits unbooked in the timetable (`Railway.unbooked`: for any
+    departure, or held for the one its shipper booked, not announced yet). Bays are served
+    first come first served in stacking order, so of the boxes held, the last
     `len(bays.waiting)` to be stacked are waiting for a bay and the others are in one.
     """
 
     def __init__(self, yard: Yard) -> None:
         self.yard = yard
-        self._unbooked = {id(box) for box in yard.railway.waiting}
+        self._unbooked = {id(box) for box in yard.railway.unbooked()}
         held = [box for box in yard.boxes.values() if self._held_by_customs(box)]
         held.sort(key=lambda box: box.stacked)
         in_bays = len(held) - len(yard.inspection_bays.waiting)

@@ -62,6 +62,7 @@ def _dispatch(
         dispatched=now,
         eta=max(now, to_minutes(event.eta, epoch)),
         setpoint_c=event.setpoint_c,
+        train_id=event.train_id or "",
     )
     yard.dispatched_trucks.add(event.truck_id)
     actors.start(trucks.truck_visit(yard, order))

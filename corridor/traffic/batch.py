@@ -35,7 +35,15 @@ _Builder = Callable[[list[int], list[str], list[datetime]], list[Event]]
 class TruckColumns:
     """Trucks of one day, one box each: export deliveries and import pickups."""
 
-    __slots__ = ("container_ids", "directions", "eta_ms", "iso_types", "setpoints", "truck_ids")
+    __slots__ = (
+        "booked_trains",
+        "container_ids",
+        "directions",
+        "eta_ms",
+        "iso_types",
+        "setpoints",
+        "truck_ids",
+    )
 
     def __init__(self) -> None:
         self.truck_ids: list[str] = []
@@ -44,6 +52,7 @@ class TruckColumns:
         self.directions: list[Direction] = []
         self.eta_ms: list[int] = []
         self.setpoints: list[float | None] = []
+        self.booked_trains: list[str | None] = []
 
     def __len__(self) -> int:
         return len(self.truck_ids)
@@ -56,14 +65,16 @@ class TruckColumns:
         direction: Direction,
         eta_ms: Ints,
         setpoints: Sequence[float],
+        booked_trains: Sequence[str | None] | None = None,
     ) -> None:
-        """Append trucks; a NaN setpoint means a dry box."""
+        """Append trucks; a NaN setpoint means a dry box; exports may be booked on a train."""
         self.truck_ids += truck_ids
         self.container_ids += container_ids
         self.iso_types += iso_types
         self.directions += [direction] * len(truck_ids)
         self.eta_ms += eta_ms.tolist()
         self.setpoints += [None if s != s else s for s in setpoints]
+        self.booked_trains += booked_trains or [None] * len(truck_ids)
 
 
 class DayBatch:
@@ -178,6 +189,7 @@ class DayBatch:
         trucks, at, yard = self.trucks, self._at, self.yard
         truck_ids, containers, iso_types = trucks.truck_ids, trucks.container_ids, trucks.iso_types
         directions, etas, setpoints = trucks.directions, trucks.eta_ms, trucks.setpoints
+        booked = trucks.booked_trains
         return [
             TruckDispatched(
                 event_id=event_id,
@@ -189,6 +201,7 @@ class DayBatch:
                 direction=directions[i],
                 eta=at(etas[i]),
                 setpoint_c=setpoints[i],
+                train_id=booked[i],
             )
             for i, event_id, moment in zip(index, ids, ts, strict=True)
         ]

@@ -4,9 +4,10 @@ A reefer reports every `traffic.reading_interval_min` while it is surely in the 
 window is chosen by the caller). Normally the supply air sits near the setpoint and the return
 air is a little warmer. About 2 % of reefers lose power for 20-180 min: the box then reports
 power "off" and warms by the empirical law in DOMAIN.md, dT/dt = k (T_outside - T_inside),
-i.e. T(t) = T_out - (T_out - T_0) exp(-k t). About 2 % have a temperature excursion: supply
-more than 3 °C above setpoint for 20-60 min, with alarm code AL20. So the twin's excursion
-logic has something to find.
+i.e. T(t) = T_out - (T_out - T_0) exp(-k t), with T_out the month's mean air temperature
+(`reefer.ambient_monthly_c`, in the yard's local calendar). About 2 % have a temperature
+excursion: supply more than 3 °C above setpoint for 20-60 min, with alarm code AL20. So the
+twin's excursion logic has something to find.
 """
 
 from dataclasses import dataclass
@@ -14,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from corridor.traffic.draws import Bools
-from corridor.traffic.timebase import MS_PER_HOUR, MS_PER_MINUTE, Floats, Ints
+from corridor.traffic.timebase import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    Floats,
+    Instants,
+    Ints,
+)
 from stations.spec import ReeferSpec
 
 EPISODE_SHARE = 0.02
@@ -55,6 +63,7 @@ def reefer_readings(
     reefer: ReeferSpec,
     rng: np.random.Generator,
     period_end_ms: int,
+    instants: Instants,
 ) -> Readings:
     """Every reading in the windows (on a grid from each window's start) before the period end.
 
@@ -75,7 +84,8 @@ def reefer_readings(
     excursion = (ms >= exc_from[group]) & (ms <= exc_to[group]) & ~off
     supply = np.where(excursion, setpoint + above, setpoint + noise)
     supply_back = np.where(excursion, supply + RETURN_ABOVE_C[1], supply + gap)
-    unpowered = _unpowered(setpoint, (ms - off_from[group]) / MS_PER_HOUR, reefer)
+    ambient = _ambient_c(ms, reefer, instants)
+    unpowered = _unpowered(setpoint, (ms - off_from[group]) / MS_PER_HOUR, reefer, ambient)
     keep = ms < period_end_ms
     return Readings(
         box=windows.box[group][keep],
@@ -105,9 +115,19 @@ def _episodes(
     return spans[0], spans[1], spans[2], spans[3]
 
 
-def _unpowered(setpoint: Floats, hours_off: Floats, reefer: ReeferSpec) -> Floats:
+def _ambient_c(ms: Ints, reefer: ReeferSpec, instants: Instants) -> Floats:
+    """The mean air temperature of the local calendar month of each instant."""
+    days = (ms + instants.local_ms0) // MS_PER_DAY
+    unique, inverse = np.unique(days, return_inverse=True)
+    by_day = [reefer.ambient_c(instants.local_date(int(day)).month) for day in unique.tolist()]
+    return np.asarray(by_day, dtype=np.float64)[inverse]
+
+
+def _unpowered(
+    setpoint: Floats, hours_off: Floats, reefer: ReeferSpec, ambient_c: Floats
+) -> Floats:
     """Inside temperature of an unpowered box after `hours_off` (DOMAIN.md warming law)."""
     frozen = setpoint < reefer.frozen_below_c
     rate = np.where(frozen, reefer.warming_frozen_per_h, reefer.warming_chilled_per_h)
     elapsed = np.clip(hours_off, 0.0, None)
-    return reefer.ambient_c - (reefer.ambient_c - setpoint) * np.exp(-rate * elapsed)
+    return ambient_c - (ambient_c - setpoint) * np.exp(-rate * elapsed)

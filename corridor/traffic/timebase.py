@@ -107,6 +107,9 @@ class Timetable:
         unrolled.sort(key=lambda departure: departure.ms)
         self._departures = unrolled
         self._departure_ms = [departure.ms for departure in unrolled]
+        self._departure_array = np.array(self._departure_ms, dtype=np.int64)
+        self.latest_cutoff_h = max((entry.cutoff_h for entry in rail.timetable), default=0.0)
+        """No box is booked on a train closer than this: it would miss the cut-off."""
         self._cutoffs = np.sort(np.array([d.cutoff_ms for d in unrolled], dtype=np.int64))
 
     def leaving_between(self, lo_ms: int, hi_ms: int) -> list[Departure]:
@@ -114,6 +117,13 @@ class Timetable:
         first = bisect.bisect_left(self._departure_ms, lo_ms)
         stop = bisect.bisect_left(self._departure_ms, hi_ms)
         return self._departures[first:stop]
+
+    def booked_trains(self, eta_ms: Ints, lead_ms: Ints) -> list[str | None]:
+        """The departure each export box is booked on: the first leaving at least `lead_ms`
+        after the box's eta (None past the unrolled timetable)."""
+        position = np.searchsorted(self._departure_array, eta_ms + lead_ms, side="left")
+        departures, n = self._departures, len(self._departures)
+        return [departures[p].train_id if p < n else None for p in position.tolist()]
 
     def first_cutoff(self, ms: Ints) -> Ints:
         """For each instant, the earliest cut-off not before it (-1 if there is none).

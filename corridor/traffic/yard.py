@@ -6,13 +6,16 @@ Realistic mode, for a yard-day [lo, hi) of the period:
   leaves, or at the period start if that is later;
 - export trucks reach the gate as a Poisson process whose rate follows the local-hour
   `hourly_profile` (daily mean `export_boxes_per_day`); each is dispatched `eta_lead_min`
-  before its eta (at most 24 h, never before the period start);
+  before its eta (at most 24 h, never before the period start). Its box is booked on the
+  first departure leaving `export_lead_h` (reefers: `reefer_export_lead_h`) after the eta,
+  and at least the longest cut-off plus an hour after it; that lead is most of its dwell;
 - `import_trains_per_day` trains arrive, evenly spread and jittered by up to a quarter of
   their spacing (at most 1 h), each with Poisson(`import_boxes_per_day` / trains) boxes, at
   most 500. Each box is collected by a truck with eta = arrival + 2 h unloading +
-  `import_pickup_h`; a pickup falling in a quiet hour is postponed hour by hour, going ahead
-  in local hour h with probability profile[h] / max(profile), so pickups follow the gate's
-  day/night profile and never fall in an hour of weight 0. The truck is dispatched
+  `import_pickup_h` (reefers: `reefer_import_pickup_h`); a pickup falling in a quiet hour
+  is postponed hour by hour, going ahead in local hour h with probability profile[h] /
+  max(profile), so pickups follow the gate's day/night profile and never fall in an hour of
+  weight 0. The truck is dispatched
   `eta_lead_min` before its eta, but not before its box arrived;
 - an `observed_share` of trucks report gate-in (eta + 1-8 min) and gate-out (25-45 min later);
 - reefers report while surely stacked: an export box from eta + 1 h until the earliest
@@ -54,6 +57,7 @@ from corridor.traffic.timebase import (
     Timetable,
     parse_utc_offset,
 )
+from stations.distributions import Distribution
 from stations.spec import StationSpec
 
 UNLOADING_MIN = 120.0  # train arrival -> an import box is stacked and may be collected
@@ -92,6 +96,7 @@ class _Trucks:
         eta_ms: Ints,
         iso_types: list[str],
         setpoints: Floats,
+        booked_trains: list[str | None] | None = None,
     ) -> int:
         """Add trucks to the batch; returns the index of the first one."""
         first = len(batch.trucks)
@@ -99,7 +104,13 @@ class _Trucks:
         ids = [f"{self._code}-T{k:07d}" for k in range(self._issued, self._issued + n)]
         self._issued += n
         batch.trucks.extend(
-            ids, self._numbers.take(n), iso_types, direction, eta_ms, setpoints.tolist()
+            ids,
+            self._numbers.take(n),
+            iso_types,
+            direction,
+            eta_ms,
+            setpoints.tolist(),
+            booked_trains,
         )
         return first
 
@@ -111,9 +122,12 @@ class RealisticYard:
         "export_arrivals",
         "export_boxes",
         "export_lead",
+        "export_booking",
+        "reefer_booking",
         "import_trains",
         "import_boxes",
         "import_pickup",
+        "reefer_pickup",
         "import_quiet",
         "import_lead",
         "milestones",
@@ -165,6 +179,7 @@ class RealisticYard:
                 reefer=self._spec.reefer,
                 rng=self._rng["readings"],
                 period_end_ms=self._end_ms,
+                instants=self.instants,
             )
         )
         return batch
@@ -179,7 +194,15 @@ class RealisticYard:
         iso_types, setpoints = box_types(
             self._rng["export_boxes"], len(eta), traffic.forty_foot_share, traffic.reefer_share
         )
-        first = self._trucks.issue(batch, "export", eta_ms, iso_types, setpoints)
+        booking_h = self._by_cargo(
+            setpoints,
+            (traffic.export_lead_h, "export_booking"),
+            (traffic.reefer_export_lead_h, "reefer_booking"),
+        )
+        floor_h = self._timetable.latest_cutoff_h + SETTLING_MIN / 60.0
+        lead_ms = whole_seconds(np.maximum(booking_h, floor_h) * MS_PER_HOUR)
+        booked = self._timetable.booked_trains(eta_ms, lead_ms)
+        first = self._trucks.issue(batch, "export", eta_ms, iso_types, setpoints, booked)
         dispatch = np.maximum(eta_ms - self._leads("export_lead", len(eta)), 0)
         reefer = np.flatnonzero(~np.isnan(setpoints))
         windows = Windows(
@@ -199,7 +222,11 @@ class RealisticYard:
             self._rng["import_boxes"], n, traffic.forty_foot_share, traffic.reefer_share
         )
         ready = box_arrival + round(UNLOADING_MIN * MS_PER_MINUTE)
-        pickup = sample_array(traffic.import_pickup_h, self._rng["import_pickup"], n)
+        pickup = self._by_cargo(
+            setpoints,
+            (traffic.import_pickup_h, "import_pickup"),
+            (traffic.reefer_import_pickup_h, "reefer_pickup"),
+        )
         eta_ms = whole_seconds(self._postpone_quiet(ready + pickup * MS_PER_HOUR))
         first = self._trucks.issue(batch, "import", eta_ms, iso_types, setpoints)
         dispatch = np.maximum(eta_ms - self._leads("import_lead", n), box_arrival)
@@ -247,6 +274,19 @@ class RealisticYard:
                 break
             eta[waiting] += MS_PER_HOUR
         return eta
+
+    def _by_cargo(
+        self,
+        setpoints: Floats,
+        dry: tuple[Distribution, str],
+        reefer: tuple[Distribution, str],
+    ) -> Floats:
+        """Hours per box: dry boxes (NaN setpoint) from one (distribution, stream), reefers
+        from the other, so the reefer share never shifts the dry boxes' samples."""
+        n = len(setpoints)
+        dry_h = sample_array(dry[0], self._rng[dry[1]], n)
+        reefer_h = sample_array(reefer[0], self._rng[reefer[1]], n)
+        return np.where(np.isnan(setpoints), dry_h, reefer_h)
 
     def _leads(self, purpose: str, n: int) -> Ints:
         """Dispatch-to-eta leads in whole seconds, capped at 24 h."""
