@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from corridor.kpis.result import InputInfo, ScenarioInfo
 from stations.spec import StationSpec
 
@@ -48,8 +50,12 @@ def generated_input(parameters: Mapping[str, Any]) -> InputInfo:
 
 
 def _canonical(value: Any) -> Any:
-    """A spec as plain JSON data: dataclasses as objects named by their type (a distribution's
-    type matters as much as its figures), tuples as lists; fields not compared are left out."""
+    """A spec as plain JSON data: dataclasses and msgspec structs as objects named by their type
+    (a distribution's type matters as much as its figures), tuples as lists; fields not compared
+    are left out."""
+    if isinstance(value, msgspec.Struct):
+        names = value.__struct_fields__
+        return {"type": type(value).__name__, **{n: _canonical(getattr(value, n)) for n in names}}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {
             field.name: _canonical(getattr(value, field.name))
