@@ -74,7 +74,7 @@ def kpis_with_stages() -> dict[str, Any]:
     kpis["dwell_h"] = {
         **kpis["dwell_h"],
         "stages": STAGES,
-        "bottleneck": {"export": "waiting_for_train", "import": "waiting_for_pickup"},
+        "bottleneck": {"stage": "waiting_for_pickup", "share": 0.8},
         "in_yard": {"boxes": 640, "over_24h": 4, "age_h": {"p50": 9.0, "p90": 31.0, "max": 52.5}},
         "share_within_24h_departed": 0.83,
     }
@@ -191,14 +191,13 @@ def test_the_stacked_bar_splits_dwell_by_stage_against_the_24h_line(
         assert geometry["target"] == pytest.approx(geometry["exportStart"] + 24 * per_hour)
         assert geometry["importEnd"] == pytest.approx(geometry["exportStart"] + 45 * per_hour)
         text = chromium.text(card)
-        assert (
-            "瓶颈 bottleneck: 出口 export: 待班列 waiting for train · 进口 import: 待提箱" in text
-        )
+        assert "瓶颈 bottleneck: 待提箱 waiting for pickup 80%" in text
         assert "640 boxes · 4 over 24 h · age p90 31 h, max 52.5 h" in text
         assert "departed within 24 h: 83%" in text
 
         # absent, partial or malformed figures show "—" and never break the page
-        for kpis in (None, sample_kpis(), {"dwell_h": {"stages": "soon", "in_yard": 3}}):
+        without_stages = {"dwell_h": {"mean": 30.0}}  # a snapshot from before the stages
+        for kpis in (None, without_stages, {"dwell_h": {"stages": "soon", "in_yard": 3}}):
             browser_render(chromium, card, kpis)
             assert chromium.evaluate(f"document.querySelector('{card}').dataset.state") == (
                 "absent"
