@@ -86,13 +86,17 @@ class Chromium:
         self.socket.send(json.dumps(message))
         while True:
             reply = json.loads(self.socket.recv(timeout=60))
-            if reply.get("method") == "Runtime.exceptionThrown":
-                self.errors.append(json.dumps(reply["params"]["exceptionDetails"])[:500])
+            self._note(reply)
             if reply.get("id") == self._next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 result: dict[str, Any] = reply.get("result", {})
                 return result
+
+    def _note(self, reply: dict[str, Any]) -> None:
+        """Keep what an event seen while waiting tells (page errors; subclasses note more)."""
+        if reply.get("method") == "Runtime.exceptionThrown":
+            self.errors.append(json.dumps(reply["params"]["exceptionDetails"])[:500])
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises awaited)."""

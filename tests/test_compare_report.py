@@ -32,27 +32,10 @@ class WatchedChromium(Chromium):
         for domain in ("Network.enable", "Log.enable"):
             self.call(domain, session=True)
 
-    def call(self, method: str, *, session: bool = False, **params: Any) -> dict[str, Any]:
-        """As `Chromium.call`, noting console errors and requests seen while waiting."""
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        self.socket.send(json.dumps(message))
-        while True:
-            reply = json.loads(self.socket.recv(timeout=60))
-            self._note(reply)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                result: dict[str, Any] = reply.get("result", {})
-                return result
-
     def _note(self, reply: dict[str, Any]) -> None:
+        super()._note(reply)
         event, params = reply.get("method"), reply.get("params", {})
-        if event == "Runtime.exceptionThrown":
-            self.errors.append(json.dumps(params["exceptionDetails"])[:500])
-        elif event == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning"):
+        if event == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning"):
             self.console.append(json.dumps(params.get("args"))[:500])
         elif event == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
             self.console.append(params["entry"].get("text", "")[:500])
