@@ -7,6 +7,7 @@ events of that range; `--speed` paces a log in event time; and the newcomer's de
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -61,7 +62,14 @@ def test_published_then_recorded_log_replays_to_the_same_report(
     assert cli.main(["publish", str(original)]) == 0
     assert cli.main(["record", str(recorded), "--timeout", "30"]) == 0
 
-    assert replay_report(recorded, tmp_path / "b") == replay_report(original, tmp_path / "a")
+    again, first = (
+        json.loads(replay_report(path, tmp_path / out))
+        for path, out in ((recorded, "b"), (original, "a"))
+    )
+    # The report names its input by the digest of the file's bytes, which differ by design
+    # (another file, another format); every figure must be the same.
+    assert again["run"].pop("input")["kind"] == first["run"].pop("input")["kind"] == "log"
+    assert again == first
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])

@@ -38,7 +38,7 @@ def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     settings = settings_for(broker, batch_size=100)
-    events = generated_day()
+    events = generated_day(days=2)  # today's volumes: one day is under the last kill point
     publish(events, settings)
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     store = SqlStore.open(url)

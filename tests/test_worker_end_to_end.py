@@ -61,7 +61,7 @@ def test_worker_kpis_equal_replay_of_the_same_log(kafka_settings: KafkaSettings)
 
 
 def test_events_shuffled_within_lateness_give_the_same_kpis(broker: EmbeddedBroker) -> None:
-    events = generated_day()
+    events = generated_day(days=2)  # enough traffic that hundreds arrive behind their partition
     settings = settings_for(broker, lateness=timedelta(minutes=5), batch_size=100)
     shuffled = shuffle_within(events, timedelta(minutes=4), random.Random(3))
     assert behind_on_their_partition(shuffled, settings) > 500
