@@ -15,9 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["corridor", "stations", "streams", "api"]
 MAX_MODULE_LINES = 400
 MAX_MODULES_DIRECTLY_IN_CORRIDOR = 8
-# modules allowed over the limit, each with its reason (strict: one brought under the limit
-# fails here until it is taken off this set)
-EXPECTED_TOO_LONG: set[str] = set()
 
 
 def _run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -46,18 +43,12 @@ def test_no_import_cycle_between_any_modules() -> None:
         pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")
 
 
-def _modules() -> list[object]:
-    paths = sorted(
+def _modules() -> list[str]:
+    return sorted(
         path.relative_to(ROOT).as_posix()
         for package in PACKAGES
         for path in (ROOT / package).rglob("*.py")
     )
-    return [
-        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="being split"))
-        if path in EXPECTED_TOO_LONG
-        else path
-        for path in paths
-    ]
 
 
 @pytest.mark.parametrize("module", _modules())
