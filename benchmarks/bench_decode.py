@@ -7,7 +7,7 @@ by type, 2,000 messages a type, and prints the median over `--rounds` rounds of 
 message, then the time to refuse a 10 KB `truck.dispatched` whose extra field nests 5,000 deep.
 Times are the thread's CPU time, so other processes on a shared machine do not count.
 
-With `--before TREE` (a checkout of another commit, e.g. `/work/main`), that tree's
+With `--before TREE` (a checkout of another commit: `git worktree add ../before REV`), that tree's
 `corridor/contract/events.py` is loaded in the same process as a module of its own (what it
 imports comes from this tree) and the two `decode_event`s run in alternate rounds on the same
 messages: side by side with their ratio, the cost of a change to decoding. Runs in separate
