@@ -321,3 +321,14 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     live = start_server(app)
     yield live
     stop_server(live)
+
+
+def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll a replay job until it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")

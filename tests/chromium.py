@@ -5,12 +5,15 @@ for the dashboard's end-to-end tests (`tests/test_dashboard.py` starts Debian's 
 import base64
 import contextlib
 import json
+import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.sync.client import connect
 
 CHROMIUM_FLAGS = (
@@ -147,3 +150,19 @@ class Chromium:
         """The rendered text of the first element matching a CSS selector ('' if none)."""
         found = self.evaluate(f"document.querySelector({json.dumps(selector)})?.innerText ?? ''")
         return str(found)
+
+
+def chromium_binary() -> str:
+    """Debian's chromium, or skip the test that needs it."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
+    return binary
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[Chromium]:
+    """Debian's chromium, headless, with a fresh profile."""
+    browser = Chromium(chromium_binary(), tmp_path / "profile")
+    yield browser
+    browser.close()

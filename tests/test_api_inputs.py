@@ -4,9 +4,7 @@ answered with 503 JSON on every read."""
 
 import io
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +15,7 @@ from corridor.contract.eventlog import write_log
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
-from tests.api_fixtures import TEST_KEY, LiveServer, free_port, test_settings
+from tests.api_fixtures import TEST_KEY, LiveServer, free_port, test_settings, wait_for_job
 
 KEY = {"X-API-Key": TEST_KEY}
 
@@ -50,17 +48,6 @@ def test_numbers_outside_what_the_store_holds_are_refused(
     assert client.get("/replays").json() == []
 
 
-def wait_for(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Poll the job until it is done or failed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def short_log(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The first 300 lines of a generated day at the three yards."""
@@ -75,7 +62,7 @@ def test_the_largest_seed_is_stored_and_the_job_ends_done(
 ) -> None:
     """The scenario's seed goes through the job's final update (3e9 overflowed it before)."""
     scenario = '{"run": {"seed": 2147483647}}'
-    job = wait_for(client, submit(client, short_log, scenario=scenario).json()["id"])
+    job = wait_for_job(client, submit(client, short_log, scenario=scenario).json()["id"])
     assert job["status"] == "done", job["error"]
     assert job["seed"] == 2147483647
     assert job["error"] is None

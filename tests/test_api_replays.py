@@ -5,7 +5,6 @@ same report, and what cannot be replayed is refused at once with the reason.
 """
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from corridor.contract.eventlog import write_log
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
-from tests.api_fixtures import TEST_KEY
+from tests.api_fixtures import TEST_KEY, wait_for_job
 
 pytestmark = pytest.mark.slow
 KEY = {"X-API-Key": TEST_KEY}
@@ -37,17 +36,6 @@ def submit(client: TestClient, body: bytes, name: str = "traffic.jsonl", **form:
     return client.post("/replays", files=files, data=form, headers=KEY)
 
 
-def wait_for(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Poll the job until it is done or failed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
-
-
 def test_a_replay_job_reports_kpis_and_is_deterministic(
     client: TestClient, small_log: bytes
 ) -> None:
@@ -56,7 +44,7 @@ def test_a_replay_job_reports_kpis_and_is_deterministic(
     assert first.status_code == 202
     assert first.headers["location"] == f"/replays/{first.json()['id']}"
     assert first.json()["status"] in ("queued", "running")
-    done = wait_for(client, first.json()["id"])
+    done = wait_for_job(client, first.json()["id"])
     assert done["status"] == "done", done["error"]
     report = done["result"]["report"]
     assert report["run"]["seed"] == 5
@@ -66,7 +54,7 @@ def test_a_replay_job_reports_kpis_and_is_deterministic(
     lines = small_log.count(b"\n")
     assert done["result"]["rejections"][0].startswith(f"line {lines + 1}:")
     assert done["events"] == lines
-    again = wait_for(client, submit(client, small_log + bad_line, seed="5").json()["id"])
+    again = wait_for_job(client, submit(client, small_log + bad_line, seed="5").json()["id"])
     assert again["result"] == done["result"]
     listed = client.get("/replays").json()
     assert [job["id"] for job in listed[:2]] == sorted(
@@ -78,8 +66,8 @@ def test_a_scenario_changes_the_replay(client: TestClient, small_log: bytes) -> 
     scenario = (
         '{"stations": {"yuzui": {"gate": {"lanes": 1, "exception_lanes": 1}}}, "run": {"seed": 3}}'
     )
-    job = wait_for(client, submit(client, small_log, scenario=scenario).json()["id"])
-    baseline = wait_for(client, submit(client, small_log, seed="3").json()["id"])
+    job = wait_for_job(client, submit(client, small_log, scenario=scenario).json()["id"])
+    baseline = wait_for_job(client, submit(client, small_log, seed="3").json()["id"])
     assert job["status"] == baseline["status"] == "done"
     assert job["result"]["report"]["run"]["seed"] == 3
     tight = job["result"]["report"]["yards"]["yuzui"]["gate_wait_min"]["mean"]
@@ -88,7 +76,7 @@ def test_a_scenario_changes_the_replay(client: TestClient, small_log: bytes) -> 
 
 
 def test_a_log_without_events_fails_the_job_with_the_reason(client: TestClient) -> None:
-    job = wait_for(client, submit(client, b"not json\n{}\n").json()["id"])
+    job = wait_for_job(client, submit(client, b"not json\n{}\n").json()["id"])
     assert job["status"] == "failed"
     assert "no valid event (2 rejected lines)" in job["error"]
 

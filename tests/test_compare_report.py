@@ -4,7 +4,6 @@ Screenshot: `.artifacts/compare-report.png`.
 """
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from corridor.compare.report import compare_paths, write_comparison
 from corridor.compare.runs import RunPlan
-from tests.chromium import Chromium
+from tests.chromium import Chromium, chromium_binary
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,10 +44,7 @@ class WatchedChromium(Chromium):
 
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[WatchedChromium]:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
-    browser = WatchedChromium(binary, tmp_path / "profile")
+    browser = WatchedChromium(chromium_binary(), tmp_path / "profile")
     yield browser
     browser.close()
 

@@ -8,11 +8,9 @@ Chromium is driven over the DevTools protocol (`tests/chromium.py`). Screenshots
 `dashboard-offline.png`.
 """
 
-import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -50,17 +48,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parent.parent / ".artifacts"
 SEED = 11
 CHINA = timezone(timedelta(hours=8))
-
-
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[Chromium]:
-    """Debian's chromium, headless, with a fresh profile."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
-    browser = Chromium(binary, tmp_path / "profile")
-    yield browser
-    browser.close()
 
 
 def stations() -> dict[str, StationSpec]:

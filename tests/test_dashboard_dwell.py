@@ -9,8 +9,6 @@ Screenshots in `.artifacts/`: `dashboard-dwell.png` (the page as served) and
 
 import dataclasses
 import json
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -45,17 +43,6 @@ OLD_BOXES = [  # (yard, serial, age in hours, stage)
     ("yuzui", 4, 20.0, "waiting_for_pickup"),  # under 24 h: not listed
     ("tuanjiecun", 5, 40.0, "waiting_for_unloading"),
 ]
-
-
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[Chromium]:
-    """Debian's chromium, headless, with a fresh profile."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
-    browser = Chromium(binary, tmp_path / "profile")
-    yield browser
-    browser.close()
 
 
 def old_box(yard: str, serial: int, age_h: float, stage: str) -> dict[str, Any]:

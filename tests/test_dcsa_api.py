@@ -2,26 +2,14 @@
 
 import io
 import json
-import time
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_fixtures import TEST_KEY
+from tests.api_fixtures import TEST_KEY, wait_for_job
 from tests.test_dcsa_replay import chongqing_day
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def test_a_dcsa_upload_replays_and_lists_what_did_not_map(client: TestClient) -> None:
@@ -31,7 +19,7 @@ def test_a_dcsa_upload_replays_and_lists_what_did_not_map(client: TestClient) ->
         "/replays", files=files, data={"seed": "3"}, headers={"X-API-Key": TEST_KEY}
     )
     assert started.status_code == 202, started.text
-    job = wait_for(client, started.json()["id"])
+    job = wait_for_job(client, started.json()["id"])
     assert job["status"] == "done", job
     result = job["result"]
     assert result["rejected_lines"] == 1

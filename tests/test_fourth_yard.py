@@ -6,7 +6,6 @@ The yard's file is written into a temporary directory (`tests.yard_files`) and s
 """
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,17 +140,6 @@ def test_the_api_serves_the_fourth_yard(fourth_yard: Path, tmp_path: Path) -> No
     assert detail["state"]["yard"] == FOURTH
     expected = next(s for s in snapshots if (s.scope, s.window) == (FOURTH, "24h"))
     assert kpis["kpis"]["trucks"] == expected.kpis["trucks"] > 0
-
-
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[Chromium]:
-    """Debian's chromium, headless, with a fresh profile."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
-    browser = Chromium(binary, tmp_path / "profile")
-    yield browser
-    browser.close()
 
 
 @pytest.mark.browser
