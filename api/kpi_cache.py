@@ -41,7 +41,10 @@ class TtlCache:
         if self._items is None:
             return None
         with self._lock:
-            return self._items.get(key)
+            try:
+                return self._items[key]  # one lookup; `.get` would test membership first
+            except KeyError:
+                return None
 
     def put(self, key: Hashable, value: bytes) -> None:
         """Remember `value` for `ttl` seconds."""

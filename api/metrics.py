@@ -16,14 +16,14 @@ the series began; `PROMETHEUS_DISABLE_CREATED_SERIES=true` in the environment dr
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 """Latency histogram bounds, seconds."""
 
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-"""What `exposition` writes: the classic text format, which every Prometheus reads."""
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""What `generate_latest` writes: the classic text format, which every Prometheus reads."""
 
 
 class RequestMetrics:
