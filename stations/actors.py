@@ -48,7 +48,7 @@ class _Actor:
             event = waited  # already processed: go on at once, as SimPy does
 
 
-def start(generator: ProcessGenerator, progress: object) -> None:
+def start(generator: ProcessGenerator, progress: object = None) -> None:
     """Run an actor's generator now until it first waits; it goes on as its events occur.
 
     `progress` is the record the generator keeps up to date (found from the event it waits
