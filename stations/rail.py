@@ -41,7 +41,9 @@ class TrainWork:
     train_id: str
     direction: str  # "export" (loading a departure) | "import" (unloading an arrival)
     plan: TrainPlan | None = None
-    unloading: list[Box] = field(default_factory=list)
+    unloading: list[Box] = field(default_factory=list)  # until the gantries start on them
+    boxes: int = 0  # an arrival: how many boxes it brought
+    teu: int = 0  # and their TEU
     arrived: Minutes = NOT_YET
     stage: int = 0
     work_start: Minutes = NOT_YET
@@ -131,7 +133,8 @@ def receive_train(yard: Yard, train_id: str, arriving: Sequence[ArrivingBox]) ->
         if awaited is not None:
             awaited.succeed(box)
         unloading.append(box)
-    work = TrainWork(train_id, "import", unloading=unloading, arrived=yard.now)
+    teu = sum(box.teu for box in unloading)
+    work = TrainWork(train_id, "import", None, unloading, len(unloading), teu, yard.now)
     actors.process(yard.env, unload_train(yard, work), work)
 
 
@@ -144,7 +147,6 @@ def unload_train(
             work.stage = TRACK_QUEUE
             yield track
         yield from _place_and_work(yard, work, resume)
-    unloading = work.unloading
     yard.records.train_visits.append(
         TrainVisit(
             yard.spec.id,
@@ -154,8 +156,8 @@ def unload_train(
             work.work_start,
             yard.now,
             NOT_YET,
-            len(unloading),
-            sum(box.teu for box in unloading),
+            work.boxes,
+            work.teu,
         )
     )
 
@@ -180,7 +182,7 @@ def _place_and_work(yard: Yard, work: TrainWork, resume: simpy.Event | None) -> 
             assert work.plan is not None
             work.queue = deque(work.plan.booked)
         else:
-            work.queue = deque(work.unloading)
+            work.queue, work.unloading = deque(work.unloading), []  # some soon leave the yard
         gangs = min(yard.spec.rail.gantries_per_train, len(work.queue))
         if gangs:
             work.stage = WORK

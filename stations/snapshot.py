@@ -224,6 +224,8 @@ def _train_state(work: TrainWork, wait: WaitRef, waits: _Waits) -> TrainState:
         work.train_id,
         work.direction,
         work.stage,
+        work.boxes,
+        work.teu,
         work.arrived,
         work.work_start,
         work.work_end,

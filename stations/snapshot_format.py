@@ -120,12 +120,15 @@ class GantryState(_Data):
 
 class TrainState(_Data):
     """A train being worked (`stations.rail.TrainWork`): a departure (`direction` "export",
-    its plan in the railway) or an arrival (`unloading`); `queue` is the boxes no gantry has
-    taken yet, `gantries` those still working, in the order they started."""
+    its plan in the railway) or an arrival (`boxes` of `teu` in all; `unloading` until its
+    gantries start); `queue` is the boxes no gantry has taken yet, `gantries` those still
+    working, in the order they started."""
 
     train_id: str
     direction: str
     stage: int
+    boxes: int
+    teu: int
     arrived: Minutes
     work_start: Minutes
     work_end: Minutes

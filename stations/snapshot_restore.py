@@ -317,6 +317,8 @@ def _train_work(yard: Yard, state: TrainState) -> rail.TrainWork:
         state.direction,
         yard.railway.known[state.train_id] if state.direction == "export" else None,
         [found[c] for c in state.unloading],
+        state.boxes,
+        state.teu,
         state.arrived,
         state.stage,
         state.work_start,
