@@ -132,10 +132,10 @@ class Twin:
     def snapshot(self) -> TwinSnapshot:
         """The twin's whole state as data (`corridor.engine.snapshots`, `docs/snapshots.md`).
 
-        Take it at an instant boundary: after `advance_to(t)` (or `apply` of the last event
-        before t and `advance_to(t)`), before any event at t is applied. A snapshot between two
-        events of one instant is refused (`SnapshotError`): the worker snapshots at watermark
-        boundaries, which are such instants."""
+        Take it at an instant boundary: after `advance_to(t)`, before any event at t is applied
+        (the worker's watermarks are such instants). Inside an instant, a yard with an event
+        still due at its clock that is not a timer (a train process about to start, a server
+        handed over) is refused with a `SnapshotError`."""
         counts = self.counts
         return TwinSnapshot(
             seed=self.seed,
