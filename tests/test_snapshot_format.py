@@ -12,6 +12,7 @@ from corridor.engine.clock import epoch_for
 from corridor.engine.twin import Twin, replay
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
+from stations.distributions import Constant
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec, load_all_stations
 
@@ -141,3 +142,26 @@ def test_restore_continues_and_forks_draw_their_own_replications(
     assert before == [visit for visit in fork_1["truck_visits"] if visit[-1] < noon]
     with pytest.raises(ValueError, match="replication must be non-negative"):
         Twin.fork(snapshot, stations, -1)
+
+
+def with_gate_lanes(stations: dict[str, StationSpec], lanes: int) -> dict[str, StationSpec]:
+    """团结村 with `lanes` smart lanes of 20 minutes a truck (a gate queue by noon)."""
+    tjc = stations["tuanjiecun"]
+    gate = msgspec.structs.replace(tjc.gate, lanes=lanes, service_min=Constant(value=20.0))
+    return {**stations, "tuanjiecun": dataclasses.replace(tjc, gate=gate)}
+
+
+def test_a_what_if_with_more_servers_hands_them_to_those_waiting(
+    events: list[Event], stations: dict[str, StationSpec]
+) -> None:
+    two_lanes = with_gate_lanes(stations, 2)
+    snapshot = half_way(events, two_lanes).snapshot()
+    queued = [t for t in snapshot.yards["tuanjiecun"].trucks if t.stage == "gate_queue"]
+    assert len(queued) > 6, "a gate queue at noon with two lanes"
+    assert snapshot.yards["tuanjiecun"].busy["gate"] == 2
+    six_lanes = Twin.fork(snapshot, with_gate_lanes(stations, 6), 1)
+    gate = six_lanes.yards["tuanjiecun"].gate
+    assert (gate.capacity, gate.busy, len(gate.waiting)) == (6, 6, len(queued) - 4)
+    two_lanes_on = finish(Twin.fork(snapshot, two_lanes, 1), events).tables()["truck_visits"]
+    six_lanes_on = finish(six_lanes, events).tables()["truck_visits"]
+    assert len(six_lanes_on) > len(two_lanes_on) + 50  # the queue drains: more trucks through
