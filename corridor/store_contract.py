@@ -12,7 +12,7 @@ the core and the Kafka edge can both speak it without importing SQL.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 TopicPartition = tuple[str, int]
 
@@ -83,6 +83,29 @@ class DeadLetter:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class TwinSnapshotOut:
+    """The live twin's whole state (`streams.live.state` bytes) at its watermark, to store.
+
+    It covers every archive entry of the commit that carries it and of those before, so a
+    restart loads it and replays only the archive after it; the store keeps the newest `keep`
+    (a snapshot is a cache of the archive, never the only copy).
+    """
+
+    watermark: datetime
+    data: bytes
+    keep: int
+
+
+class StoredTwinSnapshot(NamedTuple):
+    """A stored live-twin snapshot: its id, watermark, and the archive position it covers
+    (`TwinSnapshotStore.load_archive(after=position)` gives the entries after it)."""
+
+    id: int
+    watermark: datetime
+    position: int
+
+
 @dataclass(slots=True)
 class TwinBatch:
     """Everything one consumed batch produced, committed atomically with its offsets.
@@ -107,6 +130,7 @@ class TwinBatch:
     lag: int | None = None
     flags: dict[str, int] = field(default_factory=dict)
     yards_ahead: dict[str, float] = field(default_factory=dict)
+    twin_snapshot: TwinSnapshotOut | None = None  # stored with this batch's archive, atomically
 
 
 class TwinStore(Protocol):
@@ -122,4 +146,21 @@ class TwinStore(Protocol):
 
     def commit(self, batch: TwinBatch) -> None:
         """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
+        ...
+
+
+@runtime_checkable
+class TwinSnapshotStore(Protocol):
+    """A `TwinStore` that also keeps live-twin snapshots (`TwinBatch.twin_snapshot`)."""
+
+    def twin_snapshots(self) -> list[StoredTwinSnapshot]:
+        """The stored snapshots, newest first."""
+        ...
+
+    def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
+        """A stored snapshot's bytes (None: deleted since it was listed)."""
+        ...
+
+    def load_archive(self, after: int = 0) -> Iterator[ArchiveEntry]:
+        """The archived entries after `after` (a snapshot's position; 0: all), in order."""
         ...

@@ -46,6 +46,9 @@ class KafkaSettings(BaseSettings):
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
+    twin_snapshot_every: timedelta = timedelta(hours=6)  # event time between stored twin states
+    twin_snapshot_wall_s: Annotated[float, Field(gt=0)] = 600.0  # or this much wall time
+    twin_snapshots_kept: Annotated[int, Field(ge=1, le=1000)] = 8  # the newest stored twin states
     flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now
     message_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 1_000_000  # produce
@@ -68,6 +71,10 @@ class KafkaSettings(BaseSettings):
             raise ValueError(f"lateness must not be negative, got {self.lateness}")
         if self.max_future_skew < timedelta(0):
             raise ValueError(f"max_future_skew must not be negative, got {self.max_future_skew}")
+        if self.twin_snapshot_every < timedelta(0):
+            raise ValueError(
+                f"twin_snapshot_every must not be negative (0: off), got {self.twin_snapshot_every}"
+            )
         if self.kpi_every <= timedelta(0):
             raise ValueError(f"kpi_every must be positive, got {self.kpi_every}")
         for key in self.extra_config:

@@ -50,6 +50,7 @@ from streams.ports import (
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
+from streams.twin_restart import TwinSnapshots, load
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)
@@ -104,6 +105,7 @@ class Worker:
         self.stats = WorkerStats(seconds=self.timer.seconds, broker_losses=self.recovery.losses)
         self.sink = OutputSink(producer, settings)
         self.policy = SnapshotPolicy(settings.catchup_kpi_every_s)
+        self.twin_snapshots = TwinSnapshots(settings)  # the live twin's state, for restarts
         self.flags = InputFlags()
         self.lateness: Micros = settings.lateness // _MICROSECOND
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
@@ -116,16 +118,11 @@ class Worker:
         self._started = False
 
     def start(self) -> None:
-        """Rebuild the twin from the archive, then assign the input partitions at stored offsets."""
-        began = time.perf_counter()
-        self.stats.rebuilt = self.live.rebuild(self.store.load_archive())
-        if self.live.twin is not None:
-            self.live.twin.drain()  # committed before the restart
-        log.info(
-            "rebuilt the twin from %d archive entries in %.1f s",
-            self.stats.rebuilt,
-            time.perf_counter() - began,
-        )
+        """Load the twin (its newest stored snapshot and the archive after it, or the whole
+        archive: `streams.twin_restart`), then assign the input partitions at stored offsets."""
+        loaded = load(self.store, self.live.stations, self.live.seed)
+        self.live, self.stats.rebuilt = loaded.live, loaded.entries
+        self.twin_snapshots.start(self.live)
         stored = self.store.load_offsets(self.settings.group_id)
         self._assign(partitions_of(self.admin, self.settings.input_topics), stored)
         self._started = True
@@ -186,8 +183,11 @@ class Worker:
         return consumed
 
     def close(self) -> None:
-        """Store the last commit, flush outputs and leave the broker."""
+        """Store the last commit and the twin's snapshot, flush outputs and leave the broker."""
         self.commits.close()
+        last = TwinBatch(self.settings.group_id, offsets={})
+        if self._started and self.twin_snapshots.attach(self.live, last, final=True):
+            self.store.commit(last)  # a clean shutdown restarts from here
         self.sink.flush()
         self.consumer.close()
 
@@ -355,6 +355,7 @@ class Worker:
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
+        self.twin_snapshots.attach(self.live, batch)  # after the watermark moved: see its module
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
         self._last_commit = time.monotonic()

@@ -2,8 +2,9 @@
 
 One `commit` writes a worker's batch in a single transaction: the accepted events (archived in
 arrival order as one segment per batch, so a restarted worker rebuilds each yard by replaying
-them; see `api.store.archive_segments`), the input offsets,
-and the outputs as keyed upserts. Either all of it is stored or none of it, so offsets never run
+them; see `api.store.archive_segments`), the input offsets, the outputs as keyed upserts, and
+now and then the live twin's snapshot (`api.store.twin_snapshots`: a restart replays only the
+archive after it). Either all of it is stored or none of it, so offsets never run
 ahead of outputs; and committing the same batch twice changes nothing.
 
 Snapshots, yard states and reefer statuses are validated against the API's response models
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
-from api.store import archive_segments
+from api.store import archive_segments, twin_snapshots
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
 from api.store.tables import table_of
@@ -109,10 +110,11 @@ class SqlStore:
         with self.engine.connect() as connection:
             return {(topic, part): offset for topic, part, offset in connection.execute(query)}
 
-    def load_archive(self) -> Iterator[store_contract.ArchiveEntry]:
-        """Every archived entry in commit order, streamed a few segments at a time."""
+    def load_archive(self, after: int = 0) -> Iterator[store_contract.ArchiveEntry]:
+        """Every archived entry in commit order (after the segment `after`: a twin snapshot's
+        position), streamed a few segments at a time."""
         table = table_of(m.ArchiveSegment)
-        last = 0
+        last = after
         while True:
             query = (
                 select(table.c.seq, table.c.payload)
@@ -127,6 +129,14 @@ class SqlStore:
                 yield from archive_segments.unpack(bytes(payload))
             if len(rows) < SEGMENTS_PER_FETCH:
                 return
+
+    def twin_snapshots(self) -> list[store_contract.StoredTwinSnapshot]:
+        """The stored live-twin snapshots, newest first (`api.store.twin_snapshots`)."""
+        return twin_snapshots.listed(self.engine)
+
+    def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
+        """A stored live-twin snapshot's bytes (None: pruned since listed)."""
+        return twin_snapshots.data(self.engine, snapshot_id)
 
     def commit(self, batch: store_contract.TwinBatch) -> None:
         """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
@@ -152,6 +162,10 @@ class SqlStore:
                     upsert_values(connection, table, fields, rows, key)
             _dead_letters(connection, batch.dead_letters, now)
             _flags(connection, batch.flags)
+            if batch.twin_snapshot is not None:
+                first_key = segment.first_key if segment is not None else None
+                segments = table_of(m.ArchiveSegment)
+                twin_snapshots.write(connection, batch.twin_snapshot, segments, first_key)
 
 
 def _archive(connection: Connection, segment: archive_segments.Segment | None) -> None:

@@ -391,3 +391,7 @@ class ReplayJobPublic(ReplayJobBase):
     """A job as the API shows it: its state and, once done, the KPI report and the rejections."""
 
     result: dict[str, Any] | None = None
+
+
+# the live twin's snapshots have their own module (their reads and writes are there)
+from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa: E402

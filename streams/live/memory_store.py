@@ -15,6 +15,7 @@ from corridor.store_contract import (
     ArchiveEntry,
     DeadLetter,
     KpiSnapshot,
+    StoredTwinSnapshot,
     TopicPartition,
     TwinBatch,
     archive_key,
@@ -41,6 +42,7 @@ class MemoryStore:
         self.lag: dict[str, int | None] = {}
         self.flag_counts: Counter[str] = Counter()
         self.yards_ahead: dict[str, dict[str, float]] = {}
+        self.twin_snapshot_rows: list[tuple[StoredTwinSnapshot, bytes]] = []  # oldest first
         self.commits = 0
         self._keys: set[str] = set()
 
@@ -48,9 +50,18 @@ class MemoryStore:
         """The next offset per topic partition last committed by `group`."""
         return dict(self.offsets.get(group, {}))
 
-    def load_archive(self) -> Iterator[ArchiveEntry]:
-        """Every archived entry in commit order."""
-        return iter(list(self.archive))
+    def load_archive(self, after: int = 0) -> Iterator[ArchiveEntry]:
+        """Every archived entry in commit order (after the first `after`: a snapshot's position)."""
+        return iter(self.archive[after:])
+
+    def twin_snapshots(self) -> list[StoredTwinSnapshot]:
+        """The stored live-twin snapshots, newest first."""
+        return [stored for stored, _data in reversed(self.twin_snapshot_rows)]
+
+    def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
+        """A stored snapshot's bytes (None: pruned)."""
+        found = [data for stored, data in self.twin_snapshot_rows if stored.id == snapshot_id]
+        return found[0] if found else None
 
     def commit(self, batch: TwinBatch) -> None:
         """Apply the whole batch or, if it conflicts with the archive, none of it."""
@@ -60,6 +71,11 @@ class MemoryStore:
             raise ArchiveConflictError(f"archived twice: {clash[0]}")
         self._keys.update(keys)
         self.archive.extend(batch.archived)
+        if batch.twin_snapshot is not None:
+            out = batch.twin_snapshot
+            number = self.twin_snapshot_rows[-1][0].id + 1 if self.twin_snapshot_rows else 1
+            stored = StoredTwinSnapshot(number, out.watermark, len(self.archive))
+            self.twin_snapshot_rows = [*self.twin_snapshot_rows, (stored, out.data)][-out.keep :]
         self.offsets.setdefault(batch.group, {}).update(batch.offsets)
         self.lag[batch.group] = batch.lag
         self.flag_counts.update(batch.flags)

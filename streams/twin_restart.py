@@ -1,0 +1,147 @@
+"""Restart in seconds: the worker stores its live twin's snapshot now and then, and a restart
+loads the newest one and replays only the archive after it.
+
+`TwinSnapshots.attach` puts the live twin's snapshot (`LiveTwin.snapshot`, encoded by
+`streams.live.state`) on a commit's batch when one is due: every `twin_snapshot_every` of event
+time, or when `twin_snapshot_wall_s` of wall time went by since the last one and the watermark
+moved, and on a clean shutdown (`final`). The store writes it in the batch's transaction,
+after the batch's archive segment (`api.store.twin_snapshots`), so a snapshot always covers
+exactly the archive up to its position, and offsets, outputs and snapshot never disagree. The
+batch is the state after all of its archive entries: the worker attaches it last, after the
+watermark moved. A snapshot the engine refuses (`SnapshotError`: work due at the watermark that
+is not a timer) is tried again at the next batch.
+
+`load` is the other half: the newest stored snapshot that restores, then the archive after it.
+A snapshot that does not decode, is of another version or another seed, or fails to restore is
+logged and the next older one tried, and without any the archive is replayed whole: a
+snapshot is a cache of the archive, never the only copy, so a bad one costs time, not state.
+"""
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from corridor.store_contract import TwinBatch, TwinSnapshotOut, TwinSnapshotStore, TwinStore
+from stations.spec import StationSpec
+from streams.live import state
+from streams.live.reorder import Micros, from_micros
+from streams.live.twin import LiveTwin
+from streams.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+_MICROS_PER_S = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A live twin loaded for a restart: from which snapshot (None: the whole archive), and
+    how many archive entries were replayed on top."""
+
+    live: LiveTwin
+    snapshot_id: int | None
+    entries: int
+    seconds: float
+
+
+def load(store: TwinStore, stations: Mapping[str, StationSpec], seed: int) -> Loaded:
+    """The live twin as the store left it: the newest usable snapshot plus the archive after it.
+
+    Its records were committed before the restart, so they are drained (not sent again)."""
+    began = time.perf_counter()
+    live, snapshot_id, archive = None, None, None
+    if isinstance(store, TwinSnapshotStore):
+        for stored in store.twin_snapshots():
+            live = restore(store, stored.id, stations, seed)
+            if live is not None:
+                snapshot_id, archive = stored.id, store.load_archive(after=stored.position)
+                break
+    if live is None:
+        live = LiveTwin(stations, seed)
+    entries = live.rebuild(store.load_archive() if archive is None else archive)
+    if live.twin is not None:
+        live.twin.drain()  # committed before the restart
+    took = time.perf_counter() - began
+    if snapshot_id is None:
+        log.info("rebuilt the twin from %d archive entries in %.1f s", entries, took)
+    else:
+        log.info(
+            "restored the twin from snapshot %d and %d archive entries after it in %.1f s",
+            snapshot_id,
+            entries,
+            took,
+        )
+    return Loaded(live, snapshot_id, entries, took)
+
+
+def restore(
+    store: TwinSnapshotStore, snapshot_id: int, stations: Mapping[str, StationSpec], seed: int
+) -> LiveTwin | None:
+    """The live twin of one stored snapshot, or None (logged) if it cannot be used."""
+    data = store.twin_snapshot_data(snapshot_id)
+    if data is None:
+        return None
+    try:
+        snapshot = state.decode(data)
+        if snapshot.seed != seed:
+            raise ValueError(f"taken with seed {snapshot.seed}, this worker runs seed {seed}")
+        return LiveTwin.restored(snapshot, stations)
+    except Exception as error:  # any failure: the archive still has everything
+        log.warning(
+            "twin snapshot %d not used (%s: %.300s); trying an older one or the archive",
+            snapshot_id,
+            type(error).__name__,
+            error,
+        )
+        return None
+
+
+class TwinSnapshots:
+    """When the worker puts its live twin's snapshot on a batch (see the module docstring)."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.every: Micros = int(settings.twin_snapshot_every.total_seconds() * _MICROS_PER_S)
+        self.wall_s = settings.twin_snapshot_wall_s
+        self.keep = settings.twin_snapshots_kept
+        self.last_at: Micros | None = None  # the watermark of the last snapshot stored
+        self.last_wall = time.monotonic()
+        self.taken = 0
+        self.refused = 0
+
+    def start(self, live: LiveTwin) -> None:
+        """A loaded twin: the next snapshot is due a period after its watermark."""
+        self.last_at, self.last_wall = live.watermark, time.monotonic()
+
+    def due(self, live: LiveTwin) -> bool:
+        """Is a snapshot due at the twin's watermark?"""
+        watermark = live.watermark
+        if self.every <= 0 or live.twin is None or watermark is None:
+            return False
+        if self.last_at is None:
+            self.last_at = watermark - watermark % self.every  # the first one a period in
+            return False
+        if watermark <= self.last_at:
+            return False
+        if watermark - self.last_at >= self.every:
+            return True
+        return time.monotonic() - self.last_wall >= self.wall_s
+
+    def attach(self, live: LiveTwin, batch: TwinBatch, *, final: bool = False) -> bool:
+        """Put the twin's snapshot on `batch` if due (`final`: if the watermark moved)."""
+        if final:
+            moved = live.twin is not None and live.watermark is not None
+            if self.every <= 0 or not moved or live.watermark == self.last_at:
+                return False
+        elif not self.due(live):
+            return False
+        try:
+            data = state.encode(live.snapshot())
+        except Exception as error:  # SnapshotError at a busy instant: try at the next batch
+            self.refused += 1
+            log.debug("no twin snapshot at this watermark: %s", error)
+            return False
+        assert live.watermark is not None
+        batch.twin_snapshot = TwinSnapshotOut(from_micros(live.watermark), data, self.keep)
+        self.last_at, self.last_wall = live.watermark, time.monotonic()
+        self.taken += 1
+        return True
