@@ -2,7 +2,9 @@
 
 A real worker process (the `corridor worker` command wired to the API's SQL store on a SQLite
 file) is killed with SIGKILL at several points while it catches up on a published day, then
-restarted each time. It rebuilds its twin from the archive and resumes at the stored offsets;
+restarted each time. It loads its twin (the newest stored twin snapshot, due every two hours of
+event time here, and the archive after it: `streams.twin_restart`) and resumes at the stored
+offsets; the later kills come after snapshots were stored, so restarts start from one;
 its final KPIs equal those of an uninterrupted worker on the same topics, no event is archived
 twice (a re-read message would come back as a "duplicate" dead letter) and none is missing.
 """
@@ -13,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +35,38 @@ from tests.broker_fixtures import SEED, generated_day, settings_env, settings_fo
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 KILL_AT = (600, 1800, 3200)  # archive entries committed when the worker is killed
+KILL_AFTER_SNAPSHOTS = (1, 2)  # then: twin snapshots stored when the worker is killed
 
 
 def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(broker, batch_size=100)
+    settings = settings_for(broker, batch_size=100, twin_snapshot_every=timedelta(hours=2))
     events = generated_day(days=2)  # today's volumes: one day is under the last kill point
     publish(events, settings)
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     store = SqlStore.open(url)
-    killed_at = []
+    killed_at, snapshots_then = [], []
 
     for threshold in KILL_AT:
         worker = start_worker(settings, url, tmp_path / f"worker-{threshold}.log")
         killed_at.append(wait_for_archive(store, worker, threshold))
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
+        snapshots_then.append(len(store.twin_snapshots()))
+    for count in KILL_AFTER_SNAPSHOTS:  # the watermark moves once every partition delivered
+        worker = start_worker(settings, url, tmp_path / f"worker-snapshot-{count}.log")
+        wait_for_twin_snapshots(store, worker, count)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        snapshots_then.append(len(store.twin_snapshots()))
+        log = (tmp_path / f"worker-snapshot-{count}.log").read_text()
+        assert count == 1 or "restored the twin from snapshot" in log
     final = start_worker(settings, url, tmp_path / "worker-final.log", "--exit-when-idle", "1")
     assert final.wait(timeout=120) == 0, (tmp_path / "worker-final.log").read_text()[-3000:]
+
+    assert snapshots_then[:3] == [0, 0, 0] and min(snapshots_then[3:]) > 0, snapshots_then
+    assert "restored the twin from snapshot" in (tmp_path / "worker-final.log").read_text()
 
     assert killed_at == sorted(killed_at), killed_at
     assert killed_at[-1] < len(events), "killed mid-stream"
@@ -87,6 +103,17 @@ def wait_for_archive(store: SqlStore, worker: subprocess.Popen[bytes], threshold
             return int(count)
         time.sleep(0.01)
     raise AssertionError(f"the worker did not archive {threshold} entries in time")
+
+
+def wait_for_twin_snapshots(store: SqlStore, worker: subprocess.Popen[bytes], count: int) -> None:
+    """Poll the store until it holds `count` twin snapshots (the worker stores them)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker exited before it was killed"
+        if len(store.twin_snapshots()) >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the worker did not store {count} twin snapshots in time")
 
 
 def uninterrupted_run(settings: KafkaSettings) -> MemoryStore:
