@@ -3,9 +3,10 @@
 
 Registered into the `corridor` command line by `corridor.cli`, its one composition root.
 Settings come from the environment (`CORRIDOR_API_*`, `CORRIDOR_DATABASE_URL` or its parts
-`CORRIDOR_DATABASE_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_NAME`); the flags override them. Unsafe settings (a default API key outside development) stop the command with
-the reason and exit code 2, before anything listens; so does a database that cannot be opened
-(a bad URL, a server that does not answer), in one line that names it (password hidden).
+`CORRIDOR_DATABASE_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_NAME`); the flags override them.
+Unsafe settings (a default API key outside development) stop the command with the reason and
+exit code 2, before anything listens; so does a database that cannot be opened (a bad URL, a
+server that does not answer), in one line that names it (password hidden).
 
 The web app, uvicorn and the SQL store are imported when a command runs, not when it is
 registered: every `corridor` command line builds this parser, and those imports cost seconds

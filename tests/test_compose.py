@@ -37,7 +37,7 @@ VARIABLE = re.compile(
 SETTINGS: tuple[type[BaseSettings], ...] = (KafkaSettings, ApiSettings, DatabaseSettings)
 
 
-class MissingVariable(ValueError):
+class MissingVariableError(ValueError):
     """A `${NAME:?message}` whose variable is unset: Compose refuses to start."""
 
 
@@ -58,7 +58,7 @@ def interpolate(value: Any, env: Mapping[str, str]) -> Any:
         given = env.get(name)
         unset = given is None or (given == "" and op is not None and op.startswith(":"))
         if op is not None and op.endswith("?") and unset:
-            raise MissingVariable(f"{name}: {arg}")
+            raise MissingVariableError(f"{name}: {arg}")
         if op is not None and op.endswith("-") and unset:
             return arg
         return given or ""
@@ -99,7 +99,7 @@ def test_the_file_follows_the_compose_specification(compose: dict[str, Any]) -> 
 @pytest.mark.parametrize("secret", sorted(SECRETS))
 def test_it_refuses_to_start_without_its_secrets(secret: str) -> None:
     given = {name: value for name, value in SECRETS.items() if name != secret}
-    with pytest.raises(MissingVariable, match=f"{secret}: set {secret}"):
+    with pytest.raises(MissingVariableError, match=f"{secret}: set {secret}"):
         interpolate(raw(), given)
 
 
@@ -223,7 +223,8 @@ def test_services_start_in_order_and_are_checked(services: dict[str, Any]) -> No
         )
     assert services["worker"]["depends_on"]["kafka"]["condition"] == "service_healthy"
     scalable = services["worker"]
-    assert "container_name" not in scalable and "ports" not in scalable  # --scale worker=N
+    assert "container_name" not in scalable
+    assert "ports" not in scalable
     assert services["publisher"]["profiles"] == ["traffic"]
     assert services["prometheus"]["profiles"] == ["monitoring"]
 
@@ -263,5 +264,6 @@ def test_the_image_is_non_root_and_built_from_the_lock_without_the_broker() -> N
     installs = re.findall(r"pip install ([^\n]+)", text)
     assert installs == ["-c requirements/constraints.txt ."], installs  # no extras at all
     assert "COPY requirements/constraints.txt" in text
-    assert "calfkit" not in text and "[broker]" not in text
+    assert "calfkit" not in text
+    assert "[broker]" not in text
     assert len(stages()) >= 2  # multi-stage: the build tools stay behind

