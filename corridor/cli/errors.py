@@ -1,9 +1,10 @@
 """What a planner sees when a command cannot run: one line on stderr, and exit code 2.
 
 Every ordinary mistake (a missing, empty or unreadable file, an output that cannot be written,
-an impossible `--days`, an invalid scenario, a broker or database that does not answer) is
-raised as a `UserError` (or one of the core's own "bad input" errors listed in `refusal`) whose
-message names the thing and the fix. `corridor.cli.main` prints it as
+an impossible `--days`, an invalid scenario, a broker or database that does not answer, an
+optional extra such as the embedded broker not installed) is raised as a `UserError` (or one of
+the core's own "bad input" errors listed in `refusal`) whose message names the thing and the
+fix. `corridor.cli.main` prints it as
 ``corridor COMMAND: MESSAGE`` and exits 2, with no traceback unless `--debug` is given. Anything
 else is a bug: one line saying so, how to see the traceback, and exit code 1.
 """
