@@ -17,9 +17,10 @@ RUN /opt/corridor/bin/pip install -c requirements/constraints.txt .
 
 FROM python:3.11.13-slim-bookworm
 ENV PATH=/opt/corridor/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/corridor corridor
+RUN groupadd --system --gid 10001 corridor \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/corridor corridor
 COPY --from=build /opt/corridor /opt/corridor
-USER corridor
+USER 10001:10001
 WORKDIR /home/corridor
 ENTRYPOINT ["corridor"]
 CMD ["--help"]
