@@ -48,7 +48,7 @@ CORRIDOR = (sys.executable, "-m", "corridor.cli")
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register `up`."""
     up = commands.add_parser("up", help="run the live twin: broker, worker, API, dashboard, feed")
-    up.add_argument("--store", type=Path, default=DEFAULT_STORE, help="SQLite file (new each run)")
+    up.add_argument("--store", default=str(DEFAULT_STORE), help="SQLite file (new each run)")
     up.add_argument("--port", type=int, default=8000, help="the API and dashboard's port")
     up.add_argument("--broker-port", type=int, default=0, help="the broker's (default: free)")
     up.add_argument("--speed", type=float, default=60.0, help="live event time per wall time")
@@ -179,29 +179,36 @@ def _check(args: argparse.Namespace) -> Path:
     if args.run_for is not None and not args.run_for > 0:
         raise UserError(f"--for must be a positive number of seconds, got {args.run_for:g}")
     check_seed(args.seed)
+    store = _check_store(args.store)
     check_port_free(args.port, "--port")
     if args.broker_port:
         check_port_free(args.broker_port, "--broker-port")
         if args.broker_port == args.port:
             raise UserError("--broker-port: the same as --port; give two different ports")
-    return _prepare_store(args.store)
+    return _prepare_store(store)
 
 
-def _prepare_store(store: Path) -> Path:
-    """A fresh store path in a folder of up's own: an earlier run's store there is replaced."""
-    if "://" in str(store):
+def _check_store(text: str) -> Path:
+    """A path for a new SQLite file, or one an earlier `up` made (see `_prepare_store`)."""
+    store = Path(text)
+    if "://" in text:
         raise UserError(
-            f"--store {store}: give the path of an SQLite file (corridor up runs on SQLite); "
+            f"--store {text}: give the path of an SQLite file (corridor up runs on SQLite); "
             "for another database run corridor worker and corridor api"
         )
     if store.is_dir():
         raise UserError(f"--store {store}: is a directory; give a file path such as {store}/twin.db")
-    folder = store.parent.resolve()
-    if store.exists() and not (folder / RUN_FILE).exists():
+    if store.exists() and not (store.parent / RUN_FILE).exists():
         raise UserError(
             f"--store {store}: exists and was not made by corridor up, which starts a new twin "
             "each run; give a new path"
         )
+    return store
+
+
+def _prepare_store(store: Path) -> Path:
+    """A fresh store in a folder of up's own: an earlier run's store there is replaced."""
+    folder = store.parent.resolve()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / RUN_FILE).write_text(json.dumps({"pid": os.getpid()}) + "\n")
