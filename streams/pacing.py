@@ -12,6 +12,7 @@ a yard would, so its events are never refused as stamped in the future
 """
 
 import argparse
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +42,7 @@ class Pacing:
         if any(step.start is None for step in self.steps[1:]):
             raise ValueError("only the first pace step may start at the first event")
         starts = [step.start for step in self.steps if step.start is not None]
-        if any(later <= earlier for earlier, later in zip(starts, starts[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(starts)):
             raise ValueError("pace steps must be in increasing event time")
 
     @classmethod
@@ -125,7 +126,7 @@ def pace_step(text: str) -> PaceStep:
 def pacing_of(
     speed: float | None, steps: Sequence[PaceStep] | None, *, not_ahead_of_clock: bool
 ) -> Pacing:
-    """The schedule `corridor publish` was given: `--speed`, or `--pace` steps, and `--no-future`."""
+    """`corridor publish`'s schedule: `--speed` or `--pace` steps, and `--no-future`."""
     if speed is not None and steps:
         raise ValueError("give either --speed or --pace, not both")
     base = Pacing.uniform(speed) if speed is not None else Pacing(tuple(steps or ()))

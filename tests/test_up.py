@@ -28,6 +28,7 @@ import pytest
 from corridor.cli import build_parser
 from corridor.cli.up_command import LIVE_LEAD, MAX_HISTORY_DAYS, feed_plan
 from streams.broker import free_port
+from tests.broker_fixtures import port_free
 from tests.chromium import Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,16 +91,6 @@ def run_up(tmp_path: Path) -> Iterator[Any]:
     yield start
     for up in started:
         up.stop()
-
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def all_gone(family: list[psutil.Process], timeout: float = 10.0) -> list[str]:
@@ -165,7 +156,8 @@ def test_up_brings_the_twin_to_life_and_ctrl_c_leaves_nothing_behind(
     assert up.process.wait(timeout=90) == 0, up.err.read_text()
     assert "corridor up: stopped" in up.out.read_text()
     assert all_gone(family) == []
-    assert port_free(up.port) and port_free(up.broker_port)
+    assert port_free(up.port)
+    assert port_free(up.broker_port)
 
 
 @pytest.mark.broker
@@ -181,7 +173,8 @@ def test_a_part_that_dies_stops_the_others_and_up_says_which(run_up: Any) -> Non
     assert "corridor up: worker exited with code -9" in said
     assert "stopping the other parts" in said
     assert all_gone(family) == []
-    assert port_free(up.port) and port_free(up.broker_port)
+    assert port_free(up.port)
+    assert port_free(up.broker_port)
 
 
 def test_a_busy_port_is_refused_before_anything_starts(run_up: Any, tmp_path: Path) -> None:
@@ -204,8 +197,10 @@ def test_a_busy_port_is_refused_before_anything_starts(run_up: Any, tmp_path: Pa
 def test_the_feed_never_runs_ahead_of_the_wall_clock(days: int) -> None:
     now = datetime(2026, 11, 30, 13, 47, 12, tzinfo=UTC)
     plan = feed_plan(now, days)
-    assert plan.live_from == datetime(2026, 11, 29, 13, tzinfo=UTC) == now - LIVE_LEAD - timedelta(
-        minutes=47, seconds=12
+    assert (
+        plan.live_from
+        == datetime(2026, 11, 29, 13, tzinfo=UTC)
+        == now - LIVE_LEAD - timedelta(minutes=47, seconds=12)
     )
     assert plan.warm_from == plan.live_from - timedelta(days=1)
     assert plan.start == plan.live_from - timedelta(days=days)

@@ -51,14 +51,15 @@ class Child:
         return lines[-1].strip() if lines else ""
 
 
-class ChildFailed(RuntimeError):
+class ChildFailedError(RuntimeError):
     """A child exited when it should have kept running (or a one-shot job failed)."""
 
     def __init__(self, child: Child) -> None:
         code = child.process.returncode
         why = child.last_line()
         super().__init__(
-            f"{child.name} exited with code {code}" + (f": {why}" if why else "")
+            f"{child.name} exited with code {code}"
+            + (f": {why}" if why else "")
             + f" (its log: {child.log_path})"
         )
         self.child = child
@@ -91,23 +92,23 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env={**self.env, **(env or {})},
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         child = Child(name, process, log_path, may_finish, stop_grace_s)
         self.children.append(child)
         return child
 
     def run_to_end(self, child: Child, timeout_s: float) -> None:
-        """Wait for a one-shot child; raise ChildFailed unless it exits 0 in time."""
+        """Wait for a one-shot child; raise ChildFailedError unless it exits 0 in time."""
         try:
             child.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.stop(child)
         if child.process.returncode != 0:
-            raise ChildFailed(child)
+            raise ChildFailedError(child)
 
     def wait_until(self, ready: Callable[[], bool], what: str, timeout_s: float) -> None:
-        """Poll `ready` until true; raise ChildFailed if a child dies, TimeoutError if slow."""
+        """Poll `ready` until true; raise ChildFailedError if a child dies, TimeoutError if slow."""
         deadline = time.monotonic() + timeout_s
         while not ready():
             self.check()
@@ -116,14 +117,14 @@ class Supervisor:
             time.sleep(POLL_S)
 
     def check(self) -> None:
-        """Raise ChildFailed for the first child that exited when it should not have."""
+        """Raise ChildFailedError for the first child that exited when it should not have."""
         for child in self.children:
             code = child.process.poll()
             if code is not None and not (child.may_finish and code == 0):
-                raise ChildFailed(child)
+                raise ChildFailedError(child)
 
     def watch(self, until: Callable[[], bool]) -> None:
-        """Check the children every `POLL_S` until `until()` (raises ChildFailed)."""
+        """Check the children every `POLL_S` until `until()` (raises ChildFailedError)."""
         while not until():
             self.check()
             time.sleep(POLL_S)

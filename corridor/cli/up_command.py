@@ -32,7 +32,7 @@ from types import FrameType
 
 from corridor.cli.checks import MAX_DAYS, check_port_free, check_seed
 from corridor.cli.errors import UserError
-from corridor.cli.supervisor import ChildFailed, Supervisor
+from corridor.cli.supervisor import ChildFailedError, Supervisor
 from corridor.jobs import DEFAULT_SEED
 
 DEFAULT_FOLDER = Path("corridor-up")
@@ -110,7 +110,7 @@ def run_up(args: argparse.Namespace) -> int:
             _write_run_file(folder, supervisor)
             print(f"corridor up: dashboard http://127.0.0.1:{args.port}/ (Ctrl-C stops it all)")
             supervisor.watch(stop.is_set)
-    except (ChildFailed, TimeoutError) as failure:
+    except (ChildFailedError, TimeoutError) as failure:
         print(f"corridor up: {failure}; stopping the other parts", file=sys.stderr, flush=True)
         return 1
     finally:
@@ -197,7 +197,9 @@ def _check_store(text: str) -> Path:
             "for another database run corridor worker and corridor api"
         )
     if store.is_dir():
-        raise UserError(f"--store {store}: is a directory; give a file path such as {store}/twin.db")
+        raise UserError(
+            f"--store {store}: is a directory; give a file path such as {store}/twin.db"
+        )
     if store.exists() and not (store.parent / RUN_FILE).exists():
         raise UserError(
             f"--store {store}: exists and was not made by corridor up, which starts a new twin "
@@ -227,7 +229,9 @@ def _environment(args: argparse.Namespace, store: Path) -> dict[str, str]:
         "CORRIDOR_DATABASE_URL": f"sqlite:///{store}",
     }
     if args.stations:
-        env["CORRIDOR_STATIONS_DIR"] = os.pathsep.join(str(Path(d).resolve()) for d in args.stations)
+        env["CORRIDOR_STATIONS_DIR"] = os.pathsep.join(
+            str(Path(d).resolve()) for d in args.stations
+        )
     return env
 
 
@@ -249,7 +253,7 @@ def _wait_for_broker(supervisor: Supervisor, log: Path, stop: threading.Event) -
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=1.0) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
