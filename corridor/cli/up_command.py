@@ -138,7 +138,7 @@ def _start_parts(
         may_finish=True,
     )  # fmt: skip
     supervisor.run_to_end(migrate, READY_TIMEOUT_S)
-    _say("store", str(store), None, migrate.log_path)
+    _say("store", str(_near(store)), None, migrate.log_path)
     kafka = ["--bootstrap-servers", servers]
     worker = supervisor.start(
         "worker",
@@ -260,8 +260,16 @@ def _answers(url: str) -> bool:
 
 
 def _say(part: str, what: str, pid: int | None, log: Path) -> None:
-    shown = f"pid {pid}, log {log}" if pid is not None else f"log {log}"
+    shown = f"pid {pid}, log {_near(log)}" if pid is not None else f"log {_near(log)}"
     print(f"corridor up: {part:<9} {what} ({shown})", flush=True)
+
+
+def _near(path: Path) -> Path:
+    """`path` relative to the working directory when it is under it (shorter to read)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _write_run_file(folder: Path, supervisor: Supervisor) -> None:
