@@ -141,6 +141,7 @@ def test_up_brings_the_twin_to_life_and_ctrl_c_leaves_nothing_behind(
         assert time.monotonic() < deadline, f"not warm after 300 s: {warm(up)}"
         time.sleep(2)
 
+    assert up.get("/dead-letters")["total"] == 0  # none refused as stamped in the future
     chromium.navigate(up.base + "/")
     counts = " && ".join(
         f"[...document.querySelectorAll('svg[data-chart={chart}]')].every("
@@ -175,6 +176,18 @@ def test_a_part_that_dies_stops_the_others_and_up_says_which(run_up: Any) -> Non
     assert all_gone(family) == []
     assert port_free(up.port)
     assert port_free(up.broker_port)
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_up_for_a_while_stops_by_itself(run_up: Any) -> None:
+    up = run_up("--days", "1", "--for", "15")
+    family = up.wait_started()
+
+    assert up.process.wait(timeout=120) == 0, up.err.read_text()
+    assert up.out.read_text().endswith("corridor up: stopped\n")
+    assert all_gone(family) == []
+    assert port_free(up.port)
 
 
 def test_a_busy_port_is_refused_before_anything_starts(run_up: Any, tmp_path: Path) -> None:

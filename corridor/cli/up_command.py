@@ -54,7 +54,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     up.add_argument("--speed", type=float, default=60.0, help="live event time per wall time")
     up.add_argument("--days", type=int, default=7, help="days of history caught up first")
     up.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the traffic")
-    up.add_argument("--for", dest="run_for", type=float, metavar="S", help="stop after S seconds")
+    up.add_argument(
+        "--for", dest="run_for", type=float, metavar="S", help="stop S seconds after start-up"
+    )
     up.set_defaults(handler=run_up)
 
 
@@ -99,16 +101,16 @@ def run_up(args: argparse.Namespace) -> int:
     store = _check(args)
     folder = store.parent
     stop = _stop_on_signals()
-    if args.run_for is not None:
-        timer = threading.Timer(args.run_for, stop.set)
-        timer.daemon = True
-        timer.start()
     supervisor = Supervisor(_environment(args, store))
     try:
         _start_parts(args, supervisor, store, stop)
         if not stop.is_set():
             _write_run_file(folder, supervisor)
             print(f"corridor up: dashboard http://127.0.0.1:{args.port}/ (Ctrl-C stops it all)")
+            if args.run_for is not None:  # counted from here: a slow start does not eat it
+                timer = threading.Timer(args.run_for, stop.set)
+                timer.daemon = True
+                timer.start()
             supervisor.watch(stop.is_set)
     except (ChildFailedError, TimeoutError) as failure:
         print(f"corridor up: {failure}; stopping the other parts", file=sys.stderr, flush=True)
