@@ -141,6 +141,8 @@ def _start_parts(
     )  # fmt: skip
     supervisor.run_to_end(migrate, READY_TIMEOUT_S)
     _say("store", str(_near(store)), None, migrate.log_path)
+    if stop.is_set():  # Ctrl-C while starting: start nothing more
+        return
     kafka = ["--bootstrap-servers", servers]
     worker = supervisor.start(
         "worker",
@@ -157,6 +159,8 @@ def _start_parts(
     address = f"http://127.0.0.1:{args.port}/"
     supervisor.wait_until(lambda: stop.is_set() or _answers(address + "health"), "the API",
                           READY_TIMEOUT_S)  # fmt: skip
+    if stop.is_set():
+        return
     _say("api", address, api.pid, api.log_path)
     plan = feed_plan(datetime.now(UTC), args.days)
     feed = supervisor.start(
