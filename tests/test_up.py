@@ -171,7 +171,7 @@ def test_a_part_that_dies_stops_the_others_and_up_says_which(run_up: Any) -> Non
 
     assert up.process.wait(timeout=90) == 1
     said = up.err.read_text()
-    assert "corridor up: worker exited with code -9" in said
+    assert "corridor up: worker was killed by SIGKILL" in said
     assert "stopping the other parts" in said
     assert all_gone(family) == []
     assert port_free(up.port)

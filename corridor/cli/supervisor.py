@@ -56,11 +56,10 @@ class ChildFailedError(RuntimeError):
 
     def __init__(self, child: Child) -> None:
         code = child.process.returncode
+        how = f"was killed by {_signal_name(-code)}" if code < 0 else f"exited with code {code}"
         why = child.last_line()
         super().__init__(
-            f"{child.name} exited with code {code}"
-            + (f": {why}" if why else "")
-            + f" (its log: {child.log_path})"
+            f"{child.name} {how}" + (f": {why}" if why else "") + f" (its log: {child.log_path})"
         )
         self.child = child
 
@@ -113,7 +112,7 @@ class Supervisor:
         while not ready():
             self.check()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s")
+                raise TimeoutError(f"{what} was not ready after {timeout_s:.0f} s")
             time.sleep(POLL_S)
 
     def check(self) -> None:
@@ -148,6 +147,13 @@ class Supervisor:
                     process.kill()
             child.process.wait()
             psutil.wait_procs(_alive(family), timeout=5.0)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _family(pid: int) -> list[psutil.Process]:
