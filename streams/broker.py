@@ -86,8 +86,9 @@ class EmbeddedBroker:
 
     @property
     def pid(self) -> int | None:
-        """The broker's process id while it runs."""
-        return self._process.pid if self._process is not None else None
+        """The broker's process id while it runs (None once it has stopped or died)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     def start(self) -> "EmbeddedBroker":
         """Start the broker and wait until it answers; raises BrokerError otherwise."""
