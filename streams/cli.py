@@ -3,13 +3,13 @@
 `add_commands` registers them on the `corridor` command line (the composition root in
 `corridor.cli` passes `open_store`, the durable store's constructor, so this package never
 imports the API). Kafka settings come from `CORRIDOR_KAFKA_*` variables (`streams.settings`),
-and the flags below override them; the store URL from `--store` or `CORRIDOR_DATABASE_URL`.
+and the flags below override them; the store from `--store`, else `CORRIDOR_DATABASE_URL` or its
+parts (`CORRIDOR_DATABASE_HOST`, ...), else `./corridor.db`: `open_store(None)` decides.
 Run `python -m streams.cli` for the same commands without the rest of the CLI.
 """
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -37,12 +37,13 @@ from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
+from streams.pacing import pace_step, pacing_of
 from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings
 
-StoreFactory = Callable[[str], TwinStore]
-DEFAULT_STORE = "sqlite:///./corridor.db"
+StoreFactory = Callable[[str | None], TwinStore]
+"""Opens the durable store at a URL, or the one the environment names when given None."""
 log = logging.getLogger(__name__)
 
 
@@ -80,6 +81,18 @@ def add_commands(
     publish_cmd.add_argument("--days", type=int, default=1, help="--generate: days of traffic")
     publish_cmd.add_argument("--start", type=aware_datetime, help="--generate: first day")
     publish_cmd.add_argument("--speed", type=float, help="event time per wall time (60 = 1 h/min)")
+    publish_cmd.add_argument(
+        "--pace",
+        type=pace_step,
+        action="append",
+        metavar="TIME=SPEED",
+        help="from event time TIME on, at SPEED (repeatable; earlier events at once)",
+    )
+    publish_cmd.add_argument(
+        "--no-future",
+        action="store_true",
+        help="never send an event before the wall clock reaches its time (then real time)",
+    )
     publish_cmd.set_defaults(handler=run_publish)
 
 
@@ -87,6 +100,11 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
     """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`)."""
     _logging()
     tune_gc_for_a_long_lived_twin()
+    if args.embedded_broker and args.bootstrap_servers:
+        raise UserError(
+            "--bootstrap-servers and --embedded-broker: the worker would ignore one; give "
+            "--embedded-broker alone, or the servers of a running broker (e.g. corridor broker)"
+        )
     scenario, seed = _scenario(args)
     broker = EmbeddedBroker().start() if args.embedded_broker else None
     try:
@@ -131,6 +149,10 @@ def run_publish(args: argparse.Namespace) -> int:
     settings = _settings(args, None)
     if args.generate == (args.log is not None):
         raise UserError("give either a LOG or --generate")
+    try:
+        pacing = pacing_of(args.speed, args.pace, not_ahead_of_clock=args.no_future)
+    except ValueError as error:
+        raise UserError(f"{error}; see corridor publish --help") from None
     scenario, seed = _scenario(args)
     if args.generate:
         start = args.start or scenario.start or DEFAULT_START
@@ -139,7 +161,7 @@ def run_publish(args: argparse.Namespace) -> int:
     else:
         events = _log_events(check_input_log(args.log))
     with _broker_must_answer(settings):
-        stats = publish(events, settings, speed=args.speed)
+        stats = publish(events, settings, pacing=pacing)
     print(f"published {stats.produced:,} events in {stats.seconds:.1f} s")
     return 0
 
@@ -209,7 +231,7 @@ def _store(url: str | None, open_store: StoreFactory | None, *, required: bool) 
             raise UserError("no durable store is wired into this command line")
         log.warning("no durable store wired: keeping the twin in memory only")
         return MemoryStore()
-    return open_store(url or os.environ.get("CORRIDOR_DATABASE_URL") or DEFAULT_STORE)
+    return open_store(url)
 
 
 def _log_events(path: Path) -> list[Event]:

@@ -4,7 +4,8 @@ Each event goes to its topic (`streams.topics.topic_for`) keyed by its yard, as 
 would send it, in the order of the log. Without a speed the log is produced as fast as the
 broker takes it; with `speed` the events keep their spacing in event time, compressed by that
 factor (`speed=60`: an hour of the log per minute of wall time), so a recorded day can be
-played to a live worker as if it were happening.
+played to a live worker as if it were happening; a `streams.pacing.Pacing` schedule changes the
+speed along the log and can hold events until the wall clock reaches them.
 """
 
 import logging
@@ -16,6 +17,7 @@ from confluent_kafka import Producer
 
 from corridor.contract.events import Event, encode_event
 from streams.clients import ensure_topics, make_admin, make_producer
+from streams.pacing import Pacing
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
 
@@ -36,23 +38,28 @@ def publish(
     settings: KafkaSettings,
     *,
     speed: float | None = None,
+    pacing: Pacing | None = None,
     producer: Producer | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> PublishStats:
-    """Produce the events (topics created if missing); returns once all are delivered."""
-    if speed is not None and speed <= 0:
-        raise ValueError(f"speed must be positive, got {speed}")
+    """Produce the events (topics created if missing); returns once all are delivered.
+
+    `speed` paces the whole log at one factor; `pacing` is the general schedule (not both).
+    """
+    if speed is not None and pacing is not None:
+        raise ValueError("give speed or pacing, not both")
+    pace = (pacing or Pacing.uniform(speed)).clock()
+    paced = bool(pace.pacing.steps) or pace.pacing.not_ahead_of_clock
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     own = producer is None
     producer = producer or make_producer(settings)
     stats = PublishStats()
     began = time.monotonic()
-    first = None
     for event in events:
-        if speed is not None:
-            first = first or event.ts
-            due = began + (event.ts - first).total_seconds() / speed
-            wait = due - time.monotonic()
+        due = pace.due(event.ts, clock()) if paced else None
+        if due is not None:
+            wait = due - clock()
             if wait > 0:
                 producer.poll(0)
                 sleep(wait)

@@ -11,6 +11,7 @@ command line wired to the API's SQL store, which is how the crash tests start a 
 process.
 """
 
+import socket
 import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -38,6 +39,20 @@ WINDOWS = {
     "7d": timedelta(days=7),
 }
 FAST = {"quiet_after_s": 0.3, "poll_timeout_s": 0.05, "catchup_kpi_every_s": 0.5}
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens there and a server could (connections in TIME_WAIT aside, as servers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -129,10 +144,10 @@ def expected_kpis(
 
 def main(argv: Sequence[str]) -> int:
     """`corridor worker|record|publish` with the API's SQL store as the durable store."""
-    from api.store.sql_store import SqlStore  # only the worker process needs SQL
+    from api.cli import open_store  # only the worker process needs SQL
     from streams.cli import main as streams_main
 
-    return streams_main(argv, open_store=SqlStore.open)
+    return streams_main(argv, open_store=open_store)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,44 @@ BAD_COMMAND_LINES: dict[str, tuple[list[str], str]] = {
         ["worker", "--store", "sqlite:///worker.db", *DEAD_BROKER],
         "corridor worker: the Kafka broker at 127.0.0.1:1 does not answer (",
     ),
+    "worker given Kafka servers and told to start its own": (
+        ["worker", "--embedded-broker", "--bootstrap-servers", "127.0.0.1:9092"],
+        "corridor worker: --bootstrap-servers and --embedded-broker: the worker would ignore one; "
+        "give --embedded-broker alone",
+    ),
+    "publish at a speed and a pace": (
+        ["publish", "--generate", "--speed", "60", "--pace", "2026-01-05T08:00:00+08:00=60"],
+        "corridor publish: give either --speed or --pace, not both; see corridor publish --help",
+    ),
+    "publish at a pace without a speed": (
+        ["publish", "--generate", "--pace", "2026-01-05T08:00:00+08:00"],
+        "corridor publish: argument --pace: expected TIME=SPEED, got '2026-01-05T08:00:00+08:00'",
+    ),
+    "corridor broker on a port that is not one": (
+        ["broker", "--port", "70000"],
+        "corridor broker: --port 70000: not a port; give a number from 1 to 65535",
+    ),
+    "up with no history": (
+        ["up", "--days", "0"],
+        "corridor up: --days must be from 1 to 30, got 0",
+    ),
+    "up at no speed": (
+        ["up", "--speed", "0"],
+        "corridor up: --speed must be positive (60 = an hour a minute), got 0",
+    ),
+    "up on a store it did not make": (
+        ["up", "--store", "afile.txt"],
+        "corridor up: --store afile.txt: exists and was not made by corridor up, which starts a "
+        "new twin each run; give a new path",
+    ),
+    "up with a store URL": (
+        ["up", "--store", "postgresql://db/twin"],
+        "corridor up: --store postgresql://db/twin: give the path of an SQLite file",
+    ),
+    "up on port 0": (
+        ["up", "--port", "0"],
+        "corridor up: --port 0: not a port; give a number from 1 to 65535",
+    ),
     "db upgrade of a database that does not answer": (
         ["db", "upgrade", "--database-url", DEAD_DATABASE],
         "corridor db upgrade: the database postgresql+psycopg://postgres:***@127.0.0.1:1/twin "
@@ -245,7 +283,7 @@ def test_a_bad_command_line_gets_one_line_and_exit_code_2(
     assert lines[0].startswith("corridor")
 
 
-@pytest.mark.parametrize("name", [n for n in BAD_COMMAND_LINES if "broker" in n])
+@pytest.mark.parametrize("name", [n for n in BAD_COMMAND_LINES if "a broker that" in n])
 def test_a_broker_that_does_not_answer_is_named_with_the_fix(
     name: str, outcomes: dict[str, subprocess.CompletedProcess[str]]
 ) -> None:

@@ -12,7 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from corridor.cli import calibrate_commands, compare_commands, dcsa_commands, errors, run_commands
+from corridor.cli import (
+    calibrate_commands,
+    compare_commands,
+    dcsa_commands,
+    errors,
+    run_commands,
+    up_command,
+)
 from corridor.cli.parser import (
     CorridorParser,
     accept_debug_after_commands,
@@ -44,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_commands.add_commands(commands)
     compare_commands.add_commands(commands)
     _add_edge_commands(commands)
+    up_command.add_commands(commands)
     accept_debug_after_commands(parser)
     return parser
 
@@ -66,9 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _add_edge_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from api import cli as api_cli
+    from streams import broker_command
     from streams import cli as streams_cli
 
     streams_cli.add_commands(commands, open_store=api_cli.open_store)
+    broker_command.add_command(commands)
     api_cli.add_commands(commands)
 
 

@@ -7,6 +7,7 @@ for the log's folder). Each check raises `UserError` naming the path and the fix
 """
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -102,3 +103,24 @@ def _prove_writable(folder: Path, option: str) -> None:
         raise UserError(
             f"{folder}: cannot write there ({reason}); choose another {option}"
         ) from None
+
+
+def check_port_free(port: int, flag: str) -> int:
+    """`port` if it can be listened on at 127.0.0.1 now, else a UserError naming `flag`.
+
+    A server that fails to bind later says so in its own log, after the other parts started;
+    checking first gives the one line and leaves nothing to stop.
+    """
+    if not 1 <= port <= 65535:
+        raise UserError(f"{flag} {port}: not a port; give a number from 1 to 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UserError(
+                f"{flag} {port}: cannot listen there ({reason.lower()}); give another port, "
+                "or stop what uses it"
+            ) from None
+    return port
