@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from api.kpi_cache import TtlCache
 from api.limits import ClientSlots
 from api.metrics import RequestMetrics
+from api.past_views import PastViews
 from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
 from api.store.sql_store import SqlStore
@@ -32,6 +33,7 @@ class Services:
     replays: ReplayRunner
     streams: ClientSlots
     histories: ClientSlots
+    past: PastViews
 
     @classmethod
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
@@ -60,6 +62,13 @@ class Services:
                 "history queries",
                 total=settings.history_max_concurrent,
                 per_client=settings.history_max_per_client,
+                retry_after_s=settings.retry_after_s,
+            ),
+            past=PastViews(
+                store,
+                stations,
+                max_rebuilds=settings.past_max_rebuilds,
+                cache_size=settings.past_cache_size,
                 retry_after_s=settings.retry_after_s,
             ),
         )

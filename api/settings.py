@@ -119,6 +119,8 @@ class ApiSettings(BaseSettings):
     # Longer than the worker's KPI cadence (15 min of event time, so about 15 min of wall time
     # when live), or a healthy worker's data would be called stale between its snapshots.
     snapshot_stale_s: float = Field(default=1200.0, gt=0.0)
+    past_max_rebuilds: int = Field(default=2, ge=1, le=64)  # `?at=` rebuilds at once
+    past_cache_size: int = Field(default=256, ge=1, le=100_000)  # `?at=` answers cached
     replay_workers: int = Field(default=1, ge=1, le=16)
     max_upload_mb: int = Field(default=200, ge=1, le=100_000)
     migrate_on_start: bool = True

@@ -52,10 +52,18 @@ def populated_store() -> Iterator[SqlStore]:
     shutil.rmtree(DATABASE_DIR, ignore_errors=True)
 
 
-CROSS_FIELD = {"/yards/{yard}/kpis/history", "/corridor/kpis/history", "/replays"}
+CROSS_FIELD = {
+    "/yards/{yard}/kpis/history",
+    "/corridor/kpis/history",
+    "/replays",
+    "/yards/{yard}/state",
+    "/yards/{yard}/kpis",
+    "/corridor/kpis",
+}
 """These refuse some schema-valid requests by rules a schema cannot state, with a 422 naming
-the rule: history (from <= to, at most 2000 buckets, times in 2000-2099) and replays (the log's
-file name ending, the scenario's keys). For them the "schema-valid request accepted" check does
+the rule: history (from <= to, at most 2000 buckets, times in 2000-2099), replays (the log's
+file name ending, the scenario's keys) and the past (`at` outside the reach of the stored twin
+snapshots: `api.past_views`). For them the "schema-valid request accepted" check does
 not apply; every other check does."""
 
 

@@ -38,3 +38,15 @@ BUSY: dict[int | str, dict[str, Any]] = {
         "headers": RETRY_AFTER,
     },
 }
+PAST: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorMessage,
+        "description": "`at` before the oldest stored twin snapshot, or after the newest watermark",
+    },
+    503: {
+        "model": ErrorMessage,
+        "description": "too many past states being rebuilt, or the database cannot be reached",
+        "headers": RETRY_AFTER,
+    },
+}
+"""What a `?at=` read may answer besides the others (`api.past_views`)."""

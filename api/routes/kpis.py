@@ -5,6 +5,7 @@ event time it reflects (`as_of`) and when it was computed. These are the endpoin
 shift, so the answer is served from a short-lived cache of its serialised bytes.
 """
 
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from api import kpi_views
 from api.deps import ServicesDep, YardDep
 from api.limits import client_address
 from api.responses import KpiHistory, KpiView, Window
-from api.routes.common import BUSY, NOT_FOUND, READ_ERRORS
+from api.routes.common import BUSY, NOT_FOUND, PAST, READ_ERRORS
 from api.security import ReaderAccess
 
 router = APIRouter(tags=["kpis"], dependencies=[ReaderAccess], responses=READ_ERRORS)
@@ -46,16 +47,34 @@ async def _latest(services: ServicesDep, scope: str, window: str) -> Response:
     return Response(cached, media_type="application/json")
 
 
-@router.get("/yards/{yard}/kpis", response_model=KpiView, responses=NOT_FOUND)
-async def yard_kpis(yard: YardDep, services: ServicesDep, window: WindowQuery = "24h") -> Response:
-    """A yard's KPIs over a rolling window, as of the latest event time the twin has seen."""
-    return await _latest(services, yard, window)
+AtQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="a past moment, RFC 3339 with offset: the KPIs rebuilt as of then"),
+]
 
 
-@router.get("/corridor/kpis", response_model=KpiView, responses=NOT_FOUND)
-async def corridor_kpis(services: ServicesDep, window: WindowQuery = "24h") -> Response:
-    """The corridor's KPIs (all three yards together) over a rolling window."""
-    return await _latest(services, CORRIDOR, window)
+async def _at(services: ServicesDep, scope: str, window: str, at: datetime | None) -> Response:
+    if at is None:
+        return await _latest(services, scope, window)
+    answer = await run_in_threadpool(services.past.kpis, scope, window, at)
+    return Response(json.dumps(answer, allow_nan=False), media_type="application/json")
+
+
+@router.get("/yards/{yard}/kpis", response_model=KpiView, responses={**NOT_FOUND, **PAST})
+async def yard_kpis(
+    yard: YardDep, services: ServicesDep, window: WindowQuery = "24h", at: AtQuery = None
+) -> Response:
+    """A yard's KPIs over a rolling window, as of the latest event time the twin has seen or,
+    with `at`, as of its last watermark at or before then (rebuilt: docs/api.md, "The past")."""
+    return await _at(services, yard, window, at)
+
+
+@router.get("/corridor/kpis", response_model=KpiView, responses={**NOT_FOUND, **PAST})
+async def corridor_kpis(
+    services: ServicesDep, window: WindowQuery = "24h", at: AtQuery = None
+) -> Response:
+    """The corridor's KPIs (all three yards together) over a rolling window (`at`: as then)."""
+    return await _at(services, CORRIDOR, window, at)
 
 
 async def _history(

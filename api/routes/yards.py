@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime
 from sqlalchemy import Engine
 
 from api.deps import EngineDep, ServicesDep, YardDep
 from api.responses import Departure, Facilities, ReeferFilter, ReeferList, YardDetail, YardSummary
-from api.routes.common import NOT_FOUND, READ_ERRORS
+from api.routes.common import NOT_FOUND, PAST, READ_ERRORS
 from api.security import ReaderAccess
 from api.store import readers
 from api.store.tables import ReeferStatusPublic, YardStatePublic
@@ -44,6 +45,25 @@ async def get_yard(yard: YardDep, services: ServicesDep) -> YardDetail:
         facilities=_facilities(spec),
         state=YardStatePublic.model_validate(state) if state is not None else None,
     )
+
+
+AtQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="a past moment, RFC 3339 with offset; default: now (the stored state)"),
+]
+
+
+@router.get("/{yard}/state", responses={**NOT_FOUND, **PAST})
+async def yard_state(yard: YardDep, services: ServicesDep, at: AtQuery = None) -> YardStatePublic:
+    """A yard's state now or, with `at`, as the twin had it then: rebuilt from the nearest
+    stored twin snapshot and the archive after it (see docs/api.md, "The past")."""
+    if at is None:
+        state = await run_in_threadpool(readers.yard_state, services.store.engine, yard=yard)
+        if state is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no state of yard {yard!r} yet")
+    else:
+        state = await run_in_threadpool(services.past.state, yard, at)
+    return YardStatePublic.model_validate(state)
 
 
 @router.get("/{yard}/reefers", responses=NOT_FOUND)
