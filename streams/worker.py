@@ -126,6 +126,7 @@ class Worker:
         """A group member's new partitions: their twin loaded, read from the stored offsets."""
         loaded = self.load(frozenset(partitions))
         self.live, self.stats.rebuilt = loaded.live, self.stats.rebuilt + loaded.entries
+        self.policy.last_at = None  # a new twin: its snapshots are due again, as of any time
         self._assign(partitions, self.store.load_offsets(self.settings.group_id))
 
     def hand_over(self) -> None:

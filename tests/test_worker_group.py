@@ -58,8 +58,9 @@ def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     killed = start_worker(settings, url, logs[1])
 
     shares = wait_for_shares(logs, [survivor, killed])
-    assert len(shares) == 2 and not shares[0] & shares[1], shares
-    archived_at_kill = wait_for_archive(store, [survivor, killed], 1500)
+    assert len(shares) == 2, shares
+    assert not shares[0] & shares[1], shares
+    archived_at_kill = wait_for_both(store, settings.group_id, shares, [survivor, killed])
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=10)
     assert survivor.wait(timeout=180) == 0, logs[0].read_text()[-3000:]
@@ -109,17 +110,27 @@ def wait_for_shares(logs: list[Path], workers: list[subprocess.Popen[bytes]]) ->
     raise AssertionError("the two workers did not share the partitions in time")
 
 
-def wait_for_archive(store: SqlStore, workers: list[subprocess.Popen[bytes]], threshold: int) -> int:
-    table = table_of(ArchiveSegment)
+def wait_for_both(
+    store: SqlStore,
+    group: str,
+    shares: list[frozenset[str]],
+    workers: list[subprocess.Popen[bytes]],
+) -> int:
+    """Until each worker has committed offsets of its share; the events archived by then."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert all(worker.poll() is None for worker in workers), "a worker exited too soon"
-        with store.engine.connect() as connection:
-            count = connection.execute(select(func.sum(table.c.events))).scalar_one() or 0
-        if count >= threshold:
-            return int(count)
-        time.sleep(0.01)
-    raise AssertionError(f"the workers did not archive {threshold} events in time")
+        read = {
+            f"{topic}[{partition}]"
+            for (topic, partition), at in store.load_offsets(group).items()
+            if at
+        }
+        if all(read & share for share in shares):
+            table = table_of(ArchiveSegment)
+            with store.engine.connect() as connection:
+                return int(connection.execute(select(func.sum(table.c.events))).scalar_one())
+        time.sleep(0.005)
+    raise AssertionError("the workers did not both commit in time")
 
 
 def single_worker(settings: KafkaSettings) -> MemoryStore:
@@ -144,7 +155,9 @@ def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
 
 def dead_letter_count(store: SqlStore) -> int:
     with store.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(table_of(DeadLetter))).scalar_one())
+        return int(
+            connection.execute(select(func.count()).select_from(table_of(DeadLetter))).scalar_one()
+        )
 
 
 def as_json(value: Any) -> Any:

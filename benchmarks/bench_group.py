@@ -1,0 +1,135 @@
+"""Benchmark: two workers in one consumer group against one, catching up on the same backlog.
+
+Publishes a backlog of generated traffic onto input topics of `--partitions` partitions (12 by
+default: the three yards then hash to partitions 0, 4 and 7, and the range assignor gives two
+members {yuzui, xiaonanya} and {tuanjiecun}, 54 % and 46 % of the events; six partitions would
+give 62 % and 38 %), then runs the catch-up twice, each time with `corridor worker --membership
+group` processes on a fresh store: one worker, then two in one group. The rate is the backlog
+over the wall time from the first archived event to the last (the group join before it is not
+counted), read from the store; the broker and every process share this machine's cores.
+
+Run alone: `.venv/bin/python benchmarks/bench_group.py [--events N] [--store-url URL]`;
+`benchmarks/bench_worker.py` runs it too. `--store-url` takes a PostgreSQL URL of an empty
+database per run (`{run}` in it is replaced by `one` and `two`); the default is a SQLite file.
+"""
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from api.store.sql_store import SqlStore
+from api.store.tables import ArchiveSegment, table_of
+from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.traffic.generator import generate
+from streams.broker import EmbeddedBroker
+from streams.publish import publish
+from streams.settings import KafkaSettings
+
+SEED = 2026
+EVENTS_PER_DAY = 3600
+WORKER_PROCESS = (
+    "import sys; from api.store import SqlStore; from streams.cli import main; "
+    "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=200_000, help="backlog size")
+    parser.add_argument("--partitions", type=int, default=12, help="per input topic")
+    parser.add_argument("--store-url", help="PostgreSQL URL with {run} (default: SQLite files)")
+    args = parser.parse_args()
+    with EmbeddedBroker() as broker:
+        one, two = group_rates(broker, args.events, args.partitions, args.store_url)
+    print_rates(one, two)
+
+
+def group_rates(
+    broker: EmbeddedBroker, events: int, partitions: int, store_url: str | None = None
+) -> tuple[float, float]:
+    """Events/s of one group member, and of two, on the same backlog."""
+    settings = KafkaSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        membership="group",
+        partitions=partitions,
+        topic_dispatch="group.dispatch",
+        topic_reefer="group.reefer",
+        topic_trains="group.trains",
+        topic_dead_letter="group.dead-letter",
+        topic_kpi="group.kpi",
+        quiet_after_s=0.5,
+    )
+    stations = load_scenario(None).stations
+    days = max(1, -(-events // EVENTS_PER_DAY))
+    backlog = itertools.islice(
+        generate(stations, days=days, seed=SEED, start=DEFAULT_START), events
+    )
+    published = publish(backlog, settings).produced
+    print(f"group backlog: {published:,} events on {partitions} partitions per topic")
+    with tempfile.TemporaryDirectory() as scratch:
+        rates = []
+        for run, members in (("one", 1), ("two", 2)):
+            url = (store_url or f"sqlite:///{Path(scratch) / '{run}.db'}").format(run=run)
+            rates.append(catch_up(settings, f"bench-{run}", members, url, published))
+    return rates[0], rates[1]
+
+
+def catch_up(settings: KafkaSettings, group: str, members: int, url: str, total: int) -> float:
+    """Start `members` worker processes in `group`; events/s from first to last archived."""
+    store = SqlStore.open(url)  # migrated before the workers start
+    env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
+    command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    command += ["--store", url, "--exit-when-idle", "3"]
+    workers = [
+        subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL) for _ in range(members)
+    ]
+    first = last = None
+    archived = 0
+    while archived < total:
+        if all(worker.poll() is not None for worker in workers):
+            raise RuntimeError(f"the workers stopped at {archived:,} of {total:,} events")
+        archived = archived_events(store)
+        now = time.perf_counter()
+        if archived and first is None:
+            first = now
+        last = now
+        time.sleep(0.05)
+    for worker in workers:
+        worker.wait(timeout=120)
+    store.close()
+    if first is None or last is None:
+        raise RuntimeError("nothing was archived")
+    return total / (last - first)
+
+
+def archived_events(store: SqlStore) -> int:
+    table = table_of(ArchiveSegment)
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.sum(table.c.events))).scalar_one() or 0)
+
+
+def settings_env(settings: KafkaSettings) -> dict[str, str]:
+    env = {}
+    for name, value in settings.model_dump(exclude={"sasl_password", "extra_config"}).items():
+        if value is not None:
+            text = f"PT{value.total_seconds()}S" if isinstance(value, timedelta) else str(value)
+            env[f"CORRIDOR_KAFKA_{name.upper()}"] = text
+    return env
+
+
+def print_rates(one: float, two: float) -> None:
+    print(f"{'group of one worker, catch-up':<48}{one:>12,.0f} ev/s")
+    print(f"{'group of two workers, catch-up':<48}{two:>12,.0f} ev/s")
+    print(f"{'  two workers / one (target >= 1.3)':<48}{two / one:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()
