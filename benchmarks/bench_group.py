@@ -4,9 +4,10 @@ Publishes a backlog of generated traffic onto input topics of `--partitions` par
 default: the three yards then hash to partitions 0, 4 and 7, and the range assignor gives two
 members {yuzui, xiaonanya} and {tuanjiecun}, 54 % and 46 % of the events; six partitions would
 give 62 % and 38 %), then runs the catch-up twice, each time with `corridor worker --membership
-group` processes on a fresh store: one worker, then two in one group. The rate is the backlog
-over the wall time from the first archived event to the last (the group join before it is not
-counted), read from the store; the broker and every process share this machine's cores.
+group` processes on a fresh store: one worker, then two in one group. The rate is the events
+archived from the moment every member holds its share to the last one, over that wall time
+(what the first member archived alone before the others joined is not counted), read from the
+store; the broker and every process share this machine's cores.
 
 Run alone: `.venv/bin/python benchmarks/bench_group.py [--events N] [--store-url URL]`;
 `benchmarks/bench_worker.py` runs it too. `--store-url` takes a PostgreSQL URL of an empty
@@ -16,6 +17,7 @@ database per run (`{run}` in it is replaced by `one` and `two`); the default is 
 import argparse
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from streams.settings import KafkaSettings
 SEED = 2026
 EVENTS_PER_DAY = 3600
 WORKER_PROCESS = (
-    "import sys; from api.store import SqlStore; from streams.cli import main; "
+    "import sys; from api.store.sql_store import SqlStore; from streams.cli import main; "
     "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
 )
 
@@ -78,36 +80,59 @@ def group_rates(
         rates = []
         for run, members in (("one", 1), ("two", 2)):
             url = (store_url or f"sqlite:///{Path(scratch) / '{run}.db'}").format(run=run)
-            rates.append(catch_up(settings, f"bench-{run}", members, url, published))
+            rates.append(catch_up(settings, f"bench-{run}", members, url, published, Path(scratch)))
     return rates[0], rates[1]
 
 
-def catch_up(settings: KafkaSettings, group: str, members: int, url: str, total: int) -> float:
-    """Start `members` worker processes in `group`; events/s from first to last archived."""
+def catch_up(
+    settings: KafkaSettings, group: str, members: int, url: str, total: int, scratch: Path
+) -> float:
+    """Start `members` worker processes in `group`; events/s once the group is settled.
+
+    The clock starts when every member holds its share (the first member to join works alone
+    until the others are given theirs, 6 to 12 s on the embedded broker) and stops when the
+    last event is archived; the rate is the events archived in between over that time.
+    """
     store = SqlStore.open(url)  # migrated before the workers start
     env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
     command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
     command += ["--store", url, "--exit-when-idle", "3"]
-    workers = [
-        subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL) for _ in range(members)
-    ]
-    first = last = None
+    logs = [scratch / f"{group}-{member}.log" for member in range(members)]
+    workers = []
+    for log in logs:
+        with log.open("wb") as sink:
+            workers.append(subprocess.Popen(command, env=env, stderr=sink))
+    everything = 3 * settings.partitions
+    settled: tuple[float, int] | None = None  # (wall time, events archived then)
     archived = 0
     while archived < total:
         if all(worker.poll() is not None for worker in workers):
-            raise RuntimeError(f"the workers stopped at {archived:,} of {total:,} events")
+            tail = logs[0].read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the workers stopped at {archived:,} of {total:,} events:\n{tail}")
         archived = archived_events(store)
-        now = time.perf_counter()
-        if archived and first is None:
-            first = now
-        last = now
+        shares = [held(log) for log in logs]
+        if settled is None and all(shares) and sum(shares) == everything:
+            settled = (time.perf_counter(), archived)
         time.sleep(0.05)
+    last = time.perf_counter()
     for worker in workers:
         worker.wait(timeout=120)
     store.close()
-    if first is None or last is None:
-        raise RuntimeError("nothing was archived")
-    return total / (last - first)
+    if settled is None:
+        raise RuntimeError("the group never settled before the backlog was archived")
+    began, before = settled
+    print(f"  {members} worker(s): settled after {before:,} events, then "
+          f"{total - before:,} events in {last - began:.1f} s")  # fmt: skip
+    return (total - before) / (last - began)
+
+
+ASSIGNED = re.compile(r"assigned \{(.*)\}")
+
+
+def held(log: Path) -> int:
+    """How many partitions a worker holds, by its latest `assigned` log line."""
+    found = ASSIGNED.findall(log.read_text(errors="replace"))
+    return found[-1].count("[") if found else 0
 
 
 def archived_events(store: SqlStore) -> int:

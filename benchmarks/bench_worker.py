@@ -172,7 +172,7 @@ def restart(settings: KafkaSettings, stations: Any, store: TwinStore) -> tuple[i
 
 
 WORKER_PROCESS = (
-    "import sys; from api.store import SqlStore; from streams.cli import main; "
+    "import sys; from api.store.sql_store import SqlStore; from streams.cli import main; "
     "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
 )
 

@@ -133,6 +133,7 @@ class Rebalance:
 
     def revoked(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.member.hand_over()
+        log.info("handed over %d partitions", len(self.owned))
         self.owned = frozenset()
         self.consumer.unassign()
 
@@ -148,6 +149,11 @@ def join(
     group = Rebalance(cast(GroupConsumer, consumer), member, topics)
     group.subscribe(everything)
     return group
+
+
+def waiting(group: Rebalance | None) -> bool:
+    """Whether a worker is a group member without partitions (not idle: its share is coming)."""
+    return group is not None and not group.owned
 
 
 def fresh(messages: Sequence[InputMessage], positions: Mapping[Partition, int]) -> list[Any]:

@@ -134,7 +134,6 @@ class Worker:
         self.commits.wait()
         self.live, self.positions = LiveTwin(self.live.stations, self.live.seed), {}
         self.tracker.reset([])
-        log.info("handed over the partitions")
 
     def run(
         self, stop: threading.Event | None = None, *, idle_exit_s: float | None = None
@@ -157,7 +156,9 @@ class Worker:
 
     def idle_for(self) -> float:
         """Seconds since the last input, once everything is caught up and released (else 0)."""
-        if not self.tracker.all_at_end() or len(self.live.buffer) or self.commits.pending:
+        if rebalance.waiting(self.group) or not self.tracker.all_at_end():
+            return 0.0
+        if len(self.live.buffer) or self.commits.pending:
             return 0.0
         return time.monotonic() - self._last_input
 
