@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="backlog size (at least)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
-    parser.add_argument("--group-events", type=int, default=200_000, help="group backlog size")
+    parser.add_argument("--group-events", type=int, default=150_000, help="group backlog size")
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
     stations = load_scenario(None).stations
@@ -104,7 +104,7 @@ def main() -> None:
             label = f"  catch-up time in {phase}"
             print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
         latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
-        print_rates(*group_rates(broker, args.group_events, partitions=12))
+        print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3))
 
 
 def traffic(stations: Any, days: int) -> Iterator[Event]:
