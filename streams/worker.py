@@ -62,7 +62,7 @@ def utc_now() -> datetime:
 
 
 class Worker:
-    """The live twin's consume-apply-commit loop over explicitly assigned partitions."""
+    """The live twin's consume-apply-commit loop over its partitions (all, or a group's share)."""
 
     def __init__(
         self,
