@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.forecasts import Forecaster
 from api.kpi_cache import TtlCache
 from api.limits import ClientSlots
 from api.metrics import RequestMetrics
@@ -29,16 +30,18 @@ class Services:
     replays: ReplayRunner
     streams: ClientSlots
     histories: ClientSlots
+    forecaster: Forecaster
 
     @classmethod
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
         """Connect (lazily: no query runs until startup) and assemble the collaborators."""
         store = store or SqlStore.open(settings.database_url, migrate=False)
+        stations = load_all_stations()
         spool = Path(tempfile.gettempdir()) / "corridor-replays"
         return cls(
             settings=settings,
             store=store,
-            stations=load_all_stations(),
+            stations=stations,
             kpi_cache=TtlCache(settings.kpi_cache_ttl_s),
             metrics=RequestMetrics(),
             replays=ReplayRunner(
@@ -56,4 +59,5 @@ class Services:
                 per_client=settings.history_max_per_client,
                 retry_after_s=settings.retry_after_s,
             ),
+            forecaster=Forecaster(store.engine, settings, stations),
         )
