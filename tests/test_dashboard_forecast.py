@@ -2,8 +2,9 @@
 a fan chart of the gate queue and the turnaround — the p10-p90 band shaded and the p50 dashed,
 after a "now" line at the forecast's start — and the trains at risk with the boxes over 24 h.
 
-The store holds what a worker archived (two generated days); the API computes the forecast from
-it in its forecast process and is served by uvicorn. Screenshot: `.artifacts/dashboard-forecast.png`.
+The store holds what a worker archived (two generated days); the API computes the forecast
+from it in its forecast process and is served by uvicorn. Screenshot:
+`.artifacts/dashboard-forecast.png`.
 """
 
 from pathlib import Path
