@@ -34,6 +34,7 @@ from api.routes import (
     metrics,
     replays,
     stream,
+    whatif,
     yards,
 )
 from api.services import Services
@@ -88,6 +89,7 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         boxes,
         kpis,
         forecast,
+        whatif,
         stream,
         metrics,
         dead_letters,

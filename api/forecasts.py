@@ -33,7 +33,7 @@ from api.settings import ApiSettings
 from api.store.archive_window import events_between, newest_event_time
 from api.store.sql_store import SqlStore
 from corridor.forecast.run import forecast
-from corridor.forecast.start_state import replay_start
+from corridor.forecast.start_state import ReplayStart, replay_start
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from stations.spec import StationSpec
 
@@ -60,9 +60,8 @@ class ForecastRequest:
     workers: int
 
 
-def compute_forecast(request: ForecastRequest) -> dict[str, Any]:
-    """Read the archive's window, rebuild the yards, forecast; the result as plain values."""
-    tune_gc_for_a_long_lived_twin()
+def read_start(request: ForecastRequest) -> ReplayStart:
+    """The yards at `request.now`, rebuilt from the archive's lookback window."""
     store = SqlStore.open(request.database_url, migrate=False)
     try:
         events = events_between(store.engine, request.now - request.lookback, request.now)
@@ -70,9 +69,14 @@ def compute_forecast(request: ForecastRequest) -> dict[str, Any]:
         store.close()  # no connection may be shared with the forked replications
     if not events:
         raise NoHistoryError(f"no event archived in the {request.lookback} before {request.now}")
-    start = replay_start(events, request.stations, request.seed, request.now, request.lookback)
+    return replay_start(events, request.stations, request.seed, request.now, request.lookback)
+
+
+def compute_forecast(request: ForecastRequest) -> dict[str, Any]:
+    """Read the archive's window, rebuild the yards, forecast; the result as plain values."""
+    tune_gc_for_a_long_lived_twin()
     result = forecast(
-        start,
+        read_start(request),
         seed=request.seed,
         hours=request.hours,
         replications=request.replications,

@@ -15,6 +15,7 @@ from api.metrics import RequestMetrics
 from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
 from api.store.sql_store import SqlStore
+from api.whatif_jobs import WhatIfJobs
 from stations.spec import StationSpec, load_all_stations
 
 
@@ -31,12 +32,14 @@ class Services:
     streams: ClientSlots
     histories: ClientSlots
     forecaster: Forecaster
+    whatifs: WhatIfJobs
 
     @classmethod
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
         """Connect (lazily: no query runs until startup) and assemble the collaborators."""
         store = store or SqlStore.open(settings.database_url, migrate=False)
         stations = load_all_stations()
+        forecaster = Forecaster(store.engine, settings, stations)
         spool = Path(tempfile.gettempdir()) / "corridor-replays"
         return cls(
             settings=settings,
@@ -59,5 +62,6 @@ class Services:
                 per_client=settings.history_max_per_client,
                 retry_after_s=settings.retry_after_s,
             ),
-            forecaster=Forecaster(store.engine, settings, stations),
+            forecaster=forecaster,
+            whatifs=WhatIfJobs(forecaster),
         )

@@ -56,7 +56,6 @@ def test_two_more_reach_stackers_cut_the_turnaround_of_an_overloaded_yard(tmp_pa
                      replications=5)  # fmt: skip
     frame = result.comparison.frame.set_index(["scope", "kpi"])
     turnaround = frame.loc[("yuzui", "turnaround_min.mean")]
-    print(turnaround.to_dict())
     assert turnaround["significant"]
     assert turnaround["ci95_high"] < 0.0
     assert turnaround["difference"] < -0.2 * turnaround["base"]  # a cut, not a nudge
