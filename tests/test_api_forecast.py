@@ -47,7 +47,7 @@ def forecast_client(store: SqlStore, database_url: str) -> Iterator[TestClient]:
         database_url,
         forecast_seed=SEED,
         forecast_replications=3,
-        forecast_workers=1,
+        forecast_workers=2,  # the forecast process forks its replications
     )
     with TestClient(create_app(settings, store=store)) as running:
         yield running

@@ -29,6 +29,21 @@ from corridor.forecast.run import DEFAULT_HOURS, DEFAULT_REPLICATIONS, MAX_HOURS
 router = APIRouter(prefix="/whatif", tags=["what-if"])
 MAX_REPLICATIONS = 32
 MAX_TOML_CHARS = 65_536
+
+
+def _json_error(description: str) -> dict[str, Any]:
+    """An error answered as JSON by a route whose own answer is HTML."""
+    schema = {"$ref": "#/components/schemas/ErrorMessage"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+HTML_ROUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _json_error("the read token is missing or wrong"),
+    404: _json_error("no such what-if job"),
+    409: _json_error("the what-if is not done yet"),
+    422: _json_error("the job id is not a lower-case UUID"),
+    503: _json_error("the database cannot be reached"),
+}
 JobId = Annotated[str, PathParam(pattern=JOB_ID_PATTERN, description="a what-if job id")]
 
 
@@ -106,7 +121,12 @@ def _scenario_table(body: WhatIfCreate) -> dict[str, Any]:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[KeyAccess],
-    responses={**REFUSED, **BUSY, 404: {"model": ErrorMessage}},
+    responses={
+        **REFUSED,
+        **BUSY,
+        400: {"model": ErrorMessage, "description": "the body is not JSON"},
+        404: {"model": ErrorMessage},
+    },
 )
 async def start_whatif(
     body: WhatIfCreate, services: ServicesDep, response: Response
@@ -145,7 +165,7 @@ async def get_whatif(services: ServicesDep, job_id: JobId) -> WhatIfPublic:
     "/{job_id}/report.html",
     dependencies=[ReaderAccess],
     response_class=HTMLResponse,
-    responses={**READ_ERRORS, **NOT_FOUND, 409: {"model": ErrorMessage}},
+    responses=HTML_ROUTE_ERRORS,
 )
 async def whatif_report(services: ServicesDep, job_id: JobId) -> HTMLResponse:
     """The comparison report of a finished what-if (the planner's `report.html`)."""
