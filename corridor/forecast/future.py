@@ -15,8 +15,9 @@ ones happened). Of those:
 - gate milestones and reefer readings (observations of boxes the yard does not hold) are left
   out, and so are departures announced again under a known train id.
 
-Generated traffic uses replication `FORECAST_TRAFFIC + r` of the seed, so a backtest against a
-log generated with the same seed never sees the traffic that actually came.
+Generated traffic uses replication `FORECAST_TRAFFIC + r` of a seed derived from the twin's seed
+and now (`traffic_seed`), so a backtest against a log generated with the twin's seed never sees
+the traffic that actually came, and forecasts from different moments draw independently.
 """
 
 import math
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import msgspec
+import numpy as np
 
 from corridor.contract.container_ids import is_reefer
 from corridor.contract.events import Event, TrainArrived, TrainScheduled, TruckDispatched
@@ -52,12 +54,22 @@ def future_events(
     generated = generate(
         twin.stations,
         days=days,
-        seed=seed,
+        seed=traffic_seed(seed, now),
         start=start,
         replication=FORECAST_TRAFFIC + replication,
     )
     pickups = {sid: _pickable(twin, sid, claimed_pickups) for sid in twin.yards}
     return list(_fitted(generated, twin, pickups, now, until))
+
+
+def traffic_seed(seed: int, now: datetime) -> int:
+    """The generator's seed for a forecast from `now`: the generator draws by day and local
+    hour from its start, so with one seed every forecast starting at the same hour of day would
+    get the same futures; keyed by the instant too, forecasts from different moments draw
+    independently (and a baseline and its what-if, from the same moment, alike)."""
+    moment = int(now.timestamp())
+    state = np.random.SeedSequence([seed, moment]).generate_state(2, dtype=np.uint64)
+    return int(state[0]) >> 1  # below 2**63, as the generator wants
 
 
 def _pickable(twin: Twin, yard: str, claimed: frozenset[str]) -> dict[bool, list[str]]:
