@@ -33,7 +33,7 @@ from api.settings import ApiSettings
 from api.store.archive_window import events_between, newest_event_time
 from api.store.sql_store import SqlStore
 from corridor.forecast.run import forecast
-from corridor.forecast.start_state import ReplayStart, replay_start
+from corridor.forecast.start_state import ANNOUNCED_AHEAD, ReplayStart, replay_start
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from stations.spec import StationSpec
 
@@ -64,7 +64,8 @@ def read_start(request: ForecastRequest) -> ReplayStart:
     """The yards at `request.now`, rebuilt from the archive's lookback window."""
     store = SqlStore.open(request.database_url, migrate=False)
     try:
-        events = events_between(store.engine, request.now - request.lookback, request.now)
+        since = request.now - request.lookback - ANNOUNCED_AHEAD  # departures announced early
+        events = events_between(store.engine, since, request.now)
     finally:
         store.close()  # no connection may be shared with the forked replications
     if not events:

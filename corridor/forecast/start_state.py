@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from corridor.contract.events import Event, TruckDispatched
+from corridor.contract.events import Event, TrainScheduled, TruckDispatched
 from corridor.engine.twin import Twin, replay
 from stations.spec import StationSpec
 
 DEFAULT_LOOKBACK = timedelta(days=7)
 """How much history a replayed start keeps: a box dwells up to about five days (import pickups
 are 72 ± 36 h after unloading), so seven days hold nearly every box still in a yard."""
+
+
+ANNOUNCED_AHEAD = timedelta(days=2)
+"""How far ahead of its departure a train may have been announced: a caller that reads its
+history from a store reads this much more before the lookback (`replay_start` keeps, of that,
+only the departures leaving within the lookback)."""
 
 
 class StartState(Protocol):
@@ -73,17 +79,23 @@ def replay_start(
     now: datetime,
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> ReplayStart:
-    """The start at `now` from a log or archive: its events in [now - lookback, now)."""
+    """The start at `now` from a log or archive: its events in [now - lookback, now), and the
+    departures announced before that but leaving after its start (a box in the window may be
+    booked on one: without its announcement it would wait for it for ever)."""
     if now.tzinfo is None:
         raise ValueError(f"now: expected an aware datetime, got {now.isoformat()}")
     since = now - lookback
-    history = [event for event in events if since <= event.ts < now]
+    history = [event for event in events if since <= event.ts < now or _leaves_after(event, since)]
     claimed = frozenset(
         event.container_id
         for event in history
         if isinstance(event, TruckDispatched) and event.direction == "import"
     )
     return ReplayStart(history, stations, seed, now, claimed)
+
+
+def _leaves_after(event: Event, since: datetime) -> bool:
+    return isinstance(event, TrainScheduled) and event.ts < since <= event.departure
 
 
 def switch_specs(twin: Twin, stations: Mapping[str, StationSpec]) -> None:
