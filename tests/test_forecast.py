@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from corridor.contract.events import Event, TruckDispatched
+from corridor.contract.events import Event, TrainScheduled, TruckDispatched
 from corridor.forecast.bands import band
 from corridor.forecast.future import future_events
 from corridor.forecast.run import forecast
@@ -152,3 +152,19 @@ def test_band_uses_weibull_positions_and_skips_missing_values() -> None:
     assert result.p50 == pytest.approx(4.5)
     assert result.p90 == pytest.approx(8.0)
     assert band([float("nan")]).p50 is None
+
+
+def test_a_short_lookback_keeps_the_departures_its_boxes_are_booked_on(
+    events: list[Event], stations: dict[str, StationSpec]
+) -> None:
+    lookback = timedelta(days=1)
+    start = replay_start(events, stations, SEED, NOW, lookback)
+    since = NOW - lookback
+    early = [event for event in start.history if event.ts < since]
+    assert early
+    assert all(isinstance(e, TrainScheduled) and e.departure >= since for e in early)
+    # without those departures, boxes booked on them would wait in the yard for ever, held
+    # for a train that left before now
+    gone = {e.train_id for e in events if isinstance(e, TrainScheduled) and e.departure < NOW}
+    for sid, yard in start.fork(0).yards.items():
+        assert not gone & set(yard.railway.held), sid
