@@ -12,6 +12,7 @@ from fastapi import FastAPI, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api.errors import (
     DATABASE_DOWN,
@@ -68,7 +69,9 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
             await run_in_threadpool(services.forecaster.stop)
             await run_in_threadpool(services.replays.stop)
 
-    app = FastAPI(
+    # /docs and /redoc from assets shipped in the fastapi-offline wheel (under
+    # /static-offline-docs), not a CDN: the pages work on a yard's network with no internet.
+    app = FastAPIOffline(
         title="Corridor twin API",
         version="1.0.0",
         description=DESCRIPTION,

@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from api.forecasts import Forecaster
 from api.kpi_cache import TtlCache
 from api.limits import ClientSlots
@@ -15,6 +17,7 @@ from api.metrics import RequestMetrics
 from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
 from api.store.sql_store import SqlStore
+from api.store_metrics import StoreMetrics
 from api.whatif_jobs import WhatIfJobs
 from stations.spec import StationSpec, load_all_stations
 
@@ -38,15 +41,17 @@ class Services:
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
         """Connect (lazily: no query runs until startup) and assemble the collaborators."""
         store = store or SqlStore.open(settings.database_url, migrate=False)
+        spool = Path(tempfile.gettempdir()) / "corridor-replays"
         stations = load_all_stations()
         forecaster = Forecaster(store.engine, settings, stations)
-        spool = Path(tempfile.gettempdir()) / "corridor-replays"
+        registry = CollectorRegistry()  # the app's own: two apps never share counts
+        registry.register(StoreMetrics(store.engine, stations))
         return cls(
             settings=settings,
             store=store,
             stations=stations,
             kpi_cache=TtlCache(settings.kpi_cache_ttl_s),
-            metrics=RequestMetrics(),
+            metrics=RequestMetrics(registry),
             replays=ReplayRunner(
                 store.engine, spool, settings.replay_workers, settings.replay_lease_s
             ),

@@ -4,8 +4,8 @@ Keys are `SecretStr`, so they print as `**********` in logs, reprs and traceback
 development mode the service refuses to start with an empty, short (under 16 characters) or
 well-known API key: a mutating endpoint guarded by a guessable key is not guarded. Reads are
 open unless `read_token` is set; then they need it (or the API key) as `Authorization: Bearer
-...`, `X-API-Key`, or the dashboard's cookie. The database URL is shared with the worker,
-hence `CORRIDOR_DATABASE_URL`.
+...`, `X-API-Key`, or the dashboard's cookie. The database is shared with the worker, hence
+`CORRIDOR_DATABASE_URL` or its parts (`DatabaseSettings`), not `CORRIDOR_API_*`.
 """
 
 from typing import Literal
@@ -27,20 +27,79 @@ class SettingsError(ValueError):
     """The settings are unsafe or inconsistent (the service must not start)."""
 
 
-DATABASE_URL_FIELD = Field(
-    default="sqlite:///./corridor.db",
-    validation_alias=AliasChoices(
-        "database_url", "CORRIDOR_DATABASE_URL", "CORRIDOR_API_DATABASE_URL"
-    ),
-)
+DEFAULT_DATABASE_URL = "sqlite:///./corridor.db"
+PART_VARIABLES = ("PORT", "USER", "PASSWORD", "NAME")
+"""`CORRIDOR_DATABASE_<PART>` variables that mean nothing without `CORRIDOR_DATABASE_HOST`."""
 
 
 class DatabaseSettings(BaseSettings):
-    """Just the store's URL (for `corridor db upgrade`, which needs no API key)."""
+    """Where the store is: a whole URL, or its parts (`CORRIDOR_DATABASE_*`), never both.
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    The parts exist because a password holding `@`, `/` or `%` breaks a URL written by hand (or
+    interpolated by Compose); `sqlalchemy.engine.URL.create` escapes each part. Shared by the
+    API, the worker and `corridor db`, hence the prefix without `API`.
+    """
 
-    database_url: str = DATABASE_URL_FIELD
+    model_config = SettingsConfigDict(
+        env_prefix="CORRIDOR_DATABASE_",
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # the input holds the password
+    )
+
+    url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CORRIDOR_DATABASE_URL", "CORRIDOR_API_DATABASE_URL"),
+    )
+    driver: str = "postgresql+psycopg"
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    password: SecretStr | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DatabaseSettings":
+        parts = [f"CORRIDOR_DATABASE_{part}" for part in PART_VARIABLES if self._has(part)]
+        if self.url and (self.host or parts):
+            raise SettingsError(
+                "CORRIDOR_DATABASE_URL and CORRIDOR_DATABASE_HOST (or its parts) are both set: "
+                "give the URL or the parts, not both"
+            )
+        if parts and not self.host:
+            raise SettingsError(f"{', '.join(parts)} set without CORRIDOR_DATABASE_HOST: set it")
+        if self.password is not None and not self.user:
+            raise SettingsError("CORRIDOR_DATABASE_PASSWORD set without CORRIDOR_DATABASE_USER")
+        return self
+
+    def _has(self, part: str) -> bool:
+        return getattr(self, part.lower()) is not None
+
+    @property
+    def database_url(self) -> str:
+        """The URL to open: the given one, one built from the parts, or the SQLite default."""
+        if self.url:
+            return self.url
+        if not self.host:
+            return DEFAULT_DATABASE_URL
+        from sqlalchemy.engine import URL  # here: `corridor --version` should not import SQL
+
+        password = self.password.get_secret_value() if self.password is not None else None
+        built = URL.create(
+            self.driver,
+            username=self.user,
+            password=password,
+            host=self.host,
+            port=self.port,
+            database=self.name,
+        )
+        return built.render_as_string(hide_password=False)
+
+
+def database_url() -> str:
+    """The store's URL from the environment (raises SettingsError when it is ambiguous)."""
+    return DatabaseSettings().database_url
 
 
 class ApiSettings(BaseSettings):
@@ -49,7 +108,7 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CORRIDOR_API_", frozen=True, extra="ignore")
 
     mode: Literal["development", "production"] = "production"
-    database_url: str = DATABASE_URL_FIELD
+    database_url: str = Field(default_factory=database_url)  # CORRIDOR_DATABASE_*
     api_key: SecretStr = SecretStr("")
     read_token: SecretStr | None = None
     host: str = "127.0.0.1"

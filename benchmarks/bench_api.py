@@ -28,8 +28,11 @@ from typing import Any
 import httpx
 
 from api.store.sql_store import SqlStore
+from corridor.jobs import SimulateJob, run_replication
+from corridor.scenario import DEFAULT_START, Scenario
 from corridor.store_contract import KpiSnapshot, TwinBatch
 from stations.catalog import station_ids
+from stations.spec import load_all_stations
 
 KEY = "bench-key-3b9f0e51"
 SCOPES = (*station_ids(), "corridor")
@@ -39,22 +42,11 @@ ENDPOINTS = (("trivial GET /health", "/health"),
              ("GET /corridor/kpis", "/corridor/kpis"))  # fmt: skip
 
 
-def kpis(level: float) -> dict[str, Any]:
-    """A KPI block of the kpis.json shape."""
-    tally = {
-        key: round(level * factor, 3)
-        for key, factor in (("mean", 30), ("p50", 28), ("p90", 45), ("p95", 50), ("p99", 70))
-    }
-    dwell = {**{key: value / 2 for key, value in tally.items()}, "share_within_24h": 0.8}
-    return {
-        "trucks": int(100 * level), "truck_turn_min": tally, "gate_wait_min": tally,
-        "gate_queue_len": {"mean": 1.2 * level, "max": 9},
-        "dwell_h": {**dwell, "by": {"export": dwell, "import": dwell, "reefer": dwell}},
-        "throughput": {"teu_in": 900, "teu_out": 880, "lifts": 1700, "teu_per_day": 1790.5},
-        "utilisation": {"gate": 0.2, "handling": 0.5, "plugs": 0.6, "stack": 0.3},
-        "reefer": {"readings": 96, "excursions": 1, "excursion_minutes": 30.0,
-                   "max_off_power_min": None},
-    }  # fmt: skip
+def real_kpis() -> dict[str, dict[str, Any]]:
+    """Each scope's KPI block from one simulated day: the store checks the kpis.json shape."""
+    job = SimulateJob(Scenario(load_all_stations()), 2026, DEFAULT_START, 1)
+    report = run_replication(job).report
+    return {**report["yards"], "corridor": report["corridor"]}  # type: ignore[dict-item]
 
 
 def fill_store(url: str, days: int = 7) -> int:
@@ -62,13 +54,13 @@ def fill_store(url: str, days: int = 7) -> int:
     store = SqlStore.open(url)
     start = datetime(2026, 1, 5, tzinfo=UTC)
     count = 0
+    blocks = real_kpis()
     for day in range(days):
         snapshots = []
         for quarter in range(96):
             as_of = start + timedelta(days=day, minutes=15 * quarter)
-            level = 1.0 + 0.3 * ((quarter % 24) / 24)
             snapshots += [
-                KpiSnapshot(s, w, as_of, as_of, kpis(level)) for s in SCOPES for w in WINDOWS
+                KpiSnapshot(s, w, as_of, as_of, blocks[s]) for s in SCOPES for w in WINDOWS
             ]
         store.commit(TwinBatch("bench", {}, snapshots=snapshots))
         count += len(snapshots)

@@ -213,12 +213,36 @@ def replay_events(
     )
     if malformed is not None:
         twin.counts.rejected[MALFORMED] += malformed
+    end = until if until is not None else max(event.ts for event in events)
+    return twin_result(
+        twin,
+        scenario,
+        seed=run_seed,
+        source=source,
+        period=(start, end),
+        warmup=warmup,
+        events=len(events),
+    )
+
+
+def twin_result(
+    twin: Twin,
+    scenario: Scenario,
+    *,
+    seed: int,
+    source: InputInfo,
+    period: tuple[datetime | None, datetime],
+    warmup: timedelta = timedelta(0),
+    events: int = 0,
+) -> JobResult:
+    """The report and record frames of a twin that has run (`replay`, or a snapshot restored
+    and fed the rest: `corridor.engine.snapshots`), over `period` (its start None: the epoch)."""
     epoch = twin.epoch
     assert epoch is not None  # set by the first event
-    end = until if until is not None else max(event.ts for event in events)
     frames = record_frames(twin)
-    report = _report(twin, frames, scenario, run_seed, source, (start or epoch, end), warmup)
-    return JobResult(report, frames, len(events), epoch=epoch)
+    start, end = period
+    report = _report(twin, frames, scenario, seed, source, (start or epoch, end), warmup)
+    return JobResult(report, frames, events, epoch=epoch)
 
 
 def read_events(path: Path) -> tuple[list[Event], list[eventlog.LogError]]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh machine, then run it.
-# Installs: the project and its dev tools into .venv; Debian's chromium for the dashboard test.
+# Installs: the project, its dev tools and the embedded broker into .venv, at the versions locked
+# in requirements/constraints.txt (scripts/lock.sh); Debian's chromium for the dashboard test.
 # Starts: nothing by hand; the embedded Kafka broker is started by the tests themselves.
 # PostgreSQL on 127.0.0.1:5432 is used when it answers (the project's machines run one).
 set -euo pipefail
@@ -24,5 +25,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[dev,broker]'
 exec .venv/bin/python -m pytest "$@"

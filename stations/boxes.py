@@ -8,8 +8,13 @@ dispatched to collect it. A reefer draws a plug while stacked and waits for one 
 free; it gives the plug back when it is lifted out.
 """
 
+from dataclasses import dataclass
+
+import simpy
+
 from stations import actors, reefer_checks
 from stations.box import Box
+from stations.pool import Claim
 from stations.reefers import ReeferMonitor
 from stations.types import Minutes, ProcessGenerator
 from stations.yard import Yard
@@ -39,20 +44,30 @@ def stack_box(yard: Yard, box: Box) -> None:
     if box.in_stack is not None:
         box.in_stack.succeed()
     if box.reefer:
-        actors.start(hold_plug(yard, box))
+        actors.start(hold_plug(yard, box), box)
     if box.direction == "export":
         checks = yard.spec.policies.reefer_checks
         if box.reefer and checks is not None:
-            actors.start(reefer_checks.check_then_clear(yard, checks, box, _clear_for_departure))
+            check = reefer_checks.ReeferCheckProgress(box)
+            actors.start(
+                reefer_checks.check_then_clear(yard, checks, check, clear_for_departure), check
+            )
         else:
-            _clear_for_departure(yard, box)
+            clear_for_departure(yard, box)
 
 
-def hold_plug(yard: Yard, box: Box) -> ProcessGenerator:
-    """A stacked reefer takes a plug as soon as one is free and keeps it until lifted out."""
-    request = yard.plugs.request()
-    box.plug_request = request
-    yield request
+def hold_plug(yard: Yard, box: Box, resume: simpy.Event | None = None) -> ProcessGenerator:
+    """A stacked reefer takes a plug as soon as one is free and keeps it until lifted out.
+
+    The box is this actor's progress: its `plug_request` is the request waited on (`resume`,
+    restored from a snapshot, when the box was waiting for a plug).
+    """
+    if resume is None:
+        request = yard.plugs.request()
+        box.plug_request = request
+        yield request
+    else:
+        yield actors.waited(resume)
     box.plug_wait_min = yard.now - box.stacked
     yard.level("plugs_in_use", 1)
 
@@ -71,7 +86,7 @@ def unplug(yard: Yard, box: Box) -> None:
     box.plug_request = None
 
 
-def _clear_for_departure(yard: Yard, box: Box) -> None:
+def clear_for_departure(yard: Yard, box: Box) -> None:
     """Customs may hold the box for inspection; then it is booked on a train."""
     inspection = yard.spec.inspection
     share = inspection.share_reefer if box.reefer else inspection.share_general
@@ -82,40 +97,46 @@ def _clear_for_departure(yard: Yard, box: Box) -> None:
         duration = inspection.opened_min if opened else inspection.scan_min
         # drawn now, with the hold, so each box keeps its inspection time whatever the bays do
         # (common random numbers: a scenario with other inspection times changes only these)
-        actors.start(inspect(yard, box, yard.sample("inspection", duration)))
+        held = InspectionProgress(box, yard.sample("inspection", duration))
+        actors.start(inspect(yard, held), held)
     else:
         box.inspection_start = box.cleared = yard.now  # not held: both stages last 0
         yard.railway.book(box, yard.now)
 
 
-def inspect(yard: Yard, box: Box, duration: Minutes) -> ProcessGenerator:
+BAY_QUEUE, INSPECTING = 1, 2  # the waits of an inspection (`InspectionProgress.stage`)
+
+
+@dataclass(slots=True)
+class InspectionProgress:
+    """A held box's customs inspection: its drawn duration, the wait it is at, since when."""
+
+    box: Box
+    duration: Minutes
+    stage: int = 0
+
+
+def inspect(
+    yard: Yard, p: InspectionProgress, resume: simpy.Event | None = None
+) -> ProcessGenerator:
     """The box waits for a bay, is inspected, and only then can be booked on a train."""
-    with yard.inspection_bays.claim() as bay:
+    box, bays = p.box, yard.inspection_bays
+    fresh = p.stage < BAY_QUEUE
+    claim = bays.claim() if fresh else Claim(bays, resume if p.stage == BAY_QUEUE else None)
+    with claim as bay:
         if bay is not None:
+            p.stage = BAY_QUEUE
             yield bay
-        box.inspection_start = yard.now
-        yard.inspections_in_progress += 1
-        yield yard.env.timeout(duration)
+        if p.stage < INSPECTING:
+            box.inspection_start = yard.now
+            yard.inspections_in_progress += 1
+            p.stage = INSPECTING
+            yield yard.env.timeout(p.duration)
+        else:
+            yield actors.waited(resume)
         yard.inspections_in_progress -= 1
     box.cleared = yard.now
     yard.railway.book(box, yard.now)
-
-
-def await_import(yard: Yard, container_id: str) -> ProcessGenerator:
-    """An import truck waits in the yard until its box is in the stack.
-
-    If no train has brought the box yet, the truck waits for the train that will; a box no
-    train ever brings keeps its truck in the yard, visible in `trucks_in_yard`.
-    """
-    box = yard.boxes.get(container_id)
-    if box is None:
-        awaited = yard.awaited_boxes.get(container_id)
-        if awaited is None:
-            awaited = yard.awaited_boxes[container_id] = yard.env.event()
-        box = yield awaited
-    if box.in_stack is not None and not box.in_stack.triggered:
-        yield box.in_stack
-    return box
 
 
 def lift_out(yard: Yard, box: Box) -> None:

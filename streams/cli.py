@@ -3,13 +3,13 @@
 `add_commands` registers them on the `corridor` command line (the composition root in
 `corridor.cli` passes `open_store`, the durable store's constructor, so this package never
 imports the API). Kafka settings come from `CORRIDOR_KAFKA_*` variables (`streams.settings`),
-and the flags below override them; the store URL from `--store` or `CORRIDOR_DATABASE_URL`.
+and the flags below override them; the store from `--store`, else `CORRIDOR_DATABASE_URL` or its
+parts (`CORRIDOR_DATABASE_HOST`, ...), else `./corridor.db`: `open_store(None)` decides.
 Run `python -m streams.cli` for the same commands without the rest of the CLI.
 """
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -41,8 +41,8 @@ from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings
 
-StoreFactory = Callable[[str], TwinStore]
-DEFAULT_STORE = "sqlite:///./corridor.db"
+StoreFactory = Callable[[str | None], TwinStore]
+"""Opens the durable store at a URL, or the one the environment names when given None."""
 log = logging.getLogger(__name__)
 
 
@@ -209,7 +209,7 @@ def _store(url: str | None, open_store: StoreFactory | None, *, required: bool) 
             raise UserError("no durable store is wired into this command line")
         log.warning("no durable store wired: keeping the twin in memory only")
         return MemoryStore()
-    return open_store(url or os.environ.get("CORRIDOR_DATABASE_URL") or DEFAULT_STORE)
+    return open_store(url)
 
 
 def _log_events(path: Path) -> list[Event]:

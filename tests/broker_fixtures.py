@@ -129,10 +129,10 @@ def expected_kpis(
 
 def main(argv: Sequence[str]) -> int:
     """`corridor worker|record|publish` with the API's SQL store as the durable store."""
-    from api.store.sql_store import SqlStore  # only the worker process needs SQL
+    from api.cli import open_store  # only the worker process needs SQL
     from streams.cli import main as streams_main
 
-    return streams_main(argv, open_store=SqlStore.open)
+    return streams_main(argv, open_store=open_store)
 
 
 if __name__ == "__main__":

@@ -300,43 +300,6 @@ def test_dead_letters_are_counted_by_reason(client: TestClient, store: SqlStore)
     }
 
 
-def test_metrics_expose_kpis_dead_letters_workers_and_requests(
-    client: TestClient, store: SqlStore
-) -> None:
-    batch = corridor_batch(T0)
-    batch.dead_letters = [DeadLetter('quote " and \\ backslash', "t", 0, 1, b"")]
-    store.commit(batch)
-    client.get("/yards/yuzui/kpis")
-    client.get("/yards/nowhere/kpis")
-    response = client.get("/metrics")
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    text = response.text
-    assert 'corridor_kpi{scope="yuzui",window="24h",kpi="dwell_h.by.reefer.p50"} 18.0' in text
-    assert (
-        'corridor_kpi_as_of_seconds{scope="corridor",window="1h"} ' + repr(T0.timestamp()) in text
-    )
-    assert 'corridor_dead_letters_total{reason="quote \\" and \\\\ backslash"} 1.0' in text
-    assert 'corridor_open_reefer_alarms{yard="yuzui"} 1.0' in text
-    assert 'corridor_worker_last_commit_seconds{group="corridor-twin"}' in text
-    assert (
-        'corridor_api_requests_total{method="GET",route="/yards/{yard}/kpis",status="200"} 1.0'
-        in text
-    )
-    assert (
-        'corridor_api_requests_total{method="GET",route="/yards/{yard}/kpis",status="404"} 1.0'
-        in text
-    )
-    assert (
-        'corridor_api_request_duration_seconds_bucket{route="/yards/{yard}/kpis",le="+Inf"} 2.0'
-        in text
-    )
-    name = r"[a-zA-Z_:][a-zA-Z0-9_:]*"  # the exposition format's metric name
-    for line in text.splitlines():  # every sample line parses as name{labels} value
-        assert line.startswith("#") or re.fullmatch(
-            rf"{name}(\{{.*\}})? [-+0-9.eE]+|{name}(\{{.*\}})? NaN", line
-        ), line
-
-
 def test_the_dashboard_and_its_assets_are_served_with_nothing_from_outside(
     client: TestClient,
 ) -> None:

@@ -26,6 +26,7 @@ from stations.catalog import station_ids
 from stations.spec import load_all_stations
 from tests.api_fixtures import T0, corridor_batch, sample_kpis, sample_state
 from tests.kafka_doubles import cluster_for, fake_settings, fake_worker, publish
+from tests.prometheus_text import samples
 
 SEED = 11
 
@@ -157,13 +158,13 @@ def test_a_malformed_box_fails_the_commit_and_loses_nothing_stored(store: SqlSto
 
 
 def metric_lines(client: TestClient, name: str) -> dict[str, float]:
-    """The samples of one metric family, by their label text."""
-    text = client.get("/metrics").text
-    return {
-        line.split("{", 1)[1].split("}", 1)[0]: float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(name + "{")
-    }
+    """The samples of one metric family, keyed by their labels as `scope="…",window="…"`."""
+    order = ("scope", "window", "direction", "stage", "yard")
+    keyed = {}
+    for labels, number in samples(client.get("/metrics").text, name).items():
+        named = dict(labels)
+        keyed[",".join(f'{key}="{named[key]}"' for key in order if key in named)] = number
+    return keyed
 
 
 def test_metrics_count_boxes_in_the_yard_and_over_24h_per_yard(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.store import readers
 from api.store.sql_store import SqlStore
 from tests.api_fixtures import T0, corridor_batch
+from tests.prometheus_text import value
 
 
 def test_flags_add_up_and_yards_ahead_are_replaced_by_each_commit(store: SqlStore) -> None:
@@ -38,7 +39,8 @@ def test_ready_and_metrics_show_yards_ahead_and_flags(client: TestClient, store:
     [worker] = client.get("/ready").json()["workers"]
     assert worker["yards_ahead"] == {"xiaonanya": 3_600.5, "yuzui": 2_300_000_000.0}
     text = client.get("/metrics").text
-    assert 'corridor_input_flags_total{kind="gate_out_before_gate_in"} 4.0' in text
-    assert (
-        'corridor_worker_yard_ahead_seconds{group="corridor-twin",yard="xiaonanya"} 3600.5' in text
+    assert value(text, "corridor_input_flags_total", kind="gate_out_before_gate_in") == 4.0
+    ahead = value(
+        text, "corridor_worker_yard_ahead_seconds", group="corridor-twin", yard="xiaonanya"
     )
+    assert ahead == 3600.5

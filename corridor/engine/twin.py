@@ -26,9 +26,12 @@ from corridor.engine.live_view import (
     reefer_statuses,
     yard_state,
 )
+from corridor.engine.snapshots import CountsState, TwinSnapshot
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.records import NOT_YET, RECORD_TYPES, BoxVisit, ReeferExcursion
+from stations.snapshot import SnapshotError, snapshot_yard
+from stations.snapshot_restore import restore_yard
 from stations.spec import StationSpec
 from stations.yard import Yard
 
@@ -80,6 +83,7 @@ class Twin:
             raise ValueError(f"seed must be non-negative, got {seed}")
         self.stations = dict(stations)
         self.seed = seed
+        self.replication = replication
         self.epoch = epoch
         self.counts = EventCounts()
         self.yards: dict[str, Yard] = {
@@ -124,6 +128,82 @@ class Twin:
         until = to_minutes(moment, self.epoch)
         for yard in self.yards.values():
             yard.env.run_before(until)
+
+    def snapshot(self) -> TwinSnapshot:
+        """The twin's whole state as data (`corridor.engine.snapshots`, `docs/snapshots.md`).
+
+        Take it at an instant boundary: after `advance_to(t)`, before any event at t is applied
+        (the worker's watermarks are such instants). Inside an instant, a yard with an event
+        still due at its clock that is not a timer (a train process about to start, a server
+        handed over) is refused with a `SnapshotError`."""
+        counts = self.counts
+        return TwinSnapshot(
+            seed=self.seed,
+            replication=self.replication,
+            epoch=self.epoch,
+            yards={
+                sid: snapshot_yard(yard, self.seed, self.replication)
+                for sid, yard in self.yards.items()
+            },
+            counts=CountsState(
+                dict(counts.rejected),
+                counts.late,
+                {yard: dict(per_type) for yard, per_type in counts.per_yard.items()},
+            ),
+            seen=None if self._seen is None else sorted(self._seen),
+            drained={sid: dict(marks) for sid, marks in self._drained.items()},
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        snapshot: TwinSnapshot,
+        stations: Mapping[str, StationSpec],
+        *,
+        replication: int | None = None,
+        spec_may_differ: bool = False,
+    ) -> "Twin":
+        """A twin in the snapshot's state: fed the events after it, it gives the records of
+        one never stopped. `stations` must hold every yard of the snapshot, under the same
+        specs unless `spec_may_differ`; `replication` None continues the random streams
+        exactly (see `fork` for a number)."""
+        missing = sorted(set(snapshot.yards) - set(stations))
+        if missing:
+            raise SnapshotError(f"the snapshot holds yards not given: {', '.join(missing)}")
+        twin = cls(
+            stations,
+            snapshot.seed,
+            snapshot.epoch,
+            refuse_repeats=snapshot.seen is not None,
+            replication=snapshot.replication if replication is None else replication,
+        )
+        for sid, state in snapshot.yards.items():
+            twin.yards[sid] = restore_yard(
+                state, twin.stations[sid], replication=replication, spec_may_differ=spec_may_differ
+            )
+        twin.counts.rejected.update(snapshot.counts.rejected)
+        twin.counts.late = snapshot.counts.late
+        for sid, per_type in snapshot.counts.per_yard.items():
+            twin.counts.per_yard[sid].update(per_type)
+        if snapshot.seen is not None:
+            twin._seen = set(snapshot.seen)
+        for sid, marks in snapshot.drained.items():
+            if sid in twin._drained:
+                twin._drained[sid].update(marks)
+        return twin
+
+    @classmethod
+    def fork(
+        cls, snapshot: TwinSnapshot, stations: Mapping[str, StationSpec], replication: int
+    ) -> "Twin":
+        """Replication `replication` of the future from a snapshot: the yards as they were,
+        with the random streams of that replication drawn afresh
+        (`RandomStream(seed, yard, purpose, replication=r)`), under `stations` (the snapshot's
+        specs, or a what-if's). Forecasts and what-ifs start many forks from one live state;
+        `restore` (no fork) is the one that continues the snapshotted run exactly."""
+        if replication < 0:
+            raise ValueError(f"replication must be non-negative, got {replication}")
+        return cls.restore(snapshot, stations, replication=replication, spec_may_differ=True)
 
     def clock(self, yard: str) -> datetime:
         """The yard's current model time."""

@@ -25,7 +25,7 @@ from corridor.contract.events import (
     TruckGateOut,
 )
 from corridor.engine.clock import to_minutes
-from stations import actors, boxes, rail, trucks
+from stations import boxes, rail, trucks
 from stations.records import ReadingReceived
 from stations.reefers import Reading
 from stations.timetable import ArrivingBox, TrainPlan
@@ -65,7 +65,7 @@ def _dispatch(
         train_id=event.train_id or "",
     )
     yard.dispatched_trucks.add(event.truck_id)
-    actors.start(trucks.truck_visit(yard, order))
+    trucks.dispatch(yard, order)
     return None
 
 

@@ -100,6 +100,37 @@ class ReorderBuffer(Generic[Item]):
         self._size -= len(released)
         return released
 
+    def held(self) -> list[tuple[str, Micros, int, int, Item]]:
+        """Every held entry as (yard, time, rank, arrival number, item), yards in first-seen
+        order: the buffer as data, for a snapshot (`streams.live.state`)."""
+        return [
+            (yard, *entry)
+            for yard, fresh in self._fresh.items()
+            for entry in sorted([*fresh, *(entry for run in self._runs[yard] for entry in run)])
+        ]
+
+    @property
+    def arrivals(self) -> int:
+        """Arrival numbers handed out so far (the next one is this)."""
+        return self._arrivals
+
+    @classmethod
+    def restored(
+        cls, yards: list[str], held: list[tuple[str, Micros, int, int, Item]], arrivals: int
+    ) -> "ReorderBuffer[Item]":
+        """A buffer holding what `held` returned, releasing it in the same order."""
+        buffer: ReorderBuffer[Item] = cls()
+        for yard in yards:
+            buffer._fresh[yard], buffer._runs[yard] = [], []
+        for yard, ts, rank, arrival, item in held:
+            buffer._fresh[yard].append((ts, rank, arrival, item))
+        buffer._arrivals, buffer._size = arrivals, len(held)
+        return buffer
+
+    def yards(self) -> list[str]:
+        """The yards seen, in first-seen order (the order `release` goes through them)."""
+        return list(self._fresh)
+
     def earliest(self) -> Micros | None:
         """The earliest held event time, if any."""
         heads = [entry[0] for fresh in self._fresh.values() for entry in fresh]

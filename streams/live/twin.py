@@ -29,9 +29,11 @@ from corridor.engine.clock import epoch_for
 from corridor.engine.twin import Twin
 from corridor.kpis.recent_frames import RecentRecords
 from corridor.store_contract import ArchivedEvent, ArchiveEntry
+from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
 from streams.live.reorder import Micros, ReorderBuffer, from_micros, to_micros
+from streams.live.state import HeldState, LiveSnapshot
 
 
 class Origin(NamedTuple):
@@ -167,7 +169,82 @@ class LiveTwin:
             self.recent = RecentRecords(self.twin)
         return self.recent
 
+    def snapshot(self) -> LiveSnapshot:
+        """The live twin's whole state as data (`streams.live.state`), between two calls.
+
+        The engine's part is taken at the watermark (`Twin.snapshot`); an event released at
+        exactly the watermark that left something due then (a train's process about to
+        start) makes it refuse (`SnapshotError`): try again at the next watermark."""
+        held = []
+        for yard, ts, rank, arrival, item in self.buffer.held():
+            held.append(HeldState(yard, ts, rank, arrival, item.raw, *_plain_origin(item.origin)))
+        return LiveSnapshot(
+            seed=self.seed,
+            twin=None if self.twin is None else self.twin.snapshot(),
+            watermark=self.watermark,
+            newest=self.newest,
+            reordered=self.reordered,
+            accepted=sorted(self.accepted),
+            buffer_yards=self.buffer.yards(),
+            arrivals=self.buffer.arrivals,
+            held=held,
+        )
+
+    @classmethod
+    def restored(cls, snapshot: LiveSnapshot, stations: Mapping[str, StationSpec]) -> "LiveTwin":
+        """A live twin in the snapshot's state (its yards' specs must be the snapshot's)."""
+        held = []
+        for state in snapshot.held:
+            event = decode_event(state.raw)
+            if isinstance(event, DecodeError):
+                raise SnapshotError(f"a held event no longer decodes: {event}")
+            origin = None
+            if state.topic is not None:
+                origin = Origin(
+                    state.topic, state.partition, state.offset, state.key, state.headers
+                )
+            item = Held(event, state.raw, origin)
+            held.append((state.yard, state.ts, state.rank, state.arrival, item))
+        return cls(
+            stations,
+            snapshot.seed,
+            twin=None if snapshot.twin is None else Twin.restore(snapshot.twin, stations),
+            watermark=snapshot.watermark,
+            newest=snapshot.newest,
+            buffer=ReorderBuffer.restored(snapshot.buffer_yards, held, snapshot.arrivals),
+            accepted=set(snapshot.accepted),
+            reordered=snapshot.reordered,
+        )
+
     @property
     def epoch(self) -> datetime | None:
         """The twin's epoch, once it exists."""
         return self.twin.epoch if self.twin is not None else None
+
+
+def _plain_origin(
+    origin: Origin | Source | None,
+) -> tuple[str | None, int, int, bytes | None, list[tuple[str, bytes | None]] | None]:
+    """(topic, partition, offset, key, headers) of an origin; a consumed message's read now."""
+    if origin is None:
+        return None, -1, -1, None, None
+    if isinstance(origin, Origin):
+        where = Origin(*origin)
+    else:
+        partition, offset = origin.partition(), origin.offset()
+        found = origin.headers()
+        headers = list(found.items()) if isinstance(found, dict) else found
+        where = Origin(
+            origin.topic() or "",
+            -1 if partition is None else partition,
+            -1 if offset is None else offset,
+            origin.key(),
+            headers,
+        )
+    topic, partition, offset, key, plain = where
+    if plain is None:
+        return topic, partition, offset, key, None
+    as_bytes = [
+        (name, value.encode() if isinstance(value, str) else value) for name, value in plain
+    ]
+    return topic, partition, offset, key, as_bytes

@@ -1,0 +1,74 @@
+"""The live twin's state as data: the engine's snapshot plus the buffer, watermark and ids.
+
+`LiveTwin.snapshot()` gives a `LiveSnapshot`: the twin's snapshot (`corridor.engine.snapshots`),
+the events held in the reorder buffer (raw bytes, where they came from, their place in the
+buffer's order), the watermark and newest event time, and the accepted event ids that refuse
+repeats. `LiveTwin.restored` loads it: fed the same admits and advances afterwards, it gives
+the records of a live twin never stopped. Encoded as MessagePack like the engine's snapshot;
+the format is in `docs/snapshots.md` ("The live twin").
+"""
+
+import msgspec
+
+from corridor.engine.snapshots import TwinSnapshot
+from stations.snapshot import SnapshotError
+
+FORMAT = "corridor-live-twin-snapshot"
+VERSION = 1
+
+
+class HeldState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """An event waiting in the reorder buffer: its yard, time (µs since 1970), rank, arrival
+    number, raw bytes, and origin (topic, partition, offset, key, headers; topic None: none).
+    Header values are bytes (a text value as UTF-8, as Kafka carries it)."""
+
+    yard: str
+    ts: int
+    rank: int
+    arrival: int
+    raw: bytes
+    topic: str | None
+    partition: int
+    offset: int
+    key: bytes | None
+    headers: list[tuple[str, bytes | None]] | None
+
+
+class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The live twin at a watermark (see the module docstring)."""
+
+    format: str = FORMAT
+    version: int = VERSION
+    seed: int
+    twin: TwinSnapshot | None
+    watermark: int | None
+    newest: int | None
+    reordered: int
+    accepted: list[str]
+    buffer_yards: list[str]
+    arrivals: int
+    held: list[HeldState]
+
+
+class _Header(msgspec.Struct):
+    format: str = ""
+    version: int = 0
+
+
+def encode(snapshot: LiveSnapshot) -> bytes:
+    """The live twin's snapshot as MessagePack bytes."""
+    return msgspec.msgpack.encode(snapshot)
+
+
+def decode(data: bytes) -> LiveSnapshot:
+    """A live snapshot from `encode`'s bytes; anything else raises `SnapshotError`."""
+    try:
+        header = msgspec.msgpack.decode(data, type=_Header)
+        if header.format != FORMAT or header.version != VERSION:
+            raise SnapshotError(
+                f"not a live twin snapshot of version {VERSION} "
+                f"(format {header.format!r}, version {header.version})"
+            )
+        return msgspec.msgpack.decode(data, type=LiveSnapshot)
+    except msgspec.DecodeError as error:
+        raise SnapshotError(f"corrupt live twin snapshot: {error}") from None
