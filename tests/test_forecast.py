@@ -18,7 +18,7 @@ from corridor.contract.events import Event, TrainScheduled, TruckDispatched
 from corridor.forecast.bands import band
 from corridor.forecast.future import future_events
 from corridor.forecast.run import forecast
-from corridor.forecast.start_state import ReplayStart, replay_start
+from corridor.forecast.start_state import ReplayStart, replay_start, snapshot_start
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.clock import YardEnvironment
@@ -178,3 +178,10 @@ def test_a_short_lookback_keeps_the_departures_its_boxes_are_booked_on(
     gone = {e.train_id for e in events if isinstance(e, TrainScheduled) and e.departure < NOW}
     for sid, yard in start.fork(0).yards.items():
         assert not gone & set(yard.railway.held), sid
+
+
+def test_a_snapshot_start_forecasts_what_the_replayed_start_does(start: ReplayStart) -> None:
+    saved = snapshot_start(start)
+    replayed = forecast(start, seed=SEED, hours=3, replications=3)
+    restored = forecast(saved, seed=SEED, hours=3, replications=3)
+    assert restored.as_dict() == replayed.as_dict()

@@ -8,8 +8,8 @@ streams (replication 0, the streams the live twin drew from), which lands on the
 every time, and then every yard is re-seeded for replication r (`stations.yard.Yard.reseed`).
 
 `StartState` is the seam: anything with `now`, `claimed_pickups` and `fork(replication)` will
-do, so a snapshot loader that restores a saved yard can replace the replay without touching
-the forecast or the what-if.
+do. `SnapshotStart` is the other one: the yards saved once as data (`corridor.engine.snapshots`)
+and restored for each replication (`Twin.fork`), which replays nothing per replication.
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from corridor.contract.events import Event, TrainScheduled, TruckDispatched
+from corridor.engine.snapshots import TwinSnapshot
 from corridor.engine.twin import Twin, replay
 from stations.spec import StationSpec
 
@@ -70,6 +71,31 @@ class ReplayStart:
         if stations is not None:
             switch_specs(twin, stations)
         return twin
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotStart:
+    """A start state saved as data (`corridor.engine.snapshots`, `docs/snapshots.md`): each fork
+    restores the saved yards with replication r's streams (`Twin.fork`), under `stations` (a
+    what-if's specs: the loader takes their counts), instead of replaying history."""
+
+    snapshot: TwinSnapshot
+    stations: Mapping[str, StationSpec]
+    now: datetime
+    claimed_pickups: frozenset[str] = field(default=frozenset())
+
+    def fork(self, replication: int, stations: Mapping[str, StationSpec] | None = None) -> Twin:
+        """The saved yards, drawing replication `replication`'s streams from now on."""
+        return Twin.fork(
+            self.snapshot, stations if stations is not None else self.stations, replication
+        )
+
+
+def snapshot_start(start: ReplayStart) -> SnapshotStart:
+    """Replay a start's history once and keep the yards at now as a snapshot to fork from."""
+    twin = replay(start.history, start.stations, start.seed, until=start.now)
+    twin.advance_to(start.now)
+    return SnapshotStart(twin.snapshot(), start.stations, start.now, start.claimed_pickups)
 
 
 def replay_start(
