@@ -77,10 +77,8 @@ class Yard:
         self.plugs = simpy.Resource(env, spec.stack.reefer_plugs)
         self.inspection_bays = Pool(env, spec.inspection.bays)
         self.tracks = Pool(env, spec.rail.loading_tracks)
-        self.streams = {
-            purpose: RandomStream(seed, spec.id, purpose, replication=replication)
-            for purpose in STREAM_PURPOSES
-        }
+        self.streams: dict[str, RandomStream] = {}
+        self.reseed(seed, replication)
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}
         self.boxes: dict[str, Box] = {}
@@ -100,6 +98,36 @@ class Yard:
     @property
     def now(self) -> Minutes:
         return self.env._now  # a float: the clock starts at 0.0 and moves by float delays
+
+    def reseed(self, seed: int, replication: int) -> None:
+        """Draw from now on from replication `replication`'s streams of `seed`.
+
+        A forecast or what-if forks the yard at "now" and re-seeds it, so each replication's
+        future is independent while its past is the one that happened (`corridor.forecast`).
+        """
+        self.streams = {
+            purpose: RandomStream(seed, self.spec.id, purpose, replication=replication)
+            for purpose in STREAM_PURPOSES
+        }
+
+    def resize(self, spec: StationSpec) -> None:
+        """Run under `spec` from now on: the pools take its counts at once, process times and
+        policies apply from the next draw. Stack room, plugs and policies with state of their
+        own (appointments, reefer checks, the loading plan) cannot change on a running yard."""
+        fixed = (
+            (spec.stack, self.spec.stack, "stack"),
+            (spec.policies, self.spec.policies, "policies"),
+        )
+        for new, old, section in fixed:
+            if new != old:
+                raise ValueError(f"{spec.id}.{section}: cannot change on a running yard")
+        self.gate.resize(spec.gate.lanes)
+        self.exception_gate.resize(spec.gate.exception_lanes)
+        self.reach_stackers.resize(spec.handling.reach_stackers)
+        self.rmgs.resize(spec.handling.rmgs)
+        self.inspection_bays.resize(spec.inspection.bays)
+        self.tracks.resize(spec.rail.loading_tracks)
+        self.spec = spec
 
     def level(self, name: str, delta: float) -> None:
         """Record a change of one of the yard's levels at the current time."""

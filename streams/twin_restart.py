@@ -101,6 +101,8 @@ class TwinSnapshots:
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.every: Micros = int(settings.twin_snapshot_every.total_seconds() * _MICROS_PER_S)
+        if settings.membership == "group":  # its twin is of some partitions only: not yet
+            self.every = 0
         self.wall_s = settings.twin_snapshot_wall_s
         self.keep = settings.twin_snapshots_kept
         self.last_at: Micros | None = None  # the watermark of the last snapshot stored

@@ -56,13 +56,15 @@ CROSS_FIELD = {
     "/yards/{yard}/kpis/history",
     "/corridor/kpis/history",
     "/replays",
+    "/whatif",
     "/yards/{yard}/state",
     "/yards/{yard}/kpis",
     "/corridor/kpis",
 }
 """These refuse some schema-valid requests by rules a schema cannot state, with a 422 naming
 the rule: history (from <= to, at most 2000 buckets, times in 2000-2099), replays (the log's
-file name ending, the scenario's keys) and the past (`at` outside the reach of the stored twin
+file name ending, the scenario's keys), what-ifs (the scenario's keys; `scenario` or
+`scenario_toml`, exactly one) and the past (`at` outside the reach of the stored twin
 snapshots: `api.past_views`). For them the "schema-valid request accepted" check does
 not apply; every other check does."""
 
