@@ -1,4 +1,4 @@
-"""Repeats older than the live twin's window: the store's archive refuses them, on real SQL.
+"""Repeats older than the live twin's window: the store's archive refuses them (SQLite, PostgreSQL).
 
 The live twin remembers accepted `event_id`s for `streams.live.twin.RETENTION` (8 days) of
 event time; an event further behind the watermark than that is checked against the archive
@@ -7,9 +7,6 @@ counted nowhere; a new event as old is admitted (and applied late, as before).
 """
 
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
@@ -35,12 +32,8 @@ def run(cluster: FakeCluster, store: SqlStore, events: list[Event]) -> Worker:
     return worker
 
 
-@pytest.fixture
-def sql_store(tmp_path: Path) -> SqlStore:
-    return SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
-
-
-def test_a_repeat_older_than_the_window_is_refused_by_the_archive(sql_store: SqlStore) -> None:
+def test_a_repeat_older_than_the_window_is_refused_by_the_archive(store: SqlStore) -> None:
+    sql_store = store  # SQLite, and PostgreSQL when it answers (`tests.api_fixtures`)
     assert timedelta(days=10) > RETENTION
     cluster = cluster_for(fake_settings())
     first = run(cluster, sql_store, OLD + LATER)
