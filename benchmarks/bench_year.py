@@ -77,6 +77,9 @@ def main() -> None:
         worker.start()
         samples = run_months(worker, settings, stations, args.days, args.month_days)
         worker.close()
+        stats = worker.stats
+        print(f"archived: {stats.archived:,} events and {stats.advances:,} clock advances; "
+              f"dead letters: {dict(stats.dead_letters) or 0}")  # fmt: skip
         report(samples, args.out)
         if args.restart:
             restart(settings, stations, store)
@@ -93,7 +96,8 @@ def run_months(
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
-        chunk = _until(itertools.chain(pending, events), boundary, pending)
+        carried = list(pending)  # `_until` refills `pending` as it goes
+        chunk = _until(itertools.chain(carried, events), boundary, pending)
         published += publish(chunk, settings).produced
         while worker.stats.consumed < published or worker.idle_for() == 0:
             worker.step()
