@@ -18,6 +18,7 @@ Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] 
 
 import argparse
 import csv
+import gc
 import itertools
 import tempfile
 import time
@@ -53,6 +54,7 @@ class Sample(NamedTuple):
     day: int  # simulated days so far
     events: int  # published (and consumed) so far
     rss_mb: float
+    objects: int  # Python objects the cyclic GC tracks: flat if only native memory grows
     seconds: float  # wall time since the first event was published
 
 
@@ -92,7 +94,7 @@ def run_months(
     events = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
     pending: list[Event] = []  # the first event of the next month, read ahead
     published, samples, began = 0, [], time.perf_counter()
-    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'wall s':>8}")
+    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'objects':>10} {'wall s':>8}")
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
@@ -101,10 +103,12 @@ def run_months(
         published += publish(chunk, settings).produced
         while worker.stats.consumed < published or worker.idle_for() == 0:
             worker.step()
-        sample = Sample(month, last_day, published, rss_mb(), time.perf_counter() - began)
+        objects = len(gc.get_objects())
+        sample = Sample(month, last_day, published, rss_mb(), objects, time.perf_counter() - began)
         samples.append(sample)
         print(f"{sample.month:>5} {sample.day:>5} {sample.events:>11,} "
-              f"{sample.rss_mb:>8,.0f} {sample.seconds:>8,.0f}", flush=True)  # fmt: skip
+              f"{sample.rss_mb:>8,.0f} {sample.objects:>10,} {sample.seconds:>8,.0f}",
+              flush=True)  # fmt: skip
     return samples
 
 
