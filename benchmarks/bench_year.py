@@ -55,6 +55,7 @@ class Sample(NamedTuple):
     events: int  # published (and consumed) so far
     rss_mb: float
     objects: int  # Python objects the cyclic GC tracks: flat if only native memory grows
+    waiting: int  # import boxes trucks wait for (open visits, never forgotten)
     seconds: float  # wall time since the first event was published
 
 
@@ -94,7 +95,8 @@ def run_months(
     events = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
     pending: list[Event] = []  # the first event of the next month, read ahead
     published, samples, began = 0, [], time.perf_counter()
-    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'objects':>10} {'wall s':>8}")
+    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'objects':>10} "
+          f"{'waiting':>8} {'wall s':>8}")  # fmt: skip
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
@@ -103,11 +105,13 @@ def run_months(
         published += publish(chunk, settings).produced
         while worker.stats.consumed < published or worker.idle_for() == 0:
             worker.step()
-        objects = len(gc.get_objects())
-        sample = Sample(month, last_day, published, rss_mb(), objects, time.perf_counter() - began)
+        objects, waiting = len(gc.get_objects()), waiting_trucks(worker)
+        seconds = time.perf_counter() - began
+        sample = Sample(month, last_day, published, rss_mb(), objects, waiting, seconds)
         samples.append(sample)
         print(f"{sample.month:>5} {sample.day:>5} {sample.events:>11,} "
-              f"{sample.rss_mb:>8,.0f} {sample.objects:>10,} {sample.seconds:>8,.0f}",
+              f"{sample.rss_mb:>8,.0f} {sample.objects:>10,} {sample.waiting:>8,} "
+              f"{sample.seconds:>8,.0f}",
               flush=True)  # fmt: skip
     return samples
 
@@ -120,6 +124,12 @@ def _until(events: Iterator[Event], boundary: Any, pending: list[Event]) -> Iter
             pending.append(event)
             return
         yield event
+
+
+def waiting_trucks(worker: Worker) -> int:
+    """Trucks waiting in the yards for an import box no train has brought (yet)."""
+    twin = worker.live.twin
+    return 0 if twin is None else sum(len(yard.awaited_boxes) for yard in twin.yards.values())
 
 
 def rss_mb() -> float:
