@@ -251,6 +251,10 @@ class Worker:
         if too_late is not None:
             self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
             return None
+        if self.live.is_stale(event) and self.store.archived(event.event_id, event.ts):
+            detail = f"event_id {event.event_id!r} is in the archive (older than the twin's window)"
+            self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)
+            return None
         self.flags.check(event, message.key())
         ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused
         if ts is None:
