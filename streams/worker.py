@@ -32,7 +32,7 @@ from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
-from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
+from streams.input_checks import InputFlags, refusal, yards_ahead
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_snapshots, put_yard_views
 from streams.live.twin import LiveTwin, Origin
@@ -246,9 +246,9 @@ class Worker:
             reason = dead_letters.decode_reason(event)
             self._dead(letters, reason, str(event), held_origin(message), raw)
             return None
-        too_late = future_detail(event, horizon)
-        if too_late is not None:
-            self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
+        refused = refusal(event, horizon, self.live, self.store)
+        if refused is not None:
+            self._dead(letters, *refused, held_origin(message), raw)
             return None
         self.flags.check(event, message.key())
         ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused

@@ -63,6 +63,10 @@ class MemoryStore:
         found = [data for stored, data in self.twin_snapshot_rows if stored.id == snapshot_id]
         return found[0] if found else None
 
+    def archived(self, event_id: str, ts: datetime) -> bool:
+        """Is an event with this id in the archive? (Its key is its id.)"""
+        return event_id in self._keys
+
     def commit(self, batch: TwinBatch) -> None:
         """Apply the whole batch or, if it conflicts with the archive, none of it."""
         keys = [archive_key(entry) for entry in batch.archived]
