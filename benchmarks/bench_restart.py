@@ -18,7 +18,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from api.store.twin_snapshots import TwinSnapshotRow
 from corridor.contract.events import encode_event
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START
-from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance, TwinBatch
+from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec, load_all_stations
 from streams import twin_restart
@@ -39,22 +39,6 @@ from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
 
 LATENESS_US = 5 * 60 * 1_000_000
-
-
-class ArchiveOnly:
-    """The store as a worker without snapshots sees it: the archive alone."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
-
-    def load_archive(self) -> Iterator[ArchiveEntry]:
-        return self.store.load_archive()
-
-    def load_offsets(self, group: str) -> dict[tuple[str, int], int]:
-        return self.store.load_offsets(group)
-
-    def commit(self, batch: TwinBatch) -> None:
-        raise NotImplementedError
 
 
 def fill(
@@ -131,7 +115,7 @@ def measure(days: int, args: argparse.Namespace) -> dict[str, float]:
             args.repeat, lambda: twin_restart.load(store, stations, args.seed)
         )
         rebuild_s, rebuilt = timed(
-            args.repeat, lambda: twin_restart.load(ArchiveOnly(store), stations, args.seed)
+            args.repeat, lambda: twin_restart.load(store, stations, args.seed, snapshots=False)
         )
         assert restarted.snapshot_id is not None
         assert rebuilt.snapshot_id is None

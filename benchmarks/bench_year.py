@@ -9,8 +9,9 @@ after each month, the generator holds a day of traffic) and the broker in its ow
 counted). Target (issue 14): RSS after 12 months at most 1.5 times RSS after one month.
 
 Prints a table of the samples and the ratio, and writes `rss.png` (and `rss.csv`) to `--out`.
-With `--restart` it then times a restart on the year's store: a new worker rebuilding from the
-whole archive (the full rebuild), and the snapshot restart (not available yet: marked below).
+With `--restart` it then times a restart on the year's store: a new worker starting from the
+newest stored twin snapshot and the archive after it, against a full rebuild of the whole
+archive, printed side by side.
 
 Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] [--restart]`
 (a year takes tens of minutes on a 2-core machine; `--days 60 --month-days 10` is a quick look).
@@ -34,6 +35,7 @@ from corridor.contract.events import Event
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
+from streams import twin_restart
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.publish import publish
@@ -169,19 +171,23 @@ def report(samples: list[Sample], out: Path) -> None:
 
 
 def restart(settings: KafkaSettings, stations: Any, store: SqlStore) -> None:
-    """Time a new worker's start on the year's store: full rebuild, and from a snapshot."""
+    """Time a new worker's start on the year's store: from the newest twin snapshot and the
+    archive after it (`streams.twin_restart`), and the full rebuild of the same archive (the
+    store seen without its snapshots), side by side with their ratio (target <= 5 s)."""
     began = time.perf_counter()
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
-    elapsed = time.perf_counter() - began
-    worker.close()
-    rebuilt = worker.stats.rebuilt
-    print(f"full rebuild restart: {elapsed:.1f} s ({rebuilt:,} archive entries, "
-          f"{rebuilt / elapsed:,.0f}/s)")  # fmt: skip
-    # SNAPSHOT RESTART: to be filled in when the worker loads yard snapshots (issue 14 item 2,
-    # branch `snapshot`): time a start from the latest snapshot plus the archive after it, and
-    # print it beside the full rebuild with their ratio (target <= 5 s for a year).
-    print("snapshot restart: not available yet")
+    snapshot_s = time.perf_counter() - began
+    tail = worker.stats.rebuilt
+    worker.consumer.close()  # not `close`: that would store another snapshot
+    stored = store.twin_snapshots()
+    size = len(store.twin_snapshot_data(stored[0].id) or b"") if stored else 0
+    began = time.perf_counter()
+    loaded = twin_restart.load(store, stations, SEED, snapshots=False)
+    rebuild_s = time.perf_counter() - began
+    print(f"snapshot restart: {snapshot_s:.1f} s (newest of {len(stored)} snapshots, "
+          f"{size / 1e6:.1f} MB, then {tail:,} archive entries); full rebuild: {rebuild_s:.1f} s "
+          f"({loaded.entries:,} archive entries); ratio {rebuild_s / snapshot_s:.1f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

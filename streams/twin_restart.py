@@ -44,13 +44,16 @@ class Loaded:
     seconds: float
 
 
-def load(store: TwinStore, stations: Mapping[str, StationSpec], seed: int) -> Loaded:
-    """The live twin as the store left it: the newest usable snapshot plus the archive after it.
+def load(
+    store: TwinStore, stations: Mapping[str, StationSpec], seed: int, *, snapshots: bool = True
+) -> Loaded:
+    """The live twin as the store left it: the newest usable snapshot plus the archive after it
+    (`snapshots=False`: the whole archive, as benchmarks compare).
 
     Its records were committed before the restart, so they are drained (not sent again)."""
     began = time.perf_counter()
     live, snapshot_id, archive = None, None, None
-    if isinstance(store, TwinSnapshotStore):
+    if snapshots and isinstance(store, TwinSnapshotStore):
         for stored in store.twin_snapshots():
             live = restore(store, stored.id, stations, seed)
             if live is not None:
