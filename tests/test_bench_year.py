@@ -1,7 +1,8 @@
 """`benchmarks/bench_year.py` runs end to end with tiny settings: a smoke test, not a figure.
 
 Two simulated days sampled daily through one worker on its own embedded broker: the script
-prints a sample per day and the ratio, writes its plot, and times the restart from a twin snapshot beside the full rebuild.
+prints a sample per day and the ratio, writes its plot, and times the restart from a twin
+snapshot beside the full rebuild.
 """
 
 import subprocess

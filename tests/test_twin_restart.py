@@ -1,7 +1,8 @@
 """Restart in seconds: the worker stores its live twin's snapshot with its commits, and a
 restart loads the newest one and replays only the archive after it.
 
-A real worker loop (on the in-memory Kafka doubles; the store is the real SQL store on SQLite)
+A real worker loop (on the in-memory Kafka doubles; the store is the real SQL store, SQLite and
+PostgreSQL)
 catches up on a generated day's first part with a twin snapshot due every hour of event time,
 stops cleanly, and a new worker takes the rest. Its KPIs equal those of a worker that never
 stopped; it replayed only the archive after the newest snapshot; a corrupt newest snapshot
@@ -66,10 +67,10 @@ def never_stopped() -> dict[tuple[str, str], Any]:
     return {key: as_json(kpis.kpis) for key, kpis in store.latest_snapshots().items()}
 
 
-def first_part(tmp_path: Any) -> tuple[FakeCluster, SqlStore, KafkaSettings]:
+def first_part(store: SqlStore) -> tuple[FakeCluster, SqlStore, KafkaSettings]:
     """A worker took the first part and stopped cleanly (its last snapshot stored)."""
     given = settings()
-    cluster, store = cluster_for(given), SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
+    cluster = cluster_for(given)
     publish(cluster, given, EVENTS[:SPLIT])
     first = worker(cluster, store, given)
     first.run(idle_exit_s=0.05)
@@ -87,9 +88,9 @@ def rest(cluster: FakeCluster, store: SqlStore, given: KafkaSettings) -> Worker:
 
 
 def test_a_restart_loads_the_newest_snapshot_replays_the_rest_and_equals_no_stop(
-    tmp_path: Any, never_stopped: dict[tuple[str, str], Any]
+    store: SqlStore, never_stopped: dict[tuple[str, str], Any]
 ) -> None:
-    cluster, store, given = first_part(tmp_path)
+    cluster, store, given = first_part(store)
     stored = store.twin_snapshots()
     assert len(stored) == KEPT
     assert [s.id for s in stored] == sorted((s.id for s in stored), reverse=True)
@@ -107,9 +108,9 @@ def test_a_restart_loads_the_newest_snapshot_replays_the_rest_and_equals_no_stop
 
 
 def test_after_a_stop_without_a_final_snapshot_only_the_archive_tail_is_replayed(
-    tmp_path: Any, never_stopped: dict[tuple[str, str], Any]
+    store: SqlStore, never_stopped: dict[tuple[str, str], Any]
 ) -> None:
-    cluster, store, given = first_part(tmp_path)
+    cluster, store, given = first_part(store)
     with store.engine.begin() as connection:  # as if killed before the final snapshot
         newest = store.twin_snapshots()[0].id
         connection.execute(
@@ -127,12 +128,12 @@ def test_after_a_stop_without_a_final_snapshot_only_the_archive_tail_is_replayed
 
 @pytest.mark.parametrize("spoilt", [1, KEPT], ids=["newest", "all"])
 def test_a_corrupt_snapshot_falls_back_to_an_older_one_or_the_archive(
-    tmp_path: Any,
+    store: SqlStore,
     never_stopped: dict[tuple[str, str], Any],
     spoilt: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    cluster, store, given = first_part(tmp_path)
+    cluster, store, given = first_part(store)
     table = table_of(TwinSnapshotRow)
     ids = [s.id for s in store.twin_snapshots()]
     garbage = [b"\x00garbage", state.encode(state.decode(store.twin_snapshot_data(ids[1]) or b""))]
@@ -155,10 +156,10 @@ def test_a_corrupt_snapshot_falls_back_to_an_older_one_or_the_archive(
 
 
 def test_snapshots_off_restart_from_the_whole_archive(
-    tmp_path: Any, never_stopped: dict[tuple[str, str], Any]
+    store: SqlStore, never_stopped: dict[tuple[str, str], Any]
 ) -> None:
     given = settings(twin_snapshot_every=timedelta(0))
-    cluster, store = cluster_for(given), SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
+    cluster = cluster_for(given)
     publish(cluster, given, EVENTS[:SPLIT])
     first = worker(cluster, store, given)
     first.run(idle_exit_s=0.05)
