@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from corridor.engine.twin import Twin
-from stations.reefers import ReeferMonitor, Reading
+from stations.reefers import Reading, ReeferMonitor
 from stations.spec import ReeferSpec, StationSpec, load_all_stations
 from tests.factories import T0, at, box_number, dispatch, reading
 
@@ -109,9 +109,11 @@ def test_the_live_view_gives_each_reefer_its_time_to_breach() -> None:
     assert statuses[frozen].breach_at == pytest.approx(
         T0 + timedelta(minutes=444.47), abs=timedelta(seconds=1)
     )
-    assert statuses[fine].minutes_to_breach is None and statuses[fine].breach_at is None
+    assert statuses[fine].minutes_to_breach is None
+    assert statuses[fine].breach_at is None
     [breach] = twin.reefer_breaches("yuzui")
-    assert breach.container_id == frozen and breach.course_start == 100.0
+    assert breach.container_id == frozen
+    assert breach.course_start == 100.0
 
 
 def test_a_stacked_reefer_without_a_plug_is_counted_unpowered() -> None:
@@ -126,8 +128,10 @@ def test_a_stacked_reefer_without_a_plug_is_counted_unpowered() -> None:
     statuses = twin.reefers("yuzui")
     waiting = [status for status in statuses if not status.plugged]
     plugged = [status for status in statuses if status.plugged]
-    assert len(waiting) == 1 and len(plugged) == 1
+    assert len(waiting) == 1
+    assert len(plugged) == 1
     assert plugged[0].minutes_to_breach is None
     # warming since the reading at 60 min: the hand-worked 344.47 min less 240
     assert waiting[0].minutes_to_breach == pytest.approx(104.5, abs=0.05)
-    assert waiting[0].estimated_cargo_c is not None and waiting[0].estimated_cargo_c > -18.0
+    assert waiting[0].estimated_cargo_c is not None
+    assert waiting[0].estimated_cargo_c > -18.0
