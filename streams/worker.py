@@ -34,6 +34,7 @@ from streams.broker_watch import BrokerLoss, BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
+from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_snapshots, put_yard_views
 from streams.live.twin import LiveTwin, Origin
@@ -96,7 +97,9 @@ class Worker:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
-        self.live = LiveTwin(stations, seed)
+        within_min = settings.reefer_alert_within / timedelta(minutes=1)
+        alerts = ReeferAlerts(within_min, settings.kpi_every // _MICROSECOND)
+        self.live = LiveTwin(stations, seed, alerts=alerts)
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
@@ -121,6 +124,7 @@ class Worker:
         self.stats.rebuilt = self.live.rebuild(self.store.load_archive())
         if self.live.twin is not None:
             self.live.twin.drain()  # committed before the restart
+        self.live.take_alerts()  # sent before the restart: the rebuild decided them again
         log.info(
             "rebuilt the twin from %d archive entries in %.1f s",
             self.stats.rebuilt,
@@ -350,7 +354,7 @@ class Worker:
         empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
         if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
             return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
-        self.sink.send(letters, batch.snapshots)
+        self.sink.send(letters, batch.snapshots, self.live.take_alerts())
         self.sink.flush(between=self.recovery.recover_outputs)
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()

@@ -7,7 +7,9 @@ inputs, which are also the two kinds of archive entry,
   refused, so nothing is counted twice);
 - `advance(moment)`: the watermark moved to `moment`: every buffered event at or before it is
   applied to the engine (`corridor.engine.twin.Twin`), yard by yard in event-time order, then every
-  yard clock runs to `moment`, so queues drain while the feeds are quiet.
+  yard clock runs to `moment`, so queues drain while the feeds are quiet. On the way, the
+  reefer alerts are decided at their boundaries of event time (`streams.live.reefer_alerts`),
+  so a rebuild decides them again alike.
 
 Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
 and its watermark exactly as they were when the archive was written. The engine's own policy
@@ -32,6 +34,7 @@ from corridor.store_contract import ArchivedEvent, ArchiveEntry
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
+from streams.live.reefer_alerts import ReeferAlert, ReeferAlerts
 from streams.live.reorder import Micros, ReorderBuffer, from_micros, to_micros
 from streams.live.state import HeldState, LiveSnapshot
 
@@ -105,6 +108,7 @@ class LiveTwin:
     accepted: set[str] = field(default_factory=set)
     reordered: int = 0  # events admitted behind the newest time already seen
     recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
+    alerts: ReeferAlerts | None = None  # decided at every advance when given
 
     def admit(
         self, event: Event, raw: bytes, origin: Origin | Source | None = None
@@ -136,16 +140,25 @@ class LiveTwin:
                 self.stations, self.seed, epoch_for(first), refuse_repeats=False
             )
         rejections = []
-        apply = twin.apply
+        apply, alerts = twin.apply, self.alerts
         for held in released:
+            if alerts is not None:
+                alerts.reach(twin, held.event.yard, to_micros(held.event.ts), inclusive=False)
             try:
                 problem: DecodeError | Exception | None = apply(held.event)
             except Exception as error:  # one event's failure is its own, not the worker's
                 problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
                 rejections.append(Rejection(held, problem))
+        if alerts is not None:
+            for yard in twin.yards:
+                alerts.reach(twin, yard, moment, inclusive=True)
         twin.advance_to(from_micros(moment))
         return rejections
+
+    def take_alerts(self) -> list[ReeferAlert]:
+        """The reefer alerts decided since the last call (none without `alerts`)."""
+        return self.alerts.take() if self.alerts is not None else []
 
     def rebuild(self, entries: Iterable[ArchiveEntry]) -> int:
         """Replay an archive through `admit` and `advance`; returns the number of entries."""
