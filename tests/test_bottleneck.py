@@ -4,13 +4,13 @@ answer is worked out below, and a generated run in which one reach stacker must 
 Hand case at Yuzui, window [0, 600) min, capacities of `tests.kpi_builders.STATIONS` (one smart
 lane, one manual lane, one RMG, one reach stacker, ten plugs) and Yuzui's 2 bays and 4 tracks:
 - gate: trucks wait 0 and 1 min, each 1 min at the lane: mean 0.5 min, busy 2/600;
-- reach stacker: lifts [10, 70) and [71, 131): busy 120/600 = 0.2; the trucks reach it 1 + 9
-  and 2 + 9 min after the gate (9 min: the mean of Yuzui's triangular 4-8-15 min drive) and
-  lift at 10 and 71: waits 0 and 60, mean 30 min, 1 h in all;
+- reach stacker: the trucks' lifts [10, 70) and [71, 131): busy 120/600 = 0.2; the trucks
+  reach it 1 + 9 and 2 + 9 min after the gate (9 min: the mean of Yuzui's triangular 4-8-15
+  min drive) and lift at 10 and 71: waits 0 and 60, mean 30 min, 1 h in all;
 - RMG: a lift [0, 540): 0.9, no waits recorded;
 - customs: a box stacked at 100 enters a bay at 400 and leaves it at 600: wait 300 min (5 h),
   busy 200 / (2 × 600) = 0.1667;
-- plugs: one reefer plugged from 50 on, no wait: 550 / (10 × 600) = 0.0917;
+- plugs: one reefer stacked at 50 and plugged at once, still in the yard: 550 / (10 × 600) = 0.0917;
 - tracks: a train due at 0 works [30, 150): wait 30 min, 120 / (4 × 600) = 0.05.
 Waiting hours 0.0167 + 1 + 5 + 0.5 = 6.5167. The RMG is saturated (0.9) and busiest: named.
 Without the long RMG lift, the busiest resource that made anyone wait is the reach stacker.
@@ -25,15 +25,16 @@ from corridor.kpis.record_frames import record_frames
 from corridor.scenario import DEFAULT_START, parse_scenario
 from corridor.traffic.generator import generate
 from stations.records import NOT_YET, BoxVisit, Lift, TrainVisit, TruckVisit
-from tests.kpi_builders import STATIONS, YZ, frames, level
+from tests.kpi_builders import STATIONS, YZ, frames
 
 WINDOW = Window(0.0, 600.0)
 
 
 def truck(arrived: float, gate_start: float, lift_start: float) -> TruckVisit:
+    """An export truck 1 min at the lane, 60 min under the reach stacker."""
     return TruckVisit(
         YZ, "TRK", "CSQU3054383", "export", 1, False, arrived - 30.0, arrived, gate_start,
-        gate_start + 1.0, False, lift_start, lift_start + 2.0, lift_start + 20.0,
+        gate_start + 1.0, False, lift_start, lift_start + 60.0, lift_start + 80.0,
     )  # fmt: skip
 
 
@@ -41,8 +42,6 @@ def records(rmg_until: float) -> list[tuple[object, ...]]:
     return [
         truck(0.0, 0.0, 10.0),
         truck(0.0, 1.0, 71.0),
-        Lift(YZ, "reach_stacker", "CSQU3054383", "truck", 10.0, 70.0),
-        Lift(YZ, "reach_stacker", "CSQU3054383", "truck", 71.0, 131.0),
         Lift(YZ, "rmg", "CSQU3054383", "train_load", 0.0, rmg_until),
         BoxVisit(
             YZ,
@@ -61,7 +60,6 @@ def records(rmg_until: float) -> list[tuple[object, ...]]:
             NOT_YET,
         ),
         BoxVisit(YZ, "CSQU3054384", "import", 1, True, 40.0, 50.0, NOT_YET, "T1", False, 0.0),
-        level(YZ, "plugs_in_use", 50.0, 1.0),
         TrainVisit(YZ, "T1", "import", 0.0, 30.0, 150.0, NOT_YET, 1, 1),
     ]
 
@@ -99,6 +97,16 @@ def test_waits_and_utilisation_per_resource_by_hand() -> None:
 
 def test_a_busy_resource_nobody_waits_for_is_not_the_bottleneck() -> None:
     assert yuzui(300.0)["named"] == "reach_stackers"
+
+
+def test_without_the_lifts_table_the_rmgs_have_no_figure() -> None:
+    data = frames(*records(540.0))
+    del data["lifts"]
+    [found] = [b for b in bottlenecks(data, STATIONS, WINDOW) if b.yard == YZ]
+    loads = {load.resource: load for load in found.resources}
+    assert loads["rmgs"].utilisation is None
+    assert loads["reach_stackers"].utilisation == pytest.approx(0.2)
+    assert found.bottleneck == "reach_stackers"
 
 
 def test_no_wait_anywhere_names_nothing() -> None:

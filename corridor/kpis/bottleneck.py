@@ -3,10 +3,13 @@
 For each resource of a yard (`stations.yard.Yard`), from the records alone:
 
 - *utilisation*: server-minutes busy inside the window over capacity × window minutes. Busy
-  spans: a truck at a smart lane or the manual lane `[gate_start, gate_end)`, a lift by a reach
-  stacker or an RMG `[start, end)`, a box in a customs bay `[inspection_start, cleared)`, a
-  train on a track `[work_start, work_end)` (trains still at work are not recorded yet); plugs
-  are the time-weighted `plugs_in_use` level over the plugs.
+  spans: a truck at a smart lane or the manual lane `[gate_start, gate_end)`, a reach stacker
+  lifting a truck's box `[lift_start, lift_end)` (reach stackers serve trucks only), an RMG
+  lift `[start, end)` (RMGs serve trains; from the `lifts` table, which the SQL store does not
+  keep: no figure there), a box in a customs bay `[inspection_start, cleared)`, a reefer on a
+  plug `[stacked + plug_wait_min, left)`, a train on a track `[work_start, work_end)`. A span
+  still open counts to the window's end; a record not written yet (a truck still in the yard,
+  a train still at work) does not count.
 - *wait*: minutes a customer waited for the resource, counted in the window its wait ended:
   trucks at the gate (`gate_start - arrived`, smart lanes and manual lane apart); export trucks
   from the gate to their lift less the yard's mean drive (`lift_start - gate_end - mean
@@ -30,8 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from corridor.kpis.frames import Floats, Window, prepare_tables
-from corridor.kpis.levels import levels_over
+from corridor.kpis.frames import Floats, Window
 from stations.spec import StationSpec
 
 SIGNIFICANT_WAIT_MIN = 5.0
@@ -77,27 +79,26 @@ class YardBottleneck:
 def bottlenecks(
     frames: Mapping[str, pd.DataFrame], stations: Mapping[str, StationSpec], window: Window
 ) -> list[YardBottleneck]:
-    """Every yard of `stations` over the window, from the twin's record frames."""
-    yards = list(stations)
-    tables = prepare_tables(frames, yards)
-    plug_mean, _peak = levels_over(tables["levels"], window).of("plugs_in_use")
+    """Every yard of `stations` over the window, from record frames (`truck_visits`,
+    `box_visits`, `train_visits`, and `lifts` when there is one)."""
+    missing = [name for name in _NEEDED if name not in frames]
+    if missing:
+        raise ValueError(f"frames: missing record table(s) {', '.join(missing)}")
     result = []
-    for index, (yard, spec) in enumerate(stations.items()):
+    for yard, spec in stations.items():
         rows = {name: frame[frame["yard"] == yard] for name, frame in frames.items()}
-        plugs = None if math.isnan(plug_mean[index]) else float(plug_mean[index])
-        result.append(_yard(yard, spec, rows, window, plugs))
+        result.append(_yard(yard, spec, rows, window))
     return result
 
 
+_NEEDED = ("truck_visits", "box_visits", "train_visits")
+
+
 def _yard(
-    yard: str,
-    spec: StationSpec,
-    rows: Mapping[str, pd.DataFrame],
-    window: Window,
-    plugs_in_use: float | None,
+    yard: str, spec: StationSpec, rows: Mapping[str, pd.DataFrame], window: Window
 ) -> YardBottleneck:
-    trucks, lifts, boxes = rows["truck_visits"], rows["lifts"], rows["box_visits"]
-    trains = rows.get("train_visits", pd.DataFrame(columns=_TRAIN_COLUMNS))
+    trucks, boxes, trains = rows["truck_visits"], rows["box_visits"], rows["train_visits"]
+    lifts = rows.get("lifts")
     manual = trucks["exception_lane"].to_numpy(dtype=np.bool_)
     smart_trucks, manual_trucks = trucks[~manual], trucks[manual]
     drive = float(spec.gate.yard_drive_min.mean)
@@ -124,14 +125,16 @@ def _yard(
             "reach_stackers",
             spec.handling.reach_stackers,
             window,
-            _busy(lifts[lifts["equipment"] == "reach_stacker"], "start", "end", window),
+            _busy(trucks, "lift_start", "lift_end", window),
             _waits(exports, "gate_end", "lift_start", window, less=drive),
         ),
         _load(
             "rmgs",
             spec.handling.rmgs,
             window,
-            _busy(lifts[lifts["equipment"] == "rmg"], "start", "end", window),
+            None
+            if lifts is None
+            else _busy(lifts[lifts["equipment"] == "rmg"], "start", "end", window),
             None,
         ),
         _load(
@@ -141,7 +144,7 @@ def _yard(
             _busy(held, "inspection_start", "cleared", window),
             _waits(held, "stacked", "inspection_start", window),
         ),
-        _plugs(spec.stack.reefer_plugs, window, plugs_in_use, reefers),
+        _plugs(spec.stack.reefer_plugs, window, reefers),
         _load(
             "tracks",
             spec.rail.loading_tracks,
@@ -154,8 +157,6 @@ def _yard(
     loads = [_with_share(load, total_h) for load in measured]
     return YardBottleneck(yard, window.start, window.end, loads, _named(loads))
 
-
-_TRAIN_COLUMNS = ("yard", "direction", "scheduled", "work_start", "work_end")
 
 Waits = tuple[int, float]  # (count, mean minutes; NaN without any)
 
@@ -184,9 +185,10 @@ def _waits(
 
 
 def _load(
-    name: str, capacity: int, window: Window, busy_min: float, waits: Waits | None
+    name: str, capacity: int, window: Window, busy_min: float | None, waits: Waits | None
 ) -> ResourceLoad:
-    used = busy_min / (capacity * window.minutes) if capacity > 0 else None
+    known = busy_min is not None and capacity > 0
+    used = busy_min / (capacity * window.minutes) if known else None
     count, mean = waits if waits is not None else (0, math.nan)
     return ResourceLoad(
         resource=name,
@@ -199,16 +201,17 @@ def _load(
     )
 
 
-def _plugs(
-    capacity: int, window: Window, in_use: float | None, reefers: pd.DataFrame
-) -> ResourceLoad:
-    """Plugs: the level's mean over the plugs; waits from each reefer's `plug_wait_min`."""
+def _plugs(capacity: int, window: Window, reefers: pd.DataFrame) -> ResourceLoad:
+    """Plugs: each stacked reefer holds one from the end of its wait until it leaves."""
     stacked = reefers["stacked"].to_numpy(dtype=np.float64)
     wait = reefers["plug_wait_min"].to_numpy(dtype=np.float64)
-    ended = window.holds(stacked + wait)
+    plugged = stacked + wait
+    left = reefers["left"].to_numpy(dtype=np.float64)
+    ended = window.holds(plugged)
     count = int(ended.sum())
     mean = float(np.mean(wait[ended])) if count else math.nan
-    busy = 0.0 if in_use is None else in_use * window.minutes
+    known = ~np.isnan(plugged)
+    busy = float(window.overlap(plugged[known], left[known]).sum())
     return _load("plugs", capacity, window, busy, (count, mean))
 
 
