@@ -187,8 +187,9 @@ def _waits(
 def _load(
     name: str, capacity: int, window: Window, busy_min: float | None, waits: Waits | None
 ) -> ResourceLoad:
-    known = busy_min is not None and capacity > 0
-    used = busy_min / (capacity * window.minutes) if known else None
+    used = None
+    if busy_min is not None and capacity > 0:
+        used = busy_min / (capacity * window.minutes)
     count, mean = waits if waits is not None else (0, math.nan)
     return ResourceLoad(
         resource=name,
