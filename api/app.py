@@ -26,6 +26,7 @@ from api.head import HeadAsGetMiddleware
 from api.limits import LimitExceededError, StreamLimitMiddleware, limit_exceeded
 from api.metrics import MetricsMiddleware
 from api.routes import (
+    bottleneck,
     boxes,
     dashboard,
     dead_letters,
@@ -82,7 +83,8 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         app.add_exception_handler(error, database_unavailable)
     app.state.settings = settings
     app.state.services = services
-    for module in (health, yards, boxes, kpis, stream, metrics, dead_letters, replays, dashboard):
+    routers = (health, yards, boxes, bottleneck, kpis, stream, metrics, dead_letters, replays)
+    for module in (*routers, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
     # The last added runs first: metrics see every request as sent, HEAD included.

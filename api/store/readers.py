@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
 from api.store import tables as m
 from api.store.tables import table_of
+from stations.records import RECORD_TYPES
 
 SNAPSHOTS = table_of(m.KpiSnapshot)
 STATES = table_of(m.YardState)
@@ -156,6 +159,40 @@ def reefer_breach_summary(engine: Engine, *, within_min: float) -> dict[str, tup
         return {
             yard: (float(least), int(count)) for yard, least, count in connection.execute(query)
         }
+
+
+def records_in(engine: Engine, *, yard: str, start: float, end: float) -> dict[str, pd.DataFrame]:
+    """The yard's stored truck, box and train visits that may touch `[start, end)` (Minutes
+    since the twin's epoch), as frames with the record's columns (NULL as NaN)."""
+    trucks, boxes, trains = table_of(m.TruckVisit), table_of(m.BoxVisit), table_of(m.TrainVisit)
+    queries = {
+        "truck_visits": select(trucks).where(
+            trucks.c.yard == yard,
+            trucks.c.arrived < end,
+            (trucks.c.departed >= start) | trucks.c.departed.is_(None),
+        ),
+        "box_visits": select(boxes).where(
+            boxes.c.yard == yard,
+            boxes.c.entered < end,
+            (boxes.c.left >= start) | boxes.c.left.is_(None),
+        ),
+        "train_visits": select(trains).where(
+            trains.c.yard == yard,
+            trains.c.scheduled < end,
+            (trains.c.work_end >= start) | trains.c.work_end.is_(None),
+        ),
+    }
+    frames = {}
+    with engine.connect() as connection:
+        for name, query in queries.items():
+            rows = connection.execute(query).mappings().all()
+            columns = [column.name for column in query.selected_columns]
+            frame = pd.DataFrame([dict(row) for row in rows], columns=columns)
+            for column, kind in RECORD_TYPES[name].__annotations__.items():
+                if kind in (float, bool, int) and column in frame:
+                    frame[column] = frame[column].astype(np.float64 if kind is float else kind)
+            frames[name] = frame
+    return frames
 
 
 def dead_letter_counts(engine: Engine) -> list[m.DeadLetterCountPublic]:

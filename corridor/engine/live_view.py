@@ -64,6 +64,7 @@ class YardState:
     handling_capacity: int
     inspections_in_progress: int
     next_trains: list[TrainPlanView]
+    epoch: datetime | None = None  # minute 0 of the yard's records (`stations.types.Minutes`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ def yard_state(yard: Yard, epoch: datetime, upcoming: int = 5) -> YardState:
         handling_capacity=handling.rmgs + handling.reach_stackers,
         inspections_in_progress=yard.inspections_in_progress,
         next_trains=trains,
+        epoch=epoch,
     )
 
 
