@@ -185,9 +185,13 @@ def reefer_breaches(yard: Yard, epoch: datetime) -> list[ReeferBreach]:
     breaches = []
     for box in yard.boxes.values():
         monitor = box.reefer_monitor
-        if monitor is None:
+        if monitor is None or monitor.last is None:
             continue
         waiting = plug_wait_since(box)
+        if monitor.off_since is None and waiting is None:  # powered: over now, or never
+            deviation = abs(monitor.last.supply_c - monitor.setpoint_c)
+            if deviation < monitor.threshold_c(monitor.setpoint_c):
+                continue
         breach = monitor.breach_at(ambient_c, waiting)
         if breach is not None:
             course = monitor.course(waiting)

@@ -22,7 +22,7 @@ from typing import Any
 
 from corridor.engine.clock import to_datetime
 from corridor.engine.twin import Twin
-from streams.live.reorder import Micros, from_micros
+from streams.live.reorder import Micros, from_micros, to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,7 @@ class ReeferAlerts:
     every: Micros  # the grid step
     pending: list[ReeferAlert] = field(default_factory=list)
     _decided: dict[str, Micros] = field(default_factory=dict)
+    _next: dict[str, datetime] = field(default_factory=dict)  # the next boundary, per yard
     _under: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,12 +76,20 @@ class ReeferAlerts:
         if self.every <= 0:
             raise ValueError(f"every must be a positive number of microseconds, got {self.every}")
 
+    def before_event(self, twin: Twin, yard: str, ts: datetime) -> None:
+        """`reach(ts)` before an event at `ts` is applied; most events are before the next
+        boundary, which a comparison of datetimes tells without converting `ts`."""
+        following = self._next.get(yard)
+        if following is None or ts > following:
+            self.reach(twin, yard, to_micros(ts), inclusive=False)
+
     def reach(self, twin: Twin, yard: str, moment: Micros, *, inclusive: bool) -> None:
         """Decide every boundary of `yard` up to `moment` (before it unless `inclusive`): the
         yard's events before each boundary (up to `moment`) must be applied already."""
         last = self._decided.get(yard)
         if last is None:  # the yard's first event: nothing in it before
-            self._decided[yard] = moment - moment % self.every
+            last = self._decided[yard] = moment - moment % self.every
+            self._next[yard] = from_micros(last + self.every)
             return
         boundary = last + self.every
         while boundary < moment or (inclusive and boundary == moment):
@@ -88,6 +97,7 @@ class ReeferAlerts:
             self._decide(twin, yard, boundary)
             self._decided[yard] = boundary
             boundary += self.every
+        self._next[yard] = from_micros(boundary)
 
     def take(self) -> list[ReeferAlert]:
         """The alerts decided since the last call, in decision order."""

@@ -143,7 +143,7 @@ class LiveTwin:
         apply, alerts = twin.apply, self.alerts
         for held in released:
             if alerts is not None:
-                alerts.reach(twin, held.event.yard, to_micros(held.event.ts), inclusive=False)
+                alerts.before_event(twin, held.event.yard, held.event.ts)
             try:
                 problem: DecodeError | Exception | None = apply(held.event)
             except Exception as error:  # one event's failure is its own, not the worker's
