@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.store.sql_store import SqlStore
 from corridor.store_contract import TwinBatch
 from tests.api_fixtures import T0, reefer_id, sample_reefer, sample_state
+from tests.prometheus_text import by, value
 
 BREACHES = {1: 0.0, 2: 35.5, 3: None, 4: 120.0}  # serial -> minutes to breach, all at yuzui
 
@@ -64,12 +65,14 @@ def test_metrics_give_the_least_time_to_breach_and_the_count_within_the_hour(
     store.commit(batch())
     text = client.get("/metrics").text
     assert "# TYPE corridor_reefer_min_minutes_to_breach gauge" in text
-    assert 'corridor_reefer_min_minutes_to_breach{yard="yuzui"} 0.0' in text
-    assert (
-        'corridor_reefer_min_minutes_to_breach{yard="tuanjiecun"}' not in text
-    )  # none heading out
-    assert 'corridor_reefers_breaching_within{yard="yuzui",within_min="60"} 2.0' in text
-    assert 'corridor_reefers_breaching_within{yard="tuanjiecun",within_min="60"} 0.0' in text
+    least = by(text, "corridor_reefer_min_minutes_to_breach", "yard")
+    assert least == {"yuzui": 0.0}  # tuanjiecun's one reefer is heading nowhere: no sample
+    assert by(text, "corridor_reefers_breaching_within", "yard") == {
+        "tuanjiecun": 0.0,
+        "xiaonanya": 0.0,
+        "yuzui": 2.0,
+    }
+    assert value(text, "corridor_reefers_breaching_within", yard="yuzui", within_min="60") == 2.0
 
 
 @pytest.mark.parametrize("minutes", [59.9, 60.0])
@@ -77,4 +80,4 @@ def test_the_count_includes_the_bound(client: TestClient, store: SqlStore, minut
     one = sample_reefer("xiaonanya", 9, T0, minutes_to_breach=minutes, breach_at=T0)
     store.commit(TwinBatch("g", {}, yard_states=[sample_state("xiaonanya", T0)], reefers=[one]))
     text = client.get("/metrics").text
-    assert 'corridor_reefers_breaching_within{yard="xiaonanya",within_min="60"} 1.0' in text
+    assert value(text, "corridor_reefers_breaching_within", yard="xiaonanya", within_min="60") == 1
