@@ -206,6 +206,7 @@ class Twin:
         if replication < 0:
             raise ValueError(f"replication must be non-negative, got {replication}")
         return cls.restore(snapshot, stations, replication=replication, spec_may_differ=True)
+
     def advance_yard(self, yard: str, moment: datetime) -> None:
         """Run one yard's clock to `moment` (not back): a look at it between two events."""
         if self.epoch is None:
