@@ -30,11 +30,13 @@ from api.routes import (
     boxes,
     dashboard,
     dead_letters,
+    forecast,
     health,
     kpis,
     metrics,
     replays,
     stream,
+    whatif,
     yards,
 )
 from api.services import Services
@@ -61,9 +63,11 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade, services.store.engine)
         services.replays.start()
+        services.forecaster.start()
         try:
             yield
         finally:
+            await run_in_threadpool(services.forecaster.stop)
             await run_in_threadpool(services.replays.stop)
 
     # /docs and /redoc from assets shipped in the fastapi-offline wheel (under
@@ -83,8 +87,20 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         app.add_exception_handler(error, database_unavailable)
     app.state.settings = settings
     app.state.services = services
-    routers = (health, yards, boxes, bottleneck, kpis, stream, metrics, dead_letters, replays)
-    for module in (*routers, dashboard):
+    for module in (
+        health,
+        yards,
+        boxes,
+        bottleneck,
+        kpis,
+        forecast,
+        whatif,
+        stream,
+        metrics,
+        dead_letters,
+        replays,
+        dashboard,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
     # The last added runs first: metrics see every request as sent, HEAD included.

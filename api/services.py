@@ -10,6 +10,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from api.forecasts import Forecaster
 from api.kpi_cache import TtlCache
 from api.limits import ClientSlots
 from api.metrics import RequestMetrics
@@ -17,6 +18,7 @@ from api.replay_runner import ReplayRunner
 from api.settings import ApiSettings
 from api.store.sql_store import SqlStore
 from api.store_metrics import StoreMetrics
+from api.whatif_jobs import WhatIfJobs
 from stations.spec import StationSpec, load_all_stations
 
 
@@ -32,6 +34,8 @@ class Services:
     replays: ReplayRunner
     streams: ClientSlots
     histories: ClientSlots
+    forecaster: Forecaster
+    whatifs: WhatIfJobs
 
     @classmethod
     def build(cls, settings: ApiSettings, store: SqlStore | None = None) -> "Services":
@@ -39,6 +43,7 @@ class Services:
         store = store or SqlStore.open(settings.database_url, migrate=False)
         spool = Path(tempfile.gettempdir()) / "corridor-replays"
         stations = load_all_stations()
+        forecaster = Forecaster(store.engine, settings, stations)
         registry = CollectorRegistry()  # the app's own: two apps never share counts
         registry.register(StoreMetrics(store.engine, stations))
         return cls(
@@ -62,4 +67,6 @@ class Services:
                 per_client=settings.history_max_per_client,
                 retry_after_s=settings.retry_after_s,
             ),
+            forecaster=forecaster,
+            whatifs=WhatIfJobs(forecaster),
         )

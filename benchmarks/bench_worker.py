@@ -13,7 +13,8 @@ by default) onto the three input topics, then measures in the same run:
 5. latency at a steady 1,000 events/s: from producing an event to the first KPI snapshot on
    the `corridor.kpi` topic whose `as_of` covers its time (generated traffic, so 1,000 events/s
    is about 20,000 times event time; the 5-minute lateness and the 15-minute KPI cadence are in
-   event time).
+   event time);
+6. two workers in one consumer group against one, on another backlog (`bench_group.py`).
 
 Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]`.
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from api.store.sql_store import SqlStore
@@ -64,6 +66,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="backlog size (at least)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
+    parser.add_argument("--group-events", type=int, default=150_000, help="group backlog size")
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
     stations = load_scenario(None).stations
@@ -101,6 +104,7 @@ def main() -> None:
             label = f"  catch-up time in {phase}"
             print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
         latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
+        print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3))
 
 
 def traffic(stations: Any, days: int) -> Iterator[Event]:
@@ -168,7 +172,7 @@ def restart(settings: KafkaSettings, stations: Any, store: TwinStore) -> tuple[i
 
 
 WORKER_PROCESS = (
-    "import sys; from api.store import SqlStore; from streams.cli import main; "
+    "import sys; from api.store.sql_store import SqlStore; from streams.cli import main; "
     "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
 )
 

@@ -37,6 +37,16 @@ class Pool:
         # a claim granted at once carries no state of its own, so one serves them all
         self._at_once = Claim(self, None)
 
+    def resize(self, capacity: int) -> None:
+        """Take `capacity` servers from now on (a what-if forked from the live yard): new ones
+        serve the line at once; when there are fewer, busy servers leave as they are freed."""
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        while self.busy < capacity and self.waiting:
+            self.busy += 1
+            self.waiting.popleft().succeed()
+
     def claim(self) -> "Claim":
         """Take a free server, or a place in line, for a `with` block that gives it back."""
         if self.busy < self.capacity and not self.waiting:
@@ -73,7 +83,7 @@ class Claim:
         wait, waiting = self.wait, self.pool.waiting
         if wait is not None and not wait.triggered:
             waiting.remove(wait)  # never served: leave the line
-        elif waiting:
+        elif waiting and self.pool.busy <= self.pool.capacity:
             waiting.popleft().succeed()  # the server goes straight to the first in line
         else:
             self.pool.busy -= 1

@@ -77,10 +77,8 @@ class Yard:
         self.plugs = simpy.Resource(env, spec.stack.reefer_plugs)
         self.inspection_bays = Pool(env, spec.inspection.bays)
         self.tracks = Pool(env, spec.rail.loading_tracks)
-        self.streams = {
-            purpose: RandomStream(seed, spec.id, purpose, replication=replication)
-            for purpose in STREAM_PURPOSES
-        }
+        self.streams: dict[str, RandomStream] = {}
+        self.reseed(seed, replication)
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}
         self.boxes: dict[str, Box] = {}
@@ -91,7 +89,7 @@ class Yard:
         )
         checks = policies.reefer_checks
         self.reefer_technicians = Pool(env, checks.technicians) if checks else None
-        self.dispatched_trucks: set[str] = set()
+        self.dispatched_trucks: dict[str, Minutes] = {}  # truck id -> its latest dispatch
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
         self._modelled: dict[tuple[str, str], Minutes] = {}
@@ -100,6 +98,36 @@ class Yard:
     @property
     def now(self) -> Minutes:
         return self.env._now  # a float: the clock starts at 0.0 and moves by float delays
+
+    def reseed(self, seed: int, replication: int) -> None:
+        """Draw from now on from replication `replication`'s streams of `seed`.
+
+        A forecast or what-if forks the yard at "now" and re-seeds it, so each replication's
+        future is independent while its past is the one that happened (`corridor.forecast`).
+        """
+        self.streams = {
+            purpose: RandomStream(seed, self.spec.id, purpose, replication=replication)
+            for purpose in STREAM_PURPOSES
+        }
+
+    def resize(self, spec: StationSpec) -> None:
+        """Run under `spec` from now on: the pools take its counts at once, process times and
+        policies apply from the next draw. Stack room, plugs and policies with state of their
+        own (appointments, reefer checks, the loading plan) cannot change on a running yard."""
+        fixed = (
+            (spec.stack, self.spec.stack, "stack"),
+            (spec.policies, self.spec.policies, "policies"),
+        )
+        for new, old, section in fixed:
+            if new != old:
+                raise ValueError(f"{spec.id}.{section}: cannot change on a running yard")
+        self.gate.resize(spec.gate.lanes)
+        self.exception_gate.resize(spec.gate.exception_lanes)
+        self.reach_stackers.resize(spec.handling.reach_stackers)
+        self.rmgs.resize(spec.handling.rmgs)
+        self.inspection_bays.resize(spec.inspection.bays)
+        self.tracks.resize(spec.rail.loading_tracks)
+        self.spec = spec
 
     def level(self, name: str, delta: float) -> None:
         """Record a change of one of the yard's levels at the current time."""
@@ -126,6 +154,29 @@ class Yard:
             self._observed[key] = observed
         else:
             self._record_observation(key, observed, modelled)
+
+    def forget_before(self, before: Minutes) -> None:
+        """Forget what finished visits left behind before `before` (a long-running twin).
+
+        Trucks dispatched before it are no longer known (a gate milestone for one is refused
+        as for a truck never dispatched); a modelled milestone never observed by then is dropped,
+        and an observation the model has not reached by then is recorded unpaired (`modelled`
+        NaN, as `unpaired_observations` would show it) so that it reaches the store; departed
+        trains leave the timetable's memory. Boxes in the yard, trucks waiting for one, and
+        trains still to leave are untouched.
+        """
+        trucks = self.dispatched_trucks
+        for truck in [truck for truck, at in trucks.items() if at < before]:
+            del trucks[truck]
+        modelled = self._modelled
+        for key in [key for key, at in modelled.items() if at < before]:
+            del modelled[key]
+        observed = self._observed
+        for key in [key for key, at in observed.items() if at < before]:
+            self._record_observation(key, observed.pop(key), NOT_YET)
+        known = self.railway.known
+        for train in [train for train, plan in known.items() if plan.departed < before]:
+            del known[train]
 
     def unpaired_observations(self) -> list[Observation]:
         """Observations the model has not reached (yet): their modelled time is NaN."""

@@ -170,6 +170,12 @@ def _kafka_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Kafka (override CORRIDOR_KAFKA_* variables)")
     group.add_argument("--bootstrap-servers", help="host:port[,host:port...]")
     group.add_argument("--group-id", help="consumer group id (offsets in the store)")
+    group.add_argument(
+        "--membership",
+        choices=("assigned", "group"),
+        help="assigned: take every partition; group: share them with the group's workers",
+    )
+    group.add_argument("--partitions", type=int, help="partitions of the topics created here")
     group.add_argument("--lateness", type=float, metavar="MIN", help="allowed lateness, minutes")
     group.add_argument("--batch-size", type=int, help="messages per batch")
 
@@ -183,6 +189,8 @@ def _settings(args: argparse.Namespace, broker: EmbeddedBroker | None) -> KafkaS
     given: dict[str, Any] = {
         "bootstrap_servers": broker.bootstrap_servers if broker else args.bootstrap_servers,
         "group_id": args.group_id,
+        "membership": args.membership,
+        "partitions": args.partitions,
         "lateness": timedelta(minutes=args.lateness) if args.lateness is not None else None,
         "batch_size": args.batch_size,
     }

@@ -34,7 +34,7 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     # fetch request per partition every 50 ms
     "fetch.wait.max.ms": 50,
     "allow.auto.create.topics": False,
-    "session.timeout.ms": 6000,  # only used if a group is ever joined; partitions are assigned
+    "session.timeout.ms": 6000,  # a group member silent this long loses its partitions
 }
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "linger.ms": 5,
@@ -72,9 +72,11 @@ def make_consumer(
     on_error: ErrorCallback | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Consumer:
-    """A consumer for explicitly assigned partitions (no group rebalancing, no auto commit)."""
+    """A consumer for assigned partitions or a group's share of them (never auto commit)."""
     config = settings.client_config(**CONSUMER_DEFAULTS)
     config["group.id"] = settings.group_id
+    if settings.membership == "group":  # same partition indexes of every topic: a yard's feeds
+        config["partition.assignment.strategy"] = "range"  # `streams.rebalance`
     config.update(fetch_limits(settings))
     config["logger"] = librdkafka_log
     config["error_cb"] = on_error or _log_error

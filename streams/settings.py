@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+Membership = Literal["assigned", "group"]
 Positive = Annotated[int, Field(ge=1)]
 _SECRET_KEYS = ("password", "secret", "key.pem", "keystore")
 
@@ -29,6 +30,9 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     group_id: str = "corridor-twin"
+    # "assigned": one worker takes every input partition; "group": the workers with this
+    # group_id share them through the broker's group protocol (`streams.rebalance`)
+    membership: Membership = "assigned"
     client_id: str = "corridor"
 
     topic_dispatch: str = "corridor.truck-dispatch"
@@ -37,7 +41,7 @@ class KafkaSettings(BaseSettings):
     topic_dead_letter: str = "corridor.dead-letter"
     topic_kpi: str = "corridor.kpi"
     topic_alerts: str = "corridor.alerts"  # reefer time-to-breach alerts
-    partitions: Positive = 3  # for topics this code creates
+    partitions: Positive = 3  # for topics this code creates; a group wants >= yards (scaling.md)
     replication_factor: Positive = 1
 
     lateness: timedelta = timedelta(minutes=5)  # event time an event may trail the newest one

@@ -9,8 +9,9 @@ dead letters and snapshots, and commit the archive, offsets and outputs in one `
 transaction. No single message can stop the loop: whatever raises while one message is
 handled dead-letters that message (`internal:<ExceptionName>`); only the store and the broker
 can stop it. On start the twin is rebuilt by replaying the archive, and the partitions are
-assigned at the stored offsets, so after a crash the worker resumes exactly where its outputs
-end. The Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
+assigned at the stored offsets (a consumer group's member loads those it is given instead:
+`streams.rebalance`), so after a crash the worker resumes exactly where its outputs end. The
+Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
 handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`. See
 `docs/streams.md` for the rules.
 """
@@ -18,9 +19,7 @@ handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`.
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
@@ -28,9 +27,9 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from corridor.contract.events import DecodeError, decode_event
 from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
-from streams import dead_letters
+from streams import dead_letters, rebalance
 from streams.broker_recovery import BrokerRecovery
-from streams.broker_watch import BrokerLoss, BrokerWatch
+from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
@@ -51,6 +50,7 @@ from streams.ports import (
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
+from streams.worker_stats import WorkerStats
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)
@@ -62,24 +62,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(slots=True)
-class WorkerStats:
-    """What the worker did since it started (not persisted; the store has the outputs)."""
-
-    rebuilt: int = 0
-    consumed: int = 0
-    archived: int = 0
-    advances: int = 0
-    snapshots: int = 0
-    batches: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)
-    broker_losses: list[BrokerLoss] = field(default_factory=list)
-    seconds: Mapping[str, float] = field(default_factory=dict)
-    """Wall time by phase (`streams.phase_timer.PHASES`): where a catch-up goes."""
-
-
 class Worker:
-    """The live twin's consume-apply-commit loop over explicitly assigned partitions."""
+    """The live twin's consume-apply-commit loop over its partitions (all, or a group's share)."""
 
     def __init__(
         self,
@@ -114,25 +98,46 @@ class Worker:
         self.positions: dict[Partition, int] = {}
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
+        self.group: rebalance.Rebalance | None = (
+            None  # a group member's membership (`streams.rebalance`)
+        )
+        self.load = rebalance.load_from_archive(
+            store, stations, seed
+        )  # a group member's partitions
         self._last_input = time.monotonic()
         self._last_commit = float("-inf")
         self._started = False
 
     def start(self) -> None:
-        """Rebuild the twin from the archive, then assign the input partitions at stored offsets."""
+        """Rebuild the twin from the archive, then assign the input partitions at stored offsets.
+
+        A group member joins the group instead and loads what it is given (`take_over`)."""
+        self._started = True
+        everything = partitions_of(self.admin, self.settings.input_topics)
+        if self.settings.membership == "group":
+            self.group = rebalance.join(self.consumer, self, self.settings.input_topics, everything)
+            return
         began = time.perf_counter()
         self.stats.rebuilt = self.live.rebuild(self.store.load_archive())
         if self.live.twin is not None:
             self.live.twin.drain()  # committed before the restart
         self.live.take_alerts()  # sent before the restart: the rebuild decided them again
-        log.info(
-            "rebuilt the twin from %d archive entries in %.1f s",
-            self.stats.rebuilt,
-            time.perf_counter() - began,
-        )
-        stored = self.store.load_offsets(self.settings.group_id)
-        self._assign(partitions_of(self.admin, self.settings.input_topics), stored)
-        self._started = True
+        took = time.perf_counter() - began
+        log.info("rebuilt the twin from %d archive entries in %.1f s", self.stats.rebuilt, took)
+        self._assign(everything, self.store.load_offsets(self.settings.group_id))
+
+    def take_over(self, partitions: list[Partition]) -> None:
+        """A group member's new partitions: their twin loaded, read from the stored offsets."""
+        loaded = self.load(frozenset(partitions))
+        self.live, self.stats.rebuilt = loaded.live, self.stats.rebuilt + loaded.entries
+        self.policy.last_at = None  # a new twin: its snapshots are due again, as of any time
+        self._assign(partitions, self.store.load_offsets(self.settings.group_id))
+
+    def hand_over(self) -> None:
+        """A group member's partitions go: its last commit stored, its twin dropped."""
+        self.commits.wait()
+        self.live, self.positions = LiveTwin(self.live.stations, self.live.seed), {}
+        self.tracker.reset([])
 
     def run(
         self, stop: threading.Event | None = None, *, idle_exit_s: float | None = None
@@ -155,7 +160,9 @@ class Worker:
 
     def idle_for(self) -> float:
         """Seconds since the last input, once everything is caught up and released (else 0)."""
-        if not self.tracker.all_at_end() or len(self.live.buffer) or self.commits.pending:
+        if rebalance.waiting(self.group) or not self.tracker.all_at_end():
+            return 0.0
+        if len(self.live.buffer) or self.commits.pending:
             return 0.0
         return time.monotonic() - self._last_input
 
@@ -179,6 +186,8 @@ class Worker:
             self._assign(sorted(self.positions), self.positions)
             return 0
         self.timer.lap("consume")
+        if self.group is not None:  # a rebalance in that call may have left some behind
+            messages = rebalance.fresh(messages, self.positions)
         batch = TwinBatch(self.settings.group_id, offsets={})
         letters: list[Letter] = []
         consumed = self._take(messages, batch, letters)
@@ -245,6 +254,10 @@ class Worker:
         too_late = future_detail(event, horizon)
         if too_late is not None:
             self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
+            return None
+        if self.live.is_stale(event) and self.store.archived(event.event_id, event.ts):
+            detail = f"event_id {event.event_id!r} is in the archive (older than the twin's window)"
+            self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)
             return None
         self.flags.check(event, message.key())
         ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused
@@ -347,6 +360,8 @@ class Worker:
         self.stats.snapshots += len(snapshots)
 
     def _finish(self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool) -> None:
+        if self.group is not None:
+            rebalance.keep_owned(batch, rebalance.yards_of(self.live), corridor=self.group.owns_all)
         batch.dead_letters = [item.letter for item in letters]
         forced = self.recovery.take_forced_offsets()
         if forced:

@@ -52,10 +52,11 @@ def populated_store() -> Iterator[SqlStore]:
     shutil.rmtree(DATABASE_DIR, ignore_errors=True)
 
 
-CROSS_FIELD = {"/yards/{yard}/kpis/history", "/corridor/kpis/history", "/replays"}
+CROSS_FIELD = {"/yards/{yard}/kpis/history", "/corridor/kpis/history", "/replays", "/whatif"}
 """These refuse some schema-valid requests by rules a schema cannot state, with a 422 naming
-the rule: history (from <= to, at most 2000 buckets, times in 2000-2099) and replays (the log's
-file name ending, the scenario's keys). For them the "schema-valid request accepted" check does
+the rule: history (from <= to, at most 2000 buckets, times in 2000-2099), replays (the log's
+file name ending, the scenario's keys) and what-ifs (the scenario's keys; `scenario` or
+`scenario_toml`, exactly one). For them the "schema-valid request accepted" check does
 not apply; every other check does."""
 
 

@@ -157,6 +157,15 @@ BAD_COMMAND_LINES: dict[str, tuple[list[str], str]] = {
         ["record", "recorded.jsonl", "--timeout", "5", *DEAD_BROKER],
         "corridor record: the Kafka broker at 127.0.0.1:1 does not answer (",
     ),
+    "worker with topics of no partitions": (
+        ["worker", "--partitions", "0", *DEAD_BROKER],
+        "corridor worker: Kafka settings: 1 validation error for KafkaSettings; partitions; "
+        "Input should be greater than or equal to 1",
+    ),
+    "worker of an unknown membership": (
+        ["worker", "--membership", "both"],
+        "corridor worker: argument --membership: invalid choice: 'both'",
+    ),
     "worker on a broker that does not answer": (
         ["worker", "--store", "sqlite:///worker.db", *DEAD_BROKER],
         "corridor worker: the Kafka broker at 127.0.0.1:1 does not answer (",

@@ -3,7 +3,7 @@
 "use strict";
 
 const DWELL_TARGET_H = 24;
-const state = {window: "24h", yards: [], received: 0, refreshTimer: null, stream: null};
+const state = {window: "24h", yards: [], received: 0, refreshTimer: null, stream: null, histories: {}};
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -141,6 +141,7 @@ async function refreshCharts() {
   const histories = {};
   for (const yard of state.yards) histories[yard.id] = await history(yard.id);
   const corridor = await history("corridor");
+  state.histories = {...histories, corridor};
   for (const yard of state.yards) {
     const article = document.querySelector(`.yard[data-scope="${yard.id}"]`);
     const pts = histories[yard.id];
@@ -216,6 +217,12 @@ function connectStream() {
 
 async function refreshAll() {
   try { await refreshKpis(); await refreshYards(); await refreshCharts(); } catch (error) { console.warn(error); }
+  await refreshForecastsQuietly();
+}
+
+// A forecast is computed at most once per 15 min of event time (docs/forecast.md): poll slowly.
+async function refreshForecastsQuietly() {
+  try { await refreshForecasts(api, state.yards, state.histories, yardColour); } catch (error) { console.warn(error); }
 }
 
 // Until `load` succeeds, waiting longer after each failure (the API may be restarting).
@@ -264,6 +271,7 @@ async function main() {
   });
   connectStream();  // first, so no snapshot stored while the page loads is missed
   await refreshAll();
+  setInterval(refreshForecastsQuietly, FORECAST_POLL_MS);
   document.body.dataset.ready = "true";
 }
 

@@ -103,18 +103,17 @@ def run_simulate(args: argparse.Namespace) -> int:
         _replicate(args, job)
         return 0
     bars = Bars(quiet=args.quiet)
-    with bars.phase("generating", total=days, unit="day") as update:
-        events = list(
-            generate(scenario.stations, days=days, seed=seed, start=start, progress=update)
-        )
-    if args.log is not None:
-        _write_log(events, args.log, seed)
+    if args.log is not None:  # generated again below: the same events, never all in memory
+        with bars.phase("writing the log", total=days, unit="day") as update:
+            traffic = generate(scenario.stations, days=days, seed=seed, start=start,
+                               progress=update)  # fmt: skip
+            _write_log(traffic, args.log, seed)
     began = time.perf_counter()
-    with bars.replay() as bar:
-        result = jobs.replay_events(
+    with bars.phase("simulating", total=days, unit="day") as update:
+        events = generate(scenario.stations, days=days, seed=seed, start=start, progress=update)
+        result = jobs.replay_events(  # streamed: generated a day at a time as the twin runs
             events, scenario, source=jobs.simulation_input(scenario, seed, days, start),
-            seed=seed, start=start, until=start + timedelta(days=days), progress=bar.start,
-            warmup=warmup,
+            seed=seed, start=start, until=start + timedelta(days=days), warmup=warmup,
         )  # fmt: skip
     return _finish(args, result, began, scenario)
 

@@ -1,0 +1,2 @@
+"""Looking ahead from the live yard: the next-shift forecast and what-ifs forked from now
+(`docs/forecast.md`)."""

@@ -1,0 +1,76 @@
+"""Run a function once per replication in forked child processes, `workers` at a time.
+
+A twin cannot be copied (its SimPy processes are generators), but a process can: a child
+made by `os.fork` holds the parent's twin as it was, copy-on-write, for the cost of the pages
+it then touches. Each child runs its replication, pickles the result down a pipe and exits.
+Only a process without threads may fork (a lock held by another thread would stay held in
+the child for ever): a bench or command, or a worker of the API's job pool, never the API's
+own process.
+"""
+
+import os
+import pickle
+import select
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
+
+
+class ChildFailedError(RuntimeError):
+    """A forked replication died or raised; the message says which and why."""
+
+
+def forked(run: Callable[[int], Result], replications: int, workers: int) -> list[Result]:
+    """`run(r)` for r in 0..replications-1, each in a child process; results in order."""
+    if threading.active_count() > 1:
+        raise RuntimeError("forked replications need a process without other threads")
+    results: dict[int, Result] = {}
+    running: dict[int, tuple[int, int]] = {}  # read end -> (replication, pid)
+    chunks: dict[int, list[bytes]] = {}
+    pending = list(range(replications))
+    while pending or running:
+        while pending and len(running) < workers:
+            replication = pending.pop(0)
+            read, pid = _spawn(run, replication)
+            running[read] = (replication, pid)
+            chunks[read] = []
+        ready, _, _ = select.select(list(running), [], [])
+        for read in ready:
+            data = os.read(read, 1 << 20)
+            if data:
+                chunks[read].append(data)
+                continue
+            replication, pid = running.pop(read)
+            os.close(read)
+            os.waitpid(pid, 0)
+            results[replication] = _unpickled(b"".join(chunks.pop(read)), replication)
+    return [results[r] for r in range(replications)]
+
+
+def _spawn(run: Callable[[int], Result], replication: int) -> tuple[int, int]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send, leave without running the parent's exit handlers
+        os.close(read)
+        code = 0
+        try:
+            payload = pickle.dumps(("ok", run(replication)))
+        except BaseException as error:
+            payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
+            code = 1
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(code)
+    os.close(write)
+    return read, pid
+
+
+def _unpickled(payload: bytes, replication: int) -> Any:
+    if not payload:
+        raise ChildFailedError(f"replication {replication}: the child died without an answer")
+    status, value = pickle.loads(payload)
+    if status != "ok":
+        raise ChildFailedError(f"replication {replication}: {value}")
+    return value

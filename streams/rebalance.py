@@ -1,0 +1,196 @@
+"""Sharing the yards: a worker in a consumer group takes partitions, and hands them over.
+
+With `membership = "group"` every `corridor worker` of one `group_id` subscribes to the input
+topics and the broker's group protocol shares their partitions out. Yards are message keys, so
+a yard's events on each topic sit on one partition, and on the same partition index on every
+topic (one partitioner, one partition count): the *range* assignor gives each member the same
+indexes of every topic (it co-partitions), so one worker holds all of a yard's feeds. The
+cooperative-sticky assignor moves fewer partitions, but assigns each topic's partitions
+independently, which would split a yard's dispatch, reefer and train feeds over two workers;
+range is eager, so every rebalance revokes everything and assigns afresh, which the worker
+answers by handing over and loading again (`docs/streams.md`, "Consumer group").
+
+The store stays the source of truth for offsets (the group's committed offsets are never
+used): on an assignment the worker loads the twin of exactly those partitions
+(`PartitionLoader`: today `load_from_archive` replays their archived events; a yard snapshot
+can replace it behind the same call) and the consumer starts at the stored offsets; on a
+revocation it waits for its last commit and drops the twin; a partition lost to a session
+timeout is dropped the same way (another worker may own it already). Messages already fetched
+for the old assignment may still come out of the consume call that ran the rebalance:
+`fresh` drops those the worker does not own any more or has read already.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from confluent_kafka import TopicPartition
+
+from corridor.store_contract import ArchivedEvent, ArchiveEntry, TwinBatch, TwinStore
+from stations.records import RECORD_TYPES
+from stations.spec import StationSpec
+from streams.live.snapshots import CORRIDOR
+from streams.live.twin import LiveTwin
+from streams.live.watermark import Partition
+from streams.ports import ConsumerPort, InputMessage
+
+log = logging.getLogger(__name__)
+ASSIGNOR = "range"
+"""librdkafka's `partition.assignment.strategy` for a group: it co-partitions (see above)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A twin of some partitions, ready to go on: the live twin and how many entries it took."""
+
+    live: LiveTwin
+    entries: int
+
+
+PartitionLoader = Callable[[frozenset[Partition]], Loaded]
+"""Builds the live twin of the given input partitions (the seam for yard snapshots)."""
+
+
+def load_from_archive(
+    store: TwinStore, stations: Mapping[str, StationSpec], seed: int
+) -> PartitionLoader:
+    """A loader that admits the archived events of the partitions, in archive order.
+
+    Clock advances are left out: they were archived by whichever worker owned the partitions
+    then, against its own watermark, and another worker's advances interleaved with them would
+    make events late that were not. The events wait in the reorder buffer instead and the live
+    watermark releases them in event time, as a replay would; an event the previous owner
+    applied late (`Twin.counts.late`) is applied in time here, the one way the result can differ.
+    """
+
+    def load(partitions: frozenset[Partition]) -> Loaded:
+        began = time.perf_counter()
+        live = LiveTwin(stations, seed)
+        entries = live.rebuild(events_of(store.load_archive(), partitions))
+        took = time.perf_counter() - began
+        log.info(
+            "loaded %d partitions: %d archived events in %.1f s", len(partitions), entries, took
+        )
+        return Loaded(live, entries)
+
+    return load
+
+
+def events_of(entries: Iterable[ArchiveEntry], partitions: frozenset[Partition]) -> Iterator[Any]:
+    """The archived events that came from `partitions`, in archive order."""
+    for entry in entries:
+        if isinstance(entry, ArchivedEvent) and (entry.topic, entry.partition) in partitions:
+            yield entry
+
+
+class Member(Protocol):
+    """What the rebalance callbacks need from the worker."""
+
+    def take_over(self, partitions: list[Partition]) -> None:
+        """Load the twin of `partitions` and assign them at the stored offsets."""
+        ...
+
+    def hand_over(self) -> None:
+        """Wait for the last commit and drop the twin."""
+        ...
+
+
+class GroupConsumer(Protocol):
+    """The consumer calls a group member makes besides `streams.ports.ConsumerPort`'s."""
+
+    def subscribe(self, topics: list[str], **callbacks: Any) -> None: ...
+    def unassign(self) -> None: ...
+
+
+class Rebalance:
+    """Subscribes a member to the input topics and answers the group's callbacks."""
+
+    def __init__(self, consumer: GroupConsumer, member: Member, topics: Sequence[str]) -> None:
+        self.consumer, self.member, self.topics = consumer, member, list(topics)
+        self.owned: frozenset[Partition] = frozenset()
+        self.everything: frozenset[Partition] = frozenset()  # every input partition, if known
+        self.rebalances = 0
+
+    def subscribe(self, everything: Iterable[Partition]) -> None:
+        """Join the group; `everything` is every input partition (for the corridor scope)."""
+        self.everything = frozenset(everything)
+        self.consumer.subscribe(
+            self.topics, on_assign=self.assigned, on_revoke=self.revoked, on_lost=self.lost
+        )
+
+    @property
+    def owns_all(self) -> bool:
+        """Whether this worker holds every input partition (it alone sees the corridor)."""
+        return bool(self.everything) and self.everything <= self.owned
+
+    def assigned(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        where = sorted({(tp.topic, tp.partition) for tp in partitions})
+        self.member.take_over(where)  # assigns them, at the store's offsets
+        self.owned = frozenset(where)
+        self.rebalances += 1
+
+    def revoked(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.member.hand_over()
+        log.info("handed over %d partitions", len(self.owned))
+        self.owned = frozenset()
+        self.consumer.unassign()
+
+    def lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        log.warning("lost %d partitions (session timed out): dropping them", len(partitions))
+        self.revoked(consumer, partitions)
+
+
+def join(
+    consumer: ConsumerPort, member: Member, topics: Sequence[str], everything: Iterable[Partition]
+) -> Rebalance:
+    """Subscribe `member`'s consumer (a real one: `streams.clients.make_consumer`) to `topics`."""
+    group = Rebalance(cast(GroupConsumer, consumer), member, topics)
+    group.subscribe(everything)
+    return group
+
+
+def waiting(group: Rebalance | None) -> bool:
+    """Whether a worker is a group member without partitions (not idle: its share is coming)."""
+    return group is not None and not group.owned
+
+
+def fresh(messages: Sequence[InputMessage], positions: Mapping[Partition, int]) -> list[Any]:
+    """The messages of owned partitions not read yet (end-of-partition events pass)."""
+    expected = dict(positions)
+    kept: list[Any] = []
+    for message in messages:
+        if message.error() is not None:
+            kept.append(message)
+            continue
+        where = (message.topic() or "", message.partition() or 0)
+        offset = message.offset() or 0
+        if where in expected and offset >= expected[where]:
+            expected[where] = offset + 1
+            kept.append(message)
+    return kept
+
+
+def yards_of(live: LiveTwin) -> set[str]:
+    """The yards this worker's twin has applied events of (those of its partitions)."""
+    twin = live.twin
+    if twin is None:
+        return set()
+    return {yard for yard, counts in twin.counts.per_yard.items() if counts.total()}
+
+
+def keep_owned(batch: TwinBatch, yards: set[str], *, corridor: bool) -> None:
+    """Leave in `batch` only the outputs of `yards` (and the corridor's if `corridor`).
+
+    The twin models every yard, so the yards of other workers' partitions would show up empty
+    and overwrite those workers' rows: their snapshots, states, reefers, boxes and records go.
+    """
+    scopes = yards | {CORRIDOR} if corridor else yards
+    batch.snapshots = [s for s in batch.snapshots if s.scope in scopes]
+    batch.yard_states = [row for row in batch.yard_states if row["yard"] in yards]
+    batch.reefers = [row for row in batch.reefers if row["yard"] in yards]
+    batch.boxes = [row for row in batch.boxes if row["yard"] in yards]
+    for name, rows in batch.records.items():
+        at = RECORD_TYPES[name]._fields.index("yard")  # type: ignore[attr-defined]
+        batch.records[name] = [row for row in rows if row[at] in yards]

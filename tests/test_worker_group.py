@@ -1,0 +1,164 @@
+"""Two workers in one consumer group share the yards; one is killed, the survivor takes its yards.
+
+Two real worker processes (`corridor worker --membership group`, the API's SQL store on one
+SQLite file) join one group on the embedded broker and share the input partitions (six per
+topic, so the three yards hash to partitions that the range assignor gives to both). When both
+have taken partitions and archived part of two generated days, one is killed with SIGKILL; the
+group gives its partitions to the survivor, which loads them from the archive and reads on from
+the stored offsets. The final KPIs (every yard and the corridor, every window) equal those of
+one worker of a group of its own, and those of a replay of the same events.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api.store.sql_store import SqlStore
+from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
+from corridor.store_contract import ArchivedEvent
+from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
+from streams.live.memory_store import MemoryStore
+from streams.publish import publish
+from streams.settings import KafkaSettings
+from tests.broker_fixtures import (
+    SEED,
+    expected_kpis,
+    generated_day,
+    settings_env,
+    settings_for,
+    stations,
+)
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[1]
+GROUP = {"membership": "group", "partitions": 6, "batch_size": 100}
+TOOK = re.compile(r"assigned \{(.+)\}")
+
+
+def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = settings_for(broker, **GROUP)
+    events = generated_day(days=2)
+    publish(events, settings)
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    store = SqlStore.open(url)
+    logs = [tmp_path / "survivor.log", tmp_path / "killed.log"]
+    survivor = start_worker(settings, url, logs[0], "--exit-when-idle", "20")
+    killed = start_worker(settings, url, logs[1])
+
+    shares = wait_for_shares(logs, [survivor, killed])
+    assert len(shares) == 2, shares
+    assert not shares[0] & shares[1], shares
+    archived_at_kill = wait_for_both(store, settings.group_id, shares, [survivor, killed])
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=10)
+    assert survivor.wait(timeout=180) == 0, logs[0].read_text()[-3000:]
+
+    assert archived_at_kill < len(events), "killed mid-stream"
+    assert owned(logs[0])[-1] == shares[0] | shares[1], "the survivor took every partition"
+    archived = [e.event_id for e in store.load_archive() if isinstance(e, ArchivedEvent)]
+    assert len(archived) == len(set(archived)) == len(events)
+    assert dead_letter_count(store) == 0
+    newest = max(event.ts for event in events)
+    alone = single_worker(settings)
+    final = final_kpis(store)
+    assert final == {key: as_json(s.kpis) for key, s in alone.latest_snapshots().items()}
+    assert final == {key: as_json(kpis) for key, kpis in expected_kpis(events, newest).items()}
+    assert {s.as_of for s in alone.latest_snapshots().values()} == {newest}
+
+
+def start_worker(
+    settings: KafkaSettings, url: str, log: Path, *extra: str
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
+    env = {**os.environ, **settings_env(settings)}
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [*command, "--seed", str(SEED), *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink
+        )
+
+
+def owned(log: Path) -> list[frozenset[str]]:
+    """Every assignment a worker logged, as the set of `topic[partition]` it was given."""
+    return [
+        frozenset(item.split(":")[0].strip(" '") for item in match.group(1).split(","))
+        for match in TOOK.finditer(log.read_text())
+    ]
+
+
+def wait_for_shares(logs: list[Path], workers: list[subprocess.Popen[bytes]]) -> list[frozenset]:
+    """Until both workers hold partitions of the same generation (their shares)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for worker, log in zip(workers, logs, strict=True):
+            assert worker.poll() is None, log.read_text()[-3000:]
+        latest = [owned(log)[-1] if owned(log) else frozenset() for log in logs]
+        if all(latest) and len(latest[0] | latest[1]) == 18:  # 3 topics x 6 partitions
+            return latest
+        time.sleep(0.1)
+    raise AssertionError("the two workers did not share the partitions in time")
+
+
+def wait_for_both(
+    store: SqlStore,
+    group: str,
+    shares: list[frozenset[str]],
+    workers: list[subprocess.Popen[bytes]],
+) -> int:
+    """Until each worker has committed offsets of its share; the events archived by then."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert all(worker.poll() is None for worker in workers), "a worker exited too soon"
+        read = {
+            f"{topic}[{partition}]"
+            for (topic, partition), at in store.load_offsets(group).items()
+            if at
+        }
+        if all(read & share for share in shares):
+            table = table_of(ArchiveSegment)
+            with store.engine.connect() as connection:
+                return int(connection.execute(select(func.sum(table.c.events))).scalar_one())
+        time.sleep(0.005)
+    raise AssertionError("the workers did not both commit in time")
+
+
+def single_worker(settings: KafkaSettings) -> MemoryStore:
+    """One worker of a group of its own, on the same topics: it takes every partition."""
+    store = MemoryStore()
+    alone = settings.model_copy(update={"group_id": settings.group_id + "-alone"})
+    worker = connect_worker(alone, store, stations(), SEED)
+    worker.run(idle_exit_s=8.0)  # longer than joining the group
+    worker.close()
+    return store
+
+
+def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
+    table = table_of(KpiSnapshot)
+    with store.engine.connect() as connection:
+        newest = connection.execute(select(func.max(table.c.as_of))).scalar_one()
+        rows = connection.execute(
+            select(table.c.scope, table.c.window, table.c.kpis).where(table.c.as_of == newest)
+        ).all()
+    return {(scope, window): kpis for scope, window, kpis in rows}
+
+
+def dead_letter_count(store: SqlStore) -> int:
+    with store.engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table_of(DeadLetter))).scalar_one()
+        )
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
