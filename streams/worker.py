@@ -11,9 +11,8 @@ handled dead-letters that message (`internal:<ExceptionName>`); only the store a
 can stop it. On start the twin is rebuilt by replaying the archive, and the partitions are
 assigned at the stored offsets (a consumer group's member loads those it is given instead:
 `streams.rebalance`), so after a crash the worker resumes exactly where its outputs end. The
-Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
-handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`. See
-`docs/streams.md` for the rules.
+Kafka clients are given (`streams.connect` builds the real ones); broker trouble is handled by
+`streams.broker_recovery`, phases are timed by `streams.phase_timer`. Rules: `docs/streams.md`.
 """
 
 import logging
@@ -81,8 +80,7 @@ class Worker:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
-        within_min = settings.reefer_alert_within / timedelta(minutes=1)
-        alerts = ReeferAlerts(within_min, settings.kpi_every // _MICROSECOND)
+        alerts = ReeferAlerts.of(settings.reefer_alert_within, settings.kpi_every)
         self.live = LiveTwin(stations, seed, alerts=alerts)
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
@@ -98,12 +96,8 @@ class Worker:
         self.positions: dict[Partition, int] = {}
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
-        self.group: rebalance.Rebalance | None = (
-            None  # a group member's membership (`streams.rebalance`)
-        )
-        self.load = rebalance.load_from_archive(
-            store, stations, seed
-        )  # a group member's partitions
+        self.group: rebalance.Rebalance | None = None  # a member's membership (rebalance)
+        self.load = rebalance.load_from_archive(store, stations, seed)  # a member's partitions
         self._last_input = time.monotonic()
         self._last_commit = float("-inf")
         self._started = False
@@ -121,7 +115,6 @@ class Worker:
         self.stats.rebuilt = self.live.rebuild(self.store.load_archive())
         if self.live.twin is not None:
             self.live.twin.drain()  # committed before the restart
-        self.live.take_alerts()  # sent before the restart: the rebuild decided them again
         took = time.perf_counter() - began
         log.info("rebuilt the twin from %d archive entries in %.1f s", self.stats.rebuilt, took)
         self._assign(everything, self.store.load_offsets(self.settings.group_id))

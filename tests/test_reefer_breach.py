@@ -17,6 +17,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from corridor.engine.live_view import reefer_breaches
 from corridor.engine.twin import Twin
 from stations.reefers import Reading, ReeferMonitor
 from stations.spec import ReeferSpec, StationSpec, load_all_stations
@@ -111,7 +112,8 @@ def test_the_live_view_gives_each_reefer_its_time_to_breach() -> None:
     )
     assert statuses[fine].minutes_to_breach is None
     assert statuses[fine].breach_at is None
-    [breach] = twin.reefer_breaches("yuzui")
+    assert twin.epoch is not None
+    [breach] = reefer_breaches(twin.yards["yuzui"], twin.epoch)
     assert breach.container_id == frozen
     assert breach.course_start == 100.0
 

@@ -20,11 +20,9 @@ from corridor.engine.clock import epoch_for, to_datetime, to_minutes
 from corridor.engine.live_view import (
     LISTED_FROM_H,
     BoxNow,
-    ReeferBreach,
     ReeferStatus,
     YardState,
     boxes_now,
-    reefer_breaches,
     reefer_statuses,
     yard_state,
 )
@@ -278,10 +276,6 @@ class Twin:
     def reefers(self, yard: str) -> list[ReeferStatus]:
         """Each reefer in the yard with its latest reading and status."""
         return reefer_statuses(self.yards[yard], self._epoch_or_now())
-
-    def reefer_breaches(self, yard: str) -> list[ReeferBreach]:
-        """The yard's reefers heading out of their band, with when (alerts are decided on it)."""
-        return reefer_breaches(self.yards[yard], self._epoch_or_now())
 
     def boxes_now(self, yard: str, min_age_h: float = LISTED_FROM_H) -> list[BoxNow]:
         """The yard's boxes at least `min_age_h` old, oldest first, each with its stage."""

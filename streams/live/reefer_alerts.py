@@ -11,8 +11,9 @@ twin calls `reach` before each event it applies and at each watermark move), eve
 the yard under the bound that was not under it at the previous boundary is alerted, and those
 above it are re-armed. What the twin holds at a boundary depends on the events alone, not on
 how the worker batched them, so the alerts are the same in every run; and a rebuilt twin takes
-the same decisions again, so after a restart the worker knows which reefers were alerted (it
-drops the alerts of the rebuild) and repeats none. A reefer under the bound for less than one
+the same decisions again, so after a restart the worker knows which reefers were alerted
+(`LiveTwin.rebuild` drops the alerts it decides again) and repeats none. A reefer under the
+bound for less than one
 step of the grid (15 min by default, the interval of the yards' telemetry) may go unalerted.
 """
 
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_datetime
+from corridor.engine.live_view import reefer_breaches
 from corridor.engine.twin import Twin
 from streams.live.reorder import Micros, from_micros, to_micros
 
@@ -68,6 +70,11 @@ class ReeferAlerts:
     _next: dict[str, datetime] = field(default_factory=dict)  # the next boundary, per yard
     _under: dict[str, set[str]] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, within: timedelta, every: timedelta) -> "ReeferAlerts":
+        """Alerts under `within` decided every `every` of event time."""
+        return cls(within / timedelta(minutes=1), every // timedelta(microseconds=1))
+
     def __post_init__(self) -> None:
         if not self.bound_min >= 0:
             raise ValueError(
@@ -111,7 +118,7 @@ class ReeferAlerts:
         now = twin.yards[yard].now
         before = self._under.get(yard, set())
         under = set()
-        for breach in twin.reefer_breaches(yard):
+        for breach in reefer_breaches(twin.yards[yard], epoch):
             if breach.breach_at - now > self.bound_min:
                 continue
             under.add(breach.container_id)

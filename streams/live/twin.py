@@ -228,6 +228,7 @@ class LiveTwin:
                 self.advance(to_micros(entry.moment))
                 if self.twin is not None:  # the archive's records are in the store already,
                     self.twin.drain()  # so a long archive's can be forgotten as it goes
+        self.take_alerts()  # sent when these entries were first applied: decided again here
         return count
 
     def recent_records(self) -> RecentRecords | None:
