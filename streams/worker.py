@@ -11,8 +11,9 @@ handled dead-letters that message (`internal:<ExceptionName>`); only the store a
 can stop it. On start the twin is rebuilt by replaying the archive, and the partitions are
 assigned at the stored offsets (a consumer group's member loads those it is given instead:
 `streams.rebalance`), so after a crash the worker resumes exactly where its outputs end. The
-Kafka clients are given (`streams.connect` builds the real ones); broker trouble is handled by
-`streams.broker_recovery`, phases are timed by `streams.phase_timer`. Rules: `docs/streams.md`.
+Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
+handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`. See
+`docs/streams.md` for the rules.
 """
 
 import logging
@@ -31,7 +32,7 @@ from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
-from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
+from streams.input_checks import InputFlags, refusal, yards_ahead
 from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_snapshots, put_yard_views
@@ -80,8 +81,7 @@ class Worker:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
-        alerts = ReeferAlerts.of(settings.reefer_alert_within, settings.kpi_every)
-        self.live = LiveTwin(stations, seed, alerts=alerts)
+        self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
@@ -96,8 +96,12 @@ class Worker:
         self.positions: dict[Partition, int] = {}
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
-        self.group: rebalance.Rebalance | None = None  # a member's membership (rebalance)
-        self.load = rebalance.load_from_archive(store, stations, seed)  # a member's partitions
+        self.group: rebalance.Rebalance | None = (
+            None  # a group member's membership (`streams.rebalance`)
+        )
+        self.load = rebalance.load_from_archive(
+            store, stations, seed
+        )  # a group member's partitions
         self._last_input = time.monotonic()
         self._last_commit = float("-inf")
         self._started = False
@@ -244,13 +248,9 @@ class Worker:
             reason = dead_letters.decode_reason(event)
             self._dead(letters, reason, str(event), held_origin(message), raw)
             return None
-        too_late = future_detail(event, horizon)
-        if too_late is not None:
-            self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
-            return None
-        if self.live.is_stale(event) and self.store.archived(event.event_id, event.ts):
-            detail = f"event_id {event.event_id!r} is in the archive (older than the twin's window)"
-            self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)
+        refused = refusal(event, horizon, self.live, self.store)
+        if refused is not None:
+            self._dead(letters, *refused, held_origin(message), raw)
             return None
         self.flags.check(event, message.key())
         ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused

@@ -19,7 +19,7 @@ step of the grid (15 min by default, the interval of the yards' telemetry) may g
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from corridor.engine.clock import to_datetime
 from corridor.engine.live_view import reefer_breaches
@@ -59,6 +59,15 @@ class ReeferAlert:
         }
 
 
+class AlertSettings(Protocol):
+    """The worker's settings the alerts read (`streams.settings.KafkaSettings` has them)."""
+
+    @property
+    def reefer_alert_within(self) -> timedelta: ...
+    @property
+    def kpi_every(self) -> timedelta: ...
+
+
 @dataclass(slots=True)
 class ReeferAlerts:
     """Per yard: the last boundary decided and the reefers under the bound there."""
@@ -71,8 +80,9 @@ class ReeferAlerts:
     _under: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, within: timedelta, every: timedelta) -> "ReeferAlerts":
-        """Alerts under `within` decided every `every` of event time."""
+    def of(cls, settings: "AlertSettings") -> "ReeferAlerts":
+        """Alerts under `reefer_alert_within`, decided every `kpi_every` of event time."""
+        within, every = settings.reefer_alert_within, settings.kpi_every
         return cls(within / timedelta(minutes=1), every // timedelta(microseconds=1))
 
     def __post_init__(self) -> None:
