@@ -13,12 +13,10 @@ from datetime import UTC, timedelta
 
 import msgspec
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from corridor.contract.events import Event, ReeferReading, encode_event
 from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 from streams.broker import EmbeddedBroker
-from streams.clients import make_consumer
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.live.reefer_alerts import ReeferAlert, ReeferAlerts
@@ -26,7 +24,7 @@ from streams.live.reorder import to_micros
 from streams.live.twin import LiveTwin
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from tests.broker_fixtures import SEED, generated_day, settings_for, stations
+from tests.broker_fixtures import SEED, generated_day, settings_for, stations, topic_messages
 from tests.factories import at, box_number, dispatch, reading
 from tests.test_reefer_breach import hot_yuzui
 
@@ -186,20 +184,5 @@ def natural_excursions(events: list[Event]) -> set[str]:
 
 def alert_messages(settings: KafkaSettings) -> list[dict[str, object]]:
     """Every message on the alert topic."""
-    consumer = make_consumer(settings, extra={"group.id": settings.group_id + "-alerts"})
-    topic = settings.topic_alerts
-    consumer.assign(
-        [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(settings.partitions)]
-    )
-    messages: list[dict[str, object]] = []
-    ended: set[int] = set()
-    while len(ended) < settings.partitions:
-        for message in consumer.consume(1000, timeout=5):
-            error = message.error()
-            if error is not None:
-                assert error.code() == KafkaError._PARTITION_EOF, error
-                ended.add(message.partition() or 0)
-                continue
-            messages.append(msgspec.json.decode(message.value() or b"{}"))
-    consumer.close()
-    return messages
+    messages = topic_messages(settings, settings.topic_alerts, "alerts")
+    return [msgspec.json.decode(message.value() or b"{}") for message in messages]
