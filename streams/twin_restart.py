@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from corridor.store_contract import TwinBatch, TwinSnapshotOut, TwinSnapshotStore, TwinStore
 from stations.spec import StationSpec
 from streams.live import state
+from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros
 from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
@@ -45,22 +46,28 @@ class Loaded:
 
 
 def load(
-    store: TwinStore, stations: Mapping[str, StationSpec], seed: int, *, snapshots: bool = True
+    store: TwinStore,
+    stations: Mapping[str, StationSpec],
+    seed: int,
+    *,
+    alerts: ReeferAlerts | None = None,
+    snapshots: bool = True,
 ) -> Loaded:
     """The live twin as the store left it: the newest usable snapshot plus the archive after it
-    (`snapshots=False`: the whole archive, as benchmarks compare).
+    (`snapshots=False`: the whole archive, as benchmarks compare), deciding `alerts` (the
+    snapshot's alert memory restored into them, so none is repeated).
 
     Its records were committed before the restart, so they are drained (not sent again)."""
     began = time.perf_counter()
     live, snapshot_id, archive = None, None, None
     if snapshots and isinstance(store, TwinSnapshotStore):
         for stored in store.twin_snapshots():
-            live = restore(store, stored.id, stations, seed)
+            live = restore(store, stored.id, stations, seed, alerts)
             if live is not None:
                 snapshot_id, archive = stored.id, store.load_archive(after=stored.position)
                 break
     if live is None:
-        live = LiveTwin(stations, seed)
+        live = LiveTwin(stations, seed, alerts=alerts)
     entries = live.rebuild(store.load_archive() if archive is None else archive)
     if live.twin is not None:
         live.twin.drain()  # committed before the restart
@@ -78,7 +85,11 @@ def load(
 
 
 def restore(
-    store: TwinSnapshotStore, snapshot_id: int, stations: Mapping[str, StationSpec], seed: int
+    store: TwinSnapshotStore,
+    snapshot_id: int,
+    stations: Mapping[str, StationSpec],
+    seed: int,
+    alerts: ReeferAlerts | None = None,
 ) -> LiveTwin | None:
     """The live twin of one stored snapshot, or None (logged) if it cannot be used."""
     data = store.twin_snapshot_data(snapshot_id)
@@ -88,7 +99,7 @@ def restore(
         snapshot = state.decode(data)
         if snapshot.seed != seed:
             raise ValueError(f"taken with seed {snapshot.seed}, this worker runs seed {seed}")
-        return LiveTwin.restored(snapshot, stations)
+        return LiveTwin.restored(snapshot, stations, alerts)
     except Exception as error:  # any failure: the archive still has everything
         log.warning(
             "twin snapshot %d not used (%s: %.300s); trying an older one or the archive",

@@ -33,6 +33,7 @@ from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, refusal, yards_ahead
+from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_snapshots, put_yard_views
 from streams.live.twin import LiveTwin, Origin
@@ -81,7 +82,7 @@ class Worker:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
-        self.live = LiveTwin(stations, seed)
+        self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
@@ -113,7 +114,7 @@ class Worker:
         if self.settings.membership == "group":
             self.group = rebalance.join(self.consumer, self, self.settings.input_topics, everything)
             return
-        loaded = load(self.store, self.live.stations, self.live.seed)
+        loaded = load(self.store, self.live.stations, self.live.seed, alerts=self.live.alerts)
         self.live, self.stats.rebuilt = loaded.live, loaded.entries
         self.twin_snapshots.start(self.live)
         self._assign(everything, self.store.load_offsets(self.settings.group_id))
@@ -360,7 +361,7 @@ class Worker:
         empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
         if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
             return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
-        self.sink.send(letters, batch.snapshots)
+        self.sink.send(letters, batch.snapshots, self.live.take_alerts())
         self.sink.flush(between=self.recovery.recover_outputs)
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
 
 from corridor.contract.events import Event
 from corridor.engine.clock import epoch_for, to_minutes
@@ -29,6 +30,7 @@ from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
+from streams.clients import make_consumer
 from streams.settings import KafkaSettings
 
 SEED = 11
@@ -80,7 +82,7 @@ def settings_for(broker: EmbeddedBroker, **overrides: Any) -> KafkaSettings:
     tag = uuid.uuid4().hex[:8]
     names = {
         f"topic_{name}": f"t{tag}.{name}"
-        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi")
+        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
     }
     given: dict[str, Any] = {
         "bootstrap_servers": broker.bootstrap_servers,
@@ -101,6 +103,27 @@ def settings_env(settings: KafkaSettings) -> dict[str, str]:
         text = f"PT{value.total_seconds()}S" if isinstance(value, timedelta) else str(value)
         env[f"CORRIDOR_KAFKA_{name.upper()}"] = text
     return env
+
+
+def topic_messages(settings: KafkaSettings, topic: str, reader: str) -> list[Message]:
+    """Every message on `topic`, each partition read from its beginning to its end, by a
+    consumer of its own (group `<group id>-<reader>`)."""
+    consumer = make_consumer(settings, extra={"group.id": f"{settings.group_id}-{reader}"})
+    consumer.assign(
+        [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(settings.partitions)]
+    )
+    messages: list[Message] = []
+    ended: set[int] = set()
+    while len(ended) < settings.partitions:
+        for message in consumer.consume(1000, timeout=5):
+            error = message.error()
+            if error is not None:
+                assert error.code() == KafkaError._PARTITION_EOF, error
+                ended.add(message.partition() or 0)
+                continue
+            messages.append(message)
+    consumer.close()
+    return messages
 
 
 def stations() -> dict[str, StationSpec]:

@@ -222,3 +222,21 @@ def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
 
 def as_json(value: Any) -> Any:
     return json.loads(json.dumps(value, allow_nan=False, default=str))
+
+
+def test_a_twin_restored_from_its_snapshot_repeats_no_reefer_alert_and_sends_the_next() -> None:
+    """The reefer alerts' memory is in the snapshot (tests/test_reefer_alerts.py's hand case)."""
+    from streams.live.reefer_alerts import ReeferAlerts
+    from tests.test_reefer_alerts import BOX, EVERY, SECOND, close_to, crossings, run
+    from tests.test_reefer_breach import hot_yuzui
+
+    live, _archive, before = run([300.0, 400.0])  # alerted, still under the bound
+    assert len(before) == 1
+    data = state.encode(live.snapshot())
+    restored = LiveTwin.restored(state.decode(data), hot_yuzui(), ReeferAlerts(60.0, EVERY))
+    _live, _archive, after = run([450.0, 530.0, 700.0, 720.0], restored)
+    assert len(after) == 1  # not the first again: remembered under the bound
+    assert close_to((BOX, *SECOND), crossings(after)[0])
+    forgetful = LiveTwin.restored(state.decode(data), hot_yuzui(), ReeferAlerts(30.0, EVERY))
+    _live, _archive, other_bound = run([450.0, 530.0, 700.0, 760.0], forgetful)
+    assert len(other_bound) == 2  # another bound starts afresh: alerted again under it

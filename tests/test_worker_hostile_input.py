@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, Message
 
 from corridor.contract.container_ids import with_check_digit
 from corridor.contract.events import (
@@ -26,18 +26,13 @@ from corridor.contract.events import (
 from corridor.engine.twin import replay
 from corridor.store_contract import ArchivedEvent
 from streams import dead_letters
-from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
+from streams.clients import ensure_topics, make_admin, make_producer
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.live.reorder import to_micros
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from tests.broker_fixtures import (
-    SEED,
-    expected_kpis,
-    generated_day,
-    stations,
-)
+from tests.broker_fixtures import SEED, expected_kpis, generated_day, stations, topic_messages
 
 pytestmark = [pytest.mark.broker]
 
@@ -144,26 +139,14 @@ def produce_interleaved(
 
 def read_dead_letters(settings: KafkaSettings) -> dict[tuple[str, int, int], Message]:
     """Every message on the dead-letter topic, by the origin its headers name."""
-    consumer = make_consumer(settings, extra={"group.id": settings.group_id + "-dlq"})
-    partitions = range(settings.partitions)
-    topic = settings.topic_dead_letter
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     letters: dict[tuple[str, int, int], Message] = {}
-    ended: set[int] = set()
-    while len(ended) < settings.partitions:
-        for message in consumer.consume(1000, timeout=5):
-            error = message.error()
-            if error is not None:
-                assert error.code() == KafkaError._PARTITION_EOF, error
-                ended.add(message.partition() or 0)
-                continue
-            origin = (
-                header(message, dead_letters.SOURCE_TOPIC).decode(),
-                int(header(message, dead_letters.SOURCE_PARTITION)),
-                int(header(message, dead_letters.SOURCE_OFFSET)),
-            )
-            letters[origin] = message
-    consumer.close()
+    for message in topic_messages(settings, settings.topic_dead_letter, "dlq"):
+        origin = (
+            header(message, dead_letters.SOURCE_TOPIC).decode(),
+            int(header(message, dead_letters.SOURCE_PARTITION)),
+            int(header(message, dead_letters.SOURCE_OFFSET)),
+        )
+        letters[origin] = message
     return letters
 
 

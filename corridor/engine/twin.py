@@ -206,6 +206,15 @@ class Twin:
             raise ValueError(f"replication must be non-negative, got {replication}")
         return cls.restore(snapshot, stations, replication=replication, spec_may_differ=True)
 
+    def advance_yard(self, yard: str, moment: datetime) -> None:
+        """Run one yard's clock to `moment` (not back): a look at it between two events."""
+        if self.epoch is None:
+            raise ValueError("the twin has no epoch yet: no event applied")
+        env = self.yards[yard].env
+        until = to_minutes(moment, self.epoch)
+        if until > env.now:
+            env.run_before(until)
+
     def clock(self, yard: str) -> datetime:
         """The yard's current model time."""
         if self.epoch is None:

@@ -34,6 +34,17 @@ class HeldState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
     headers: list[tuple[str, bytes | None]] | None
 
 
+class AlertsState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """The reefer alerts' memory (`streams.live.reefer_alerts`): their bound and grid step, and
+    per yard the last boundary decided (µs) and the reefers under the bound there (sorted), so a
+    restored worker repeats no alert and misses none."""
+
+    bound_min: float
+    every: int
+    decided: list[tuple[str, int]]
+    under: list[tuple[str, list[str]]]
+
+
 class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The live twin at a watermark (see the module docstring)."""
 
@@ -51,6 +62,7 @@ class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     buffer_yards: list[str]
     arrivals: int
     held: list[HeldState]
+    alerts: AlertsState | None = None  # None: the twin decides no reefer alerts
 
 
 class _Header(msgspec.Struct):

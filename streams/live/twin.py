@@ -7,7 +7,9 @@ inputs, which are also the two kinds of archive entry,
   refused, so nothing is counted twice);
 - `advance(moment)`: the watermark moved to `moment`: every buffered event at or before it is
   applied to the engine (`corridor.engine.twin.Twin`), yard by yard in event-time order, then every
-  yard clock runs to `moment`, so queues drain while the feeds are quiet.
+  yard clock runs to `moment`, so queues drain while the feeds are quiet. On the way, the
+  reefer alerts are decided at their boundaries of event time (`streams.live.reefer_alerts`),
+  so a rebuild decides them again alike.
 
 Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
 and its watermark exactly as they were when the archive was written. The engine's own policy
@@ -42,8 +44,9 @@ from corridor.store_contract import ArchivedEvent, ArchiveEntry
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
+from streams.live.reefer_alerts import ReeferAlert, ReeferAlerts
 from streams.live.reorder import Micros, ReorderBuffer, from_micros, to_micros
-from streams.live.state import HeldState, LiveSnapshot
+from streams.live.state import AlertsState, HeldState, LiveSnapshot
 
 
 class Origin(NamedTuple):
@@ -125,6 +128,7 @@ class LiveTwin:
     forgotten_before: Micros | None = None  # the horizon of the last `forget`
     reordered: int = 0  # events admitted behind the newest time already seen
     recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
+    alerts: ReeferAlerts | None = None  # decided at every advance when given
 
     def admit(
         self, event: Event, raw: bytes, origin: Origin | Source | None = None
@@ -165,17 +169,26 @@ class LiveTwin:
                 self.stations, self.seed, epoch_for(first), refuse_repeats=False
             )
         rejections = []
-        apply = twin.apply
+        apply, alerts = twin.apply, self.alerts
         for held in released:
+            if alerts is not None:
+                alerts.before_event(twin, held.event.yard, held.event.ts)
             try:
                 problem: DecodeError | Exception | None = apply(held.event)
             except Exception as error:  # one event's failure is its own, not the worker's
                 problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
                 rejections.append(Rejection(held, problem))
+        if alerts is not None:
+            for yard in twin.yards:
+                alerts.reach(twin, yard, moment, inclusive=True)
         twin.advance_to(from_micros(moment))
         self._forget_daily(moment)
         return rejections
+
+    def take_alerts(self) -> list[ReeferAlert]:
+        """The reefer alerts decided since the last call (none without `alerts`)."""
+        return self.alerts.take() if self.alerts is not None else []
 
     def is_stale(self, event: Event) -> bool:
         """Is the event further behind the watermark than the window, so that a repeat of it
@@ -215,6 +228,7 @@ class LiveTwin:
                 self.advance(to_micros(entry.moment))
                 if self.twin is not None:  # the archive's records are in the store already,
                     self.twin.drain()  # so a long archive's can be forgotten as it goes
+        self.take_alerts()  # sent when these entries were first applied: decided again here
         return count
 
     def recent_records(self) -> RecentRecords | None:
@@ -247,11 +261,18 @@ class LiveTwin:
             buffer_yards=self.buffer.yards(),
             arrivals=self.buffer.arrivals,
             held=held,
+            alerts=_alerts_state(self.alerts),
         )
 
     @classmethod
-    def restored(cls, snapshot: LiveSnapshot, stations: Mapping[str, StationSpec]) -> "LiveTwin":
-        """A live twin in the snapshot's state (its yards' specs must be the snapshot's)."""
+    def restored(
+        cls,
+        snapshot: LiveSnapshot,
+        stations: Mapping[str, StationSpec],
+        alerts: ReeferAlerts | None = None,
+    ) -> "LiveTwin":
+        """A live twin in the snapshot's state (its yards' specs must be the snapshot's);
+        `alerts` go on from the snapshot's alert memory (`_load_alerts`)."""
         held = []
         for state in snapshot.held:
             event = decode_event(state.raw)
@@ -276,6 +297,7 @@ class LiveTwin:
             ids_by_day=dict(snapshot.ids_by_day),
             forgotten_before=snapshot.forgotten_before,
             reordered=snapshot.reordered,
+            alerts=_load_alerts(alerts, snapshot.alerts),
         )
 
     @property
@@ -310,3 +332,29 @@ def _plain_origin(
         (name, value.encode() if isinstance(value, str) else value) for name, value in plain
     ]
     return topic, partition, offset, key, as_bytes
+
+
+def _alerts_state(alerts: ReeferAlerts | None) -> AlertsState | None:
+    """The reefer alerts' memory as data (None: no alerts)."""
+    if alerts is None:
+        return None
+    decided, under = alerts.memory()
+    ids = [(yard, sorted(under[yard])) for yard in sorted(under)]
+    return AlertsState(alerts.bound_min, alerts.every, sorted(decided.items()), ids)
+
+
+def _load_alerts(alerts: ReeferAlerts | None, state: AlertsState | None) -> ReeferAlerts | None:
+    """`alerts` with the snapshot's memory; under another bound or grid step they start afresh
+    (each yard's grid set at its next event: nothing it remembers applies)."""
+    same = (
+        alerts is not None
+        and state is not None
+        and (state.bound_min, state.every)
+        == (
+            alerts.bound_min,
+            alerts.every,
+        )
+    )
+    if same and alerts is not None and state is not None:
+        alerts.remember(dict(state.decided), {yard: set(ids) for yard, ids in state.under})
+    return alerts
