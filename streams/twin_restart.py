@@ -123,6 +123,8 @@ class TwinSnapshots:
         self.last_wall = time.monotonic()
         self.taken = 0
         self.refused = 0
+        self.last_lag: int | None = None  # the last commit's, repeated by the final one
+        self.last_ahead: dict[str, float] = {}
 
     def start(self, live: LiveTwin) -> None:
         """A loaded twin: the next snapshot is due a period after its watermark."""
@@ -142,8 +144,16 @@ class TwinSnapshots:
             return True
         return time.monotonic() - self.last_wall >= self.wall_s
 
+    def final(self, live: LiveTwin, store: TwinStore, group: str) -> None:
+        """On a clean stop: the twin's snapshot in a commit of its own (if the watermark moved
+        since the last), repeating the last commit's lag and yards ahead for `/ready`."""
+        last = TwinBatch(group, offsets={}, lag=self.last_lag, yards_ahead=self.last_ahead)
+        if self.attach(live, last, final=True):
+            store.commit(last)
+
     def attach(self, live: LiveTwin, batch: TwinBatch, *, final: bool = False) -> bool:
         """Put the twin's snapshot on `batch` if due (`final`: if the watermark moved)."""
+        self.last_lag, self.last_ahead = batch.lag, dict(batch.yards_ahead)
         if final:
             moved = live.twin is not None and live.watermark is not None
             if self.every <= 0 or not moved or live.watermark == self.last_at:

@@ -194,9 +194,8 @@ class Worker:
     def close(self) -> None:
         """Store the last commit and the twin's snapshot, flush outputs and leave the broker."""
         self.commits.close()
-        last = TwinBatch(self.settings.group_id, offsets={})
-        if self._started and self.twin_snapshots.attach(self.live, last, final=True):
-            self.store.commit(last)  # a clean shutdown restarts from here
+        if self._started:  # a clean shutdown restarts from the twin's snapshot
+            self.twin_snapshots.final(self.live, self.store, self.settings.group_id)
         self.sink.flush()
         self.consumer.close()
 
