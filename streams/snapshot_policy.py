@@ -2,7 +2,9 @@
 
 A snapshot is taken at a cadence boundary of event time (`KafkaSettings.kpi_every`); its
 value depends only on the events up to that boundary, so *which* boundaries are taken is a
-matter of cost, decided here. Live, at most one per batch (the latest boundary crossed), and
+matter of cost, decided here, except in a consumer group: there every member snapshots every
+boundary, since the corridor's figure is merged from all the members' yard partials at one
+boundary (`docs/scaling.md`). Live, at most one per batch (the latest boundary crossed), and
 never more than half the worker's time; while catching up (full batches), at most one per
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
 KPIs nobody reads yet. Yard states and reefer lists go to the store with every snapshot and,
@@ -29,6 +31,20 @@ class SnapshotPolicy:
         self._last_wall = float("-inf")
         self._cost = 0.0
         self._last_views_wall = float("-inf")
+
+    def boundaries(
+        self, watermark: Micros | None, target: Micros, cadence: Micros, *, every: bool
+    ) -> list[Micros]:
+        """The cadence boundaries to consider on the way from `watermark` to `target`: the
+        latest crossed (or none), or with `every` each one crossed (a group member's partials,
+        which the corridor is merged from, must be at the boundaries every member takes)."""
+        latest = target - target % cadence
+        if watermark is not None and latest <= watermark:
+            return []
+        if not every or watermark is None:
+            return [latest] if self.after_last(latest) else []
+        first = watermark - watermark % cadence + cadence
+        return [moment for moment in range(first, latest + 1, cadence) if self.after_last(moment)]
 
     def due(self, boundary: Micros, *, catching_up: bool) -> bool:
         """Is a snapshot at this cadence boundary worth its cost now?"""

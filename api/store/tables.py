@@ -51,6 +51,20 @@ class KpiSnapshot(KpiSnapshotBase, table=True):
     kpis: dict[str, Any] = Field(sa_type=JSON)
 
 
+class KpiPartial(SQLModel, table=True):
+    """One yard's partial KPIs over a window ending at `as_of` (`corridor.kpis.partials`):
+    the corridor's snapshot at (window, as_of) is merged from every yard's."""
+
+    __tablename__ = "kpi_partials"
+    __table_args__ = (UniqueConstraint("yard", "window", "as_of", name="uq_kpi_partials_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    yard: str = Field(max_length=32)
+    window: str = Field(max_length=8)
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    partial: dict[str, Any] = Field(sa_type=JSON)
+
+
 # --- live yard state -------------------------------------------------------------------------
 
 

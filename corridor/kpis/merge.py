@@ -11,7 +11,7 @@ turnaround, gate wait, dwell and age in the yard are read from 1 % histograms an
 0.5 % of the exact ones (`corridor.kpis.histogram`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,14 @@ def merge(partials: Sequence[Partial]) -> Kpis:
             ),
         ),
     )
+
+
+def complete(yards: Sequence[str], partials: Mapping[str, Partial]) -> Kpis | None:
+    """The corridor's `Kpis` once every one of `yards` (scenario order) has its partial, else
+    None: what a store calls after committing a yard's partial, whichever worker wrote it."""
+    if not yards or any(yard not in partials for yard in yards):
+        return None
+    return merge([partials[yard] for yard in yards])
 
 
 def _queue(partials: Sequence[Partial], window: Window) -> QueueLength:

@@ -37,7 +37,7 @@ from corridor.kpis.stats import DWELL_TARGET_H
 from stations.spec import StationSpec
 from stations.types import Minutes
 
-Partial = dict[str, Any]
+Partial = Mapping[str, Any]
 """One yard's partial over one window (JSON data; the keys are read by `merge`)."""
 
 LEVEL_USE = {
@@ -83,7 +83,7 @@ def yard_partials(
     used["handling"] = _lifting_minutes(lifts, window) / window.minutes
     reefers = _reefer_parts(tables["reefer_excursions"], tables["reefer_readings"], window)
     counts = visits.scoped_counts(departed)
-    partials = {}
+    partials: dict[str, Partial] = {}
     for at, (yard, spec) in enumerate(stations.items()):
         key = levels.key(at, "gate_queue")
         times, values = levels.series.in_window(key, window)
