@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from streams.live.reorder import Micros
+from streams.live.twin import LiveTwin
 
 VIEWS_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
 
@@ -33,17 +34,21 @@ class SnapshotPolicy:
         self._last_views_wall = float("-inf")
 
     def boundaries(
-        self, watermark: Micros | None, target: Micros, cadence: Micros, *, every: bool
+        self, live: LiveTwin, target: Micros, cadence: Micros, *, every: bool
     ) -> list[Micros]:
-        """The cadence boundaries to consider on the way from `watermark` to `target`: the
-        latest crossed (or none), or with `every` each one crossed (a group member's partials,
-        which the corridor is merged from, must be at the boundaries every member takes)."""
+        """The cadence boundaries to consider on the way from the live twin's watermark to
+        `target`: the latest crossed (or none), or with `every` each one crossed, from its
+        earliest held event on a new twin (a group member's partials, which the corridor is
+        merged from, must be at the boundaries every member takes, whenever it loaded)."""
         latest = target - target % cadence
-        if watermark is not None and latest <= watermark:
+        since = live.watermark
+        if since is not None and latest <= since:
             return []
-        if not every or watermark is None:
+        if every and since is None:
+            since = live.buffer.earliest()
+        if not every or since is None:
             return [latest] if self.after_last(latest) else []
-        first = watermark - watermark % cadence + cadence
+        first = since - since % cadence + cadence
         return [moment for moment in range(first, latest + 1, cadence) if self.after_last(moment)]
 
     def due(self, boundary: Micros, *, catching_up: bool) -> bool:

@@ -178,7 +178,7 @@ class SqlStore:
                 query = select(table.c.yard, table.c.partial).where(
                     table.c.window == window, table.c.as_of == as_of
                 )
-                stored = dict(connection.execute(query).tuples().all())
+                stored = {row.yard: row.partial for row in connection.execute(query)}
                 kpis = complete(batch.yards, stored)
                 if kpis is not None:
                     snapshot = store_contract.KpiSnapshot("corridor", window, as_of, now, kpis)
