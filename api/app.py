@@ -26,6 +26,7 @@ from api.head import HeadAsGetMiddleware
 from api.limits import LimitExceededError, StreamLimitMiddleware, limit_exceeded
 from api.metrics import MetricsMiddleware
 from api.routes import (
+    bottleneck,
     boxes,
     dashboard,
     dead_letters,
@@ -90,6 +91,7 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         health,
         yards,
         boxes,
+        bottleneck,
         kpis,
         forecast,
         whatif,

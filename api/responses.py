@@ -21,6 +21,8 @@ from corridor.kpis.result import DwellStages, DwellSummary, Tally
 
 Window = Literal["1h", "shift", "24h", "7d"]
 ReeferFilter = Literal["alarm", "excursion", "unplugged"]
+ReeferOrder = Literal["container", "urgency"]
+"""By container number, or most urgent first (least time to breach; never-breaching last)."""
 Scope = Annotated[str, Field(min_length=1, max_length=64)]
 """A yard id (one per station file, listed by `GET /yards`) or `corridor`, the whole."""
 
@@ -305,8 +307,11 @@ class ReeferList(BaseModel):
                             "in_excursion": True,
                             "excursion_since": "2026-01-06T07:20:00Z",
                             "estimated_cargo_c": -17.6,
+                            "minutes_to_breach": 0.0,
+                            "breach_at": "2026-01-06T07:20:00Z",
                         }
                     ],
+                    "order": "urgency",
                 }
             ]
         }
@@ -315,6 +320,7 @@ class ReeferList(BaseModel):
     yard: str
     status: ReeferFilter | None
     reefers: list[ReeferStatusPublic]
+    order: ReeferOrder = "container"
 
 
 class OverdueBoxList(BaseModel):

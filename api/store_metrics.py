@@ -14,6 +14,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 
+from api.reefer_metrics import REEFER_FAMILIES, add_reefer_breaches
 from api.settings import WINDOWS
 from api.store import readers
 
@@ -74,6 +75,7 @@ FAMILIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("corridor_worker_last_commit_seconds", "gauge", "Wall time of the last commit.", ("group",)),
     ("corridor_worker_last_event_seconds", "gauge", "Latest archived event time.", ("group",)),
     ("corridor_worker_lag_messages", "gauge", "Messages behind the feeds' ends.", ("group",)),
+    *REEFER_FAMILIES,
 )
 """(name, type, help, labels) of every family the store gives, in exposition order."""
 
@@ -115,6 +117,8 @@ class StoreMetrics:
         for yard in self.yards:
             families["corridor_open_reefer_alarms"].add_metric([yard], alarms.get(yard, 0))
         self._workers(families)
+        gauges = {name: f for name, f in families.items() if isinstance(f, GaugeMetricFamily)}
+        add_reefer_breaches(self.engine, self.yards, gauges)
         yield from families.values()
 
     def _snapshots(self, families: Mapping[str, Family]) -> None:

@@ -19,7 +19,7 @@ byte-identical report (`corridor.kpis.report.dumps_report`).
 """
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from corridor.contract import eventlog
 from corridor.contract.events import Event
 from corridor.engine.clock import to_minutes
 from corridor.engine.twin import Progress, Twin, replay
+from corridor.engine.yard_order import OutOfOrderError
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import kpi_report
 from corridor.kpis.result import InputInfo, KpiReport
@@ -38,8 +39,9 @@ from corridor.kpis.warmup import drop_warmup
 from corridor.scenario import Scenario
 from corridor.traffic.generator import generate
 
-ProgressFor = Callable[[int], Progress | None]
-"""Given the number of events about to be replayed, where to report progress (None: nowhere)."""
+ProgressFor = Callable[[int | None], Progress | None]
+"""Given the number of events about to be replayed (None: a streamed log, not known), where to
+report progress (None: nowhere)."""
 
 DEFAULT_SEED = 2026
 MALFORMED = "malformed line"
@@ -107,7 +109,7 @@ def run_replication(job: SimulateJob | ReplayJob) -> JobResult:
             replication=job.replication,
         )
         result = replay_events(
-            list(events),
+            events,
             job.scenario,
             source=simulation_input(job.scenario, job.seed, job.days, job.start, job.replication),
             seed=job.seed,
@@ -158,29 +160,30 @@ def replay_log(
 ) -> JobResult:
     """Replay the log at `path` under `scenario` into a report.
 
-    Raises `JobError` (the reason in its message) when the log cannot be read or holds no
-    valid event.
+    The log is streamed (read line by line or row group by row group, each yard ordered as it
+    goes: `corridor.engine.yard_order`); a log not in time order within a day is read again
+    and sorted whole in memory, with the same result. Raises `JobError` (the reason in its
+    message) when the log cannot be read or holds no valid event.
     """
-    events, rejections = read_events(path)
-    if not events:
-        raise JobError(f"the log has no valid event ({len(rejections)} rejected lines)")
-    malformed = len(rejections)
-    result = replay_events(
-        events,
-        scenario,
-        source=log_input(path),
-        seed=seed,
-        until=until,
-        progress=progress,
-        malformed=malformed,
-        warmup=warmup,
-        replication=replication,
-    )
+    rejections: list[eventlog.LogError] = []
+    try:
+        result = _replay_events(
+            _valid_events(path, rejections), scenario, source=log_input(path), seed=seed,
+            until=until, progress=progress, malformed=lambda: len(rejections), warmup=warmup,
+            replication=replication,
+        )  # fmt: skip
+    except OutOfOrderError:
+        events, rejections = read_events(path)
+        result = _replay_events(
+            events, scenario, source=log_input(path), seed=seed, until=until,
+            progress=progress, malformed=lambda: len(rejections), warmup=warmup,
+            replication=replication,
+        )  # fmt: skip
     return dataclasses.replace(result, rejections=rejections)
 
 
 def replay_events(
-    events: Sequence[Event],
+    events: Iterable[Event],
     scenario: Scenario,
     *,
     source: InputInfo,
@@ -196,24 +199,54 @@ def replay_events(
     epoch to the last event, and records that started in the warm-up dropped
     (`corridor.kpis.warmup`). Events read from a log pass its `malformed` line count, which the
     report's rejections then show (0 included); generated events pass None. `source` pins where
-    the events came from in the report's `run.input` (`corridor.kpis.run_info`)."""
-    if not events:
-        raise JobError("no events to replay")
+    the events came from in the report's `run.input` (`corridor.kpis.run_info`). A sequence is
+    sorted whole; an iterator (the generator's) is streamed in time order, never held whole
+    (`corridor.engine.twin.replay`)."""
+    lines = None if malformed is None else (lambda: malformed)
+    return _replay_events(
+        events, scenario, source=source, seed=seed, start=start, until=until,
+        progress=progress, malformed=lines, warmup=warmup, replication=replication,
+    )  # fmt: skip
+
+
+def _replay_events(
+    events: Iterable[Event],
+    scenario: Scenario,
+    *,
+    source: InputInfo,
+    seed: int | None = None,
+    start: datetime | None = None,
+    until: datetime | None = None,
+    progress: ProgressFor | None = None,
+    malformed: Callable[[], int] | None = None,
+    warmup: timedelta = timedelta(0),
+    replication: int = 0,
+) -> JobResult:
+    """`replay_events`, the malformed line count asked for once a streamed log was read."""
     if warmup < timedelta(0):
         raise JobError(f"the warm-up must not be negative, got {warmup}")
     run_seed = choose_seed(seed, scenario)
-    report_to = progress(len(events)) if progress is not None else None
+    total = len(events) if isinstance(events, Sequence) else None
+    report_to = progress(total) if progress is not None else None
+    tally = _Tally(events)
     twin = replay(
-        events,
+        events if isinstance(events, Sequence) else tally,
         scenario.stations,
         run_seed,
         until=until,
         progress=report_to,
         replication=replication,
     )
-    if malformed is not None:
-        twin.counts.rejected[MALFORMED] += malformed
-    end = until if until is not None else max(event.ts for event in events)
+    if isinstance(events, Sequence):
+        tally.count, tally.newest = len(events), max((event.ts for event in events), default=None)
+    lines = malformed() if malformed is not None else None
+    if tally.newest is None:
+        if lines is not None:
+            raise JobError(f"the log has no valid event ({lines} rejected lines)")
+        raise JobError("no events to replay")
+    if lines is not None:
+        twin.counts.rejected[MALFORMED] += lines
+    end = until if until is not None else tally.newest
     return twin_result(
         twin,
         scenario,
@@ -221,7 +254,7 @@ def replay_events(
         source=source,
         period=(start, end),
         warmup=warmup,
-        events=len(events),
+        events=tally.count,
     )
 
 
@@ -245,21 +278,41 @@ def twin_result(
     return JobResult(report, frames, events, epoch=epoch)
 
 
-def read_events(path: Path) -> tuple[list[Event], list[eventlog.LogError]]:
-    """The valid events of a log, and its lines that were not (in file order)."""
-    events: list[Event] = []
-    rejections: list[eventlog.LogError] = []
+class _Tally:
+    """Counts the events it passes on and keeps the latest time (a streamed log's end)."""
+
+    def __init__(self, events: Iterable[Event]) -> None:
+        self._events = events
+        self.count = 0
+        self.newest: datetime | None = None
+
+    def __iter__(self) -> Iterator[Event]:
+        newest = self.newest
+        for count, event in enumerate(self._events, 1):
+            if newest is None or event.ts > newest:
+                newest = self.newest = event.ts
+            self.count = count
+            yield event
+
+
+def _valid_events(path: Path, rejections: list[eventlog.LogError]) -> Iterator[Event]:
+    """The log's valid events as it is read; its other lines go to `rejections`."""
     try:
         for item in eventlog.read_log(Path(path)):
             if isinstance(item, eventlog.LogError):
                 rejections.append(item)
             else:
-                events.append(item)
+                yield item
     except eventlog.LogFileError as error:
         raise JobError(f"the log cannot be read: {error.reason}") from None
     except ValueError as error:  # a file name that names no log format
         raise JobError(str(error)) from None
-    return events, rejections
+
+
+def read_events(path: Path) -> tuple[list[Event], list[eventlog.LogError]]:
+    """The valid events of a log, and its lines that were not (in file order)."""
+    rejections: list[eventlog.LogError] = []
+    return list(_valid_events(path, rejections)), rejections
 
 
 def _report(

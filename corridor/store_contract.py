@@ -137,3 +137,8 @@ class TwinStore(Protocol):
     def commit(self, batch: TwinBatch) -> None:
         """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
         ...
+
+    def archived(self, event_id: str, ts: datetime) -> bool:
+        """Is an event with this id and time in the archive? (Asked only for events older than
+        the live twin's repeat window, `streams.live.twin.RETENTION`: rare, may be slow.)"""
+        ...

@@ -5,7 +5,9 @@ excursion starts when |supply - setpoint| stays above the threshold (2 °C froze
 by default) for a minimum duration, and is cleared only once the deviation falls below the
 threshold minus a hysteresis, so a reading that hovers at the edge does not flap. Power-off
 spans are tracked separately. Without power a box warms towards the outside air at
-k × (T_outside − T_inside) per hour (DOMAIN.md), which gives the estimated cargo temperature.
+k × (T_outside − T_inside) per hour (DOMAIN.md), which gives the estimated cargo temperature;
+a box the yard has stacked without a plug (waiting for one) warms the same way. Solving that law
+for the moment the estimate leaves the band (setpoint ± threshold) gives its time to breach.
 """
 
 import math
@@ -25,6 +27,36 @@ class Reading(NamedTuple):
     return_c: float
     power_on: bool
     alarms: tuple[str, ...]
+
+
+class Course(NamedTuple):
+    """The estimate's course since `start`: `start_c` then, drifting towards the outside air
+    at `rate_per_h` × (T_outside − T) per hour (0: powered, it holds `start_c`)."""
+
+    start: Minutes
+    start_c: float
+    rate_per_h: float
+
+
+def warmed_c(start_c: float, ambient_c: float, rate_per_h: float, minutes: float) -> float:
+    """The law solved: T(t) = T_out − (T_out − T_0) exp(−k t), t in hours (never negative)."""
+    hours = max(0.0, minutes) / MINUTES_PER_HOUR
+    return ambient_c - (ambient_c - start_c) * math.exp(-rate_per_h * hours)
+
+
+def breach_instant(
+    course: Course, setpoint_c: float, threshold_c: float, ambient_c: float
+) -> Minutes | None:
+    """When T(t) reaches the band edge it drifts towards, setpoint ± threshold: the course's
+    start when it starts over the edge; None when it never gets there (powered, or the outside
+    air lies inside the band). From T(t) = limit: t = ln((T_out − T_0) / (T_out − limit)) / k."""
+    if abs(course.start_c - setpoint_c) >= threshold_c:
+        return course.start
+    if course.rate_per_h <= 0.0 or abs(ambient_c - setpoint_c) <= threshold_c:
+        return None
+    limit = setpoint_c + math.copysign(threshold_c, ambient_c - setpoint_c)
+    hours = math.log((ambient_c - course.start_c) / (ambient_c - limit)) / course.rate_per_h
+    return course.start + hours * MINUTES_PER_HOUR
 
 
 class ReeferMonitor:
@@ -91,18 +123,46 @@ class ReeferMonitor:
             )
         return still_open
 
-    def estimated_cargo_c(self, now: Minutes, ambient_c: float) -> float:
+    def estimated_cargo_c(
+        self, now: Minutes, ambient_c: float, plug_wait_since: Minutes | None = None
+    ) -> float:
         """Supply temperature now, warmed towards `ambient_c` (the month's mean air) by the
-        unpowered-warming law while power is off."""
-        if self.last is None:
+        unpowered-warming law while power is off or the box waits for a plug (`course`)."""
+        course = self.course(plug_wait_since)
+        if course is None:
             return math.nan
-        if self.off_since is None:
-            return self.last.supply_c
+        return warmed_c(course.start_c, ambient_c, course.rate_per_h, now - course.start)
+
+    def course(self, plug_wait_since: Minutes | None = None) -> Course | None:
+        """Where the estimate starts and how fast it drifts: from the last reading, warming
+        while the telemetry reports power off, or while the yard has the box waiting for a
+        plug (`plug_wait_since`, the start of the wait; a later reading restarts the course);
+        otherwise powered and holding its supply temperature. None before the first reading."""
+        last = self.last
+        if last is None:
+            return None
         frozen = self.setpoint_c < self.spec.frozen_below_c
         rate = self.spec.warming_frozen_per_h if frozen else self.spec.warming_chilled_per_h
-        hours = max(0.0, now - self.last.time) / MINUTES_PER_HOUR
-        gap = ambient_c - self.last.supply_c
-        return ambient_c - gap * math.exp(-rate * hours)
+        if self.off_since is not None:
+            return Course(last.time, last.supply_c, rate)
+        if plug_wait_since is not None:
+            return Course(max(plug_wait_since, last.time), last.supply_c, rate)
+        return Course(last.time, last.supply_c, 0.0)
+
+    def breach_at(self, ambient_c: float, plug_wait_since: Minutes | None = None) -> Minutes | None:
+        """When the estimated cargo temperature leaves setpoint ± threshold on its present
+        course (`breach_instant`); None if it never does."""
+        course = self.course(plug_wait_since)
+        if course is None:
+            return None
+        return breach_instant(course, self.setpoint_c, self.threshold_c(self.setpoint_c), ambient_c)
+
+    def minutes_to_breach(
+        self, now: Minutes, ambient_c: float, plug_wait_since: Minutes | None = None
+    ) -> float | None:
+        """Minutes from `now` to the breach: 0 when already over, None when never."""
+        breach = self.breach_at(ambient_c, plug_wait_since)
+        return None if breach is None else max(0.0, breach - now)
 
     def _track_power(self, reading: Reading) -> ReeferExcursion | None:
         """The power-off span this reading ends, if any."""

@@ -112,7 +112,7 @@ def snapshot_yard(yard: Yard, seed: int, replication: int = 0) -> YardSnapshot:
         appointments=(
             None if yard.appointments is None else sorted(yard.appointments.booked.items())
         ),
-        dispatched_trucks=sorted(yard.dispatched_trucks),
+        dispatched_trucks=list(yard.dispatched_trucks.items()),
         awaited_boxes=list(yard.awaited_boxes),
         inspections_in_progress=yard.inspections_in_progress,
         modelled=[(s, m, t) for (s, m), t in yard._modelled.items()],

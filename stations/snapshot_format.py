@@ -216,7 +216,7 @@ class YardSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     trains: list[TrainState]
     railway: RailwayState
     appointments: list[tuple[int, int]] | None
-    dispatched_trucks: list[str]
+    dispatched_trucks: list[tuple[str, float]]  # truck id, its latest dispatch (minutes)
     awaited_boxes: list[str]
     inspections_in_progress: int
     modelled: list[tuple[str, str, Minutes]]

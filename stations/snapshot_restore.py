@@ -96,7 +96,7 @@ def _restore_state(yard: Yard, s: YardSnapshot, fresh_streams: bool) -> None:
     railway.held = {train: [found[c] for c in held] for train, held in s.railway.held}
     if s.appointments is not None and yard.appointments is not None:
         yard.appointments.booked = dict(s.appointments)
-    yard.dispatched_trucks = set(s.dispatched_trucks)
+    yard.dispatched_trucks = dict(s.dispatched_trucks)
     yard.inspections_in_progress = s.inspections_in_progress
     yard._modelled = {(subject, milestone): t for subject, milestone, t in s.modelled}
     yard._observed = {(subject, milestone): t for subject, milestone, t in s.observed}

@@ -89,7 +89,7 @@ class Yard:
         )
         checks = policies.reefer_checks
         self.reefer_technicians = Pool(env, checks.technicians) if checks else None
-        self.dispatched_trucks: set[str] = set()
+        self.dispatched_trucks: dict[str, Minutes] = {}  # truck id -> its latest dispatch
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
         self._modelled: dict[tuple[str, str], Minutes] = {}
@@ -154,6 +154,29 @@ class Yard:
             self._observed[key] = observed
         else:
             self._record_observation(key, observed, modelled)
+
+    def forget_before(self, before: Minutes) -> None:
+        """Forget what finished visits left behind before `before` (a long-running twin).
+
+        Trucks dispatched before it are no longer known (a gate milestone for one is refused
+        as for a truck never dispatched); a modelled milestone never observed by then is dropped,
+        and an observation the model has not reached by then is recorded unpaired (`modelled`
+        NaN, as `unpaired_observations` would show it) so that it reaches the store; departed
+        trains leave the timetable's memory. Boxes in the yard, trucks waiting for one, and
+        trains still to leave are untouched.
+        """
+        trucks = self.dispatched_trucks
+        for truck in [truck for truck, at in trucks.items() if at < before]:
+            del trucks[truck]
+        modelled = self._modelled
+        for key in [key for key, at in modelled.items() if at < before]:
+            del modelled[key]
+        observed = self._observed
+        for key in [key for key, at in observed.items() if at < before]:
+            self._record_observation(key, observed.pop(key), NOT_YET)
+        known = self.railway.known
+        for train in [train for train, plan in known.items() if plan.departed < before]:
+            del known[train]
 
     def unpaired_observations(self) -> list[Observation]:
         """Observations the model has not reached (yet): their modelled time is NaN."""

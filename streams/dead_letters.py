@@ -11,7 +11,9 @@ by reason stays meaningful; the full message naming the field goes beside it as 
 - `invalid:<field>`: JSON, but not a valid v1 event (missing or mistyped field, bad container
   check digit, unknown yard, time without offset or outside 2000-2099, NaN temperature...);
   list positions are dropped from the field (`invalid:boxes[].container_id`);
-- `duplicate`: an `event_id` already accepted (its first arrival is the one archived);
+- `duplicate`: an `event_id` already accepted (its first arrival is the one archived): within
+  the live twin's window (`streams.live.twin.RETENTION`) from its memory, for an event older
+  than that from the store's archive;
 - `rejected:<field>`: a valid event the twin refused (a reading for a box not in the yard,
   a milestone for a truck never dispatched...), and `rejected:ts_future`, a valid event stamped
   too far ahead of the wall clock (`streams.input_checks`);

@@ -4,6 +4,8 @@
   `KafkaSettings.max_future_skew` ahead of now is dead-lettered `rejected:ts_future`. Applied,
   it would move the watermark and every yard clock there, and every honest event after it would
   wait in the reorder buffer for ever. Replaying a log has no wall clock and no such check.
+- **Old repeats are looked up in the archive**: an event older than the live twin's memory
+  (`LiveTwin.is_stale`) is refused `duplicate` if the store archived its id already.
 - **Flagged, not silent**: a truck whose gate-out is stamped before its gate-in, and a message
   whose key is not the event's yard (it may sit on another yard's partition, out of order
   with it), are applied as they are but counted (`InputFlags`): in the store, in `/metrics`
@@ -15,6 +17,8 @@ from collections import Counter, OrderedDict
 from datetime import timedelta
 
 from corridor.contract.events import Event, TruckGateIn, TruckGateOut
+from corridor.store_contract import TwinStore
+from streams.dead_letters import DUPLICATE
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.twin import LiveTwin
 
@@ -32,6 +36,26 @@ def future_detail(event: Event, horizon: Micros) -> str | None:
     if to_micros(event.ts) <= horizon:
         return None
     return f"ts {event.ts.isoformat()} is beyond the wall clock plus the allowed skew"
+
+
+def refusal(
+    event: Event, horizon: Micros, live: LiveTwin, store: TwinStore
+) -> tuple[str, str] | None:
+    """Why an event that decoded is refused before it is admitted, as (reason, detail), or None.
+
+    Stamped after `horizon` (the wall clock plus the allowed skew); or older than what the live
+    twin remembers (`LiveTwin.is_stale`) and already in the store's archive: a repeat the
+    twin's own id set has forgotten.
+    """
+    too_late = future_detail(event, horizon)
+    if too_late is not None:
+        return TS_FUTURE, too_late
+    if live.is_stale(event) and store.archived(event.event_id, event.ts):
+        return (
+            DUPLICATE,
+            f"event_id {event.event_id!r} is in the archive (older than the twin's window)",
+        )
+    return None
 
 
 def yards_ahead(live: LiveTwin, received: Micros | None, lateness: timedelta) -> dict[str, float]:

@@ -1,15 +1,16 @@
-"""Where a batch's outputs go before its commit: the dead-letter and KPI topics.
+"""Where a batch's outputs go before its commit: the dead-letter, KPI and alert topics.
 
 Dead letters keep the original value, key and headers and add the reason and origin headers
 (`streams.dead_letters`), within the producer's `message_max_bytes` (`copy_for_topic`); KPI
 snapshots are JSON keyed by scope ("tuanjiecun", ..., "corridor") so a compacted topic keeps
-the latest per scope. Everything is flushed before the store commit:
+the latest per scope; reefer alerts are JSON keyed by yard (`streams.live.reefer_alerts`).
+Everything is flushed before the store commit:
 a crash between the two re-sends (at least once), it never loses a message the store has.
 """
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -17,6 +18,7 @@ from confluent_kafka import KafkaError, KafkaException, Message
 
 from corridor.store_contract import DeadLetter, KpiSnapshot
 from streams.dead_letters import Headers, RawHeaders, copy_for_topic
+from streams.live.reefer_alerts import ReeferAlert
 from streams.live.snapshots import snapshot_message
 from streams.ports import ProducerPort
 from streams.settings import KafkaSettings
@@ -43,13 +45,21 @@ class OutputSink:
         self.failed = 0
         self._pending = 0
 
-    def send(self, letters: list[Letter], snapshots: list[KpiSnapshot]) -> None:
+    def send(
+        self,
+        letters: list[Letter],
+        snapshots: list[KpiSnapshot],
+        alerts: Sequence[ReeferAlert] = (),
+    ) -> None:
         """Queue the batch's messages (delivery is confirmed by `flush`)."""
         for item in letters:
             self._send_letter(item)
         for snapshot in snapshots:
             value = _encoder.encode(snapshot_message(snapshot))
             self._produce(self.settings.topic_kpi, value, snapshot.scope.encode("utf-8"), None)
+        for alert in alerts:
+            value = _encoder.encode(alert.message())
+            self._produce(self.settings.topic_alerts, value, alert.yard.encode("utf-8"), None)
 
     def flush(self, between: Callable[[], None] | None = None) -> int:
         """Wait for delivery (up to `flush_timeout_s`); returns the messages still queued."""

@@ -40,11 +40,13 @@ class KafkaSettings(BaseSettings):
     topic_trains: str = "corridor.trains"
     topic_dead_letter: str = "corridor.dead-letter"
     topic_kpi: str = "corridor.kpi"
+    topic_alerts: str = "corridor.alerts"  # reefer time-to-breach alerts
     partitions: Positive = 3  # for topics this code creates; a group wants >= yards (scaling.md)
     replication_factor: Positive = 1
 
     lateness: timedelta = timedelta(minutes=5)  # event time an event may trail the newest one
     kpi_every: timedelta = timedelta(minutes=15)  # event-time cadence of KPI snapshots
+    reefer_alert_within: timedelta = timedelta(minutes=60)  # alert: time to breach under this
     batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
@@ -72,6 +74,10 @@ class KafkaSettings(BaseSettings):
             raise ValueError(f"lateness must not be negative, got {self.lateness}")
         if self.max_future_skew < timedelta(0):
             raise ValueError(f"max_future_skew must not be negative, got {self.max_future_skew}")
+        if self.reefer_alert_within < timedelta(0):
+            raise ValueError(
+                f"reefer_alert_within must not be negative, got {self.reefer_alert_within}"
+            )
         if self.kpi_every <= timedelta(0):
             raise ValueError(f"kpi_every must be positive, got {self.kpi_every}")
         for key in self.extra_config:
@@ -86,8 +92,8 @@ class KafkaSettings(BaseSettings):
 
     @property
     def all_topics(self) -> tuple[str, ...]:
-        """Input topics, then the dead-letter and KPI topics."""
-        return (*self.input_topics, self.topic_dead_letter, self.topic_kpi)
+        """Input topics, then the dead-letter, KPI and alert topics."""
+        return (*self.input_topics, self.topic_dead_letter, self.topic_kpi, self.topic_alerts)
 
     def client_config(self, **overrides: Any) -> dict[str, Any]:
         """librdkafka settings shared by every client: a fresh dict, the secret in clear.

@@ -32,7 +32,8 @@ from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
-from streams.input_checks import TS_FUTURE, InputFlags, future_detail, yards_ahead
+from streams.input_checks import InputFlags, refusal, yards_ahead
+from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_outputs, put_yard_views
 from streams.live.twin import LiveTwin, Origin
@@ -80,7 +81,7 @@ class Worker:
         self.settings = settings
         self.store = store
         self.commits = OrderedCommits(store)
-        self.live = LiveTwin(stations, seed)
+        self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
@@ -247,9 +248,9 @@ class Worker:
             reason = dead_letters.decode_reason(event)
             self._dead(letters, reason, str(event), held_origin(message), raw)
             return None
-        too_late = future_detail(event, horizon)
-        if too_late is not None:
-            self._dead(letters, TS_FUTURE, too_late, held_origin(message), raw)
+        refused = refusal(event, horizon, self.live, self.store)
+        if refused is not None:
+            self._dead(letters, *refused, held_origin(message), raw)
             return None
         self.flags.check(event, message.key())
         ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused
@@ -362,7 +363,7 @@ class Worker:
         empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
         if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
             return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
-        self.sink.send(letters, batch.snapshots)
+        self.sink.send(letters, batch.snapshots, self.live.take_alerts())
         self.sink.flush(between=self.recovery.recover_outputs)
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()

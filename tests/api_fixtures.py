@@ -158,6 +158,8 @@ def sample_reefer(yard: str, serial: int, clock: datetime, **changes: Any) -> di
         "in_excursion": False,
         "excursion_since": None,
         "estimated_cargo_c": -18.0,
+        "minutes_to_breach": None,
+        "breach_at": None,
     }
     return {**status, **changes}
 

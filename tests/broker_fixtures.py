@@ -82,7 +82,7 @@ def settings_for(broker: EmbeddedBroker, **overrides: Any) -> KafkaSettings:
     tag = uuid.uuid4().hex[:8]
     names = {
         f"topic_{name}": f"t{tag}.{name}"
-        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi")
+        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
     }
     given: dict[str, Any] = {
         "bootstrap_servers": broker.bootstrap_servers,

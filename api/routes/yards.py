@@ -7,7 +7,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from api.deps import EngineDep, ServicesDep, YardDep
-from api.responses import Departure, Facilities, ReeferFilter, ReeferList, YardDetail, YardSummary
+from api.responses import (
+    Departure,
+    Facilities,
+    ReeferFilter,
+    ReeferList,
+    ReeferOrder,
+    YardDetail,
+    YardSummary,
+)
 from api.routes.common import NOT_FOUND, READ_ERRORS
 from api.security import ReaderAccess
 from api.store import readers
@@ -53,14 +61,19 @@ async def list_reefers(
     status: Annotated[
         ReeferFilter | None, Query(description="only reefers in this condition")
     ] = None,
+    order: Annotated[
+        ReeferOrder,
+        Query(description="by container number, or most urgent first (least time to breach)"),
+    ] = "container",
 ) -> ReeferList:
-    """The reefers in a yard with their latest reading, optionally only those in trouble."""
-    rows = await run_in_threadpool(_reefers, engine, yard, status)
-    return ReeferList(yard=yard, status=status, reefers=rows)
+    """The reefers in a yard with their latest reading and time to breach, optionally only
+    those in trouble, optionally most urgent first."""
+    rows = await run_in_threadpool(_reefers, engine, yard, status, order)
+    return ReeferList(yard=yard, status=status, reefers=rows, order=order)
 
 
-def _reefers(engine: Engine, yard: str, status: str | None) -> list[ReeferStatusPublic]:
-    return readers.reefers(engine, yard=yard, status=status)
+def _reefers(engine: Engine, yard: str, status: str | None, order: str) -> list[ReeferStatusPublic]:
+    return readers.reefers(engine, yard=yard, status=status, order=order)
 
 
 def _summary(spec: StationSpec, state: dict[str, object] | None, alarms: int) -> YardSummary:

@@ -25,23 +25,22 @@ function hourLabel(date) {
   return date.toLocaleTimeString("zh-CN", {hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai"});
 }
 
-// series: [{name, color, points: [{t, v}]}]; options: {target, unit, height}
-function lineChart(svg, series, options) {
-  const opts = Object.assign({width: 320, height: 120, target: null}, options || {});
-  const pad = {left: 34, right: 8, top: 8, bottom: 18};
+const CHART_PAD = {left: 34, right: 8, top: 8, bottom: 18};
+
+// An empty chart of opts.width x opts.height; false (with a note drawn) when there is nothing.
+function startChart(svg, opts, hasData, emptyNote) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${opts.width} ${opts.height}`);
   svg.setAttribute("preserveAspectRatio", "none");
-  const points = series.flatMap((s) => s.points.filter((p) => p.v !== null && p.v !== undefined));
-  if (points.length === 0) {
-    svg.append(svgEl("text", {x: opts.width / 2, y: opts.height / 2, "text-anchor": "middle", class: "empty"}, "no data yet"));
-    return;
+  if (!hasData) {
+    svg.append(svgEl("text", {x: opts.width / 2, y: opts.height / 2, "text-anchor": "middle", class: "empty"}, emptyNote));
   }
-  const times = points.map((p) => p.t.getTime());
-  let t0 = Math.min(...times);
-  let t1 = Math.max(...times);
-  if (t1 === t0) { t0 -= 1800e3; t1 += 1800e3; }
-  const top = niceMax(Math.max(...points.map((p) => p.v), opts.target || 0) * 1.1);
+  return hasData;
+}
+
+// The axes of a chart over [t0, t1] x [0, top]: grid, value and time labels; returns the scales.
+function chartFrame(svg, opts, t0, t1, top) {
+  const pad = CHART_PAD;
   const plotW = opts.width - pad.left - pad.right;
   const plotH = opts.height - pad.top - pad.bottom;
   const x = (t) => pad.left + ((t - t0) / (t1 - t0)) * plotW;
@@ -54,6 +53,21 @@ function lineChart(svg, series, options) {
   }
   svg.append(svgEl("text", {x: pad.left, y: opts.height - 4, class: "axis"}, hourLabel(new Date(t0))));
   svg.append(svgEl("text", {x: opts.width - pad.right, y: opts.height - 4, "text-anchor": "end", class: "axis"}, hourLabel(new Date(t1))));
+  return {x, y};
+}
+
+// series: [{name, color, points: [{t, v}]}]; options: {target, unit, height}
+function lineChart(svg, series, options) {
+  const opts = Object.assign({width: 320, height: 120, target: null}, options || {});
+  const pad = CHART_PAD;
+  const points = series.flatMap((s) => s.points.filter((p) => p.v !== null && p.v !== undefined));
+  if (!startChart(svg, opts, points.length > 0, "no data yet")) return;
+  const times = points.map((p) => p.t.getTime());
+  let t0 = Math.min(...times);
+  let t1 = Math.max(...times);
+  if (t1 === t0) { t0 -= 1800e3; t1 += 1800e3; }
+  const top = niceMax(Math.max(...points.map((p) => p.v), opts.target || 0) * 1.1);
+  const {x, y} = chartFrame(svg, opts, t0, t1, top);
   if (opts.target !== null) {
     svg.append(svgEl("line", {x1: pad.left, x2: opts.width - pad.right, y1: y(opts.target), y2: y(opts.target), class: "target"}));
     svg.append(svgEl("text", {x: opts.width - pad.right - 2, y: y(opts.target) - 3, "text-anchor": "end", class: "target-label"}, `target ${opts.target}`));

@@ -179,6 +179,7 @@ async function refreshYards() {
     const seen = new Map();
     for (const r of [...(alarms ? alarms.reefers : []), ...(excursions ? excursions.reefers : [])]) seen.set(r.container_id, r);
     renderAlarms(article, [...seen.values()]);
+    await refreshBreaches(article, yard.id);
     renderOverdue(article.querySelector("[data-overdue]"), await api(`/yards/${yard.id}/boxes/overdue?limit=8`), 8);
   }
 }

@@ -9,32 +9,16 @@ const FORECAST_POLL_MS = 60000;
 // history: [{t: Date, v}]; hours: [{start, <kpi>: {p10, p50, p90}}]; pick: hour -> band
 function fanChart(svg, history, forecast, pick, options) {
   const opts = Object.assign({width: 320, height: 120, color: "#555"}, options || {});
-  const pad = {left: 34, right: 8, top: 8, bottom: 18};
-  svg.replaceChildren();
-  svg.setAttribute("viewBox", `0 0 ${opts.width} ${opts.height}`);
-  svg.setAttribute("preserveAspectRatio", "none");
+  const pad = CHART_PAD;
   const now = new Date(forecast.now).getTime();
   const fan = forecast.hours.map((hour) => ({t: new Date(hour.start).getTime() + 1800e3, band: pick(hour)}))
     .filter((p) => p.band.p50 !== null);
   const past = history.filter((p) => Number.isFinite(p.v) && p.t.getTime() <= now && p.t.getTime() >= now - FORECAST_HOURS * 3600e3);
-  if (fan.length === 0) {
-    svg.append(svgEl("text", {x: opts.width / 2, y: opts.height / 2, "text-anchor": "middle", class: "empty"}, "no forecast yet"));
-    return;
-  }
+  if (!startChart(svg, opts, fan.length > 0, "no forecast yet")) return;
   const t0 = Math.min(now - 2 * 3600e3, ...past.map((p) => p.t.getTime()));
   const t1 = new Date(forecast.hours[forecast.hours.length - 1].start).getTime() + 3600e3;
   const top = niceMax(Math.max(...fan.map((p) => p.band.p90), ...past.map((p) => p.v), 0) * 1.1);
-  const plotW = opts.width - pad.left - pad.right;
-  const plotH = opts.height - pad.top - pad.bottom;
-  const x = (t) => pad.left + ((t - t0) / (t1 - t0)) * plotW;
-  const y = (v) => pad.top + plotH - (v / top) * plotH;
-  for (const frac of [0, 0.5, 1]) {
-    const value = top * frac;
-    svg.append(svgEl("line", {x1: pad.left, x2: opts.width - pad.right, y1: y(value), y2: y(value), class: "grid"}));
-    svg.append(svgEl("text", {x: pad.left - 4, y: y(value) + 3, "text-anchor": "end", class: "axis"}, formatNumber(value, top < 10 ? 1 : 0)));
-  }
-  svg.append(svgEl("text", {x: pad.left, y: opts.height - 4, class: "axis"}, hourLabel(new Date(t0))));
-  svg.append(svgEl("text", {x: opts.width - pad.right, y: opts.height - 4, "text-anchor": "end", class: "axis"}, hourLabel(new Date(t1))));
+  const {x, y} = chartFrame(svg, opts, t0, t1, top);
   const upper = fan.map((p) => `${x(p.t).toFixed(1)},${y(p.band.p90).toFixed(1)}`);
   const lower = fan.slice().reverse().map((p) => `${x(p.t).toFixed(1)},${y(p.band.p10).toFixed(1)}`);
   svg.append(svgEl("polygon", {points: [...upper, ...lower].join(" "), class: "fan", fill: opts.color}));

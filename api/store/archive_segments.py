@@ -7,10 +7,12 @@ so msgspec converts them, and builds the entries back, in C. One row per batch, 
 event under a unique index on random event ids, keeps the commit short: see the live-worker
 figures in `docs/performance.md` (`benchmarks/bench_worker.py`).
 
-Uniqueness is the worker's: it refuses a repeated `event_id` before archiving (and rebuilds that
-memory from the archive on restart), and it commits the archive with its offsets, so no message
-is archived twice. The store keys each segment by its first entry's key (an event id, or
-`advance@<moment>`, each archived once), so committing the same batch twice stores it once.
+Uniqueness is the worker's: it refuses a repeated `event_id` before archiving (from the live
+twin's memory of the last days, rebuilt from the archive on restart, and for an event older than
+that window by asking `SqlStore.archived`, which unpacks the segments spanning its time), and it
+commits the archive with its offsets, so no message is archived twice. The store keys each
+segment by its first entry's key (an event id, or `advance@<moment>`, each archived once), so
+committing the same batch twice stores it once.
 """
 
 from collections.abc import Sequence

@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
 
 from api.store import tables as m
 from api.store.tables import table_of
+from stations.records import RECORD_TYPES
 
 SNAPSHOTS = table_of(m.KpiSnapshot)
 STATES = table_of(m.YardState)
@@ -115,9 +118,18 @@ def yard_state(engine: Engine, *, yard: str) -> dict[str, Any] | None:
     return None if row is None else dict(row[0])
 
 
-def reefers(engine: Engine, *, yard: str, status: str | None) -> list[m.ReeferStatusPublic]:
-    """The reefers in a yard, optionally only those in alarm, in excursion or unplugged."""
-    query = select(REEFERS).where(REEFERS.c.yard == yard).order_by(REEFERS.c.container_id)
+def reefers(
+    engine: Engine, *, yard: str, status: str | None, order: str = "container"
+) -> list[m.ReeferStatusPublic]:
+    """The reefers in a yard, optionally only those in alarm, in excursion or unplugged; by
+    container number, or most urgent first (`order="urgency"`: least time to breach first,
+    those that never breach last)."""
+    query = select(REEFERS).where(REEFERS.c.yard == yard)
+    if order == "urgency":
+        breach = REEFERS.c.minutes_to_breach
+        query = query.order_by(breach.is_(None), breach, REEFERS.c.container_id)
+    else:
+        query = query.order_by(REEFERS.c.container_id)
     if status is not None:
         query = query.where(REEFER_FILTERS[status])
     with engine.connect() as connection:
@@ -131,6 +143,56 @@ def open_alarm_counts(engine: Engine) -> dict[str, int]:
     query = select(REEFERS.c.yard, func.count()).where(trouble).group_by(REEFERS.c.yard)
     with engine.connect() as connection:
         return {yard: int(count) for yard, count in connection.execute(query)}
+
+
+def reefer_breach_summary(engine: Engine, *, within_min: float) -> dict[str, tuple[float, int]]:
+    """Per yard with a reefer heading out of its band: the least time to breach (minutes) and
+    how many reefers breach within `within_min` (the already breached among them)."""
+    breach = REEFERS.c.minutes_to_breach
+    soon = func.sum(case((breach <= within_min, 1), else_=0))
+    query = (
+        select(REEFERS.c.yard, func.min(breach), soon)
+        .where(breach.is_not(None))
+        .group_by(REEFERS.c.yard)
+    )
+    with engine.connect() as connection:
+        return {
+            yard: (float(least), int(count)) for yard, least, count in connection.execute(query)
+        }
+
+
+def records_in(engine: Engine, *, yard: str, start: float, end: float) -> dict[str, pd.DataFrame]:
+    """The yard's stored truck, box and train visits that may touch `[start, end)` (Minutes
+    since the twin's epoch), as frames with the record's columns (NULL as NaN)."""
+    trucks, boxes, trains = table_of(m.TruckVisit), table_of(m.BoxVisit), table_of(m.TrainVisit)
+    queries = {
+        "truck_visits": select(trucks).where(
+            trucks.c.yard == yard,
+            trucks.c.arrived < end,
+            (trucks.c.departed >= start) | trucks.c.departed.is_(None),
+        ),
+        "box_visits": select(boxes).where(
+            boxes.c.yard == yard,
+            boxes.c.entered < end,
+            (boxes.c.left >= start) | boxes.c.left.is_(None),
+        ),
+        "train_visits": select(trains).where(
+            trains.c.yard == yard,
+            trains.c.scheduled < end,
+            (trains.c.work_end >= start) | trains.c.work_end.is_(None),
+        ),
+    }
+    frames = {}
+    with engine.connect() as connection:
+        for name, query in queries.items():
+            rows = connection.execute(query).mappings().all()
+            columns = [column.name for column in query.selected_columns]
+            frame = pd.DataFrame([dict(row) for row in rows], columns=columns)
+            for column, kind in RECORD_TYPES[name].__annotations__.items():
+                if kind in (float, bool, int) and column in frame:
+                    frame[column] = frame[column].astype(np.float64 if kind is float else kind)
+            frames[name] = frame
+    return frames
 
 
 def dead_letter_counts(engine: Engine) -> list[m.DeadLetterCountPublic]:

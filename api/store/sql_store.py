@@ -129,6 +129,21 @@ class SqlStore:
             if len(rows) < SEGMENTS_PER_FETCH:
                 return
 
+    def archived(self, event_id: str, ts: datetime) -> bool:
+        """Is an event with this id and time in the archive? Unpacks only the segments whose
+        event times span `ts` (a repeat carries its original's time)."""
+        table = table_of(m.ArchiveSegment)
+        query = select(table.c.payload).where(
+            table.c.first_event_ts <= ts, table.c.last_event_ts >= ts
+        )
+        with self.engine.connect() as connection:
+            payloads = connection.execute(query).scalars().all()
+        return any(
+            isinstance(entry, store_contract.ArchivedEvent) and entry.event_id == event_id
+            for payload in payloads
+            for entry in archive_segments.unpack(bytes(payload))
+        )
+
     def commit(self, batch: store_contract.TwinBatch) -> None:
         """Write the batch atomically: archive, offsets and keyed-upsert outputs together."""
         now = utc_now()

@@ -99,6 +99,8 @@ class ReeferStatusBase(SQLModel):
     in_excursion: bool = False
     excursion_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
     estimated_cargo_c: float | None = None  # the twin's estimate of the cargo temperature
+    minutes_to_breach: float | None = None  # until the estimate leaves its band; 0 over, None never
+    breach_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # that moment
 
 
 class ReeferStatus(ReeferStatusBase, table=True):

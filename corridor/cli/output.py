@@ -1,14 +1,19 @@
 """What a run leaves behind: `kpis.json`, the record tables, and a short terminal summary."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from corridor.cli.errors import UserError
+from corridor.engine.clock import to_minutes
 from corridor.jobs import JobResult
+from corridor.kpis.bottleneck import bottlenecks
+from corridor.kpis.frames import Window
 from corridor.kpis.record_frames import write_record_tables
 from corridor.kpis.report import dumps_report
 from corridor.kpis.result import KpiReport
+from stations.spec import StationSpec
 
 
 def write_outputs(
@@ -56,6 +61,26 @@ def print_summary(report: KpiReport, out: Path, seconds: float) -> None:
             f"{_num(dwell['mean']):>9}{'-' if share is None else f'{share:.0%}':>8}"
         )
     print(f"wrote {out / 'kpis.json'} and the record tables")
+
+
+def bottleneck_line(result: JobResult, stations: Mapping[str, StationSpec]) -> str:
+    """Per yard, what held it back over the report's period (`corridor.kpis.bottleneck`)."""
+    period, epoch = result.report["run"]["period"], result.epoch
+    if epoch is None or not result.frames:
+        return "bottleneck: -"
+    start = to_minutes(datetime.fromisoformat(period["start"]), epoch)
+    end = to_minutes(datetime.fromisoformat(period["end"]), epoch)
+    if not end > start:
+        return "bottleneck: -"
+    named = []
+    for yard in bottlenecks(result.frames, stations, Window(start, end)):
+        load = next((r for r in yard.resources if r.resource == yard.bottleneck), None)
+        if load is None:
+            named.append(f"{yard.yard} none")
+            continue
+        wait = "" if load.wait_mean_min is None else f", mean wait {load.wait_mean_min:.0f} min"
+        named.append(f"{yard.yard} {load.resource} ({load.utilisation:.0%} busy{wait})")
+    return "bottleneck: " + " · ".join(named)
 
 
 def _num(value: float | None) -> str:

@@ -31,7 +31,7 @@ class Bars:
         self.shown = not quiet and _is_terminal(self.stream)
 
     @contextmanager
-    def phase(self, name: str, *, total: int, unit: str) -> Iterator[Update]:
+    def phase(self, name: str, *, total: int | None, unit: str) -> Iterator[Update]:
         """A bar named `name` over `total` units while the block runs (a no-op if not shown)."""
         if not self.shown:
             yield _ignore
@@ -58,8 +58,9 @@ class ReplayPhase:
     def __enter__(self) -> "ReplayPhase":
         return self
 
-    def start(self, total: int) -> Update | None:
-        """Open the bar over `total` events; None when no bar is shown."""
+    def start(self, total: int | None) -> Update | None:
+        """Open the bar over `total` events (None: a streamed log, a count without an end);
+        None when no bar is shown."""
         if not self.bars.shown:
             return None
         return self._open.enter_context(self.bars.phase(self.name, total=total, unit="ev"))

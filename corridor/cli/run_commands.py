@@ -17,7 +17,7 @@ from corridor.cli.checks import (
     prepare_output_log,
 )
 from corridor.cli.errors import UserError
-from corridor.cli.output import print_summary, write_outputs
+from corridor.cli.output import bottleneck_line, print_summary, write_outputs
 from corridor.cli.progress import Bars
 from corridor.contract import eventlog
 from corridor.contract.events import Event
@@ -103,20 +103,19 @@ def run_simulate(args: argparse.Namespace) -> int:
         _replicate(args, job)
         return 0
     bars = Bars(quiet=args.quiet)
-    with bars.phase("generating", total=days, unit="day") as update:
-        events = list(
-            generate(scenario.stations, days=days, seed=seed, start=start, progress=update)
-        )
-    if args.log is not None:
-        _write_log(events, args.log, seed)
+    if args.log is not None:  # generated again below: the same events, never all in memory
+        with bars.phase("writing the log", total=days, unit="day") as update:
+            traffic = generate(scenario.stations, days=days, seed=seed, start=start,
+                               progress=update)  # fmt: skip
+            _write_log(traffic, args.log, seed)
     began = time.perf_counter()
-    with bars.replay() as bar:
-        result = jobs.replay_events(
+    with bars.phase("simulating", total=days, unit="day") as update:
+        events = generate(scenario.stations, days=days, seed=seed, start=start, progress=update)
+        result = jobs.replay_events(  # streamed: generated a day at a time as the twin runs
             events, scenario, source=jobs.simulation_input(scenario, seed, days, start),
-            seed=seed, start=start, until=start + timedelta(days=days), progress=bar.start,
-            warmup=warmup,
+            seed=seed, start=start, until=start + timedelta(days=days), warmup=warmup,
         )  # fmt: skip
-    return _finish(args, result, began)
+    return _finish(args, result, began, scenario)
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -142,7 +141,7 @@ def run_replay(args: argparse.Namespace) -> int:
         raise UserError(_log_problem(args.log, str(error))) from None
     for rejection in result.rejections:
         print(f"{args.log}:{rejection.line}: skipped: {rejection.error}", file=sys.stderr)
-    return _finish(args, result, began)
+    return _finish(args, result, began, scenario)
 
 
 def _replay_seed(args: argparse.Namespace, scenario: Scenario) -> int | None:
@@ -168,12 +167,15 @@ def _log_problem(path: Path, problem: str) -> str:
     return f"{path}: {problem}; check that it is an event log (docs/events.md)"
 
 
-def _finish(args: argparse.Namespace, result: jobs.JobResult, began: float) -> int:
+def _finish(
+    args: argparse.Namespace, result: jobs.JobResult, began: float, scenario: Scenario
+) -> int:
     frames = len(result.frames) + 1  # the record tables and kpis.json
     with Bars(quiet=args.quiet).phase("writing", total=frames, unit="file") as update:
         write_outputs(result, args.out, written=update)
     if not args.quiet:
         print_summary(result.report, args.out, time.perf_counter() - began)
+        print(bottleneck_line(result, scenario.stations))
     return 0
 
 

@@ -64,6 +64,7 @@ class YardState:
     handling_capacity: int
     inspections_in_progress: int
     next_trains: list[TrainPlanView]
+    epoch: datetime | None = None  # minute 0 of the yard's records (`stations.types.Minutes`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,21 @@ class ReeferStatus:
     in_excursion: bool
     excursion_since: datetime | None
     estimated_cargo_c: float | None
+    minutes_to_breach: float | None = (
+        None  # until the estimate leaves its band; 0: over; None: never
+    )
+    breach_at: datetime | None = None  # that moment (in the past when already over)
+
+
+@dataclass(frozen=True, slots=True)
+class ReeferBreach:
+    """A reefer whose estimated cargo temperature leaves its band on its present course: the
+    course began at `course_start` (its last reading, or its plug wait) and crosses at
+    `breach_at` (Minutes; at or before the yard's clock when it is already over)."""
+
+    container_id: str
+    course_start: float
+    breach_at: float
 
 
 def yard_state(yard: Yard, epoch: datetime, upcoming: int = 5) -> YardState:
@@ -114,6 +130,7 @@ def yard_state(yard: Yard, epoch: datetime, upcoming: int = 5) -> YardState:
         handling_capacity=handling.rmgs + handling.reach_stackers,
         inspections_in_progress=yard.inspections_in_progress,
         next_trains=trains,
+        epoch=epoch,
     )
 
 
@@ -129,7 +146,9 @@ def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
         if monitor is not None:
             reading = monitor.last
         since = monitor.excursion_since if monitor is not None else None
-        estimate = monitor.estimated_cargo_c(yard.now, ambient_c) if monitor else math.nan
+        waiting = plug_wait_since(box)
+        estimate = monitor.estimated_cargo_c(yard.now, ambient_c, waiting) if monitor else math.nan
+        breach = monitor.breach_at(ambient_c, waiting) if monitor is not None else None
         statuses.append(
             ReeferStatus(
                 container_id=box.container_id,
@@ -144,9 +163,42 @@ def reefer_statuses(yard: Yard, epoch: datetime) -> list[ReeferStatus]:
                 in_excursion=monitor is not None and monitor.in_excursion,
                 excursion_since=to_datetime(since, epoch) if since is not None else None,
                 estimated_cargo_c=None if math.isnan(estimate) else round(estimate, 3),
+                minutes_to_breach=None if breach is None else round(max(0.0, breach - yard.now), 1),
+                breach_at=None if breach is None else to_datetime(breach, epoch),
             )
         )
     return statuses
+
+
+def plug_wait_since(box: Box) -> float | None:
+    """When a stacked reefer began waiting for a plug, if it still is (unpowered meanwhile)."""
+    request = box.plug_request
+    if request is None or request.triggered or math.isnan(box.stacked):
+        return None
+    return box.stacked
+
+
+def reefer_breaches(yard: Yard, epoch: datetime) -> list[ReeferBreach]:
+    """The reefers of the yard heading out of their band, by container number: what a
+    time-to-breach alert is decided from (`breach_at - yard.now` is the time left)."""
+    ambient_c = yard.spec.reefer.ambient_c(yard.spec.local_month(to_datetime(yard.now, epoch)))
+    breaches = []
+    for box in yard.boxes.values():
+        monitor = box.reefer_monitor
+        if monitor is None or monitor.last is None:
+            continue
+        waiting = plug_wait_since(box)
+        if monitor.off_since is None and waiting is None:  # powered: over now, or never
+            deviation = abs(monitor.last.supply_c - monitor.setpoint_c)
+            if deviation < monitor.threshold_c(monitor.setpoint_c):
+                continue
+        breach = monitor.breach_at(ambient_c, waiting)
+        if breach is not None:
+            course = monitor.course(waiting)
+            start = breach if course is None else course.start
+            breaches.append(ReeferBreach(box.container_id, start, breach))
+    breaches.sort(key=lambda known: known.container_id)
+    return breaches
 
 
 @dataclass(frozen=True, slots=True)

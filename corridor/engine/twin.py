@@ -9,13 +9,13 @@ planner's replay calls `replay`, which orders a log per yard first.
 
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from corridor.contract.events import DecodeError, Event, event_type, same_instant_rank
-from corridor.engine import yard_events
+from corridor.engine import retention, yard_events
 from corridor.engine.clock import epoch_for, to_datetime, to_minutes
 from corridor.engine.live_view import (
     LISTED_FROM_H,
@@ -27,6 +27,7 @@ from corridor.engine.live_view import (
     yard_state,
 )
 from corridor.engine.snapshots import CountsState, TwinSnapshot
+from corridor.engine.yard_order import InYardOrder
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.records import NOT_YET, RECORD_TYPES, BoxVisit, ReeferExcursion
@@ -205,6 +206,15 @@ class Twin:
             raise ValueError(f"replication must be non-negative, got {replication}")
         return cls.restore(snapshot, stations, replication=replication, spec_may_differ=True)
 
+    def advance_yard(self, yard: str, moment: datetime) -> None:
+        """Run one yard's clock to `moment` (not back): a look at it between two events."""
+        if self.epoch is None:
+            raise ValueError("the twin has no epoch yet: no event applied")
+        env = self.yards[yard].env
+        until = to_minutes(moment, self.epoch)
+        if until > env.now:
+            env.run_before(until)
+
     def clock(self, yard: str) -> datetime:
         """The yard's current model time."""
         if self.epoch is None:
@@ -235,6 +245,21 @@ class Twin:
                 drained[name].extend(records[marks[name] :])
                 marks[name] = len(records)
         return drained
+
+    def forget_before(self, moment: datetime) -> int:
+        """Forget drained records and finished visits' leftovers before `moment` (live twins).
+
+        Nothing a KPI window starting at or after `moment` reads changes
+        (`corridor.engine.retention`); returns the number of records dropped.
+        """
+        if self.epoch is None:
+            return 0
+        before = to_minutes(moment, self.epoch)
+        dropped = 0
+        for sid, yard in self.yards.items():
+            dropped += retention.forget_records(yard, self._drained[sid], before)
+            yard.forget_before(before)
+        return dropped
 
     def open_boxes(self) -> list[BoxVisit]:
         """Boxes still in the yards, with `left` NaN."""
@@ -276,12 +301,17 @@ def replay(
     progress: Progress | None = None,
     replication: int = 0,
 ) -> Twin:
-    """Apply a recorded log: each yard's events in event-time order, yard by yard.
+    """Apply a recorded log: each yard's events in event-time order.
 
     Ordering per yard (not globally) is what makes a log's yard interleaving irrelevant. Events
     of one yard at the same instant go trains, then trucks, then readings (as the live worker
-    orders them), and otherwise keep their order in the log (the sort is stable).
+    orders them), and otherwise keep their order in the log (the sort is stable). A sequence is
+    sorted whole, yard by yard; any other iterable is streamed (`corridor.engine.yard_order`:
+    the same order, holding only a day of events, or `OutOfOrderError` for a log that is not
+    in time order within that day).
     """
+    if not isinstance(events, Sequence):
+        return _replay_stream(events, stations, seed, epoch, until, progress, replication)
     per_yard: dict[str, list[Event]] = defaultdict(list)
     first: datetime | None = None
     for event in events:
@@ -309,6 +339,35 @@ def replay(
         twin.advance_to(until)
     elif first is not None:
         twin.advance_to(max(event.ts for queue in per_yard.values() for event in queue[-1:]))
+    if progress is not None:
+        progress(done)
+    return twin
+
+
+def _replay_stream(
+    events: Iterable[Event],
+    stations: Mapping[str, StationSpec],
+    seed: int,
+    epoch: datetime | None,
+    until: datetime | None,
+    progress: Progress | None,
+    replication: int,
+) -> Twin:
+    """`replay` of a log streamed in each yard's order (`InYardOrder`)."""
+    ordered = InYardOrder(events)
+    twin = Twin(stations, seed, epoch, replication=replication)
+    done = 0
+    for event in ordered:
+        if twin.epoch is None and ordered.first is not None:
+            twin.epoch = epoch_for(ordered.first)
+        twin.apply(event)
+        done += 1
+        if progress is not None and done % 65536 == 0:
+            progress(done)
+    if until is not None:
+        twin.advance_to(until)
+    elif ordered.newest is not None:
+        twin.advance_to(ordered.newest)
     if progress is not None:
         progress(done)
     return twin

@@ -64,7 +64,7 @@ def _dispatch(
         setpoint_c=event.setpoint_c,
         train_id=event.train_id or "",
     )
-    yard.dispatched_trucks.add(event.truck_id)
+    yard.dispatched_trucks[event.truck_id] = now
     trucks.dispatch(yard, order)
     return None
 

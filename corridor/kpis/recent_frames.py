@@ -25,11 +25,11 @@ out of that order is merely kept longer than needed (never dropped early).
 """
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
+from corridor.engine.retention import IS_PAST, IsPast
 from corridor.engine.twin import Twin
 from corridor.kpis.record_frames import level_frame, table_frame
 from stations.records import BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
@@ -39,18 +39,15 @@ Record = Any
 """A record tuple of one of the tables below."""
 
 
-def _before(*fields: str, record: type[tuple[Any, ...]]) -> Callable[[Record, Minutes], bool]:
-    """Is every one of `fields` of a record before `since`? (NaN, not happened, never is.)"""
-    at = [record._fields.index(name) for name in fields]  # type: ignore[attr-defined]
-    return lambda row, since: all(row[index] < since for index in at)
-
-
-PAST: dict[str, tuple[type[tuple[Any, ...]], Callable[[Record, Minutes], bool]]] = {
-    "truck_visits": (TruckVisit, _before("departed", "gate_start", record=TruckVisit)),
-    "box_visits": (BoxVisit, _before("left", "entered", record=BoxVisit)),
-    "lifts": (Lift, _before("end", record=Lift)),
-    "reefer_excursions": (ReeferExcursion, _before("end", "start", record=ReeferExcursion)),
-    "reefer_readings": (ReadingReceived, _before("time", record=ReadingReceived)),
+PAST: dict[str, tuple[type[tuple[Any, ...]], IsPast]] = {
+    name: (record, IS_PAST[name])
+    for name, record in (
+        ("truck_visits", TruckVisit),
+        ("box_visits", BoxVisit),
+        ("lifts", Lift),
+        ("reefer_excursions", ReeferExcursion),
+        ("reefer_readings", ReadingReceived),
+    )
 }
 """The record tables the KPIs read, each with its type and its "past for `since`" test."""
 

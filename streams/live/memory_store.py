@@ -54,6 +54,10 @@ class MemoryStore:
         """Every archived entry in commit order."""
         return iter(list(self.archive))
 
+    def archived(self, event_id: str, ts: datetime) -> bool:
+        """Is an event with this id in the archive? (Its key is its id.)"""
+        return event_id in self._keys
+
     def commit(self, batch: TwinBatch) -> None:
         """Apply the whole batch or, if it conflicts with the archive, none of it."""
         keys = [archive_key(entry) for entry in batch.archived]

@@ -45,6 +45,9 @@ class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     newest: int | None
     reordered: int
     accepted: list[str]
+    ids_by_day: list[tuple[int, list[str]]]  # accepted ids by the day they may be forgotten
+    forgotten_before: int | None  # microseconds: the horizon of the last forgetting
+    retention: int  # microseconds: how long accepted ids and drained records are kept
     buffer_yards: list[str]
     arrivals: int
     held: list[HeldState]

@@ -7,7 +7,9 @@ inputs, which are also the two kinds of archive entry,
   refused, so nothing is counted twice);
 - `advance(moment)`: the watermark moved to `moment`: every buffered event at or before it is
   applied to the engine (`corridor.engine.twin.Twin`), yard by yard in event-time order, then every
-  yard clock runs to `moment`, so queues drain while the feeds are quiet.
+  yard clock runs to `moment`, so queues drain while the feeds are quiet. On the way, the
+  reefer alerts are decided at their boundaries of event time (`streams.live.reefer_alerts`),
+  so a rebuild decides them again alike.
 
 Feeding the archive back through the same two calls (`rebuild`) recreates the twin, its buffer
 and its watermark exactly as they were when the archive was written. The engine's own policy
@@ -16,11 +18,21 @@ counted as late (`Twin.counts.late`); an event the engine refuses, or whose appl
 raises, comes back as a `Rejection` and the others are applied.
 The twin is created at the first release, its epoch the hour of the earliest released event,
 as `corridor.engine.twin.replay` chooses it for a log.
+
+Memory stays bounded however long the twin runs (`RETENTION`, `docs/streams.md`, "Memory"):
+once a day of event time, as the watermark passes midnight (UTC), the twin forgets
+what is older than the watermark minus `RETENTION`: records already drained to the store, level
+history, finished visits' leftovers (`Twin.forget_before`), and accepted `event_id`s. An id is
+remembered by the later of its event time and the watermark when it was admitted, so a repeat
+is refused for at least `RETENTION` of event time after its first arrival, however late that
+arrival was. An event whose time is already behind the window (`is_stale`) may repeat one the
+twin forgot: the worker asks the store's archive before admitting it
+(`corridor.store_contract.TwinStore.archived`).
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from corridor.contract.events import DecodeError, Event, decode_event
@@ -32,6 +44,7 @@ from corridor.store_contract import ArchivedEvent, ArchiveEntry
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.dead_letters import RawHeaders
+from streams.live.reefer_alerts import ReeferAlert, ReeferAlerts
 from streams.live.reorder import Micros, ReorderBuffer, from_micros, to_micros
 from streams.live.state import HeldState, LiveSnapshot
 
@@ -88,6 +101,13 @@ def _archived_origin(entry: ArchivedEvent, index: int) -> Origin:
     return Origin(ARCHIVE_SOURCE, -1, index)
 
 
+RETENTION = timedelta(days=8)
+"""How far behind the watermark the live twin remembers: the longest KPI window
+(`streams.live.snapshots.WINDOWS`, 7 days) and a day of margin for late events."""
+
+_DAY: Micros = 86_400_000_000  # days of event time count from 1970-01-01 00:00 UTC
+
+
 class CorruptArchiveError(ValueError):
     """An archived event no longer decodes: the archive was changed behind the worker's back."""
 
@@ -103,17 +123,30 @@ class LiveTwin:
     newest: Micros | None = None
     buffer: ReorderBuffer[Held] = field(default_factory=ReorderBuffer)
     accepted: set[str] = field(default_factory=set)
+    retention: Micros = RETENTION // timedelta(microseconds=1)
+    ids_by_day: dict[int, list[str]] = field(default_factory=dict)  # accepted ids to forget
+    forgotten_before: Micros | None = None  # the horizon of the last `forget`
     reordered: int = 0  # events admitted behind the newest time already seen
     recent: RecentRecords | None = None  # the KPI snapshots' view of the twin's recent records
+    alerts: ReeferAlerts | None = None  # decided at every advance when given
 
     def admit(
         self, event: Event, raw: bytes, origin: Origin | Source | None = None
     ) -> Micros | None:
-        """Hold an accepted event; returns its time, or None if its `event_id` was seen before."""
-        if event.event_id in self.accepted:
+        """Hold an accepted event; returns its time, or None if its `event_id` was seen before
+        (within the window: see `is_stale`)."""
+        event_id = event.event_id
+        if event_id in self.accepted:
             return None
-        self.accepted.add(event.event_id)
         ts = to_micros(event.ts)
+        watermark = self.watermark
+        key = ts if watermark is None or ts > watermark else watermark
+        self.accepted.add(event_id)
+        day = key // _DAY
+        ids = self.ids_by_day.get(day)
+        if ids is None:
+            ids = self.ids_by_day[day] = []
+        ids.append(event_id)
         self.buffer.push(event.yard, ts, Held(event, raw, origin), tie_rank(event))
         if self.newest is None or ts > self.newest:
             self.newest = ts
@@ -136,16 +169,50 @@ class LiveTwin:
                 self.stations, self.seed, epoch_for(first), refuse_repeats=False
             )
         rejections = []
-        apply = twin.apply
+        apply, alerts = twin.apply, self.alerts
         for held in released:
+            if alerts is not None:
+                alerts.before_event(twin, held.event.yard, held.event.ts)
             try:
                 problem: DecodeError | Exception | None = apply(held.event)
             except Exception as error:  # one event's failure is its own, not the worker's
                 problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
                 rejections.append(Rejection(held, problem))
+        if alerts is not None:
+            for yard in twin.yards:
+                alerts.reach(twin, yard, moment, inclusive=True)
         twin.advance_to(from_micros(moment))
+        self._forget_daily(moment)
         return rejections
+
+    def take_alerts(self) -> list[ReeferAlert]:
+        """The reefer alerts decided since the last call (none without `alerts`)."""
+        return self.alerts.take() if self.alerts is not None else []
+
+    def is_stale(self, event: Event) -> bool:
+        """Is the event further behind the watermark than the window, so that a repeat of it
+        may have been forgotten? (The store's archive can tell: `TwinStore.archived`.)"""
+        watermark = self.watermark
+        return watermark is not None and to_micros(event.ts) < watermark - self.retention
+
+    def forget(self, horizon: Micros) -> None:
+        """Forget what is older than `horizon`: accepted ids by day, drained records and
+        finished visits' leftovers (`Twin.forget_before`)."""
+        self.forgotten_before = horizon
+        ids_by_day, accepted = self.ids_by_day, self.accepted
+        for day in [day for day in ids_by_day if (day + 1) * _DAY <= horizon]:
+            accepted.difference_update(ids_by_day.pop(day))
+        if self.twin is not None:
+            self.twin.forget_before(from_micros(horizon))
+            self.recent = None  # its counts of past records index the lists just shortened
+
+    def _forget_daily(self, moment: Micros) -> None:
+        """`forget` once a day of event time, as the watermark passes midnight."""
+        horizon = moment - self.retention
+        last = self.forgotten_before
+        if last is None or horizon // _DAY > last // _DAY:
+            self.forget(horizon)
 
     def rebuild(self, entries: Iterable[ArchiveEntry]) -> int:
         """Replay an archive through `admit` and `advance`; returns the number of entries."""
@@ -159,6 +226,9 @@ class LiveTwin:
                 self.admit(event, entry.raw, _archived_origin(entry, count - 1))
             else:
                 self.advance(to_micros(entry.moment))
+                if self.twin is not None:  # the archive's records are in the store already,
+                    self.twin.drain()  # so a long archive's can be forgotten as it goes
+        self.take_alerts()  # sent when these entries were first applied: decided again here
         return count
 
     def recent_records(self) -> RecentRecords | None:
@@ -185,6 +255,9 @@ class LiveTwin:
             newest=self.newest,
             reordered=self.reordered,
             accepted=sorted(self.accepted),
+            ids_by_day=list(self.ids_by_day.items()),
+            forgotten_before=self.forgotten_before,
+            retention=self.retention,
             buffer_yards=self.buffer.yards(),
             arrivals=self.buffer.arrivals,
             held=held,
@@ -213,6 +286,9 @@ class LiveTwin:
             newest=snapshot.newest,
             buffer=ReorderBuffer.restored(snapshot.buffer_yards, held, snapshot.arrivals),
             accepted=set(snapshot.accepted),
+            retention=snapshot.retention,
+            ids_by_day=dict(snapshot.ids_by_day),
+            forgotten_before=snapshot.forgotten_before,
             reordered=snapshot.reordered,
         )
 

@@ -1,0 +1,148 @@
+"""Reefer alerts: a reefer's time to breach fell under the worker's bound.
+
+A reefer's estimated cargo temperature follows a course from its last reading (or the start of
+its wait for a plug) and leaves its band at a moment the thermal law gives in closed form
+(`corridor.engine.live_view.ReeferBreach`). Its time to breach falls under the bound at
+`crossed_at = max(course start, breach_at - bound)`.
+
+Alerts are decided on a grid of event time (the KPI cadence, `KafkaSettings.kpi_every`): at
+each boundary, once a yard's events up to it are applied and its clock is run to it (the live
+twin calls `reach` before each event it applies and at each watermark move), every reefer of
+the yard under the bound that was not under it at the previous boundary is alerted, and those
+above it are re-armed. What the twin holds at a boundary depends on the events alone, not on
+how the worker batched them, so the alerts are the same in every run; and a rebuilt twin takes
+the same decisions again, so after a restart the worker knows which reefers were alerted
+(`LiveTwin.rebuild` drops the alerts it decides again) and repeats none. A reefer under the
+bound for less than one
+step of the grid (15 min by default, the interval of the yards' telemetry) may go unalerted.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from corridor.engine.clock import to_datetime
+from corridor.engine.live_view import reefer_breaches
+from corridor.engine.twin import Twin
+from streams.live.reorder import Micros, from_micros, to_micros
+
+
+@dataclass(frozen=True, slots=True)
+class ReeferAlert:
+    """One crossing of the bound by one reefer (the `corridor.alerts` message)."""
+
+    yard: str
+    container_id: str
+    bound_min: float
+    crossed_at: datetime  # its time to breach fell to the bound (or its course began under it)
+    breach_at: datetime  # its estimate leaves its band (before `crossed_at`: already over)
+    seen_at: datetime  # the grid boundary at which it was decided
+
+    @property
+    def alert_id(self) -> str:
+        """The same for the same crossing, so a consumer can drop a repeat after a crash."""
+        return f"reefer-breach/{self.yard}/{self.container_id}/{self.crossed_at.isoformat()}"
+
+    def message(self) -> dict[str, Any]:
+        """The topic payload (times as RFC 3339), its time to breach as of `seen_at`."""
+        left = (self.breach_at - self.seen_at) / timedelta(minutes=1)
+        return {
+            "type": "reefer.time_to_breach",
+            "alert_id": self.alert_id,
+            "yard": self.yard,
+            "container_id": self.container_id,
+            "bound_min": self.bound_min,
+            "minutes_to_breach": round(max(0.0, left), 1),
+            "crossed_at": self.crossed_at.isoformat(),
+            "breach_at": self.breach_at.isoformat(),
+            "seen_at": self.seen_at.isoformat(),
+        }
+
+
+class AlertSettings(Protocol):
+    """The worker's settings the alerts read (`streams.settings.KafkaSettings` has them)."""
+
+    @property
+    def reefer_alert_within(self) -> timedelta: ...
+    @property
+    def kpi_every(self) -> timedelta: ...
+
+
+@dataclass(slots=True)
+class ReeferAlerts:
+    """Per yard: the last boundary decided and the reefers under the bound there."""
+
+    bound_min: float
+    every: Micros  # the grid step
+    pending: list[ReeferAlert] = field(default_factory=list)
+    _decided: dict[str, Micros] = field(default_factory=dict)
+    _next: dict[str, datetime] = field(default_factory=dict)  # the next boundary, per yard
+    _under: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, settings: "AlertSettings") -> "ReeferAlerts":
+        """Alerts under `reefer_alert_within`, decided every `kpi_every` of event time."""
+        within, every = settings.reefer_alert_within, settings.kpi_every
+        return cls(within / timedelta(minutes=1), every // timedelta(microseconds=1))
+
+    def __post_init__(self) -> None:
+        if not self.bound_min >= 0:
+            raise ValueError(
+                f"bound_min must be a non-negative number of minutes, got {self.bound_min}"
+            )
+        if self.every <= 0:
+            raise ValueError(f"every must be a positive number of microseconds, got {self.every}")
+
+    def before_event(self, twin: Twin, yard: str, ts: datetime) -> None:
+        """`reach(ts)` before an event at `ts` is applied; most events are before the next
+        boundary, which a comparison of datetimes tells without converting `ts`."""
+        following = self._next.get(yard)
+        if following is None or ts > following:
+            self.reach(twin, yard, to_micros(ts), inclusive=False)
+
+    def reach(self, twin: Twin, yard: str, moment: Micros, *, inclusive: bool) -> None:
+        """Decide every boundary of `yard` up to `moment` (before it unless `inclusive`): the
+        yard's events before each boundary (up to `moment`) must be applied already."""
+        last = self._decided.get(yard)
+        if last is None:  # the yard's first event: nothing in it before
+            last = self._decided[yard] = moment - moment % self.every
+            self._next[yard] = from_micros(last + self.every)
+            return
+        boundary = last + self.every
+        while boundary < moment or (inclusive and boundary == moment):
+            twin.advance_yard(yard, from_micros(boundary))
+            self._decide(twin, yard, boundary)
+            self._decided[yard] = boundary
+            boundary += self.every
+        self._next[yard] = from_micros(boundary)
+
+    def take(self) -> list[ReeferAlert]:
+        """The alerts decided since the last call, in decision order."""
+        taken, self.pending = self.pending, []
+        return taken
+
+    def _decide(self, twin: Twin, yard: str, boundary: Micros) -> None:
+        epoch = twin.epoch
+        if epoch is None:
+            return
+        now = twin.yards[yard].now
+        before = self._under.get(yard, set())
+        under = set()
+        for breach in reefer_breaches(twin.yards[yard], epoch):
+            if breach.breach_at - now > self.bound_min:
+                continue
+            under.add(breach.container_id)
+            if breach.container_id in before:
+                continue
+            crossed = max(breach.course_start, breach.breach_at - self.bound_min)
+            self.pending.append(
+                ReeferAlert(
+                    yard,
+                    breach.container_id,
+                    self.bound_min,
+                    to_datetime(crossed, epoch),
+                    to_datetime(breach.breach_at, epoch),
+                    from_micros(boundary),
+                )
+            )
+        self._under[yard] = under

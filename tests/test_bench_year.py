@@ -1,0 +1,32 @@
+"""`benchmarks/bench_year.py` runs end to end with tiny settings: a smoke test, not a figure.
+
+Two simulated days sampled daily through one worker on its own embedded broker: the script
+prints a sample per day and the ratio, writes its plot, and times the full-rebuild restart.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_bench_year_runs_with_tiny_settings(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "bench_year.py"
+    argv = [sys.executable, str(script), "--days", "2", "--month-days", "1", "--restart"]
+    done = subprocess.run(
+        [*argv, "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line[:5].strip().isdigit()]
+    assert [row[:2] for row in rows] == [["1", "1"], ["2", "2"]]
+    assert "RSS after month 2 / after month 1" in done.stdout
+    assert "full rebuild restart:" in done.stdout
+    assert "snapshot restart: not available yet" in done.stdout
+    assert (tmp_path / "rss.png").read_bytes().startswith(b"\x89PNG")
+    assert len((tmp_path / "rss.csv").read_text().splitlines()) == 3
