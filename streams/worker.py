@@ -348,8 +348,7 @@ class Worker:
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        batch.partials.extend(partials)
-        put_yard_views(self.live, batch)
+        put_yard_views(self.live, batch, partials)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 

@@ -19,7 +19,7 @@ and its figures are byte-identical to `compute_kpis` over every record since the
 """
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,9 +93,10 @@ def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[st
     return states, reefers
 
 
-def put_yard_views(live: LiveTwin, batch: TwinBatch) -> None:
-    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and the
-    scenario's yards (whose partials make the corridor's snapshot)."""
+def put_yard_views(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial] = ()) -> None:
+    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and with a
+    snapshot its yards' `partials` and the scenario's yards (the corridor is merged from)."""
+    batch.partials.extend(partials)
     batch.yard_states, batch.reefers = yard_views(live)
     twin = live.twin
     if twin is not None:

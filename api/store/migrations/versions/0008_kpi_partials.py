@@ -1,8 +1,8 @@
 """Per-yard partial KPIs (`kpi_partials`): the corridor's snapshot at a (window, as_of) is
 merged from every yard's partial there, whichever worker of a group wrote which.
 
-Revision ID: 0007_kpi_partials
-Revises: 0006_box_visit_milestones
+Revision ID: 0008_kpi_partials
+Revises: 0007_reefer_time_to_breach
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_kpi_partials"
-down_revision: str | None = "0006_box_visit_milestones"
+revision: str = "0008_kpi_partials"
+down_revision: str | None = "0007_reefer_time_to_breach"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
