@@ -66,6 +66,18 @@ class KpiSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiPartial:
+    """One yard's partial KPIs over a rolling window ending at an event time
+    (`corridor.kpis.partials`): what the corridor snapshot at the same (window, as_of) is merged
+    from once every yard's is in the store. Keyed by (yard, window, as_of), like a snapshot."""
+
+    yard: str
+    window: str  # "1h" | "shift" | "24h" | "7d"
+    as_of: datetime
+    partial: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A message that could not be applied, with where it came from and why.
 
@@ -122,6 +134,8 @@ class TwinBatch:
     offsets: dict[TopicPartition, int]  # next offset to read, per topic partition
     archived: list[ArchiveEntry] = field(default_factory=list)
     snapshots: list[KpiSnapshot] = field(default_factory=list)
+    partials: list[KpiPartial] = field(default_factory=list)
+    yards: list[str] = field(default_factory=list)  # the scenario's, in order (for the merge)
     yard_states: list[Mapping[str, Any]] = field(default_factory=list)  # YardState as dicts
     reefers: list[Mapping[str, Any]] = field(default_factory=list)  # ReeferStatus as dicts
     boxes: list[Mapping[str, Any]] = field(default_factory=list)  # BoxNow (the old boxes) as dicts

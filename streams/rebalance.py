@@ -188,6 +188,7 @@ def keep_owned(batch: TwinBatch, yards: set[str], *, corridor: bool) -> None:
     """
     scopes = yards | {CORRIDOR} if corridor else yards
     batch.snapshots = [s for s in batch.snapshots if s.scope in scopes]
+    batch.partials = [p for p in batch.partials if p.yard in yards]
     batch.yard_states = [row for row in batch.yard_states if row["yard"] in yards]
     batch.reefers = [row for row in batch.reefers if row["yard"] in yards]
     batch.boxes = [row for row in batch.boxes if row["yard"] in yards]

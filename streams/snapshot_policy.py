@@ -2,7 +2,9 @@
 
 A snapshot is taken at a cadence boundary of event time (`KafkaSettings.kpi_every`); its
 value depends only on the events up to that boundary, so *which* boundaries are taken is a
-matter of cost, decided here. Live, at most one per batch (the latest boundary crossed), and
+matter of cost, decided here, except in a consumer group: there every member snapshots every
+boundary, since the corridor's figure is merged from all the members' yard partials at one
+boundary (`docs/scaling.md`). Live, at most one per batch (the latest boundary crossed), and
 never more than half the worker's time; while catching up (full batches), at most one per
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
 KPIs nobody reads yet. Yard states and reefer lists go to the store with every snapshot and,
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from streams.live.reorder import Micros
+from streams.live.twin import LiveTwin
 
 VIEWS_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
 
@@ -29,6 +32,24 @@ class SnapshotPolicy:
         self._last_wall = float("-inf")
         self._cost = 0.0
         self._last_views_wall = float("-inf")
+
+    def boundaries(
+        self, live: LiveTwin, target: Micros, cadence: Micros, *, every: bool
+    ) -> list[Micros]:
+        """The cadence boundaries to consider on the way from the live twin's watermark to
+        `target`: the latest crossed (or none), or with `every` each one crossed, from its
+        earliest held event on a new twin (a group member's partials, which the corridor is
+        merged from, must be at the boundaries every member takes, whenever it loaded)."""
+        latest = target - target % cadence
+        since = live.watermark
+        if since is not None and latest <= since:
+            return []
+        if every and since is None:
+            since = live.buffer.earliest()
+        if not every or since is None:
+            return [latest] if self.after_last(latest) else []
+        first = since - since % cadence + cadence
+        return [moment for moment in range(first, latest + 1, cadence) if self.after_last(moment)]
 
     def due(self, boundary: Micros, *, catching_up: bool) -> bool:
         """Is a snapshot at this cadence boundary worth its cost now?"""

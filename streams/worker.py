@@ -35,7 +35,7 @@ from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, refusal, yards_ahead
 from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
-from streams.live.snapshots import kpi_snapshots, put_yard_views
+from streams.live.snapshots import kpi_outputs, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
@@ -309,11 +309,11 @@ class Worker:
             target = live.newest
         if target is None or (live.watermark is not None and target <= live.watermark):
             return
-        boundary = target - target % self.cadence
-        take = self.policy.due(boundary, catching_up=catching_up)
-        if take and (live.watermark is None or boundary > live.watermark):
-            self._advance(boundary, batch, letters)
-            self._snapshot(boundary, batch)
+        every = self.group is not None  # a member snapshots every boundary: docs/scaling.md
+        for boundary in self.policy.boundaries(live, target, self.cadence, every=every):
+            if every or self.policy.due(boundary, catching_up=catching_up):
+                self._advance(boundary, batch, letters)
+                self._snapshot(boundary, batch)
         if live.watermark is None or target > live.watermark:
             self._advance(target, batch, letters)
         if quiet and self.policy.after_last(target):
@@ -340,13 +340,13 @@ class Worker:
 
     def _snapshot(self, moment: Micros, batch: TwinBatch) -> None:
         began = time.monotonic()
-        snapshots = kpi_snapshots(self.live, moment, self.now())
+        snapshots, partials = kpi_outputs(self.live, moment, self.now())
         cost = time.monotonic() - began
         self.timer.move(cost, source="engine", target="snapshots")
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        put_yard_views(self.live, batch)
+        put_yard_views(self.live, batch, partials)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 

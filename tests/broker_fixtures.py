@@ -24,6 +24,8 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartitio
 from corridor.contract.events import Event
 from corridor.engine.clock import epoch_for, to_minutes
 from corridor.engine.twin import Twin
+from corridor.kpis.merge import merge
+from corridor.kpis.partials import yard_partials
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import compute_kpis
 from corridor.scenario import DEFAULT_START, load_scenario
@@ -160,9 +162,25 @@ def expected_kpis(
             end=to_minutes(as_of, twin.epoch),
             stations=twin.stations,
         )
-        for scope, figures in [*kpis["yards"].items(), ("corridor", kpis["corridor"])]:
+        corridor = merged_corridor(frames, start, as_of, twin)
+        for scope, figures in [*kpis["yards"].items(), ("corridor", corridor)]:
             result[(scope, window)] = figures
     return result
+
+
+def merged_corridor(
+    frames: Mapping[str, Any], start: datetime, end: datetime, twin: Twin
+) -> Mapping[str, Any]:
+    """The corridor's KPIs as the live twin reports them: merged from the yards' partials
+    (`corridor.kpis.merge`; equal to `compute_kpis`' but for percentiles within 0.5 %)."""
+    assert twin.epoch is not None
+    parts = yard_partials(
+        frames,
+        start=to_minutes(start, twin.epoch),
+        end=to_minutes(end, twin.epoch),
+        stations=twin.stations,
+    )
+    return merge([parts[yard] for yard in twin.stations])
 
 
 def main(argv: Sequence[str]) -> int:

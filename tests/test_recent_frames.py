@@ -3,7 +3,8 @@
 A live twin is driven through nine generated days the way the worker drives it (admit, advance
 to the watermark, stop at snapshot boundaries); at every boundary the snapshot figures, which
 come from `corridor.kpis.recent_frames`, are compared as JSON bytes with `compute_kpis` over
-`record_frames` of the whole twin, for every window and scope.
+`record_frames` of the whole twin (the corridor's merged from the yards' partials of those
+frames, as the live twin reports it), for every window and scope.
 """
 
 import json
@@ -20,7 +21,7 @@ from corridor.kpis.report import compute_kpis
 from streams.live.reorder import from_micros, to_micros
 from streams.live.snapshots import WINDOWS, kpi_snapshots, window_start
 from streams.live.twin import LiveTwin
-from tests.broker_fixtures import SEED, generated_day, stations
+from tests.broker_fixtures import SEED, generated_day, merged_corridor, stations
 
 LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
 EVERY = to_micros(from_micros(0) + timedelta(hours=7, minutes=15))  # not a divisor of a day
@@ -46,7 +47,8 @@ def full_kpis(live: LiveTwin, as_of: int) -> dict[tuple[str, str], bytes]:
             end=to_minutes(end, twin.epoch),
             stations=twin.stations,
         )
-        for scope, figures in [*kpis["yards"].items(), ("corridor", kpis["corridor"])]:
+        corridor = merged_corridor(frames, start, end, twin)
+        for scope, figures in [*kpis["yards"].items(), ("corridor", corridor)]:
             result[(scope, window)] = as_bytes(figures)
     return result
 

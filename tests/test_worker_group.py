@@ -6,7 +6,9 @@ topic, so the three yards hash to partitions that the range assignor gives to bo
 have taken partitions and archived part of two generated days, one is killed with SIGKILL; the
 group gives its partitions to the survivor, which loads them from the archive and reads on from
 the stored offsets. The final KPIs (every yard and the corridor, every window) equal those of
-one worker of a group of its own, and those of a replay of the same events.
+one worker of a group of its own, and those of a replay of the same events. Two workers both
+alive to the end write, through the store's merge of their yard partials, the corridor snapshot
+one worker holding every yard writes.
 """
 
 import json
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,72 @@ def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     assert final == {key: as_json(s.kpis) for key, s in alone.latest_snapshots().items()}
     assert final == {key: as_json(kpis) for key, kpis in expected_kpis(events, newest).items()}
     assert {s.as_of for s in alone.latest_snapshots().values()} == {newest}
+
+
+def test_two_live_workers_write_the_corridor_a_single_worker_writes(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Both members alive to the end, each holding some yards: the store merges the corridor
+    snapshot from their yard partials at every cadence boundary, and it equals the corridor of
+    one worker holding every yard (a group of its own) at the same boundaries, to the byte."""
+    settings = settings_for(broker, **GROUP, kpi_every=timedelta(hours=6))
+    events = generated_day(days=2)
+    publish(events, settings)
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    store = SqlStore.open(url)
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    workers = [start_worker(settings, url, log, "--exit-when-idle", "20") for log in logs]
+    shares = wait_for_shares(logs, workers)
+    assert len(shares) == 2, shares
+    assert not shares[0] & shares[1], shares
+    shared_at = datetime.now(UTC)
+    group = merged_while_shared(store, logs, workers, shared_at)
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.wait(timeout=240) == 0, log.read_text()[-3000:]
+
+    alone = {
+        (s.window, s.as_of): as_json(s.kpis)
+        for (scope, _window, _as_of), s in single_worker(settings).snapshots.items()
+        if scope == "corridor"
+    }
+    common = sorted(group.keys() & alone.keys())
+    boundaries = {as_of for _window, as_of in common}
+    assert len(boundaries) >= 4, (sorted(group), sorted(alone))
+    assert all(as_of.hour % 6 == 0 and as_of.minute == 0 for as_of in boundaries)
+    assert {key: group[key] for key in common} == {key: alone[key] for key in common}
+    last = max(boundaries)
+    expected = {
+        window: as_json(kpis)
+        for (scope, window), kpis in expected_kpis(
+            [e for e in events if e.ts <= last], last
+        ).items()
+        if scope == "corridor"
+    }
+    assert {window: group[(window, last)] for window in expected} == expected
+
+
+def merged_while_shared(
+    store: SqlStore, logs: list[Path], workers: list[subprocess.Popen[bytes]], since: datetime
+) -> dict[tuple[str, datetime], Any]:
+    """(window, as_of) -> the corridor's KPIs the store merged after `since`, read once both
+    workers have gone quiet while each still holds its share (so no worker saw the corridor)."""
+    table = table_of(KpiSnapshot)
+    query = select(table.c.window, table.c.as_of, table.c.kpis).where(
+        table.c.scope == "corridor", table.c.computed_at >= since
+    )
+    deadline, seen, steady = time.monotonic() + 120, -1, 0
+    while time.monotonic() < deadline:
+        for worker, log in zip(workers, logs, strict=True):
+            assert worker.poll() is None, log.read_text()[-3000:]
+            assert len(owned(log)[-1]) < 18, "a worker took every partition"
+        with store.engine.connect() as connection:
+            merged = {(w, as_of): kpis for w, as_of, kpis in connection.execute(query)}
+        steady = steady + 1 if len(merged) == seen else 0
+        seen = len(merged)
+        if merged and steady >= 20:  # unchanged for 5 s: both quiet
+            return merged
+        time.sleep(0.25)
+    raise AssertionError("the store merged no corridor snapshot while the workers shared")
 
 
 def start_worker(

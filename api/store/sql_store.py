@@ -28,6 +28,7 @@ from api.store.db import make_engine, upgrade
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
+from corridor.kpis.merge import complete
 from stations import records
 
 PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
@@ -162,11 +163,16 @@ class SqlStore:
         boxes = [_box_row(box) for box in batch.boxes]
         record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
         segment = archive_segments.pack(batch.archived) if batch.archived else None
+        partials = [
+            {"yard": p.yard, "window": p.window, "as_of": p.as_of, "partial": jsonable(p.partial)}
+            for p in batch.partials
+        ]
         with self.engine.begin() as connection:
             _archive(connection, segment)
             _offsets(connection, batch.group, batch.offsets)
             _worker(connection, batch, segment, now)
             upsert(connection, table_of(m.KpiSnapshot), snapshots, ("scope", "window", "as_of"))
+            upsert(connection, table_of(m.KpiPartial), partials, ("yard", "window", "as_of"))
             upsert(connection, table_of(m.YardState), states, ("yard",))
             full_yards = {row["yard"] for row in states}
             _replace_yard_rows(connection, table_of(m.ReeferStatus), full_yards, reefers)
@@ -181,6 +187,32 @@ class SqlStore:
                 first_key = segment.first_key if segment is not None else None
                 segments = table_of(m.ArchiveSegment)
                 twin_snapshots.write(connection, batch.twin_snapshot, segments, first_key)
+        self._complete_corridor(batch)
+
+    def _complete_corridor(self, batch: store_contract.TwinBatch) -> None:
+        """Merge the corridor's snapshot at each (window, as_of) of the batch's partials once
+        every yard's partial there is stored (`corridor.kpis.merge`), unless the batch carries
+        it. Run after the commit, in a transaction of its own, so the worker committing the last
+        yard of a boundary sees the others' rows whichever committed first; two that both see
+        them write the same figures (the merge is deterministic; the upsert is keyed)."""
+        given = {(s.window, s.as_of) for s in batch.snapshots if s.scope == "corridor"}
+        keys = sorted({(p.window, p.as_of) for p in batch.partials} - given)
+        if not keys or not batch.yards:
+            return
+        table = table_of(m.KpiPartial)
+        now = utc_now()
+        with self.engine.begin() as connection:
+            rows = []
+            for window, as_of in keys:
+                query = select(table.c.yard, table.c.partial).where(
+                    table.c.window == window, table.c.as_of == as_of
+                )
+                stored = {row.yard: row.partial for row in connection.execute(query)}
+                kpis = complete(batch.yards, stored)
+                if kpis is not None:
+                    snapshot = store_contract.KpiSnapshot("corridor", window, as_of, now, kpis)
+                    rows.append(_snapshot_row(snapshot))
+            upsert(connection, table_of(m.KpiSnapshot), rows, ("scope", "window", "as_of"))
 
 
 def _archive(connection: Connection, segment: archive_segments.Segment | None) -> None:

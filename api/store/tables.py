@@ -19,6 +19,9 @@ from sqlalchemy import JSON, BigInteger, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
+from api.store.kpi_tables import KpiPartial as KpiPartial
+from api.store.kpi_tables import KpiSnapshot as KpiSnapshot
+from api.store.kpi_tables import KpiSnapshotBase as KpiSnapshotBase
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -29,27 +32,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-# --- KPI snapshots ---------------------------------------------------------------------------
-
-
-class KpiSnapshotBase(SQLModel):
-    """KPIs of one scope (a yard id or "corridor") over a rolling window ending at `as_of`."""
-
-    scope: str = Field(max_length=32)
-    window: str = Field(max_length=8)
-    as_of: datetime = Field(sa_type=UtcDateTime)  # event time the KPIs reflect (window end)
-    computed_at: datetime = Field(sa_type=UtcDateTime)  # wall clock of the computation
-
-
-class KpiSnapshot(KpiSnapshotBase, table=True):
-    """A stored snapshot; `id` grows with each new key, so it doubles as the stream cursor."""
-
-    __tablename__ = "kpi_snapshots"
-    __table_args__ = (UniqueConstraint("scope", "window", "as_of", name="uq_kpi_snapshots_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    kpis: dict[str, Any] = Field(sa_type=JSON)
-
+# --- KPI snapshots and the yards' partials: `api.store.kpi_tables` ------------------------
 
 # --- live yard state -------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ Nothing survives the process; the durable store is `api.store.sql_store.SqlStore
 import copy
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from corridor.kpis.merge import complete
 from corridor.store_contract import (
     ArchiveEntry,
     DeadLetter,
@@ -33,6 +34,7 @@ class MemoryStore:
         self.archive: list[ArchiveEntry] = []
         self.offsets: dict[str, dict[TopicPartition, int]] = {}
         self.snapshots: dict[tuple[str, str, datetime], KpiSnapshot] = {}
+        self.partials: dict[tuple[str, datetime], dict[str, Mapping[str, Any]]] = {}
         self.yard_states: dict[str, Mapping[str, Any]] = {}
         self.reefers: dict[str, list[Mapping[str, Any]]] = {}
         self.boxes: dict[str, list[Mapping[str, Any]]] = {}  # the old boxes, per yard
@@ -86,6 +88,7 @@ class MemoryStore:
         self.yards_ahead[batch.group] = dict(batch.yards_ahead)
         for snapshot in batch.snapshots:
             self.snapshots[(snapshot.scope, snapshot.window, snapshot.as_of)] = snapshot
+        self._corridor(batch)
         self._states(batch)
         for name, rows in batch.records.items():
             self.records.setdefault(name, []).extend(rows)
@@ -102,6 +105,19 @@ class MemoryStore:
         for (scope, window, _as_of), snapshot in sorted(self.snapshots.items()):
             latest[(scope, window)] = snapshot
         return latest
+
+    def _corridor(self, batch: TwinBatch) -> None:
+        """Keep the batch's yard partials; merge the corridor's snapshot at each (window,
+        as_of) whose yards are all in, unless the batch carries it (`api.store.sql_store`)."""
+        given = {(s.window, s.as_of) for s in batch.snapshots if s.scope == "corridor"}
+        for part in batch.partials:
+            self.partials.setdefault((part.window, part.as_of), {})[part.yard] = part.partial
+        for key in sorted({(p.window, p.as_of) for p in batch.partials} - given):
+            kpis = complete(batch.yards, self.partials[key])
+            if kpis is not None:
+                window, as_of = key
+                snapshot = KpiSnapshot("corridor", window, as_of, datetime.now(UTC), kpis)
+                self.snapshots[("corridor", window, as_of)] = snapshot
 
     def _states(self, batch: TwinBatch) -> None:
         yards = {str(state["yard"]) for state in batch.yard_states}

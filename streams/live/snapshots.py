@@ -7,19 +7,27 @@ are not diluted by time it never saw). Windows are half-open, `[as_of - length, 
 `corridor.kpis.report.compute_kpis`. The values depend only on the twin at `as_of`, so a rebuilt
 twin recomputes the same snapshot for the same key (scope, window, as_of).
 
+The corridor's figures are not `compute_kpis`' pooled ones: they are merged from the yards'
+partials (`corridor.kpis.partials`, `corridor.kpis.merge`), the same way whether one worker
+holds every yard or several workers each hold some (their stores merge the partials they
+commit), so the corridor figure does not depend on who holds which yard. Its counts, sums,
+means and shares are `compute_kpis`' own; its percentiles are within 0.5 % (`docs/kpis.md`).
+
 Only the records the longest window can see are turned into frames
 (`corridor.kpis.recent_frames`), so a snapshot costs the same on the first day and after a year,
 and its figures are byte-identical to `compute_kpis` over every record since the epoch.
 """
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_minutes
+from corridor.kpis.merge import merge
+from corridor.kpis.partials import yard_partials
 from corridor.kpis.report import compute_kpis
-from corridor.store_contract import KpiSnapshot, TwinBatch
+from corridor.store_contract import KpiPartial, KpiSnapshot, TwinBatch
 from streams.live.reorder import Micros, from_micros
 from streams.live.twin import LiveTwin
 
@@ -39,28 +47,38 @@ def window_start(epoch: datetime, as_of: datetime, length: timedelta) -> datetim
 
 def kpi_snapshots(live: LiveTwin, as_of: Micros, computed_at: datetime) -> list[KpiSnapshot]:
     """Every (scope, window) snapshot at `as_of`; none before the twin exists."""
+    return kpi_outputs(live, as_of, computed_at)[0]
+
+
+def kpi_outputs(
+    live: LiveTwin, as_of: Micros, computed_at: datetime
+) -> tuple[list[KpiSnapshot], list[KpiPartial]]:
+    """Every (scope, window) snapshot at `as_of`, the corridor's merged from the yards'
+    partials, and those partials; none before the twin exists."""
     twin, recent = live.twin, live.recent_records()
     if twin is None or twin.epoch is None or recent is None:
-        return []
+        return [], []
     end = from_micros(as_of)
     if end <= twin.epoch:  # nothing has happened yet: every window would be empty
-        return []
+        return [], []
     longest = window_start(twin.epoch, end, max(WINDOWS.values()))
     frames = recent.frames(to_minutes(longest, twin.epoch))
-    snapshots = []
+    snapshots: list[KpiSnapshot] = []
+    partials: list[KpiPartial] = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
-        kpis = compute_kpis(
-            frames,
-            start=to_minutes(start, twin.epoch),
-            end=to_minutes(end, twin.epoch),
-            stations=twin.stations,
-        )
-        scopes: dict[str, Mapping[str, Any]] = {**kpis["yards"], CORRIDOR: kpis["corridor"]}
+        bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
+        kpis = compute_kpis(frames, **bounds, stations=twin.stations)
+        parts = yard_partials(frames, **bounds, stations=twin.stations)
+        scopes: dict[str, Mapping[str, Any]] = {
+            **kpis["yards"],
+            CORRIDOR: merge([parts[yard] for yard in twin.stations]),
+        }
         snapshots += [
             KpiSnapshot(scope, window, end, computed_at, kpis) for scope, kpis in scopes.items()
         ]
-    return snapshots
+        partials += [KpiPartial(yard, window, end, part) for yard, part in parts.items()]
+    return snapshots, partials
 
 
 def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
@@ -75,11 +93,14 @@ def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[st
     return states, reefers
 
 
-def put_yard_views(live: LiveTwin, batch: TwinBatch) -> None:
-    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`)."""
+def put_yard_views(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial] = ()) -> None:
+    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and with a
+    snapshot its yards' `partials` and the scenario's yards (the corridor is merged from)."""
+    batch.partials.extend(partials)
     batch.yard_states, batch.reefers = yard_views(live)
     twin = live.twin
     if twin is not None:
+        batch.yards = list(twin.stations)
         batch.boxes = [
             dataclasses.asdict(box) for yard in twin.yards for box in twin.boxes_now(yard)
         ]

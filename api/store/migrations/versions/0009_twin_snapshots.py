@@ -1,8 +1,8 @@
 """The live twin's snapshots (`twin_snapshots`): a restart loads the newest and replays only
 the archive after its `position` (`api.store.twin_snapshots`).
 
-Revision ID: 0008_twin_snapshots
-Revises: 0007_reefer_time_to_breach
+Revision ID: 0009_twin_snapshots
+Revises: 0008_kpi_partials
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from api.store.db import UtcDateTime
 
-revision: str = "0008_twin_snapshots"
-down_revision: str | None = "0007_reefer_time_to_breach"
+revision: str = "0009_twin_snapshots"
+down_revision: str | None = "0008_kpi_partials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

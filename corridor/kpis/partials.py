@@ -1,0 +1,213 @@
+"""Per-yard partial KPIs: what the corridor's figures are made of, one yard at a time.
+
+Workers of one group each hold some yards, so no worker sees the corridor. Each writes, per
+yard and window, a *partial*: the sufficient statistics of every corridor KPI, so that
+`corridor.kpis.merge.merge` of all the yards' partials gives the corridor's `Kpis` whichever
+worker made which (and the single worker uses the same merge, so 1 and N workers agree):
+
+- counts (trucks, TEU, lifts, readings, excursions, boxes) and sums (excursion minutes, stage
+  hours, excess hours): added;
+- tallies (turnaround, gate wait, dwell, age in the yard): a count, an exact sum and a 1 %
+  log histogram (`corridor.kpis.histogram`): means exact, percentiles within 0.5 %;
+- maxima (oldest box, longest power cut): the largest;
+- utilisation: each yard's time-weighted busy level and its capacity (the corridor's figure is
+  busy summed over capacity summed, `corridor.kpis.levels`);
+- the gate queue: the yard's queue steps inside the window, since the corridor's queue is the
+  sum of the yards' at each moment (its max is not a sum of maxima);
+- the Kaplan-Meier share within 24 h: the arrivals' count and the dwell (those that left) or
+  age (those still there) of the arrivals under 24 h, since the estimate depends on their order.
+
+A partial is JSON data (`Partial`), stored and sent as it is. The definitions are those of
+`corridor.kpis.report.compute_kpis`, computed by the same helpers on the yard's rows.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor.kpis.dwell import DIRECTIONS, _check_directions, _Populations, _scoped_positions
+from corridor.kpis.frames import Flags, Table, Window, prepare_tables
+from corridor.kpis.histogram import histogram
+from corridor.kpis.levels import _lifting_minutes, levels_over
+from corridor.kpis.reefer import KINDS, _check_kinds
+from corridor.kpis.stages import _stage_hours
+from corridor.kpis.stats import DWELL_TARGET_H
+from stations.spec import StationSpec
+from stations.types import Minutes
+
+Partial = Mapping[str, Any]
+"""One yard's partial over one window (JSON data; the keys are read by `merge`)."""
+
+LEVEL_USE = {
+    "gate": "gate_busy",
+    "exception_lane": "exception_busy",
+    "plugs": "plugs_in_use",
+    "stack": "stack_teu",
+}
+"""The utilisations read from a level (`handling` is read from the lifts)."""
+
+
+def yard_partials(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    start: Minutes,
+    end: Minutes,
+    stations: Mapping[str, StationSpec],
+) -> dict[str, Partial]:
+    """Each yard's partial over the window `[start, end)`, from the record tables."""
+    window = Window(start, end)
+    yards = list(stations)
+    tables = prepare_tables(frames, yards)
+    visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
+    departed = window.holds(visits.floats("departed"))
+    gate_start = window.holds(visits.floats("gate_start"))
+    turn = visits.scoped(
+        visits.floats("departed") - visits.known_times("arrived", departed, "that departed"),
+        departed,
+    )
+    wait = visits.scoped(
+        visits.floats("gate_start")
+        - visits.known_times("arrived", gate_start, "with gate_start in the window"),
+        gate_start,
+    )
+    levels = levels_over(tables["levels"], window)
+    dwell = _dwell_parts(boxes, window)
+    stages = _stage_parts(boxes, window)
+    teu = boxes.ints("teu").astype(np.float64)
+    teu_in = boxes.scoped_sums(teu, window.holds(boxes.floats("entered")))
+    teu_out = boxes.scoped_sums(teu, window.holds(boxes.floats("left")))
+    moves = lifts.scoped_counts(window.holds(lifts.floats("end")))
+    used = {name: levels.of(level)[0] for name, level in LEVEL_USE.items()}
+    used["handling"] = _lifting_minutes(lifts, window) / window.minutes
+    reefers = _reefer_parts(tables["reefer_excursions"], tables["reefer_readings"], window)
+    counts = visits.scoped_counts(departed)
+    partials: dict[str, Partial] = {}
+    for at, (yard, spec) in enumerate(stations.items()):
+        key = levels.key(at, "gate_queue")
+        times, values = levels.series.in_window(key, window)
+        capacity = {
+            "gate": spec.gate.lanes,
+            "exception_lane": spec.gate.exception_lanes,
+            "handling": spec.handling.rmgs + spec.handling.reach_stackers,
+            "plugs": spec.stack.reefer_plugs,
+            "stack": spec.stack.capacity_teu,
+        }
+        partials[yard] = {
+            "window": [float(start), float(end)],
+            "trucks": counts[at],
+            "truck_turn_min": histogram(turn[at]),
+            "gate_wait_min": histogram(wait[at]),
+            "gate_queue": (
+                {"time": times.tolist(), "value": values.tolist()}
+                if levels.series.has(key)
+                else None
+            ),
+            "dwell": {group: parts[at] for group, parts in dwell.items()},
+            "stages": {part: rows[at] for part, rows in stages.items()},
+            "throughput": {
+                "teu_in": int(teu_in[at]),
+                "teu_out": int(teu_out[at]),
+                "lifts": moves[at],
+            },
+            "utilisation": {
+                name: [None if np.isnan(busy[at]) else float(busy[at]), capacity[name]]
+                for name, busy in used.items()
+            },
+            "reefer": reefers[at],
+        }
+    return partials
+
+
+def _dwell_parts(boxes: Table, window: Window) -> dict[str, list[dict[str, Any]]]:
+    """Per group of boxes (all, export, import, reefer), per yard: the dwell statistics."""
+    groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
+    pop = _Populations(boxes, window)
+    _check_directions(boxes, pop.counted, groups)
+    groups["reefer"] = boxes.flags("reefer")
+    every = np.ones(len(boxes.frame), dtype=np.bool_)
+    return {
+        "all": _dwell_group(boxes, pop, every, window),
+        **{label: _dwell_group(boxes, pop, rows, window) for label, rows in groups.items()},
+    }
+
+
+def _dwell_group(
+    boxes: Table, pop: _Populations, rows: Flags, window: Window
+) -> list[dict[str, Any]]:
+    """One group's dwell statistics per yard (the corridor's entries dropped)."""
+    departed = boxes.scoped(pop.dwell, pop.departed & rows)
+    ages = [pop.age[at] for at in _scoped_positions(boxes, pop.in_yard_rows, rows)]
+    arrivals = boxes.scoped_counts(pop.arrivals & rows)
+    ended = _scoped_positions(boxes, pop.ended_rows, rows)
+    censored = _scoped_positions(boxes, pop.censored_rows, rows)
+    return [
+        {
+            "departed": histogram(departed[at]),
+            "within_24h": int(np.count_nonzero(departed[at] <= DWELL_TARGET_H)),
+            "arrivals": arrivals[at],
+            "ended": pop.ended_hours[ended[at]].tolist(),
+            "censored": pop.censored_hours[censored[at]].tolist(),
+            "long_enough": bool(pop.long_enough),
+            "in_yard": {
+                "boxes": int(ages[at].size),
+                "over_24h": int(np.count_nonzero(ages[at] > DWELL_TARGET_H)),
+                "max": float(ages[at].max()) if ages[at].size else None,
+                "age": histogram(ages[at]),
+            },
+        }
+        for at in range(boxes.n_yards)
+    ]
+
+
+def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:
+    """Per yard: stage hours of the departed boxes, their count per direction, and the excess
+    hours of the departed boxes and of those in the yard apart (the corridor's are summed in
+    that order, `corridor.kpis.stages`, so the merge adds them the same way to the bit)."""
+    groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
+    pop = _Populations(boxes, window)
+    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard[pop.in_yard_rows] = True
+    none = np.zeros(len(boxes.frame), dtype=np.bool_)
+    gone = [
+        _stage_hours(boxes, window, label, pop.departed & groups[label], none)
+        for label in DIRECTIONS
+    ]
+    there = [
+        _stage_hours(boxes, window, label, none, in_yard & groups[label]) for label in DIRECTIONS
+    ]
+    hours = np.hstack([part.hours for part in gone])
+    return {
+        "hours": [hours[at].tolist() for at in range(boxes.n_yards)],
+        "departed": [[float(part.departed[at]) for part in gone] for at in range(boxes.n_yards)],
+        "excess_departed": [
+            np.hstack([part.excess[at] for part in gone]).tolist() for at in range(boxes.n_yards)
+        ],
+        "excess_in_yard": [
+            np.hstack([part.excess[at] for part in there]).tolist() for at in range(boxes.n_yards)
+        ],
+    }
+
+
+def _reefer_parts(excursions: Table, readings: Table, window: Window) -> list[dict[str, Any]]:
+    """Per yard: readings and temperature excursions counted, their minutes, longest cut."""
+    counts = readings.scoped_counts(window.holds(readings.floats("time")))
+    kind = {label: excursions.equals("kind", label) for label in KINDS}
+    _check_kinds(excursions, kind)
+    every = np.ones(len(excursions.frame), dtype=np.bool_)
+    start = excursions.known_times("start", every, "in the table")
+    inside = window.overlap(start, excursions.floats("end"))
+    temperature = kind["temperature"]
+    started = excursions.scoped_counts(temperature & window.holds(start))
+    minutes = excursions.scoped_sums(inside, temperature)
+    off = excursions.scoped(inside, kind["power_off"])
+    return [
+        {
+            "readings": counts[at],
+            "excursions": started[at],
+            "excursion_minutes": minutes[at],
+            "max_off_power_min": float(off[at].max(initial=0.0)),
+        }
+        for at in range(excursions.n_yards)
+    ]
