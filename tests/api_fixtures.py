@@ -21,12 +21,14 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from api.app import create_app
 from api.settings import ApiSettings
 from api.store.db import make_engine, upgrade
 from api.store.sql_store import SqlStore
+from api.store.tables import KpiSnapshot as KpiSnapshotRow
+from api.store.tables import table_of
 from corridor.contract.container_ids import with_check_digit
 from corridor.kpis.result import (
     AgeSummary,
@@ -334,3 +336,14 @@ def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dic
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
+    """The KPI snapshots the store holds at its newest `as_of`, by (scope, window)."""
+    table = table_of(KpiSnapshotRow)
+    with store.engine.connect() as connection:
+        newest = connection.execute(select(func.max(table.c.as_of))).scalar_one()
+        rows = connection.execute(
+            select(table.c.scope, table.c.window, table.c.kpis).where(table.c.as_of == newest)
+        ).all()
+    return {(scope, window): kpis for scope, window, kpis in rows}

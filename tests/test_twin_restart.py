@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from api.store.sql_store import SqlStore
-from api.store.tables import KpiSnapshot, TwinSnapshotRow, table_of
+from api.store.tables import TwinSnapshotRow, table_of
 from corridor.store_contract import TwinBatch
 from streams.live import state
 from streams.live.memory_store import MemoryStore
@@ -26,6 +26,7 @@ from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
 from streams.twin_restart import TwinSnapshots
 from streams.worker import Worker
+from tests.api_fixtures import final_kpis
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.kafka_doubles import FakeCluster, cluster_for, fake_settings, fake_worker, publish
 
@@ -208,16 +209,6 @@ def _other_version(store: SqlStore, snapshot_id: int) -> bytes:
 
 def _fields(snapshot: state.LiveSnapshot) -> dict[str, Any]:
     return {name: getattr(snapshot, name) for name in snapshot.__struct_fields__}
-
-
-def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
-    table = table_of(KpiSnapshot)
-    with store.engine.connect() as connection:
-        newest = connection.execute(select(func.max(table.c.as_of))).scalar_one()
-        rows = connection.execute(
-            select(table.c.scope, table.c.window, table.c.kpis).where(table.c.as_of == newest)
-        ).all()
-    return {(scope, window): kpis for scope, window, kpis in rows}
 
 
 def as_json(value: Any) -> Any:

@@ -23,13 +23,14 @@ import pytest
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
-from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
+from api.store.tables import ArchiveSegment, DeadLetter, table_of
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
+from tests.api_fixtures import final_kpis
 from tests.broker_fixtures import SEED, generated_day, settings_env, settings_for, stations
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -125,16 +126,6 @@ def uninterrupted_run(settings: KafkaSettings) -> MemoryStore:
     worker.run(idle_exit_s=0.6)
     worker.close()
     return store
-
-
-def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
-    table = table_of(KpiSnapshot)
-    with store.engine.connect() as connection:
-        newest = connection.execute(select(func.max(table.c.as_of))).scalar_one()
-        rows = connection.execute(
-            select(table.c.scope, table.c.window, table.c.kpis).where(table.c.as_of == newest)
-        ).all()
-    return {(scope, window): kpis for scope, window, kpis in rows}
 
 
 def dead_letter_reasons(store: SqlStore) -> dict[str, int]:

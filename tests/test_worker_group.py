@@ -33,6 +33,7 @@ from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
+from tests.api_fixtures import final_kpis
 from tests.broker_fixtures import (
     SEED,
     expected_kpis,
@@ -210,16 +211,6 @@ def single_worker(settings: KafkaSettings) -> MemoryStore:
     worker.run(idle_exit_s=8.0)  # longer than joining the group
     worker.close()
     return store
-
-
-def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
-    table = table_of(KpiSnapshot)
-    with store.engine.connect() as connection:
-        newest = connection.execute(select(func.max(table.c.as_of))).scalar_one()
-        rows = connection.execute(
-            select(table.c.scope, table.c.window, table.c.kpis).where(table.c.as_of == newest)
-        ).all()
-    return {(scope, window): kpis for scope, window, kpis in rows}
 
 
 def dead_letter_count(store: SqlStore) -> int:
