@@ -31,7 +31,7 @@ from corridor.kpis.dwell import DIRECTIONS, _check_directions, _Populations, _sc
 from corridor.kpis.frames import Flags, Table, Window, prepare_tables
 from corridor.kpis.histogram import histogram
 from corridor.kpis.levels import _lifting_minutes, levels_over
-from corridor.kpis.reefer import KINDS, _check_kinds
+from corridor.kpis.reefer import reefer_parts
 from corridor.kpis.stages import _stage_hours
 from corridor.kpis.stats import DWELL_TARGET_H
 from stations.spec import StationSpec
@@ -192,16 +192,7 @@ def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:
 
 def _reefer_parts(excursions: Table, readings: Table, window: Window) -> list[dict[str, Any]]:
     """Per yard: readings and temperature excursions counted, their minutes, longest cut."""
-    counts = readings.scoped_counts(window.holds(readings.floats("time")))
-    kind = {label: excursions.equals("kind", label) for label in KINDS}
-    _check_kinds(excursions, kind)
-    every = np.ones(len(excursions.frame), dtype=np.bool_)
-    start = excursions.known_times("start", every, "in the table")
-    inside = window.overlap(start, excursions.floats("end"))
-    temperature = kind["temperature"]
-    started = excursions.scoped_counts(temperature & window.holds(start))
-    minutes = excursions.scoped_sums(inside, temperature)
-    off = excursions.scoped(inside, kind["power_off"])
+    counts, started, minutes, off = reefer_parts(excursions, readings, window)
     return [
         {
             "readings": counts[at],

@@ -29,16 +29,7 @@ def reefer(excursions: Table, readings: Table, window: Window) -> list[ReeferKpi
     - max_off_power_min: the longest power_off excursion inside the window, clipped to it, in
       minutes; 0 when there is none (corridor: the longest of any yard).
     """
-    counts = readings.scoped_counts(window.holds(readings.floats("time")))
-    kind = {label: excursions.equals("kind", label) for label in KINDS}
-    _check_kinds(excursions, kind)
-    every = np.ones(len(excursions.frame), dtype=np.bool_)
-    start = excursions.known_times("start", every, "in the table")
-    inside = window.overlap(start, excursions.floats("end"))
-    temperature = kind["temperature"]
-    started = excursions.scoped_counts(temperature & window.holds(start))
-    minutes = excursions.scoped_sums(inside, temperature)
-    off = excursions.scoped(inside, kind["power_off"])
+    counts, started, minutes, off = reefer_parts(excursions, readings, window)
     return [
         ReeferKpis(
             readings=count,
@@ -50,6 +41,23 @@ def reefer(excursions: Table, readings: Table, window: Window) -> list[ReeferKpi
             counts, started, minutes, off, strict=True
         )
     ]
+
+
+def reefer_parts(excursions: Table, readings: Table, window: Window) -> tuple[Any, Any, Any, Any]:
+    """Per scope: readings counted, temperature excursions started, their minutes inside the
+    window, and the power-off excursions' minutes inside it (`reefer`'s figures, unrounded;
+    the live twin's mergeable partials take the same, `corridor.kpis.partials`)."""
+    counts = readings.scoped_counts(window.holds(readings.floats("time")))
+    kind = {label: excursions.equals("kind", label) for label in KINDS}
+    _check_kinds(excursions, kind)
+    every = np.ones(len(excursions.frame), dtype=np.bool_)
+    start = excursions.known_times("start", every, "in the table")
+    inside = window.overlap(start, excursions.floats("end"))
+    temperature = kind["temperature"]
+    started = excursions.scoped_counts(temperature & window.holds(start))
+    minutes = excursions.scoped_sums(inside, temperature)
+    off = excursions.scoped(inside, kind["power_off"])
+    return counts, started, minutes, off
 
 
 def _check_kinds(excursions: Table, kind: dict[str, Any]) -> None:
