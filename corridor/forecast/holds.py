@@ -87,9 +87,8 @@ def parse_holds(entries: Any, yards: Iterable[str]) -> tuple[TrainHold, ...]:
     holds: list[TrainHold] = []
     for index, entry in enumerate(parsed):
         if entry.yard not in known:
-            raise ValueError(
-                f"hold[{index}].yard: unknown yard {entry.yard!r} (known: {', '.join(sorted(known))})"
-            )
+            names = ", ".join(sorted(known))
+            raise ValueError(f"hold[{index}].yard: unknown yard {entry.yard!r} (known: {names})")
         hold = TrainHold(entry.yard, entry.train, entry.minutes)
         if any((h.yard, h.train_id) == (hold.yard, hold.train_id) for h in holds):
             raise ValueError(f"hold[{index}]: {hold.yard} {hold.train_id} is held twice")
@@ -179,4 +178,6 @@ def _left_behind(yard: Yard, train_id: str) -> int:
 
 
 def _float(value: float | int | None) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )

@@ -102,12 +102,14 @@ def run_side(
         resolved = holding.resolve(twin, holds)
         held = holding.apply(twin, resolved) if hold else holding.unheld(twin, resolved)
         outcomes = run_one(job, twin, replication)
-        found = [holding.outcome(twin, h.yard, moved) for h, moved in zip(resolved, held)]
+        found = [
+            holding.outcome(twin, h.yard, moved) for h, moved in zip(resolved, held, strict=True)
+        ]
         if hold:
             assert twin.epoch is not None
             begin = to_minutes(job.start.now, twin.epoch)
             end = to_minutes(job.start.now + timedelta(hours=job.hours), twin.epoch)
-            for h, moved, train in zip(resolved, held, found):
+            for h, moved, train in zip(resolved, held, found, strict=True):
                 holding.late_against_timetable(
                     outcomes[h.yard].trains_late, moved, train, begin, end
                 )
@@ -122,7 +124,7 @@ def run_side(
 
 def _by_train(runs: Sequence[Replication]) -> list[list[HeldOutcome]]:
     """Per held train, its outcome in each replication."""
-    return [list(per_train) for per_train in zip(*(found for _, found in runs))]
+    return [list(per_train) for per_train in zip(*(found for _, found in runs), strict=True)]
 
 
 def replication_values(runs: Sequence[Replication]) -> ReplicationValues:
