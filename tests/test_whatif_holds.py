@@ -12,10 +12,13 @@ import msgspec
 import pytest
 
 from corridor.contract.events import Event
+from corridor.engine import snapshots
+from corridor.engine.clock import to_minutes
+from corridor.engine.twin import Twin, replay
 from corridor.forecast.holds import NEXT, TrainHold, parse_holds
 from corridor.forecast.start_state import SnapshotStart, replay_start, snapshot_start
 from corridor.forecast.whatif import what_if
-from stations.holding import HoldError
+from stations.holding import HoldError, hold_departure
 from stations.spec import load_all_stations
 from tests.factories import at, dispatch, schedule
 
@@ -109,3 +112,32 @@ def test_a_bad_hold_is_refused_naming_the_field(entries: object, words: str) -> 
     with pytest.raises(ValueError, match=None) as refused:
         parse_holds(entries, load_all_stations())
     assert words in str(refused.value)
+
+
+def test_a_held_train_survives_a_snapshot_taken_between_its_old_and_new_cut_off() -> None:
+    """Snapshotted at 10:30 (old cut-off 10:00, held to 11:30) and restored, the yard gives the
+    records of one never stopped: the restored train waits again for its moved cut-off."""
+    stations = load_all_stations()
+
+    def held_twin() -> Twin:
+        twin = replay(timeline(), stations, SEED, until=NOW)
+        twin.advance_to(NOW)
+        hold_departure(twin.yards["yuzui"], "HOLD-1", 90.0)
+        return twin
+
+    never_stopped = held_twin()
+    never_stopped.advance_to(at(600))
+    stopped = held_twin()
+    stopped.advance_to(at(150))
+    restored = Twin.restore(snapshots.decode(snapshots.encode(stopped.snapshot())), stations)
+    restored.advance_to(at(600))
+    visits = [
+        (twin.yards["yuzui"].records.train_visits, twin.yards["yuzui"].records.box_visits)
+        for twin in (never_stopped, restored)
+    ]
+    assert visits[0] == visits[1]
+    [departure] = [v for v in visits[0][0] if v.train_id == "HOLD-1"]
+    assert departure.scheduled == pytest.approx(
+        to_minutes(at(390), never_stopped.epoch)  # type: ignore[arg-type]
+    )
+    assert departure.boxes == BOXES
