@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from api.replay_input import MAX_SCENARIO_DEPTH, depth_of, parse_scenario_json
-from api.store.announced_trains import announced_departures
+from api.store.announced_trains import Announced, announced_departures
 from api.upload import unprocessable
 from corridor.forecast.holds import NEXT, TrainHold, parse_holds
 
@@ -53,8 +53,11 @@ def resolve_holds(
     announced at now (422 naming the train and yard when it is not one of them)."""
     resolved: list[TrainHold] = []
     end = now + timedelta(hours=hours)
+    by_yard: dict[str, dict[str, Announced]] = {}
     for index, hold in enumerate(holds):
-        announced = announced_departures(engine, hold.yard, now)
+        if hold.yard not in by_yard:
+            by_yard[hold.yard] = announced_departures(engine, hold.yard, now)
+        announced = by_yard[hold.yard]
         where = f"scenario.hold[{index}]"
         if hold.train_id == NEXT:
             open_ = [a for a in announced.values() if a.cutoff > now]

@@ -60,8 +60,8 @@ def compute_whatif(request: WhatIfRequest) -> str:
     """In the forecast process: run the job and store its outcome; returns its final status."""
     engine = make_engine(request.forecast.database_url)
     try:
-        if not jobs.move(engine, request.job_id, ["queued"], status="running",
-                         started_at=utc_now()):  # fmt: skip
+        started = {"status": "running", "started_at": utc_now()}
+        if not jobs.move(engine, request.job_id, ["queued"], **started):
             return "gone"  # failed meanwhile (its owner stopped): not run
         try:
             values = _answer(request)
@@ -184,13 +184,12 @@ class WhatIfJobs:
                 heartbeat_at=created,
             )
             jobs.insert(self.engine, row)
-            request = WhatIfRequest(row.id, self._forecast(now, hours, replications),
-                                    scenario, name, holds)  # fmt: skip
+            forecast = self._forecast(now, hours, replications)
+            request = WhatIfRequest(row.id, forecast, scenario, name, holds)
             try:
                 future: Future[str] = self.forecaster.submit(compute_whatif, request)
             except BaseException as error:
-                jobs.move(self.engine, row.id, jobs.PENDING, status="failed",
-                          finished_at=utc_now(), error=f"not queued: {error}"[:2000])  # fmt: skip
+                self._fail(row.id, f"not queued: {error}"[:2000])
                 raise
             self._pending[row.id] = future
         future.add_done_callback(lambda done: self._finished(row.id, done))
@@ -224,10 +223,14 @@ class WhatIfJobs:
         else:
             return
         try:
-            jobs.move(self.engine, job_id, jobs.PENDING, status="failed",
-                      finished_at=utc_now(), error=reason)  # fmt: skip
+            self._fail(job_id, reason)
         except SQLAlchemyError as error:  # its lease expires; a process fails it then
             log.warning("what-if %s not failed: %s", job_id, type(error).__name__)
+
+    def _fail(self, job_id: str, reason: str) -> None:
+        jobs.move(
+            self.engine, job_id, jobs.PENDING, status="failed", finished_at=utc_now(), error=reason
+        )
 
     def _beat(self) -> None:
         while not self._stopping.wait(self.lease_s / 4):

@@ -56,7 +56,7 @@ class WhatIfCreate(BaseModel):
                 "name": "one more reach stacker at 鱼嘴",
                 "scenario": {
                     "stations": {"yuzui": {"handling": {"reach_stackers": 5}}},
-                    "hold": [{"yard": "yuzui", "train": "next", "minutes": 30}],
+                    "hold": [{"yard": "tuanjiecun", "train": "next", "minutes": 30}],
                 },
                 "hours": 8,
                 "replications": 8,

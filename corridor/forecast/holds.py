@@ -141,14 +141,14 @@ def outcome(twin: Twin, yard_id: str, held: Held) -> HeldOutcome:
         None,
     )
     scheduled = to_datetime(held.departure, epoch)
-    if visit is None:
-        late = to_datetime(held.held_departure, epoch)
-        return HeldOutcome(yard_id, held.train_id, scheduled, late, None, None, None, None, None)
+    held_to = to_datetime(held.held_departure, epoch)
+    if visit is None:  # not left by the end of the run
+        return HeldOutcome(yard_id, held.train_id, scheduled, held_to, None, None, None, None, None)
     return HeldOutcome(
         yard_id,
         held.train_id,
         scheduled,
-        to_datetime(held.held_departure, epoch),
+        held_to,
         to_datetime(visit.departed, epoch),
         visit.departed - held.departure,
         visit.boxes,
