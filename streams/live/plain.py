@@ -8,7 +8,6 @@ lists and tuples are copied, everything else is kept as it is.
 """
 
 import dataclasses
-from functools import cache
 from typing import Any
 
 
@@ -30,9 +29,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-@cache
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
 def _fields_of(kind: type) -> tuple[str, ...] | None:
-    """The field names of a dataclass type (None: not a dataclass)."""
-    if dataclasses.is_dataclass(kind):
-        return tuple(field.name for field in dataclasses.fields(kind))
-    return None
+    """The field names of a dataclass type (None: not a dataclass), found once per type."""
+    if kind not in _FIELDS:
+        names = None
+        if dataclasses.is_dataclass(kind):
+            names = tuple(field.name for field in dataclasses.fields(kind))
+        _FIELDS[kind] = names
+    return _FIELDS[kind]

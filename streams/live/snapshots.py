@@ -96,14 +96,21 @@ def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[st
 
 
 def put_yard_views(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial] = ()) -> None:
-    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and with a
-    snapshot its yards' `partials` and the scenario's yards (the corridor is merged from)."""
-    batch.partials.extend(partials)
+    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and
+    `put_partials`."""
+    put_partials(live, batch, partials)
     batch.yard_states, batch.reefers = yard_views(live)
     twin = live.twin
     if twin is not None:
-        batch.yards = list(twin.stations)
         batch.boxes = [plain(box) for yard in twin.yards for box in twin.boxes_now(yard)]
+
+
+def put_partials(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial]) -> None:
+    """Give the batch a snapshot's yard `partials` and the scenario's yards (the corridor is
+    merged from)."""
+    batch.partials.extend(partials)
+    if live.twin is not None:
+        batch.yards = list(live.twin.stations)
 
 
 def snapshot_message(snapshot: KpiSnapshot) -> dict[str, Any]:
