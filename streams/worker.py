@@ -366,7 +366,7 @@ class Worker:
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
-        self.twin_snapshots.attach(self.live, batch)  # after the watermark moved: see its module
+        self.twin_snapshots.attach(self.live, batch, catching_up=catching_up)  # see its module
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
         self._last_commit = time.monotonic()
