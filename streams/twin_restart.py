@@ -4,7 +4,8 @@ loads the newest one and replays only the archive after it.
 `TwinSnapshots.attach` puts the live twin's snapshot (`LiveTwin.snapshot`, encoded by
 `streams.live.state`) on a commit's batch when one is due: every `twin_snapshot_every` of event
 time, or when `twin_snapshot_wall_s` of wall time went by since the last one and the watermark
-moved, and on a clean shutdown (`final`). The store writes it in the batch's transaction,
+moved (while catching up, at most a tenth of the worker's time: `CATCHUP_SHARE`), and on a
+clean shutdown (`final`). The store writes it in the batch's transaction,
 after the batch's archive segment (`api.store.twin_snapshots`), so a snapshot always covers
 exactly the archive up to its position, and offsets, outputs and snapshot never disagree. The
 batch is the state after all of its archive entries: the worker attaches it last, after the
@@ -32,6 +33,12 @@ from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 _MICROS_PER_S = 1_000_000
+CATCHUP_SHARE = 0.1
+"""While catching up, a snapshot is due only after `cost / CATCHUP_SHARE` of wall time since
+the last: a batch of a backlog spans days of event time, so the event-time period alone asked
+for one every batch, and a snapshot costs the whole live twin (its buffer and accepted ids
+too), which a lagging topic makes large. A crash then replays at most about ten snapshots'
+cost of archive; live, event time and wall time agree and the period alone decides."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,7 @@ class TwinSnapshots:
         self.last_wall = time.monotonic()
         self.taken = 0
         self.refused = 0
+        self.cost = 0.0  # wall seconds the last snapshot took
         self.last_lag: int | None = None  # the last commit's, repeated by the final one
         self.last_ahead: dict[str, float] = {}
 
@@ -130,10 +138,13 @@ class TwinSnapshots:
         """A loaded twin: the next snapshot is due a period after its watermark."""
         self.last_at, self.last_wall = live.watermark, time.monotonic()
 
-    def due(self, live: LiveTwin) -> bool:
-        """Is a snapshot due at the twin's watermark?"""
+    def due(self, live: LiveTwin, *, catching_up: bool = False) -> bool:
+        """Is a snapshot due at the twin's watermark? (Catching up, at most a tenth of the
+        worker's time: see `CATCHUP_SHARE`.)"""
         watermark = live.watermark
         if self.every <= 0 or live.twin is None or watermark is None:
+            return False
+        if catching_up and time.monotonic() - self.last_wall < self.cost / CATCHUP_SHARE:
             return False
         if self.last_at is None:
             self.last_at = watermark - watermark % self.every  # the first one a period in
@@ -151,15 +162,18 @@ class TwinSnapshots:
         if self.attach(live, last, final=True):
             store.commit(last)
 
-    def attach(self, live: LiveTwin, batch: TwinBatch, *, final: bool = False) -> bool:
+    def attach(
+        self, live: LiveTwin, batch: TwinBatch, *, final: bool = False, catching_up: bool = False
+    ) -> bool:
         """Put the twin's snapshot on `batch` if due (`final`: if the watermark moved)."""
         self.last_lag, self.last_ahead = batch.lag, dict(batch.yards_ahead)
         if final:
             moved = live.twin is not None and live.watermark is not None
             if self.every <= 0 or not moved or live.watermark == self.last_at:
                 return False
-        elif not self.due(live):
+        elif not self.due(live, catching_up=catching_up):
             return False
+        began = time.monotonic()
         try:
             data = state.encode(live.snapshot())
         except Exception as error:  # SnapshotError at a busy instant: try at the next batch
@@ -169,5 +183,6 @@ class TwinSnapshots:
         assert live.watermark is not None
         batch.twin_snapshot = TwinSnapshotOut(from_micros(live.watermark), data, self.keep)
         self.last_at, self.last_wall = live.watermark, time.monotonic()
+        self.cost = self.last_wall - began
         self.taken += 1
         return True

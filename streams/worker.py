@@ -35,7 +35,7 @@ from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, refusal, yards_ahead
 from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
-from streams.live.snapshots import kpi_outputs, put_yard_views
+from streams.live.snapshots import kpi_outputs, put_partials, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
@@ -320,7 +320,8 @@ class Worker:
             self._snapshot(target, batch)
         if live.twin is not None:
             batch.records = live.twin.drain()
-        if not batch.yard_states and self.policy.views_due(catching_up=catching_up):
+        streaming = not (catching_up or quiet)  # views once a second, not with every snapshot
+        if self.policy.views_due(streaming=streaming, snapshot=bool(batch.snapshots)):
             put_yard_views(live, batch)
             self.policy.views_sent()
 
@@ -346,7 +347,7 @@ class Worker:
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        put_yard_views(self.live, batch, partials)
+        put_partials(self.live, batch, partials)  # the views follow (`SnapshotPolicy.views_due`)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 
@@ -365,7 +366,7 @@ class Worker:
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
-        self.twin_snapshots.attach(self.live, batch)  # after the watermark moved: see its module
+        self.twin_snapshots.attach(self.live, batch, catching_up=catching_up)  # see its module
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
         self._last_commit = time.monotonic()

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+import numpy as np
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
@@ -82,6 +84,24 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _numpy_scalar(value: Any) -> Any:
+    """A numpy number as the Python number it holds (msgspec knows only Python's)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+_json_encoder = msgspec.json.Encoder(enc_hook=_numpy_scalar)
+_json_decoder = msgspec.json.Decoder()
+
+
+def json_data(value: Any) -> Any:
+    """`jsonable` for data without datetimes (KPI figures, partials), in C: msgspec writes NaN
+    and infinities as null and keeps float values exactly, so the result is `jsonable`'s; the
+    commit of a live snapshot spent a quarter of its time walking partials in Python."""
+    return _json_decoder.decode(_json_encoder.encode(value))
 
 
 class SqlStore:
@@ -164,7 +184,7 @@ class SqlStore:
         record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
         segment = archive_segments.pack(batch.archived) if batch.archived else None
         partials = [
-            {"yard": p.yard, "window": p.window, "as_of": p.as_of, "partial": jsonable(p.partial)}
+            {"yard": p.yard, "window": p.window, "as_of": p.as_of, "partial": json_data(p.partial)}
             for p in batch.partials
         ]
         with self.engine.begin() as connection:
@@ -306,7 +326,7 @@ def add_counts(connection: Connection, table: Table, key: str, counts: Mapping[s
 
 
 def _snapshot_row(snapshot: store_contract.KpiSnapshot) -> dict[str, Any]:
-    kpis = jsonable(snapshot.kpis)
+    kpis = json_data(snapshot.kpis)
     try:
         validate_kpis(kpis)
     except ValueError as error:
