@@ -9,7 +9,8 @@ after the batch's archive segment (`api.store.twin_snapshots`), so a snapshot al
 exactly the archive up to its position, and offsets, outputs and snapshot never disagree. The
 batch is the state after all of its archive entries: the worker attaches it last, after the
 watermark moved. A snapshot the engine refuses (`SnapshotError`: work due at the watermark that
-is not a timer) is tried again at the next batch.
+is not a timer) is tried again at the next batch. A consumer group's member stores the twin
+of its partitions the same way, with their scope, and on a hand-over too (`streams.group_load`).
 
 `load` is the other half: the newest stored snapshot that restores, then the archive after it.
 A snapshot that does not decode, is of another version or another seed, or fails to restore is
@@ -21,8 +22,15 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from corridor.store_contract import TwinBatch, TwinSnapshotOut, TwinSnapshotStore, TwinStore
+from corridor.store_contract import (
+    MemberScope,
+    TwinBatch,
+    TwinSnapshotOut,
+    TwinSnapshotStore,
+    TwinStore,
+)
 from stations.spec import StationSpec
 from streams.live import state
 from streams.live.reefer_alerts import ReeferAlerts
@@ -110,13 +118,23 @@ def restore(
         return None
 
 
+class Member(Protocol):
+    """A consumer group's member (`streams.rebalance.Rebalance`), as its snapshots see it."""
+
+    owned: frozenset[tuple[str, int]]
+    claim: str | None
+
+    def scope(self) -> MemberScope:
+        """What a snapshot taken now covers."""
+        ...
+
+
 class TwinSnapshots:
     """When the worker puts its live twin's snapshot on a batch (see the module docstring)."""
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.every: Micros = int(settings.twin_snapshot_every.total_seconds() * _MICROS_PER_S)
-        if settings.membership == "group":  # its twin is of some partitions only: not yet
-            self.every = 0
+        self.member: Member | None = None  # a group member's: its snapshots' scope, its claim
         self.wall_s = settings.twin_snapshot_wall_s
         self.keep = settings.twin_snapshots_kept
         self.last_at: Micros | None = None  # the watermark of the last snapshot stored
@@ -148,6 +166,7 @@ class TwinSnapshots:
         """On a clean stop: the twin's snapshot in a commit of its own (if the watermark moved
         since the last), repeating the last commit's lag and yards ahead for `/ready`."""
         last = TwinBatch(group, offsets={}, lag=self.last_lag, yards_ahead=self.last_ahead)
+        last.fence = None if self.member is None else self.member.claim
         if self.attach(live, last, final=True):
             store.commit(last)
 
@@ -160,6 +179,8 @@ class TwinSnapshots:
                 return False
         elif not self.due(live):
             return False
+        if self.member is not None and not self.member.owned:
+            return False  # between a revoke and an assignment: nothing of its own
         try:
             data = state.encode(live.snapshot())
         except Exception as error:  # SnapshotError at a busy instant: try at the next batch
@@ -167,7 +188,9 @@ class TwinSnapshots:
             log.debug("no twin snapshot at this watermark: %s", error)
             return False
         assert live.watermark is not None
-        batch.twin_snapshot = TwinSnapshotOut(from_micros(live.watermark), data, self.keep)
+        scope = None if self.member is None else self.member.scope()
+        at = from_micros(live.watermark)
+        batch.twin_snapshot = TwinSnapshotOut(at, data, self.keep, scope)
         self.last_at, self.last_wall = live.watermark, time.monotonic()
         self.taken += 1
         return True

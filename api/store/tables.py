@@ -379,4 +379,5 @@ class ReplayJobPublic(ReplayJobBase):
 
 
 # the live twin's snapshots have their own module (their reads and writes are there)
+from api.store.fencing import PartitionOwnerRow as PartitionOwnerRow  # noqa: E402
 from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa: E402
