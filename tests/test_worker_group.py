@@ -4,8 +4,9 @@ Two real worker processes (`corridor worker --membership group`, the API's SQL s
 SQLite file) join one group on the embedded broker and share the input partitions (six per
 topic, so the three yards hash to partitions that the range assignor gives to both). When both
 have taken partitions and archived part of two generated days, one is killed with SIGKILL; the
-group gives its partitions to the survivor, which loads them from the archive and reads on from
-the stored offsets. The final KPIs (every yard and the corridor, every window) equal those of
+group gives its partitions to the survivor, which loads their yards from the members' twin
+snapshots (the killed one's last periodic one, its own of the hand-over) and the archive after
+them (`streams.group_load`), and reads on from the stored offsets. The final KPIs (every yard and the corridor, every window) equal those of
 one worker of a group of its own, and those of a replay of the same events. Two workers both
 alive to the end write, through the store's merge of their yard partials, the corridor snapshot
 one worker holding every yard writes.
@@ -47,6 +48,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = {"membership": "group", "partitions": 6, "batch_size": 100}
 TOOK = re.compile(r"assigned \{(.+)\}")
+LOADED = re.compile(r"loaded \d+ partitions from snapshots (none|\[[\d, ]+\])")
 
 
 def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
@@ -71,6 +73,9 @@ def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
 
     assert archived_at_kill < len(events), "killed mid-stream"
     assert owned(logs[0])[-1] == shares[0] | shares[1], "the survivor took every partition"
+    used = LOADED.findall(logs[0].read_text())[-1]
+    assert used != "none", "the survivor loaded the yards from the members' snapshots"
+    assert len(used.split(",")) >= 2, f"its own and the killed one's snapshots: {used}"
     archived = [e.event_id for e in store.load_archive() if isinstance(e, ArchivedEvent)]
     assert len(archived) == len(set(archived)) == len(events)
     assert dead_letter_count(store) == 0
