@@ -87,6 +87,7 @@ def group_rates(
     )
     published = publish(backlog, settings).produced
     print(f"group backlog: {published:,} events on {partitions} partitions per topic")
+    print(f"autogroup scheduling: {autogroup()}; load average {load()}")
     rates: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as scratch:
         for repeat, members in itertools.product(range(repeats), (1, 2)):
@@ -94,6 +95,7 @@ def group_rates(
             url = (store_url or f"sqlite:///{Path(scratch) / '{run}.db'}").format(run=run)
             rate = catch_up(settings, f"bench-{run}", members, url, published, Path(scratch))
             rates[members].append(rate)
+            print(f"  ({run}: load average {load()})")
     return rates[1], rates[2]
 
 
@@ -114,7 +116,10 @@ def catch_up(
     workers = []
     for log in logs:
         with log.open("wb") as sink:
-            workers.append(subprocess.Popen(command, env=env, stderr=sink))
+            # a session of its own: with the kernel's autogroup scheduling on, processes of one
+            # session share one slice of the CPU, so two workers started from this one would
+            # split a core's worth between them (see docs/scaling.md)
+            workers.append(subprocess.Popen(command, env=env, stderr=sink, start_new_session=True))
     everything = 3 * settings.partitions
     settled: tuple[float, int] | None = None  # (wall time, events archived then)
     archived = 0
@@ -140,6 +145,20 @@ def catch_up(
 
 
 ASSIGNED = re.compile(r"assigned \{(.*)\}")
+
+
+def load() -> str:
+    """The machine's 1, 5 and 15 minute load averages (others' work slows every run)."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def autogroup() -> str:
+    """Whether the kernel groups a session's processes for scheduling (Linux only)."""
+    try:
+        flag = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+    except OSError:
+        return "unknown"
+    return "on" if flag == "1" else "off"
 
 
 def held(log: Path) -> int:

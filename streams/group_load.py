@@ -17,10 +17,12 @@ per yard up to when its outputs were stored by its previous owner, so the new ow
 write them again from a yard already past them (`streams.rebalance.keep_owned`). Accepted
 event ids are the union (an id names one event, which only its yard's partition carries).
 
-Pieces taken with different epochs (the hour of each member's first event) cannot share one
-twin: then the member replays its partitions' whole archive instead, as does one whose
-snapshot does not decode, was taken with another seed or fails to restore (an older snapshot
-is tried first). A snapshot is a cache of the archive, never the only copy.
+Yard times count from the twin's epoch (the hour of its first event), so pieces of two epochs
+cannot share one twin: those of the earliest are used, and the partitions of the others are
+replayed from their whole archive (their events are all after that epoch). A snapshot that
+does not decode or was taken with another seed is passed over for an older one; if the merged
+twin fails to restore, the member replays its partitions' whole archive. A snapshot is a cache
+of the archive, never the only copy.
 """
 
 import logging
@@ -93,6 +95,7 @@ def load_partitions(
                 loaded = from_pieces(store, pieces, partitions, stations, seed, alerts())
             except Exception as error:  # any failure: the archive still has everything
                 log.warning("member snapshots not used (%s: %.300s)", type(error).__name__, error)
+                loaded = None
         if loaded is None:
             live = LiveTwin(stations, seed, alerts=alerts())
             entries = live.rebuild(events_of(store.load_archive(), partitions))
@@ -175,19 +178,18 @@ def from_pieces(
     stations: Mapping[str, StationSpec],
     seed: int,
     alerts: ReeferAlerts | None,
-) -> Loaded | None:
-    """The merged twin of the pieces plus their archive tails (None: epochs differ)."""
-    merged = merge(pieces, seed)
-    if merged is None:
-        return None
-    live = LiveTwin.restored(merged, stations, alerts)
+) -> Loaded:
+    """The merged twin of the pieces plus their archive tails; the partitions of pieces of a
+    later epoch than the earliest, and of none, replayed from their whole archive."""
+    pieces = of_earliest_epoch(pieces)
+    live = LiveTwin.restored(merge(pieces, seed), stations, alerts)
     entries = 0
     for piece in pieces:
         tail = store.load_archive(after=piece.stored.position)  # type: ignore[call-arg]
-        entries += _admit(live, events_of(tail, piece.partitions))
+        entries += live.rebuild(events_of(tail, piece.partitions))
     covered = frozenset().union(*(piece.partitions for piece in pieces))
     if partitions - covered:
-        entries += _admit(live, events_of(store.load_archive(), partitions - covered))
+        entries += live.rebuild(events_of(store.load_archive(), partitions - covered))
     yards: dict[str, frozenset[Partition]] = {}
     loaded_at: dict[str, datetime] = {}
     for piece in pieces:
@@ -201,9 +203,19 @@ def from_pieces(
     return Loaded(live, entries, ids, yards, loaded_at)
 
 
-def _admit(live: LiveTwin, events: Iterable[ArchivedEvent]) -> int:
-    """Admit archived events (no clock advances: another owner's, `load_from_archive`)."""
-    return live.rebuild(events)
+def of_earliest_epoch(pieces: list[Piece]) -> list[Piece]:
+    """The pieces whose twin has the earliest epoch (or none yet). Yard times count from the
+    epoch, so yards of two epochs cannot share a twin; a yard of a later epoch has no event
+    before the earliest, so it can be rebuilt from its archive in a twin of that epoch."""
+    epochs = [p.snapshot.twin.epoch for p in pieces if p.snapshot.twin is not None]
+    known = [epoch for epoch in epochs if epoch is not None]
+    if not known:
+        return pieces
+    first = min(known)
+    kept = [p for p in pieces if p.snapshot.twin is None or p.snapshot.twin.epoch in (None, first)]
+    if len(kept) < len(pieces):
+        log.info("member snapshots of a later epoch than %s: their yards rebuilt", first)
+    return kept
 
 
 def events_of(
@@ -215,14 +227,10 @@ def events_of(
             yield entry
 
 
-def merge(pieces: list[Piece], seed: int) -> LiveSnapshot | None:
-    """One live snapshot holding each piece's yards (see the module docstring); None if the
-    pieces' twins have different epochs."""
+def merge(pieces: list[Piece], seed: int) -> LiveSnapshot:
+    """One live snapshot holding each piece's yards (see the module docstring); the pieces'
+    twins are of one epoch (`of_earliest_epoch`)."""
     twins = [piece for piece in pieces if piece.snapshot.twin is not None]
-    epochs = {piece.snapshot.twin.epoch for piece in twins if piece.snapshot.twin is not None}
-    if len(epochs) > 1:
-        log.warning("member snapshots of epochs %s cannot share a twin", sorted(map(str, epochs)))
-        return None
     twin = None
     if twins:
         yards, per_yard, drained = {}, {}, {}
@@ -237,8 +245,8 @@ def merge(pieces: list[Piece], seed: int) -> LiveSnapshot | None:
                 per_yard[yard] = part.counts.per_yard.get(yard, {})
                 if yard in part.drained:
                     drained[yard] = part.drained[yard]
-        first = twins[0].snapshot.twin
-        assert first is not None
+        parts = [p.snapshot.twin for p in twins if p.snapshot.twin is not None]
+        first = next((part for part in parts if part.epoch is not None), parts[0])
         twin = TwinSnapshot(
             seed=seed,
             replication=first.replication,
