@@ -214,3 +214,7 @@ class PartitionFence(Protocol):
     def member_snapshots(self, partitions: frozenset[TopicPartition]) -> list[StoredTwinSnapshot]:
         """The stored group members' snapshots covering any of `partitions`, newest first."""
         ...
+
+    def partials_until(self) -> dict[str, datetime]:
+        """Per yard, the latest `as_of` of its stored KPI partials (what its owner committed)."""
+        ...

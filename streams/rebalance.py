@@ -114,6 +114,7 @@ class Rebalance:
         self.yards: dict[str, set[Partition]] = {}  # the partitions each yard's events came on
         self.loaded_at: dict[str, datetime] = {}  # outputs stored by the previous owner until
         self.snapshots_used: list[int] = []  # the member snapshots loaded, every assignment
+        self.alerted_until: dict[str, datetime] = {}  # reefer alerts sent by previous owners
         self.twin_snapshots: TwinSnapshots | None = None  # its twin's (`streams.twin_restart`)
 
     def subscribe(self, everything: Iterable[Partition]) -> None:
@@ -132,6 +133,7 @@ class Rebalance:
         where = sorted({(tp.topic, tp.partition) for tp in partitions})
         if isinstance(self.store, PartitionFence):  # before loading: see `api.store.fencing`
             self.claim = self.store.claim_partitions(self.group_id, frozenset(where))
+            self.alerted_until = self.store.partials_until()
         self.owned = frozenset(where)
         loaded = self.member.take_over(where)  # assigns them, at the store's offsets
         if self.twin_snapshots is not None:  # the next is due a period after the loaded one
@@ -172,6 +174,10 @@ class Rebalance:
                 came_on.add((entry.topic, entry.partition))
         keep_owned(batch, yards_of(live), corridor=self.owns_all, loaded_at=self.loaded_at)
         batch.fence = self.claim
+        if live.alerts is not None and self.alerted_until:  # sent by their yard's last owner
+            until, never = self.alerted_until, _NEVER
+            pending = live.alerts.pending
+            live.alerts.pending = [a for a in pending if a.seen_at > until.get(a.yard, never)]
 
 
 class Joining(Member, Protocol):

@@ -15,6 +15,7 @@ commit the old owner made before it, and none after.
 """
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlmodel import Field, SQLModel
@@ -67,6 +68,14 @@ def hold(connection: Connection, group: str, token: str | None) -> None:
             f"claim {token} of group {group!r} holds {touched} of its {claimed} partitions: "
             "another member took the rest, so this commit is refused"
         )
+
+
+def partials_until(engine: Engine, table: Table) -> dict[str, datetime]:
+    """Per yard, the latest `as_of` of its KPI partials in `table` (`kpi_partials`): up to
+    when a new owner's reefer alerts were sent by the old one."""
+    query = select(table.c.yard, func.max(table.c.as_of)).group_by(table.c.yard)
+    with engine.connect() as connection:
+        return {yard: as_of for yard, as_of in connection.execute(query) if as_of is not None}
 
 
 def owners(engine: Engine, group: str) -> dict[str, int]:

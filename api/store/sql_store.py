@@ -147,6 +147,10 @@ class SqlStore:
         """A group member's claim on `partitions` (`api.store.fencing`)."""
         return fencing.claim(self.engine, group, partitions)
 
+    def partials_until(self) -> dict[str, datetime]:
+        """Per yard, the latest `as_of` of its stored KPI partials."""
+        return fencing.partials_until(self.engine, table_of(m.KpiPartial))
+
     def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
         """A stored live-twin snapshot's bytes (None: pruned since listed)."""
         return twin_snapshots.data(self.engine, snapshot_id)
