@@ -55,7 +55,8 @@ LOADED = re.compile(r"loaded \d+ partitions from snapshots (none|\[[\d, ]+\])")
 def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(broker, **GROUP, twin_snapshot_every=timedelta(hours=2))
+    hourly = {"kpi_every": timedelta(hours=1), "twin_snapshot_every": timedelta(hours=2)}
+    settings = settings_for(broker, **GROUP, **hourly)  # a member takes every KPI boundary
     events = generated_day(days=2)
     first = [e for e in events if e.ts < events[0].ts + timedelta(hours=8)]  # then a snapshot
     publish(first, settings)
@@ -74,7 +75,7 @@ def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     killed.wait(timeout=10)
     of_killed = {s.id for s in member_snapshots(store, shares[1])}
     publish(events[len(first) :], settings)  # the rest, for the survivor alone
-    assert survivor.wait(timeout=180) == 0, logs[0].read_text()[-3000:]
+    assert survivor.wait(timeout=300) == 0, logs[0].read_text()[-3000:]
 
     assert archived_at_kill <= len(first) < len(events), "killed mid-stream"
     assert owned(logs[0])[-1] == shares[0] | shares[1], "the survivor took every partition"
