@@ -34,7 +34,7 @@ from corridor.store_contract import (
 from stations.spec import StationSpec
 from streams.live import state
 from streams.live.reefer_alerts import ReeferAlerts
-from streams.live.reorder import Micros, from_micros
+from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
 
@@ -154,8 +154,13 @@ class TwinSnapshots:
         if self.every <= 0 or live.twin is None or watermark is None:
             return False
         if self.last_at is None:
-            self.last_at = watermark - watermark % self.every  # the first one a period in
-            return False
+            # the first one a period in: after the first watermark for a single worker; after
+            # the twin's epoch for a group member, whose first step may cross hours at once
+            epoch = live.twin.epoch
+            if self.member is None or epoch is None:
+                self.last_at = watermark - watermark % self.every
+                return False
+            self.last_at = to_micros(epoch)
         if watermark <= self.last_at:
             return False
         if watermark - self.last_at >= self.every:
