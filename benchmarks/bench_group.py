@@ -51,9 +51,15 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=12, help="per input topic")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating")
     parser.add_argument("--store-url", help="PostgreSQL URL with {run} (default: SQLite files)")
+    parser.add_argument(
+        "--kpi-every-min", type=float, default=60.0, help="KPI cadence (a member takes each)"
+    )
     args = parser.parse_args()
+    every = timedelta(minutes=args.kpi_every_min)
     with EmbeddedBroker() as broker:
-        rates = group_rates(broker, args.events, args.partitions, args.repeats, args.store_url)
+        rates = group_rates(
+            broker, args.events, args.partitions, args.repeats, args.store_url, every
+        )
     print_rates(*rates)
 
 
@@ -63,6 +69,7 @@ def group_rates(
     partitions: int,
     repeats: int = 3,
     store_url: str | None = None,
+    kpi_every: timedelta = timedelta(minutes=60),
 ) -> tuple[list[float], list[float]]:
     """Events/s of one group member, and of two, on the same backlog, `repeats` times each.
 
@@ -79,6 +86,7 @@ def group_rates(
         topic_dead_letter="group.dead-letter",
         topic_kpi="group.kpi",
         quiet_after_s=0.5,
+        kpi_every=kpi_every,
     )
     stations = load_scenario(None).stations
     days = max(1, -(-events // EVENTS_PER_DAY))
@@ -86,7 +94,8 @@ def group_rates(
         generate(stations, days=days, seed=SEED, start=DEFAULT_START), events
     )
     published = publish(backlog, settings).produced
-    print(f"group backlog: {published:,} events on {partitions} partitions per topic")
+    print(f"group backlog: {published:,} events on {partitions} partitions per topic, "
+          f"KPIs every {kpi_every}")  # fmt: skip
     print(f"autogroup scheduling: {autogroup()}; load average {load()}")
     rates: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as scratch:
