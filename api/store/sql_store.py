@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
-from api.store import archive_segments, twin_snapshots
+from api.store import archive_segments, fencing, twin_snapshots
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
 from api.store.tables import table_of
@@ -155,6 +155,22 @@ class SqlStore:
         """The stored live-twin snapshots, newest first (`api.store.twin_snapshots`)."""
         return twin_snapshots.listed(self.engine)
 
+    def member_snapshots(
+        self, partitions: frozenset[store_contract.TopicPartition]
+    ) -> list[store_contract.StoredTwinSnapshot]:
+        """Group members' snapshots covering any of `partitions`, newest first."""
+        return twin_snapshots.member_listed(self.engine, partitions)
+
+    def claim_partitions(
+        self, group: str, partitions: frozenset[store_contract.TopicPartition]
+    ) -> str:
+        """A group member's claim on `partitions` (`api.store.fencing`)."""
+        return fencing.claim(self.engine, group, partitions)
+
+    def partials_until(self) -> dict[str, datetime]:
+        """Per yard, the latest `as_of` of its stored KPI partials."""
+        return fencing.partials_until(self.engine, table_of(m.KpiPartial))
+
     def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
         """A stored live-twin snapshot's bytes (None: pruned since listed)."""
         return twin_snapshots.data(self.engine, snapshot_id)
@@ -188,6 +204,7 @@ class SqlStore:
             for p in batch.partials
         ]
         with self.engine.begin() as connection:
+            fencing.hold(connection, batch.group, batch.fence)  # first: it takes the locks
             _archive(connection, segment)
             _offsets(connection, batch.group, batch.offsets)
             _worker(connection, batch, segment, now)
