@@ -79,8 +79,7 @@ class Worker:
         watch: BrokerWatch | None = None,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.settings = settings
-        self.store = store
+        self.settings, self.store = settings, store
         self.commits = OrderedCommits(store)
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
