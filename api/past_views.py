@@ -24,7 +24,8 @@ from cachetools import LRUCache
 from api.kpi_views import unprocessable
 from api.limits import LimitExceededError
 from api.store import twin_snapshots
-from api.store.sql_store import SqlStore, jsonable
+from api.store.json_values import jsonable
+from api.store.sql_store import SqlStore
 from stations.spec import StationSpec
 from streams.live import state
 from streams.live.past import OutOfReachError, twin_at

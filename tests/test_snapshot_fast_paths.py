@@ -1,7 +1,7 @@
 """The live snapshot's fast paths give exactly what the plain Python paths gave.
 
 On a twin fed eight generated days: the yard views as `streams.live.plain.plain` makes them
-equal `dataclasses.asdict`'s; the KPI figures and partials as `api.store.sql_store.json_data`
+equal `dataclasses.asdict`'s; the KPI figures and partials as `api.store.json_values.json_data`
 makes them equal `jsonable`'s (NaN and infinities as null, numpy numbers as Python's); and a
 record table's cached column arrays are read-only, so one KPI cannot change another's input.
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from api.store.sql_store import json_data, jsonable
+from api.store.json_values import json_data, jsonable
 from corridor.kpis.frames import prepare_tables
 from streams.live.plain import plain
 from streams.live.reorder import to_micros

@@ -16,17 +16,16 @@ boxes: reefers and boxes of that yard that are not in them have left and are rem
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-import numpy as np
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
 from api.store import archive_segments, fencing, twin_snapshots
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
+from api.store.json_values import json_data, jsonable
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
@@ -71,37 +70,6 @@ SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip w
 def utc_now() -> datetime:
     """The wall clock, aware (informational timestamps only)."""
     return datetime.now(UTC)
-
-
-def jsonable(value: Any) -> Any:
-    """A worker's output as JSON: mappings, sequences, aware datetimes (RFC 3339), NaN -> null."""
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _numpy_scalar(value: Any) -> Any:
-    """A numpy number as the Python number it holds (msgspec knows only Python's)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} has no JSON form")
-
-
-_json_encoder = msgspec.json.Encoder(enc_hook=_numpy_scalar)
-_json_decoder = msgspec.json.Decoder()
-
-
-def json_data(value: Any) -> Any:
-    """`jsonable` for data without datetimes (KPI figures, partials), in C: msgspec writes NaN
-    and infinities as null and keeps float values exactly, so the result is `jsonable`'s; the
-    commit of a live snapshot spent a quarter of its time walking partials in Python."""
-    return _json_decoder.decode(_json_encoder.encode(value))
 
 
 class SqlStore:
