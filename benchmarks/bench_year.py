@@ -18,17 +18,20 @@ Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] 
 """
 
 import argparse
+import contextlib
 import csv
 import gc
 import itertools
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import matplotlib
+from inprocess_worker import inprocess_worker
+from memory_watch import MemoryWatch
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
@@ -56,6 +59,7 @@ class Sample(NamedTuple):
     day: int  # simulated days so far
     events: int  # published (and consumed) so far
     rss_mb: float
+    trimmed_mb: float  # after malloc_trim (with --trim; else the same as rss_mb)
     objects: int  # Python objects the cyclic GC tracks: flat if only native memory grows
     waiting: int  # import boxes trucks wait for (open visits, never forgotten)
     seconds: float  # wall time since the first event was published
@@ -67,54 +71,89 @@ def main() -> None:
     parser.add_argument("--month-days", type=int, default=30, help="days between samples")
     parser.add_argument("--out", type=Path, default=Path("bench-year"), help="folder for the PNG")
     parser.add_argument("--restart", action="store_true", help="then time a restart")
+    parser.add_argument(
+        "--feed", choices=("inprocess", "broker"), default="inprocess", help="see the docstring"
+    )
+    parser.add_argument("--trim", action="store_true", help="malloc_trim after each month")
+    parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames (0: off)")
     args = parser.parse_args()
     if args.days < 1 or args.month_days < 1:
         parser.error("--days and --month-days must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does
     stations = load_scenario(None).stations
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
-        settings = KafkaSettings(
-            bootstrap_servers=broker.bootstrap_servers, group_id="bench-year", quiet_after_s=0.5
-        )
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        settings = KafkaSettings(group_id="bench-year", quiet_after_s=0.5)
+        if args.feed == "broker":
+            broker = stack.enter_context(EmbeddedBroker())
+            settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
         store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker = connect_worker(settings, store, stations, SEED)
+        worker, deliver = make_worker(args.feed, settings, store, stations)
         worker.start()
-        samples = run_months(worker, settings, stations, args.days, args.month_days)
+        samples = run_months(worker, deliver, stations, args)
         worker.close()
         stats = worker.stats
         print(f"archived: {stats.archived:,} events and {stats.advances:,} clock advances; "
               f"dead letters: {dict(stats.dead_letters) or 0}")  # fmt: skip
         report(samples, args.out)
         if args.restart:
-            restart(settings, stations, store)
+            restart(args.feed, settings, stations, store)
 
 
-def run_months(
-    worker: Worker, settings: KafkaSettings, stations: Any, days: int, month_days: int
-) -> list[Sample]:
-    """Publish a month, catch up, sample RSS; for every month of `days`."""
+Deliver = Callable[[Iterator[Event]], Callable[[], bool]]
+"""Hand a month's events to the worker; returns "is everything handed over consumed?"."""
+
+
+def make_worker(
+    feed: str, settings: KafkaSettings, store: SqlStore, stations: Any
+) -> tuple[Worker, Deliver]:
+    """The worker, on the broker or fed in process, and how to give it a month of events."""
+    if feed == "broker":
+        worker = connect_worker(settings, store, stations, SEED)
+
+        def publish_month(chunk: Iterator[Event]) -> Callable[[], bool]:
+            target = worker.stats.consumed + publish(chunk, settings).produced
+            return lambda: worker.stats.consumed >= target
+
+        return worker, publish_month
+    worker, generated = inprocess_worker(settings, store, stations, SEED)
+
+    def feed_month(chunk: Iterator[Event]) -> Callable[[], bool]:
+        generated.feed(chunk)
+        return lambda: generated.exhausted
+
+    return worker, feed_month
+
+
+def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> list[Sample]:
+    """Deliver a month, catch up, sample RSS; for every month of `args.days`."""
+    days, month_days = args.days, args.month_days
     events = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
     pending: list[Event] = []  # the first event of the next month, read ahead
-    published, samples, began = 0, [], time.perf_counter()
-    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'objects':>10} "
-          f"{'waiting':>8} {'wall s':>8}")  # fmt: skip
+    samples, began = [], time.perf_counter()
+    watch = MemoryWatch(args.trim, args.trace)
+    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'trimmed':>8} "
+          f"{'objects':>10} {'waiting':>8} {'wall s':>8}")  # fmt: skip
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
         carried = list(pending)  # `_until` refills `pending` as it goes
-        chunk = _until(itertools.chain(carried, events), boundary, pending)
-        published += publish(chunk, settings).produced
-        while worker.stats.consumed < published or worker.idle_for() == 0:
+        done = deliver(_until(itertools.chain(carried, events), boundary, pending))
+        while not done() or worker.idle_for() == 0:
             worker.step()
-        objects, waiting = len(gc.get_objects()), waiting_trucks(worker)
+        worker.commits.wait()  # the month's last commit stored: its buffers are let go
         seconds = time.perf_counter() - began
-        sample = Sample(month, last_day, published, rss_mb(), objects, waiting, seconds)
+        rss, trimmed = watch.sample(month)
+        objects, waiting = len(gc.get_objects()), waiting_trucks(worker)
+        events_so_far = worker.stats.consumed
+        sample = Sample(month, last_day, events_so_far, rss, trimmed, objects, waiting, seconds)
         samples.append(sample)
         print(f"{sample.month:>5} {sample.day:>5} {sample.events:>11,} "
-              f"{sample.rss_mb:>8,.0f} {sample.objects:>10,} {sample.waiting:>8,} "
-              f"{sample.seconds:>8,.0f}",
+              f"{sample.rss_mb:>8,.0f} {sample.trimmed_mb:>8,.0f} {sample.objects:>10,} "
+              f"{sample.waiting:>8,} {sample.seconds:>8,.0f}",
               flush=True)  # fmt: skip
+    watch.report()
     return samples
 
 
@@ -134,14 +173,6 @@ def waiting_trucks(worker: Worker) -> int:
     return 0 if twin is None else sum(len(yard.awaited_boxes) for yard in twin.yards.values())
 
 
-def rss_mb() -> float:
-    """This process's resident set size now, in MB (Linux `/proc`)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status: this benchmark needs Linux")
-
-
 def report(samples: list[Sample], out: Path) -> None:
     """Print the ratio to the first month, write the samples as CSV and the plot as PNG."""
     first, last = samples[0], samples[-1]
@@ -158,6 +189,9 @@ def report(samples: list[Sample], out: Path) -> None:
         writer.writerows(samples)
     figure, axes = plt.subplots(figsize=(7, 4))
     axes.plot([s.day for s in samples], [s.rss_mb for s in samples], marker="o", label="worker RSS")
+    if any(s.trimmed_mb != s.rss_mb for s in samples):
+        trimmed = [s.trimmed_mb for s in samples]
+        axes.plot([s.day for s in samples], trimmed, marker=".", label="after malloc_trim")
     axes.axhline(TARGET * first.rss_mb, linestyle="--", color="grey", label=f"{TARGET}x month 1")
     axes.set_xlabel("simulated days")
     axes.set_ylabel("resident memory, MB")
@@ -170,12 +204,12 @@ def report(samples: list[Sample], out: Path) -> None:
     print(f"plot: {out / 'rss.png'}")
 
 
-def restart(settings: KafkaSettings, stations: Any, store: SqlStore) -> None:
+def restart(feed: str, settings: KafkaSettings, stations: Any, store: SqlStore) -> None:
     """Time a new worker's start on the year's store: from the newest twin snapshot and the
     archive after it (`streams.twin_restart`), and the full rebuild of the same archive (the
     store seen without its snapshots), side by side with their ratio (target <= 5 s)."""
     began = time.perf_counter()
-    worker = connect_worker(settings, store, stations, SEED)
+    worker, _deliver = make_worker(feed, settings, store, stations)
     worker.start()
     snapshot_s = time.perf_counter() - began
     tail = worker.stats.rebuilt
