@@ -1,12 +1,28 @@
 """Benchmark: a simulated year through one live worker: its memory month by month, its restart.
 
-Starts the embedded broker and one worker (`streams.worker.Worker`, driven step by step as
-`benchmarks/bench_worker.py` does) on a SQLite store, then, one simulated month (30 days) at a
-time, publishes that month's generated traffic and lets the worker catch up on it. After each
-month it samples the process's resident memory (RSS, from `/proc/self/status`: Linux). The
-worker runs in this process, beside the publisher of the next month (its producer is closed
-after each month, the generator holds a day of traffic) and the broker in its own process (not
-counted). Target (issue 14): RSS after 12 months at most 1.5 times RSS after one month.
+Runs one worker (`streams.worker.Worker`, driven step by step as `benchmarks/bench_worker.py`
+does) on a SQLite store and, one simulated month (30 days) at a time, gives it that month's
+generated traffic and lets it catch up. After each month it samples the process's resident
+memory (RSS, from `/proc/self/status`: Linux), after a full garbage collection, with the
+GC-tracked objects (`objects`) and the trucks waiting for an import box (`waiting`). Target
+(issue 14): RSS after 12 months at most 1.5 times RSS after one month.
+
+How the events reach the worker (`--feed`):
+
+- `inprocess` (the default): the real worker with in-process stand-ins for its Kafka clients
+  (`inprocess_worker.py`): every event is encoded and keyed as `corridor publish` sends it and
+  handed to the worker's decode, checks, reorder buffer, watermark, engine, KPI and twin
+  snapshots and store commits, in the generator's order. What this measures is everything the
+  worker holds; what it leaves out is librdkafka (fetch and produce buffers, its threads) and
+  the broker's delivery order (no event arrives late). A year takes about 10 minutes here.
+- `broker`: the embedded broker in its own process (not counted) and this process publishing
+  each month before the worker consumes it, so the RSS also holds the publisher's and the
+  consumer's librdkafka memory. A year took over an hour on these 2-core machines.
+
+`--trim` also prints RSS after `malloc_trim(0)` each month (`memory_watch.py`): growth that the
+trim takes back is free memory the C allocator kept, not objects. At the end the growth of
+GC-tracked objects by type since month 2 is printed, and with `--trace N` the `tracemalloc`
+growth by allocating traceback (N frames; it slows the run several times).
 
 Prints a table of the samples and the ratio, and writes `rss.png` (and `rss.csv`) to `--out`.
 With `--restart` it then times a restart on the year's store: a new worker starting from the
@@ -14,13 +30,14 @@ newest stored twin snapshot and the archive after it, against a full rebuild of 
 archive, printed side by side.
 
 Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] [--restart]`
-(a year takes tens of minutes on a 2-core machine; `--days 60 --month-days 10` is a quick look).
+(`--days 60 --month-days 10` is a quick look).
 """
 
 import argparse
 import contextlib
 import csv
 import gc
+import os
 import itertools
 import tempfile
 import time
@@ -181,8 +198,11 @@ def report(samples: list[Sample], out: Path) -> None:
     print(f"RSS after month {last.month} / after month 1: {last.rss_mb:,.0f} / "
           f"{first.rss_mb:,.0f} MB = {ratio:.2f} (target <= {TARGET}: {verdict})")  # fmt: skip
     rate = last.events / last.seconds
-    print(f"events: {last.events:,} in {last.seconds:,.0f} s "
-          f"({rate:,.0f} ev/s through the worker, publishing included)")  # fmt: skip
+    load = " / ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"events: {last.events:,} in {last.seconds:,.0f} s wall "
+          f"({rate:,.0f} ev/s through the worker, publishing included), "
+          f"{time.process_time():,.0f} s CPU of this process (its threads included); "
+          f"load average now {load}")  # fmt: skip
     with (out / "rss.csv").open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(Sample._fields)
