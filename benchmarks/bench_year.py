@@ -37,8 +37,8 @@ import argparse
 import contextlib
 import csv
 import gc
-import os
 import itertools
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
