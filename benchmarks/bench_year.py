@@ -17,7 +17,8 @@ How the events reach the worker (`--feed`):
   the broker's delivery order (no event arrives late). A year takes about 10 minutes here.
 - `broker`: the embedded broker in its own process (not counted) and this process publishing
   each month before the worker consumes it, so the RSS also holds the publisher's and the
-  consumer's librdkafka memory. A year took over an hour on these 2-core machines.
+  consumer's librdkafka memory; the events are published from a child process
+  (`publisher_process.py`), not counted. A year took over an hour on these 2-core machines.
 
 `--trim` also prints RSS after `malloc_trim(0)` each month (`memory_watch.py`): growth that the
 trim takes back is free memory the C allocator kept, not objects. At the end the growth of
@@ -49,6 +50,7 @@ from typing import Any, NamedTuple
 import matplotlib
 from inprocess_worker import inprocess_worker
 from memory_watch import MemoryWatch
+from publisher_process import PublisherProcess
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
@@ -58,7 +60,6 @@ from corridor.traffic.generator import generate
 from streams import twin_restart
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
-from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker
 
@@ -106,7 +107,7 @@ def main() -> None:
             broker = stack.enter_context(EmbeddedBroker())
             settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
         store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker, deliver = make_worker(args.feed, settings, store, stations)
+        worker, deliver = make_worker(args.feed, settings, store, stations, stack)
         worker.start()
         samples = run_months(worker, deliver, stations, args)
         worker.close()
@@ -123,14 +124,22 @@ Deliver = Callable[[Iterator[Event]], Callable[[], bool]]
 
 
 def make_worker(
-    feed: str, settings: KafkaSettings, store: SqlStore, stations: Any
+    feed: str,
+    settings: KafkaSettings,
+    store: SqlStore,
+    stations: Any,
+    stack: contextlib.ExitStack[None],
 ) -> tuple[Worker, Deliver]:
     """The worker, on the broker or fed in process, and how to give it a month of events."""
     if feed == "broker":
         worker = connect_worker(settings, store, stations, SEED)
+        publishers: list[PublisherProcess] = []  # started at the first month (not on restart)
 
         def publish_month(chunk: Iterator[Event]) -> Callable[[], bool]:
-            target = worker.stats.consumed + publish(chunk, settings).produced
+            if not publishers:
+                publishers.append(PublisherProcess(settings))
+                stack.callback(publishers[0].close)
+            target = worker.stats.consumed + publishers[0].publish(chunk)
             return lambda: worker.stats.consumed >= target
 
         return worker, publish_month
@@ -229,7 +238,8 @@ def restart(feed: str, settings: KafkaSettings, stations: Any, store: SqlStore) 
     archive after it (`streams.twin_restart`), and the full rebuild of the same archive (the
     store seen without its snapshots), side by side with their ratio (target <= 5 s)."""
     began = time.perf_counter()
-    worker, _deliver = make_worker(feed, settings, store, stations)
+    with contextlib.ExitStack() as stack:
+        worker, _deliver = make_worker(feed, settings, store, stations, stack)
     worker.start()
     snapshot_s = time.perf_counter() - began
     tail = worker.stats.rebuilt
