@@ -160,7 +160,7 @@ def test_nothing_outlives_its_visit_by_more_than_the_window(runs: tuple[Run, Run
     assert live.forgotten_before is not None
     horizon = to_minutes(from_micros(live.forgotten_before), twin.epoch)
     assert live.watermark is not None
-    assert live.watermark - live.forgotten_before < RETENTION + DAY  # forgotten daily
+    assert live.watermark - live.forgotten_before < live.retention + DAY  # forgotten daily
     for sid, yard in twin.yards.items():
         drained = twin._drained[sid]
         for name, is_past in IS_PAST.items():
