@@ -43,7 +43,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,7 +102,11 @@ def main() -> None:
     stations = load_scenario(None).stations
     with contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory())
-        settings = KafkaSettings(group_id="bench-year", quiet_after_s=0.5)
+        # the generated year may end after today: the worker would refuse those events as
+        # stamped ahead of its wall clock (`rejected:ts_future`), so the bound covers the year
+        ahead = DEFAULT_START + timedelta(days=args.days + 1) - datetime.now(UTC)
+        skew = max(KafkaSettings().max_future_skew, ahead)
+        settings = KafkaSettings(group_id="bench-year", quiet_after_s=0.5, max_future_skew=skew)
         if args.feed == "broker":
             broker = stack.enter_context(EmbeddedBroker())
             settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
