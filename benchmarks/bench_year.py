@@ -4,7 +4,8 @@ Runs one worker (`streams.worker.Worker`, driven step by step as `benchmarks/ben
 does) on a SQLite store and, one simulated month (30 days) at a time, gives it that month's
 generated traffic and lets it catch up. After each month it samples the process's resident
 memory (RSS, from `/proc/self/status`: Linux), after a full garbage collection, with the
-GC-tracked objects (`objects`) and the trucks waiting for an import box (`waiting`). Target
+GC-tracked objects (`objects`), the trucks waiting for an import box (`waiting`) and for
+stacking room (`no room`: a yard whose stack stays full jams, and keeps every truck). Target
 (issue 14): RSS after 12 months at most 1.5 times RSS after one month.
 
 How the events reach the worker (`--feed`):
@@ -80,6 +81,7 @@ class Sample(NamedTuple):
     trimmed_mb: float  # after malloc_trim (with --trim; else the same as rss_mb)
     objects: int  # Python objects the cyclic GC tracks: flat if only native memory grows
     waiting: int  # import boxes trucks wait for (open visits, never forgotten)
+    no_room: int  # trucks waiting for room in a full stack (open visits too)
     seconds: float  # wall time since the first event was published
 
 
@@ -164,7 +166,7 @@ def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> li
     samples, began = [], time.perf_counter()
     watch = MemoryWatch(args.trim, args.trace)
     print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'trimmed':>8} "
-          f"{'objects':>10} {'waiting':>8} {'wall s':>8}")  # fmt: skip
+          f"{'objects':>10} {'waiting':>8} {'no room':>8} {'wall s':>8}")  # fmt: skip
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
@@ -175,13 +177,15 @@ def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> li
         worker.commits.wait()  # the month's last commit stored: its buffers are let go
         seconds = time.perf_counter() - began
         rss, trimmed = watch.sample(month)
-        objects, waiting = len(gc.get_objects()), waiting_trucks(worker)
+        objects, (waiting, no_room) = len(gc.get_objects()), waiting_trucks(worker)
         events_so_far = worker.stats.consumed
-        sample = Sample(month, last_day, events_so_far, rss, trimmed, objects, waiting, seconds)
+        sample = Sample(
+            month, last_day, events_so_far, rss, trimmed, objects, waiting, no_room, seconds
+        )
         samples.append(sample)
         print(f"{sample.month:>5} {sample.day:>5} {sample.events:>11,} "
               f"{sample.rss_mb:>8,.0f} {sample.trimmed_mb:>8,.0f} {sample.objects:>10,} "
-              f"{sample.waiting:>8,} {sample.seconds:>8,.0f}",
+              f"{sample.waiting:>8,} {sample.no_room:>8,} {sample.seconds:>8,.0f}",
               flush=True)  # fmt: skip
     watch.report()
     return samples
@@ -197,10 +201,14 @@ def _until(events: Iterator[Event], boundary: Any, pending: list[Event]) -> Iter
         yield event
 
 
-def waiting_trucks(worker: Worker) -> int:
-    """Trucks waiting in the yards for an import box no train has brought (yet)."""
+def waiting_trucks(worker: Worker) -> tuple[int, int]:
+    """Trucks waiting in the yards for an import box no train has brought (yet), and for room
+    in a full stack."""
     twin = worker.live.twin
-    return 0 if twin is None else sum(len(yard.awaited_boxes) for yard in twin.yards.values())
+    if twin is None:
+        return 0, 0
+    yards = twin.yards.values()
+    return sum(len(y.awaited_boxes) for y in yards), sum(len(y.stack.waiting) for y in yards)
 
 
 def report(samples: list[Sample], out: Path) -> None:
