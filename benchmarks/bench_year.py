@@ -1,12 +1,30 @@
 """Benchmark: a simulated year through one live worker: its memory month by month, its restart.
 
-Starts the embedded broker and one worker (`streams.worker.Worker`, driven step by step as
-`benchmarks/bench_worker.py` does) on a SQLite store, then, one simulated month (30 days) at a
-time, publishes that month's generated traffic and lets the worker catch up on it. After each
-month it samples the process's resident memory (RSS, from `/proc/self/status`: Linux). The
-worker runs in this process, beside the publisher of the next month (its producer is closed
-after each month, the generator holds a day of traffic) and the broker in its own process (not
-counted). Target (issue 14): RSS after 12 months at most 1.5 times RSS after one month.
+Runs one worker (`streams.worker.Worker`, driven step by step as `benchmarks/bench_worker.py`
+does) on a SQLite store and, one simulated month (30 days) at a time, gives it that month's
+generated traffic and lets it catch up. After each month it samples the process's resident
+memory (RSS, from `/proc/self/status`: Linux), after a full garbage collection, with the
+GC-tracked objects (`objects`), the trucks waiting for an import box (`waiting`) and for
+stacking room (`no room`: a yard whose stack stays full jams, and keeps every truck). Target
+(issue 14): RSS after 12 months at most 1.5 times RSS after one month.
+
+How the events reach the worker (`--feed`):
+
+- `inprocess` (the default): the real worker with in-process stand-ins for its Kafka clients
+  (`inprocess_worker.py`): every event is encoded and keyed as `corridor publish` sends it and
+  handed to the worker's decode, checks, reorder buffer, watermark, engine, KPI and twin
+  snapshots and store commits, in the generator's order. What this measures is everything the
+  worker holds; what it leaves out is librdkafka (fetch and produce buffers, its threads) and
+  the broker's delivery order (no event arrives late). A year takes about 10 minutes here.
+- `broker`: the embedded broker in its own process (not counted) and this process publishing
+  each month before the worker consumes it, so the RSS also holds the publisher's and the
+  consumer's librdkafka memory; the events are published from a child process
+  (`publisher_process.py`), not counted. A year took over an hour on these 2-core machines.
+
+`--trim` also prints RSS after `malloc_trim(0)` each month (`memory_watch.py`): growth that the
+trim takes back is free memory the C allocator kept, not objects. At the end the growth of
+GC-tracked objects by type since month 2 is printed, and with `--trace N` the `tracemalloc`
+growth by allocating traceback (N frames; it slows the run several times).
 
 Prints a table of the samples and the ratio, and writes `rss.png` (and `rss.csv`) to `--out`.
 With `--restart` it then times a restart on the year's store: a new worker starting from the
@@ -14,21 +32,26 @@ newest stored twin snapshot and the archive after it, against a full rebuild of 
 archive, printed side by side.
 
 Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] [--restart]`
-(a year takes tens of minutes on a 2-core machine; `--days 60 --month-days 10` is a quick look).
+(`--days 60 --month-days 10` is a quick look).
 """
 
 import argparse
+import contextlib
 import csv
 import gc
 import itertools
+import os
 import tempfile
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import matplotlib
+from inprocess_worker import inprocess_worker
+from memory_watch import MemoryWatch
+from publisher_process import PublisherProcess
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
@@ -38,7 +61,6 @@ from corridor.traffic.generator import generate
 from streams import twin_restart
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
-from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker
 
@@ -56,8 +78,10 @@ class Sample(NamedTuple):
     day: int  # simulated days so far
     events: int  # published (and consumed) so far
     rss_mb: float
+    trimmed_mb: float  # after malloc_trim (with --trim; else the same as rss_mb)
     objects: int  # Python objects the cyclic GC tracks: flat if only native memory grows
     waiting: int  # import boxes trucks wait for (open visits, never forgotten)
+    no_room: int  # trucks waiting for room in a full stack (open visits too)
     seconds: float  # wall time since the first event was published
 
 
@@ -67,54 +91,103 @@ def main() -> None:
     parser.add_argument("--month-days", type=int, default=30, help="days between samples")
     parser.add_argument("--out", type=Path, default=Path("bench-year"), help="folder for the PNG")
     parser.add_argument("--restart", action="store_true", help="then time a restart")
+    parser.add_argument(
+        "--feed", choices=("inprocess", "broker"), default="inprocess", help="see the docstring"
+    )
+    parser.add_argument("--trim", action="store_true", help="malloc_trim after each month")
+    parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames (0: off)")
     args = parser.parse_args()
     if args.days < 1 or args.month_days < 1:
         parser.error("--days and --month-days must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does
     stations = load_scenario(None).stations
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
-        settings = KafkaSettings(
-            bootstrap_servers=broker.bootstrap_servers, group_id="bench-year", quiet_after_s=0.5
-        )
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        # the generated year may end after today: the worker would refuse those events as
+        # stamped ahead of its wall clock (`rejected:ts_future`), so the bound covers the year
+        ahead = DEFAULT_START + timedelta(days=args.days + 1) - datetime.now(UTC)
+        skew = max(KafkaSettings().max_future_skew, ahead)
+        settings = KafkaSettings(group_id="bench-year", quiet_after_s=0.5, max_future_skew=skew)
+        if args.feed == "broker":
+            broker = stack.enter_context(EmbeddedBroker())
+            settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
         store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker = connect_worker(settings, store, stations, SEED)
+        worker, deliver = make_worker(args.feed, settings, store, stations, stack)
         worker.start()
-        samples = run_months(worker, settings, stations, args.days, args.month_days)
+        samples = run_months(worker, deliver, stations, args)
         worker.close()
         stats = worker.stats
         print(f"archived: {stats.archived:,} events and {stats.advances:,} clock advances; "
               f"dead letters: {dict(stats.dead_letters) or 0}")  # fmt: skip
         report(samples, args.out)
         if args.restart:
-            restart(settings, stations, store)
+            restart(args.feed, settings, stations, store)
 
 
-def run_months(
-    worker: Worker, settings: KafkaSettings, stations: Any, days: int, month_days: int
-) -> list[Sample]:
-    """Publish a month, catch up, sample RSS; for every month of `days`."""
+Deliver = Callable[[Iterator[Event]], Callable[[], bool]]
+"""Hand a month's events to the worker; returns "is everything handed over consumed?"."""
+
+
+def make_worker(
+    feed: str,
+    settings: KafkaSettings,
+    store: SqlStore,
+    stations: Any,
+    stack: contextlib.ExitStack[None],
+) -> tuple[Worker, Deliver]:
+    """The worker, on the broker or fed in process, and how to give it a month of events."""
+    if feed == "broker":
+        worker = connect_worker(settings, store, stations, SEED)
+        publishers: list[PublisherProcess] = []  # started at the first month (not on restart)
+
+        def publish_month(chunk: Iterator[Event]) -> Callable[[], bool]:
+            if not publishers:
+                publishers.append(PublisherProcess(settings))
+                stack.callback(publishers[0].close)
+            target = worker.stats.consumed + publishers[0].publish(chunk)
+            return lambda: worker.stats.consumed >= target
+
+        return worker, publish_month
+    worker, generated = inprocess_worker(settings, store, stations, SEED)
+
+    def feed_month(chunk: Iterator[Event]) -> Callable[[], bool]:
+        generated.feed(chunk)
+        return lambda: generated.exhausted
+
+    return worker, feed_month
+
+
+def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> list[Sample]:
+    """Deliver a month, catch up, sample RSS; for every month of `args.days`."""
+    days, month_days = args.days, args.month_days
     events = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
     pending: list[Event] = []  # the first event of the next month, read ahead
-    published, samples, began = 0, [], time.perf_counter()
-    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'objects':>10} "
-          f"{'waiting':>8} {'wall s':>8}")  # fmt: skip
+    samples, began = [], time.perf_counter()
+    watch = MemoryWatch(args.trim, args.trace)
+    print(f"{'month':>5} {'day':>5} {'events':>11} {'RSS MB':>8} {'trimmed':>8} "
+          f"{'objects':>10} {'waiting':>8} {'no room':>8} {'wall s':>8}")  # fmt: skip
     for month, first_day in enumerate(range(0, days, month_days), 1):
         last_day = min(first_day + month_days, days)
         boundary = DEFAULT_START + timedelta(days=last_day)
         carried = list(pending)  # `_until` refills `pending` as it goes
-        chunk = _until(itertools.chain(carried, events), boundary, pending)
-        published += publish(chunk, settings).produced
-        while worker.stats.consumed < published or worker.idle_for() == 0:
+        done = deliver(_until(itertools.chain(carried, events), boundary, pending))
+        while not done() or worker.idle_for() == 0:
             worker.step()
-        objects, waiting = len(gc.get_objects()), waiting_trucks(worker)
+        worker.commits.wait()  # the month's last commit stored: its buffers are let go
         seconds = time.perf_counter() - began
-        sample = Sample(month, last_day, published, rss_mb(), objects, waiting, seconds)
+        rss, trimmed = watch.sample(month)
+        objects, (waiting, no_room) = len(gc.get_objects()), waiting_trucks(worker)
+        events_so_far = worker.stats.consumed
+        sample = Sample(
+            month, last_day, events_so_far, rss, trimmed, objects, waiting, no_room, seconds
+        )
         samples.append(sample)
         print(f"{sample.month:>5} {sample.day:>5} {sample.events:>11,} "
-              f"{sample.rss_mb:>8,.0f} {sample.objects:>10,} {sample.waiting:>8,} "
-              f"{sample.seconds:>8,.0f}",
+              f"{sample.rss_mb:>8,.0f} {sample.trimmed_mb:>8,.0f} {sample.objects:>10,} "
+              f"{sample.waiting:>8,} {sample.no_room:>8,} {sample.seconds:>8,.0f}",
               flush=True)  # fmt: skip
+    watch.report()
     return samples
 
 
@@ -128,18 +201,14 @@ def _until(events: Iterator[Event], boundary: Any, pending: list[Event]) -> Iter
         yield event
 
 
-def waiting_trucks(worker: Worker) -> int:
-    """Trucks waiting in the yards for an import box no train has brought (yet)."""
+def waiting_trucks(worker: Worker) -> tuple[int, int]:
+    """Trucks waiting in the yards for an import box no train has brought (yet), and for room
+    in a full stack."""
     twin = worker.live.twin
-    return 0 if twin is None else sum(len(yard.awaited_boxes) for yard in twin.yards.values())
-
-
-def rss_mb() -> float:
-    """This process's resident set size now, in MB (Linux `/proc`)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status: this benchmark needs Linux")
+    if twin is None:
+        return 0, 0
+    yards = twin.yards.values()
+    return sum(len(y.awaited_boxes) for y in yards), sum(len(y.stack.waiting) for y in yards)
 
 
 def report(samples: list[Sample], out: Path) -> None:
@@ -150,14 +219,20 @@ def report(samples: list[Sample], out: Path) -> None:
     print(f"RSS after month {last.month} / after month 1: {last.rss_mb:,.0f} / "
           f"{first.rss_mb:,.0f} MB = {ratio:.2f} (target <= {TARGET}: {verdict})")  # fmt: skip
     rate = last.events / last.seconds
-    print(f"events: {last.events:,} in {last.seconds:,.0f} s "
-          f"({rate:,.0f} ev/s through the worker, publishing included)")  # fmt: skip
+    load = " / ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"events: {last.events:,} in {last.seconds:,.0f} s wall "
+          f"({rate:,.0f} ev/s through the worker, publishing included), "
+          f"{time.process_time():,.0f} s CPU of this process (its threads included); "
+          f"load average now {load}")  # fmt: skip
     with (out / "rss.csv").open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(Sample._fields)
         writer.writerows(samples)
     figure, axes = plt.subplots(figsize=(7, 4))
     axes.plot([s.day for s in samples], [s.rss_mb for s in samples], marker="o", label="worker RSS")
+    if any(s.trimmed_mb != s.rss_mb for s in samples):
+        trimmed = [s.trimmed_mb for s in samples]
+        axes.plot([s.day for s in samples], trimmed, marker=".", label="after malloc_trim")
     axes.axhline(TARGET * first.rss_mb, linestyle="--", color="grey", label=f"{TARGET}x month 1")
     axes.set_xlabel("simulated days")
     axes.set_ylabel("resident memory, MB")
@@ -170,12 +245,13 @@ def report(samples: list[Sample], out: Path) -> None:
     print(f"plot: {out / 'rss.png'}")
 
 
-def restart(settings: KafkaSettings, stations: Any, store: SqlStore) -> None:
+def restart(feed: str, settings: KafkaSettings, stations: Any, store: SqlStore) -> None:
     """Time a new worker's start on the year's store: from the newest twin snapshot and the
     archive after it (`streams.twin_restart`), and the full rebuild of the same archive (the
     store seen without its snapshots), side by side with their ratio (target <= 5 s)."""
     began = time.perf_counter()
-    worker = connect_worker(settings, store, stations, SEED)
+    with contextlib.ExitStack() as stack:
+        worker, _deliver = make_worker(feed, settings, store, stations, stack)
     worker.start()
     snapshot_s = time.perf_counter() - began
     tail = worker.stats.rebuilt

@@ -1,11 +1,12 @@
 """The live twin's memory stays bounded over a long run, and its KPIs do not notice.
 
-Two `LiveTwin`s take the same 36 generated days (the 8-day window four times over) the way the
+Two `LiveTwin`s take the same 40 generated days (the 8-day window five times over) the way the
 worker feeds them (admit, advance to the newest time minus the lateness, drain to the store,
 KPI snapshots once per simulated day): one forgets as it goes (`streams.live.twin.RETENTION`),
 the other never does (a retention longer than the run). Every snapshot is the same, what went
 to the store is the same, and the forgetting twin's structures stop growing after the window
-while the other's grow.
+while the other's grow. At the end, nothing the forgetting twin holds for a truck, box, train
+or record is older than the window, unless its visit is still going on.
 """
 
 import json
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 
 from corridor.contract.events import Event, encode_event
+from corridor.engine.clock import to_minutes
+from corridor.engine.retention import IS_PAST
 from corridor.engine.twin import Twin
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
@@ -26,7 +29,7 @@ from streams.live.twin import RETENTION, LiveTwin
 from tests.broker_fixtures import SEED, stations
 from tests.factories import dispatch
 
-DAYS = 36
+DAYS = 40
 LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
 NEVER = to_micros(from_micros(0) + timedelta(days=100 * 365))  # a retention nothing outlives
 BATCH = 2_000
@@ -45,6 +48,12 @@ def sizes(live: LiveTwin) -> dict[str, int]:
         "modelled milestones": 0,
         "observed milestones": 0,
         "known trains": 0,
+        "boxes in the yards": 0,
+        "trucks awaiting a box": 0,
+        "boxes held for unknown trains": 0,
+        "scheduled engine events": 0,
+        "reorder buffer": len(live.buffer),
+        "days of accepted ids": len(live.ids_by_day),
     }
     for yard in twin.yards.values():
         held["records"] += sum(len(getattr(yard.records, name)) for name in yard.records.__slots__)
@@ -53,6 +62,10 @@ def sizes(live: LiveTwin) -> dict[str, int]:
         held["modelled milestones"] += len(yard._modelled)
         held["observed milestones"] += len(yard._observed)
         held["known trains"] += len(yard.railway.known)
+        held["boxes in the yards"] += len(yard.boxes)
+        held["trucks awaiting a box"] += len(yard.awaited_boxes)
+        held["boxes held for unknown trains"] += sum(map(len, yard.railway.held.values()))
+        held["scheduled engine events"] += len(yard.env._queue)
     return held
 
 
@@ -135,6 +148,33 @@ def test_what_the_twin_holds_stops_growing_after_the_window(runs: tuple[Run, Run
         for thing in ("accepted ids", "records", "level points", "dispatched trucks")
     }
     assert min(grew.values()) > 2, grew  # without forgetting they grow with the run
+
+
+def test_nothing_outlives_its_visit_by_more_than_the_window(runs: tuple[Run, Run]) -> None:
+    """Past the last horizon the twin forgot at (watermark minus the window, daily), only
+    what is still going on stays: no drained record, truck, milestone or train older."""
+    live = runs[0].live
+    twin = live.twin
+    assert twin is not None
+    assert twin.epoch is not None
+    assert live.forgotten_before is not None
+    horizon = to_minutes(from_micros(live.forgotten_before), twin.epoch)
+    assert live.watermark is not None
+    assert live.watermark - live.forgotten_before < live.retention + DAY  # forgotten daily
+    for sid, yard in twin.yards.items():
+        drained = twin._drained[sid]
+        for name, is_past in IS_PAST.items():
+            rows = getattr(yard.records, name)[: drained[name]]
+            old = [row for row in rows if is_past(row, horizon)]
+            assert not old, (sid, name, len(old), old[:3])
+        assert min(yard.dispatched_trucks.values(), default=horizon) >= horizon, sid
+        assert min(yard._modelled.values(), default=horizon) >= horizon, sid
+        assert min(yard._observed.values(), default=horizon) >= horizon, sid
+        for train, plan in yard.railway.known.items():
+            assert not plan.departed < horizon, (sid, train)
+        for series in yard.levels.values():
+            assert series.times[1] > horizon, sid  # one point at or before it: the level then
+    assert min(live.ids_by_day) * DAY + DAY > live.forgotten_before
 
 
 def test_a_repeat_inside_the_window_is_refused_and_beyond_it_is_stale() -> None:
