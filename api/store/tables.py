@@ -378,5 +378,7 @@ class ReplayJobPublic(ReplayJobBase):
     result: dict[str, Any] | None = None
 
 
-# the live twin's snapshots have their own module (their reads and writes are there)
+# the live twin's snapshots and the worker's forecasts have their own modules (their reads
+# and writes are there)
+from api.store.forecasts import ForecastRow as ForecastRow  # noqa: E402
 from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa: E402

@@ -1,0 +1,183 @@
+"""The worker's forecasts: when the live twin is forecast, and where the work runs.
+
+The worker owns the live twin, so it is the one to forecast from it (`docs/forecast.md`, "The
+worker's schedule"). After each batch (`streams.forecasting_worker`) the schedule asks:
+
+- is the worker caught up? (the batch was not full: a backlog is read at full speed, with no
+  forecast, so catching up is as fast as without them);
+- has the watermark entered a new step of `every_min` minutes of event time since the last
+  forecast was started (15 min by default)?
+- have `min_wall_s` seconds of wall time passed since then (a fast replay of old events does
+  not start one forecast per step)?
+- is no forecast running? One runs at a time; a step that comes while one runs is not queued
+  but dropped (the next batch after it finishes starts one from the twin as it is then, so no
+  stale state is ever forecast).
+
+If so, the live twin's engine snapshot is taken at the watermark (`Twin.snapshot`, tens of
+milliseconds) and its bytes go to a process of its own (spawned once, reniced by `nice`), which
+forks the replications from it (`corridor.forecast.live_start.run_live_forecast`: no archive
+read, no history replayed). The consume loop never waits for it: a finished forecast is
+collected at a later batch and stored (`ForecastSink.put_forecast`, `api.store.forecasts`),
+where the API reads it. A forecast that fails is logged and counted; the next step tries
+again. A snapshot refused at a busy instant (`SnapshotError`) is tried at the next batch.
+
+Settings come from the environment (`CORRIDOR_FORECAST_<FIELD>`); `every_min` 0 turns it off.
+A consumer group's member does not forecast (its twin holds only its share of the yards).
+"""
+
+import logging
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Mapping
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Annotated, Any, Protocol, runtime_checkable
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from corridor.engine.snapshots import encode
+from corridor.forecast.live_start import LiveForecastJob, run_live_forecast
+from corridor.forecast.run import MAX_HOURS
+from stations.snapshot import SnapshotError
+from stations.spec import StationSpec
+from streams.live.reorder import Micros, from_micros
+from streams.live.twin import LiveTwin
+
+log = logging.getLogger(__name__)
+_MICROS_PER_MIN = 60_000_000
+
+
+class ForecastSettings(BaseSettings):
+    """The worker's forecast schedule and the size of each forecast (docs/forecast.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="CORRIDOR_FORECAST_", frozen=True, extra="forbid")
+
+    every_min: Annotated[int, Field(ge=0, le=24 * 60)] = 15  # event time between; 0: off
+    min_wall_s: Annotated[float, Field(ge=0)] = 60.0  # wall time between two forecasts' starts
+    hours: Annotated[int, Field(ge=1, le=MAX_HOURS)] = MAX_HOURS  # the API serves any up to it
+    replications: Annotated[int, Field(ge=2, le=64)] = 8
+    workers: Annotated[int, Field(ge=1, le=16)] = 2  # replications forked at a time
+    nice: Annotated[int, Field(ge=0, le=19)] = 10  # the forecast process's priority below ours
+    kept: Annotated[int, Field(ge=1, le=1000)] = 16  # the newest stored forecasts
+
+
+@runtime_checkable
+class ForecastSink(Protocol):
+    """Where forecasts go: a store with a `put_forecast` (`api.store.sql_store.SqlStore`)."""
+
+    def put_forecast(self, result: dict[str, Any], keep: int) -> None:
+        """Store a forecast's plain values, keeping the newest `keep`."""
+        ...
+
+
+def _lower_priority(nice: int) -> None:
+    """In the forecast process: yield the CPU to the worker (forked replications inherit it)."""
+    os.nice(nice)
+
+
+class ForecastSchedule:
+    """Starts forecasts from the live twin when due, one at a time, and stores them."""
+
+    def __init__(
+        self, settings: ForecastSettings, sink: ForecastSink, stations: Mapping[str, StationSpec]
+    ) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.stations = dict(stations)
+        self.every: Micros = settings.every_min * _MICROS_PER_MIN
+        self._pool: Pool | None = None
+        self._running: AsyncResult[dict[str, Any]] | None = None
+        self._last_step: int | None = None  # the event-time step of the last forecast started
+        self._last_wall = -math.inf
+        self._dropped_step: int | None = None  # a step that came while a forecast ran
+        self.started = self.stored = self.failed = self.dropped = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether a forecast is being computed."""
+        return self._running is not None
+
+    def consider(self, live: LiveTwin, *, caught_up: bool) -> bool:
+        """Collect a finished forecast, then start one if due (see the module docstring).
+
+        Returns whether one was started."""
+        self.collect()
+        watermark = live.watermark
+        if self.every <= 0 or not caught_up or live.twin is None or watermark is None:
+            return False
+        step = watermark // self.every
+        if self._last_step is not None and step <= self._last_step:
+            return False
+        if self._running is not None:  # dropped, not queued: counted once per step
+            self.dropped += int(step != self._dropped_step)
+            self._dropped_step = step
+            return False
+        if time.monotonic() - self._last_wall < self.settings.min_wall_s:
+            return False
+        try:
+            data = encode(live.twin.snapshot())
+        except SnapshotError as error:  # an event due at this very instant: at the next batch
+            log.debug("no forecast at this watermark: %s", error)
+            return False
+        job = LiveForecastJob(
+            data,
+            self.stations,
+            from_micros(watermark),
+            self.settings.hours,
+            self.settings.replications,
+            self.settings.workers,
+        )
+        self._running = self._process().apply_async(run_live_forecast, (job,))
+        self._last_step, self._last_wall = step, time.monotonic()
+        self.started += 1
+        return True
+
+    def collect(self, timeout: float | None = None) -> bool:
+        """Store the running forecast if it has finished (waiting up to `timeout` seconds)."""
+        running = self._running
+        if running is None:
+            return False
+        if timeout is not None:
+            running.wait(timeout)
+        if not running.ready():
+            return False
+        self._running = None
+        try:
+            result = running.get()
+            self.sink.put_forecast(result, self.settings.kept)
+        except Exception as error:  # the forecast's or the store's: the next step tries again
+            self.failed += 1
+            log.error("forecast failed (%s: %.300s)", type(error).__name__, error)
+            return False
+        self.stored += 1
+        log.info("forecast from %s stored (%d h)", result["now"], result["horizon_h"])
+        return True
+
+    def close(self) -> None:
+        """Stop the forecast process (a forecast under way is abandoned, not stored)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+        self._pool, self._running = None, None
+
+    def _process(self) -> Pool:
+        if self._pool is None:  # spawned: the worker has threads and must not be forked
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(1, _lower_priority, (self.settings.nice,))
+        return self._pool
+
+
+def schedule_for(
+    settings: ForecastSettings,
+    store: object,
+    stations: Mapping[str, StationSpec],
+    *,
+    membership: str = "assigned",
+) -> ForecastSchedule | None:
+    """The schedule for a worker on `store`, or None: turned off, a group member, or a store
+    without a place for forecasts (the in-memory one of tests)."""
+    if settings.every_min <= 0 or membership == "group" or not isinstance(store, ForecastSink):
+        return None
+    return ForecastSchedule(settings, store, stations)
