@@ -11,15 +11,18 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.store.sql_store import SqlStore
+from corridor.contract.events import Event
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
 from corridor.forecast.live_start import LiveForecastJob, run_live_forecast
 from corridor.scenario import DEFAULT_START
+from corridor.store_contract import ArchivedEvent, TwinBatch
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 from tests.api_fixtures import test_settings
@@ -29,15 +32,34 @@ NOW = DEFAULT_START + timedelta(days=1, hours=22)
 HORIZON = 4
 
 
-@pytest.fixture(scope="module")
-def computed() -> dict[str, Any]:
-    """A forecast as the worker computes it: from the twin's snapshot at NOW, over 4 hours."""
+def archive(store: SqlStore, events: list[Event]) -> None:
+    """Commit the events as a worker archives them, in batches (what-ifs start from these)."""
+    encode_json = msgspec.json.encode
+    for offset in range(0, len(events), 5000):
+        chunk = events[offset : offset + 5000]
+        store.commit(
+            TwinBatch(
+                group="corridor-twin",
+                offsets={("corridor.events", 0): offset + len(chunk)},
+                archived=[ArchivedEvent(e.event_id, e.yard, e.ts, encode_json(e)) for e in chunk],
+            )
+        )
+
+
+def worker_forecast(now: datetime, hours: int, replications: int = 3) -> dict[str, Any]:
+    """A forecast as the worker computes it: from the twin's snapshot at `now`."""
     stations = load_all_stations()
     events = list(generate(stations, days=2, seed=SEED, start=DEFAULT_START))
-    twin = replay(events, stations, SEED, until=NOW)
-    twin.advance_to(NOW)
-    job = LiveForecastJob(encode(twin.snapshot()), stations, NOW, HORIZON, replications=3)
+    twin = replay(events, stations, SEED, until=now)
+    twin.advance_to(now)
+    job = LiveForecastJob(encode(twin.snapshot()), stations, now, hours, replications)
     return run_live_forecast(job)
+
+
+@pytest.fixture(scope="module")
+def computed() -> dict[str, Any]:
+    """The worker's forecast from NOW over 4 hours."""
+    return worker_forecast(NOW, HORIZON)
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""Benchmark: does forecasting slow the worker's consume loop? Catch-up with forecasts off and on.
+
+    .venv/bin/python benchmarks/bench_worker_forecast.py [--days 7] [--rounds 3]
+
+Starts the embedded broker and, per run, publishes `--days` days of generated traffic onto
+fresh topics, then times a worker (SQLite store, `connect_worker`) catching up on them, from
+its first batch to the last event consumed, in three modes, interleaved round by round so the
+machine's load falls on all alike:
+
+- off: `CORRIDOR_FORECAST_EVERY_MIN=0`, no forecast at all;
+- on: the default schedule (`streams.forecast_schedule`): while catching up (full batches) it
+  only checks, so this is the schedule's own cost;
+- on, forecasting: as "on", and a forecast (24 h, 8 replications, 2 forked at a time, the
+  defaults) computed non-stop in the niced forecast process during the whole catch-up, from a
+  snapshot of the yards a week in: the worst case, a forecast under way when a backlog comes.
+
+Prints each mode's median events/s over `--rounds` and its ratio to "off", with the load
+average (the machine is shared; a ratio measured in one run is what to quote).
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+from api.store.sql_store import SqlStore
+from corridor.engine.snapshots import encode
+from corridor.engine.twin import replay
+from corridor.forecast.live_start import LiveForecastJob, run_live_forecast
+from corridor.runtime import tune_gc_for_a_long_lived_twin
+from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.traffic.generator import generate
+from stations.spec import StationSpec
+from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
+from streams.forecast_schedule import ForecastSchedule, ForecastSettings
+from streams.publish import publish
+from streams.settings import KafkaSettings
+
+SEED = 2026
+MODES = ("off", "on", "on, forecasting")
+
+
+class Discard:
+    """A forecast sink for the background forecasts: they are computed, not kept."""
+
+    def put_forecast(self, result: dict[str, object], keep: int) -> None:
+        """Keep nothing."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="worker catch-up with forecasts off and on")
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()
+    stations = load_scenario(None).stations
+    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    now = DEFAULT_START + timedelta(days=min(args.days, 7) - 1, hours=7)
+    twin = replay(events, stations, SEED, until=now)
+    twin.advance_to(now)
+    job = LiveForecastJob(encode(twin.snapshot()), stations, now)
+    print(
+        f"bench_worker_forecast: {len(events)} events ({args.days} days), {args.rounds} rounds; "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
+    )
+    rates: dict[str, list[float]] = {mode: [] for mode in MODES}
+    forecasts: list[int] = []
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+        for round_ in range(args.rounds):
+            for mode in MODES:
+                tag = f"r{round_}{MODES.index(mode)}{os.getpid()}"
+                settings = KafkaSettings(
+                    bootstrap_servers=broker.bootstrap_servers,
+                    group_id=f"g{tag}",
+                    **{
+                        f"topic_{name}": f"t{tag}.{name}"
+                        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
+                    },
+                )
+                publish(events, settings)
+                store = SqlStore.open(f"sqlite:///{Path(scratch) / f'{tag}.db'}")
+                try:
+                    rate, done = catch_up(settings, store, stations, len(events), mode, job)
+                finally:
+                    store.close()
+                rates[mode].append(rate)
+                forecasts.append(done)
+                print(f"  round {round_ + 1} {mode:<16} {rate:>9,.0f} events/s")
+    off = statistics.median(rates["off"])
+    for mode in MODES:
+        median = statistics.median(rates[mode])
+        print(f"{mode:<16} median {median:>9,.0f} events/s, ratio to off {median / off:.2f}")
+    print(
+        f"background forecasts completed during the 'on, forecasting' runs: {sum(forecasts)}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
+
+
+def catch_up(
+    settings: KafkaSettings,
+    store: SqlStore,
+    stations: Mapping[str, StationSpec],
+    total: int,
+    mode: str,
+    job: LiveForecastJob,
+) -> tuple[float, int]:
+    """Events/s of one catch-up, and how many background forecasts finished meanwhile."""
+    every = 0 if mode == "off" else 15
+    worker = connect_worker(
+        settings, store, stations, SEED, forecasts=ForecastSettings(every_min=every)
+    )
+    background = ForecastSchedule(ForecastSettings(), Discard(), stations)
+    stop = threading.Event()
+    finished = [0]
+
+    def forecast_non_stop() -> None:
+        pool = background._process()
+        while not stop.is_set():
+            result = pool.apply_async(run_live_forecast, (job,))
+            while not result.ready() and not stop.is_set():
+                result.wait(0.2)
+            finished[0] += int(result.ready())
+
+    helper = threading.Thread(target=forecast_non_stop, daemon=True)
+    try:
+        worker.start()
+        if mode == "on, forecasting":
+            helper.start()
+            time.sleep(2.0)  # the process spawned and its first forecast under way
+        began = time.perf_counter()
+        while worker.stats.consumed < total:
+            worker.step()
+        elapsed = time.perf_counter() - began
+    finally:
+        stop.set()
+        background.close()
+        worker.close()
+    return total / elapsed, finished[0]
+
+
+if __name__ == "__main__":
+    main()
