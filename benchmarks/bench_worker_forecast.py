@@ -1,6 +1,6 @@
 """Benchmark: does forecasting slow the worker's consume loop? Catch-up with forecasts off and on.
 
-    .venv/bin/python benchmarks/bench_worker_forecast.py [--days 7] [--rounds 3]
+    .venv/bin/python benchmarks/bench_worker_forecast.py [--days 7] [--rounds 3] [--niced-only]
 
 Starts the embedded broker and, per run, publishes `--days` days of generated traffic onto
 fresh topics, then times a worker (SQLite store, `connect_worker`) catching up on them, from
@@ -11,8 +11,9 @@ machine's load falls on all alike:
 - on: the default schedule (`streams.forecast_schedule`): while catching up (full batches) it
   only checks, so this is the schedule's own cost;
 - on, forecasting: as "on", and a forecast (24 h, 8 replications, 2 forked at a time, the
-  defaults) computed non-stop in the niced forecast process during the whole catch-up, from a
-  snapshot of the yards a week in: the worst case, a forecast under way when a backlog comes.
+  defaults) computed non-stop in the forecast process (SCHED_IDLE and niced, the default; with
+  `--niced-only`, niced only) during the whole catch-up, from a snapshot of the yards a week
+  in: the worst case, a forecast under way when a backlog comes.
 
 Prints each mode's median events/s over `--rounds` and its ratio to "off", with the load
 average (the machine is shared; a ratio measured in one run is what to quote).
@@ -57,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="worker catch-up with forecasts off and on")
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--niced-only", dest="idle_class", action="store_false", help="no SCHED_IDLE"
+    )
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()
     stations = load_scenario(None).stations
@@ -66,7 +70,8 @@ def main() -> None:
     twin.advance_to(now)
     job = LiveForecastJob(encode(twin.snapshot()), stations, now)
     print(
-        f"bench_worker_forecast: {len(events)} events ({args.days} days), {args.rounds} rounds; "
+        f"bench_worker_forecast: {len(events)} events ({args.days} days), {args.rounds} rounds, "
+        f"forecast process {'SCHED_IDLE and niced' if args.idle_class else 'niced only'}; "
         f"load average {os.getloadavg()[0]:.1f} at the start"
     )
     rates: dict[str, list[float]] = {mode: [] for mode in MODES}
@@ -86,7 +91,9 @@ def main() -> None:
                 publish(events, settings)
                 store = SqlStore.open(f"sqlite:///{Path(scratch) / f'{tag}.db'}")
                 try:
-                    rate, done = catch_up(settings, store, stations, len(events), mode, job)
+                    rate, done = catch_up(
+                        settings, store, stations, len(events), mode, job, args.idle_class
+                    )
                 finally:
                     store.close()
                 rates[mode].append(rate)
@@ -109,13 +116,14 @@ def catch_up(
     total: int,
     mode: str,
     job: LiveForecastJob,
+    idle_class: bool,
 ) -> tuple[float, int]:
     """Events/s of one catch-up, and how many background forecasts finished meanwhile."""
     every = 0 if mode == "off" else 15
     worker = connect_worker(
         settings, store, stations, SEED, forecasts=ForecastSettings(every_min=every)
     )
-    background = ForecastSchedule(ForecastSettings(), Discard(), stations)
+    background = ForecastSchedule(ForecastSettings(idle_class=idle_class), Discard(), stations)
     stop = threading.Event()
     finished = [0]
 

@@ -3,8 +3,10 @@
 The worker owns the live twin, so it is the one to forecast from it (`docs/forecast.md`, "The
 worker's schedule"). After each batch (`streams.forecasting_worker`) the schedule asks:
 
-- is the worker caught up? (the batch was not full: a backlog is read at full speed, with no
-  forecast, so catching up is as fast as without them);
+- is the worker caught up? (the batch was not full, fewer than a batch of messages wait on its
+  partitions, as their cached end offsets say, and the watermark is within the lateness and
+  one KPI step of the newest event: a backlog is read at full speed, with no forecast, so
+  catching up is as fast as without them; `streams.forecasting_worker`);
 - has the watermark entered a new step of `every_min` minutes of event time since the last
   forecast was started (15 min by default)?
 - have `min_wall_s` seconds of wall time passed since then (a fast replay of old events does
@@ -14,7 +16,9 @@ worker's schedule"). After each batch (`streams.forecasting_worker`) the schedul
   stale state is ever forecast).
 
 If so, the live twin's engine snapshot is taken at the watermark (`Twin.snapshot`, tens of
-milliseconds) and its bytes go to a process of its own (spawned once, reniced by `nice`), which
+milliseconds) and its bytes go to a process of its own (spawned once, in the kernel's idle
+scheduling class `SCHED_IDLE` where there is one, so that it runs only on CPU time nothing
+else wants, and reniced by `nice` besides; `idle_class` false: niced only), which
 forks the replications from it (`corridor.forecast.live_start.run_live_forecast`: no archive
 read, no history replayed). The consume loop never waits for it: a finished forecast is
 collected at a later batch and stored (`ForecastSink.put_forecast`, `api.store.forecasts`),
@@ -60,6 +64,7 @@ class ForecastSettings(BaseSettings):
     replications: Annotated[int, Field(ge=2, le=64)] = 8
     workers: Annotated[int, Field(ge=1, le=16)] = 2  # replications forked at a time
     nice: Annotated[int, Field(ge=0, le=19)] = 10  # the forecast process's priority below ours
+    idle_class: bool = True  # and in SCHED_IDLE (Linux): only CPU time nothing else wants
     kept: Annotated[int, Field(ge=1, le=1000)] = 16  # the newest stored forecasts
 
 
@@ -72,9 +77,16 @@ class ForecastSink(Protocol):
         ...
 
 
-def _lower_priority(nice: int) -> None:
-    """In the forecast process: yield the CPU to the worker (forked replications inherit it)."""
+def _lower_priority(nice: int, idle_class: bool) -> None:
+    """In the forecast process: yield the CPU to the worker and the broker (forked replications
+    inherit it). SCHED_IDLE runs a process only when no other wants the CPU; niceness alone
+    still takes a share under load (`benchmarks/bench_worker_forecast.py`)."""
     os.nice(nice)
+    if idle_class and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError as error:  # not allowed here: niced only
+            log.warning("the forecast process stays niced only: %s", error)
 
 
 class ForecastSchedule:
@@ -165,7 +177,8 @@ class ForecastSchedule:
     def _process(self) -> Pool:
         if self._pool is None:  # spawned: the worker has threads and must not be forked
             context = multiprocessing.get_context("spawn")
-            self._pool = context.Pool(1, _lower_priority, (self.settings.nice,))
+            priority = (self.settings.nice, self.settings.idle_class)
+            self._pool = context.Pool(1, _lower_priority, priority)
         return self._pool
 
 

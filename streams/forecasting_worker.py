@@ -19,11 +19,25 @@ class ForecastingWorker(Worker):
         self.forecasts = forecasts
 
     def step(self) -> int:
-        """One batch (`Worker.step`), then a forecast if one is due and the batch was not full
-        (a full batch: catching up a backlog, at full speed)."""
+        """One batch (`Worker.step`), then a forecast if one is due and the worker is caught up."""
         consumed = super().step()
-        self.forecasts.consider(self.live, caught_up=consumed < self.settings.batch_size)
+        self.forecasts.consider(self.live, caught_up=self.caught_up(consumed))
         return consumed
+
+    def caught_up(self, consumed: int) -> bool:
+        """The batch was not full, less than a batch waits on the partitions (their ends as the
+        last fetches saw them), and the watermark is within the lateness and one KPI step of
+        the newest event: a backlog, even read in short batches, is caught up first, and a
+        partition still delivering old events holds no forecast back to its time."""
+        if consumed >= self.settings.batch_size:
+            return False
+        live = self.live
+        if live.watermark is None or live.newest is None:
+            return False
+        if live.newest - live.watermark > self.lateness + self.cadence:
+            return False
+        waiting = self.recovery.lag(self.consumer, self.positions)
+        return waiting is not None and waiting < self.settings.batch_size
 
     def close(self) -> None:
         """Close the worker (`Worker.close`), then stop the forecast process."""

@@ -25,7 +25,8 @@ from streams.live.reorder import from_micros, to_micros
 from streams.live.twin import LiveTwin
 
 SEED = 4
-SMALL = {"hours": 2, "replications": 2, "workers": 1, "min_wall_s": 0.0}
+# niced only: in SCHED_IDLE a forecast may wait for minutes on a machine busy with other work
+SMALL = {"hours": 2, "replications": 2, "workers": 1, "min_wall_s": 0.0, "idle_class": False}
 
 
 class Kept:
@@ -134,6 +135,18 @@ def test_the_forecast_process_runs_below_the_workers_priority(
     ours = os.nice(0)
     theirs = schedule._process().apply(os.nice, (0,))
     assert theirs == min(19, ours + schedule.settings.nice)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
+def test_by_default_the_forecast_process_takes_only_cpu_nothing_else_wants(
+    stations: dict[str, StationSpec],
+) -> None:
+    idle = ForecastSchedule(ForecastSettings(), Kept(), stations)
+    try:
+        assert idle._process().apply(os.sched_getscheduler, (0,)) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the worker's own is untouched
+    finally:
+        idle.close()
 
 
 def test_a_failing_store_is_counted_and_the_next_step_tries_again(

@@ -1,9 +1,9 @@
 """The worker forecasts from its live twin, on the real broker and store, and the API serves it.
 
-A generated day is published at once; the worker catches up in full batches (no forecast
-then: catching up runs at full speed), starts one forecast once a batch is not full, in its
-own process, stores it, and `GET /corridor/forecast` serves it: starting from a moment of the
-final, partial batch, never from one met while catching up.
+A generated day is published at once; the worker catches up (no forecast then: catching up runs
+at full speed), starts a forecast once caught up, in its own process, stores it, and
+`GET /corridor/forecast` serves it: starting from a moment near the newest event, never from
+one met while catching up.
 """
 
 from datetime import datetime, timedelta
@@ -33,7 +33,9 @@ def test_the_worker_stores_a_forecast_once_caught_up_and_the_api_serves_it(
     assert len(events) > 3 * BATCH  # several full batches before the last
     settings = settings_for(broker, batch_size=BATCH)
     publish(events, settings)
-    forecasts = ForecastSettings(hours=3, replications=2, workers=1, min_wall_s=0.0)
+    forecasts = ForecastSettings(
+        hours=3, replications=2, workers=1, min_wall_s=0.0, idle_class=False
+    )
     worker = connect_worker(settings, store, stations(), SEED, forecasts=forecasts)
     assert isinstance(worker, ForecastingWorker)
     try:
@@ -52,9 +54,9 @@ def test_the_worker_stores_a_forecast_once_caught_up_and_the_api_serves_it(
         body = answer.json()
         yard = client.get("/yards/tuanjiecun/forecast", params={"hours": 1}).json()
     now = datetime.fromisoformat(body["now"])
-    ordered = sorted(event.ts for event in events)
-    last_full_batch = ordered[-(len(events) % BATCH) - 1]  # the newest event of a full batch
-    assert last_full_batch < now <= from_micros(watermark)  # started after catching up
+    newest = max(event.ts for event in events)
+    # started once caught up: within the lateness and a KPI step of the newest event
+    assert newest - settings.lateness - settings.kpi_every <= now <= from_micros(watermark)
     assert body["replications"] == 2
     assert [datetime.fromisoformat(h["start"]) for h in body["hours"]] == [
         now + timedelta(hours=h) for h in range(3)
