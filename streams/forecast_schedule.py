@@ -26,7 +26,8 @@ where the API reads it. A forecast that fails is logged and counted; the next st
 again. A snapshot refused at a busy instant (`SnapshotError`) is tried at the next batch.
 
 Settings come from the environment (`CORRIDOR_FORECAST_<FIELD>`); `every_min` 0 turns it off.
-A consumer group's member does not forecast (its twin holds only its share of the yards).
+A consumer group's member forecasts only while it holds every partition (a group of one, as
+`docker compose` runs by default); with several, none does (each twin holds only its share).
 """
 
 import logging
@@ -183,14 +184,10 @@ class ForecastSchedule:
 
 
 def schedule_for(
-    settings: ForecastSettings,
-    store: object,
-    stations: Mapping[str, StationSpec],
-    *,
-    membership: str = "assigned",
+    settings: ForecastSettings, store: object, stations: Mapping[str, StationSpec]
 ) -> ForecastSchedule | None:
-    """The schedule for a worker on `store`, or None: turned off, a group member, or a store
-    without a place for forecasts (the in-memory one of tests)."""
-    if settings.every_min <= 0 or membership == "group" or not isinstance(store, ForecastSink):
+    """The schedule for a worker on `store`, or None: turned off, or a store without a place
+    for forecasts (the in-memory one of tests)."""
+    if settings.every_min <= 0 or not isinstance(store, ForecastSink):
         return None
     return ForecastSchedule(settings, store, stations)

@@ -28,9 +28,12 @@ class ForecastingWorker(Worker):
         """The batch was not full, less than a batch waits on the partitions (their ends as the
         last fetches saw them), and the watermark is within the lateness and one KPI step of
         the newest event: a backlog, even read in short batches, is caught up first, and a
-        partition still delivering old events holds no forecast back to its time."""
+        partition still delivering old events holds no forecast back to its time. A consumer
+        group's member forecasts only while it holds every partition (a group of one)."""
         if consumed >= self.settings.batch_size:
             return False
+        if self.group is not None and not self.group.owns_all:
+            return False  # a group's member sees some yards only: no corridor to forecast
         live = self.live
         if live.watermark is None or live.newest is None:
             return False

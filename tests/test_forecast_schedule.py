@@ -3,7 +3,7 @@
 No forecast while catching up; one per step of event time once caught up, one at a time (a step
 that comes while one runs is dropped, not queued), no more often than the wall-time bound; the
 work runs in a reniced process and its result reaches the sink; a failure is counted, not
-raised; off for a group member, for `every_min` 0 and for a store that cannot keep forecasts.
+raised; off for `every_min` 0 and for a store that cannot keep forecasts.
 """
 
 import os
@@ -171,11 +171,8 @@ def test_no_twin_yet_no_forecast(
     assert not schedule.consider(LiveTwin(stations, SEED), caught_up=True)
 
 
-def test_off_for_zero_a_group_member_and_a_store_without_forecasts(
-    stations: dict[str, StationSpec],
-) -> None:
+def test_off_for_zero_and_a_store_without_forecasts(stations: dict[str, StationSpec]) -> None:
     assert schedule_for(ForecastSettings(every_min=0), Kept(), stations) is None
-    assert schedule_for(ForecastSettings(), Kept(), stations, membership="group") is None
     assert schedule_for(ForecastSettings(), MemoryStore(), stations) is None
     assert schedule_for(ForecastSettings(), Kept(), stations) is not None
 
