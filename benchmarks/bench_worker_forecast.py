@@ -32,7 +32,7 @@ from pathlib import Path
 from api.store.sql_store import SqlStore
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
-from corridor.forecast.live_start import LiveForecastJob, run_live_forecast
+from corridor.forecast.live_start import LiveForecastJob
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
@@ -128,12 +128,11 @@ def catch_up(
     finished = [0]
 
     def forecast_non_stop() -> None:
-        pool = background._process()
         while not stop.is_set():
-            result = pool.apply_async(run_live_forecast, (job,))
-            while not result.ready() and not stop.is_set():
-                result.wait(0.2)
-            finished[0] += int(result.ready())
+            background._start(job)  # the schedule's own process, started back to back
+            while background.running and not stop.is_set():
+                background.collect(timeout=0.2)
+        finished[0] = background.stored
 
     helper = threading.Thread(target=forecast_non_stop, daemon=True)
     try:
@@ -147,6 +146,8 @@ def catch_up(
         elapsed = time.perf_counter() - began
     finally:
         stop.set()
+        if helper.is_alive():
+            helper.join()
         background.close()
         worker.close()
     return total / elapsed, finished[0]

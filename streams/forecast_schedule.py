@@ -16,14 +16,16 @@ worker's schedule"). After each batch (`streams.forecasting_worker`) the schedul
   stale state is ever forecast).
 
 If so, the live twin's engine snapshot is taken at the watermark (`Twin.snapshot`, tens of
-milliseconds) and its bytes go to a process of its own (spawned once, in the kernel's idle
-scheduling class `SCHED_IDLE` where there is one, so that it runs only on CPU time nothing
-else wants, and reniced by `nice` besides; `idle_class` false: niced only), which
+milliseconds), written to a file, and a process of its own is spawned for it (in the kernel's
+idle scheduling class `SCHED_IDLE` where there is one, so that it runs only on CPU time
+nothing else wants, and reniced by `nice` besides; `idle_class` false: niced only), which
 forks the replications from it (`corridor.forecast.live_start.run_live_forecast`: no archive
-read, no history replayed). The consume loop never waits for it: a finished forecast is
-collected at a later batch and stored (`ForecastSink.put_forecast`, `api.store.forecasts`),
-where the API reads it. A forecast that fails is logged and counted; the next step tries
-again. A snapshot refused at a busy instant (`SnapshotError`) is tried at the next batch.
+read, no history replayed) and writes the result to another file. The consume loop never
+waits for it, not even on a pipe (a starved idle-class process must not hold the loop): a
+later batch sees the process gone, reads the file and stores the forecast
+(`ForecastSink.put_forecast`, `api.store.forecasts`), where the API reads it. A forecast that
+fails is logged and counted; the next step tries again. A snapshot refused at a busy instant
+(`SnapshotError`) is tried at the next batch. On close a forecast under way is killed.
 
 Settings come from the environment (`CORRIDOR_FORECAST_<FIELD>`); `every_min` 0 turns it off.
 A consumer group's member forecasts only while it holds every partition (a group of one, as
@@ -34,9 +36,14 @@ import logging
 import math
 import multiprocessing
 import os
+import pickle
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping
-from multiprocessing.pool import AsyncResult, Pool
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 from pydantic import Field
@@ -90,6 +97,27 @@ def _lower_priority(nice: int, idle_class: bool) -> None:
             log.warning("the forecast process stays niced only: %s", error)
 
 
+def forecast_process(job_path: str, result_path: str, nice: int, idle_class: bool) -> None:
+    """The forecast process's body: read the job, forecast, write the result (or the error)."""
+    _lower_priority(nice, idle_class)
+    try:
+        with open(job_path, "rb") as file:
+            job = pickle.load(file)
+        outcome: tuple[str, Any] = ("ok", run_live_forecast(job))
+    except Exception as error:  # reported to the worker, which logs and counts it
+        outcome = ("error", f"{type(error).__name__}: {error}")
+    partial = result_path + ".partial"
+    with open(partial, "wb") as file:
+        pickle.dump(outcome, file)
+    os.replace(partial, result_path)  # whole or absent
+
+
+@dataclass
+class _Running:
+    process: BaseProcess
+    result_path: Path
+
+
 class ForecastSchedule:
     """Starts forecasts from the live twin when due, one at a time, and stores them."""
 
@@ -100,8 +128,8 @@ class ForecastSchedule:
         self.sink = sink
         self.stations = dict(stations)
         self.every: Micros = settings.every_min * _MICROS_PER_MIN
-        self._pool: Pool | None = None
-        self._running: AsyncResult[dict[str, Any]] | None = None
+        self._files = Path(tempfile.mkdtemp(prefix="corridor-forecast-"))
+        self._running: _Running | None = None
         self._last_step: int | None = None  # the event-time step of the last forecast started
         self._last_wall = -math.inf
         self._dropped_step: int | None = None  # a step that came while a forecast ran
@@ -134,15 +162,16 @@ class ForecastSchedule:
         except SnapshotError as error:  # an event due at this very instant: at the next batch
             log.debug("no forecast at this watermark: %s", error)
             return False
+        settings = self.settings
         job = LiveForecastJob(
             data,
             self.stations,
             from_micros(watermark),
-            self.settings.hours,
-            self.settings.replications,
-            self.settings.workers,
+            settings.hours,
+            settings.replications,
+            settings.workers,
         )
-        self._running = self._process().apply_async(run_live_forecast, (job,))
+        self._start(job)
         self._last_step, self._last_wall = step, time.monotonic()
         self.started += 1
         return True
@@ -152,35 +181,62 @@ class ForecastSchedule:
         running = self._running
         if running is None:
             return False
-        if timeout is not None:
-            running.wait(timeout)
-        if not running.ready():
+        running.process.join(timeout if timeout is not None else 0)
+        if running.process.exitcode is None:
             return False
         self._running = None
         try:
-            result = running.get()
-            self.sink.put_forecast(result, self.settings.kept)
+            status, value = self._outcome(running)
+            if status != "ok":
+                raise RuntimeError(value)
+            self.sink.put_forecast(value, self.settings.kept)
         except Exception as error:  # the forecast's or the store's: the next step tries again
             self.failed += 1
             log.error("forecast failed (%s: %.300s)", type(error).__name__, error)
             return False
         self.stored += 1
-        log.info("forecast from %s stored (%d h)", result["now"], result["horizon_h"])
+        log.info("forecast from %s stored (%d h)", value["now"], value["horizon_h"])
         return True
 
     def close(self) -> None:
-        """Stop the forecast process (a forecast under way is abandoned, not stored)."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-        self._pool, self._running = None, None
+        """Stop a forecast under way (killed, not stored) and remove the files."""
+        running, self._running = self._running, None
+        if running is not None and running.process.exitcode is None:
+            running.process.kill()
+            running.process.join(5.0)
+        shutil.rmtree(self._files, ignore_errors=True)
 
-    def _process(self) -> Pool:
-        if self._pool is None:  # spawned: the worker has threads and must not be forked
-            context = multiprocessing.get_context("spawn")
-            priority = (self.settings.nice, self.settings.idle_class)
-            self._pool = context.Pool(1, _lower_priority, priority)
-        return self._pool
+    def _start(self, job: LiveForecastJob) -> None:
+        """Spawn the forecast process (spawned: the worker has threads and must not fork)."""
+        number = self.started
+        job_path = self._files / f"job-{number}.pickle"
+        result_path = self._files / f"result-{number}.pickle"
+        with open(job_path, "wb") as file:
+            pickle.dump(job, file, protocol=pickle.HIGHEST_PROTOCOL)
+        settings = self.settings
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(
+            target=forecast_process,
+            args=(str(job_path), str(result_path), settings.nice, settings.idle_class),
+            name="corridor-forecast",
+            daemon=True,
+        )
+        process.start()
+        self._running = _Running(process, result_path)
+
+    @staticmethod
+    def _outcome(running: _Running) -> tuple[str, Any]:
+        path = running.result_path
+        if not path.exists():
+            code = running.process.exitcode
+            return "error", f"the forecast process ended (exit code {code}) without a result"
+        try:
+            with open(path, "rb") as file:
+                outcome: tuple[str, Any] = pickle.load(file)
+        finally:
+            path.unlink(missing_ok=True)
+            path.with_name(path.name.replace("result", "job")).unlink(missing_ok=True)
+        return outcome
 
 
 def schedule_for(

@@ -7,7 +7,8 @@ raised; off for `every_min` 0 and for a store that cannot keep forecasts.
 """
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,21 +130,49 @@ def test_no_more_often_than_the_wall_time_bound(
         bounded.close()
 
 
-def test_the_forecast_process_runs_below_the_workers_priority(
-    schedule: ForecastSchedule,
+def started_process(schedule: ForecastSchedule, live: LiveTwin) -> int:
+    assert schedule.consider(live, caught_up=True)
+    running = schedule._running
+    assert running is not None
+    pid = running.process.pid
+    assert pid is not None
+    return pid
+
+
+def until(check: Callable[[], bool], seconds: float = 120.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except ProcessLookupError:  # it ended first
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def test_the_forecast_process_runs_below_the_workers_priority_and_close_kills_it(
+    schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
 ) -> None:
-    ours = os.nice(0)
-    theirs = schedule._process().apply(os.nice, (0,))
-    assert theirs == min(19, ours + schedule.settings.nice)
+    live = live_at(stations, events, DEFAULT_START + timedelta(hours=12))
+    pid = started_process(schedule, live)
+    wanted = min(19, os.nice(0) + schedule.settings.nice)
+    assert until(lambda: os.getpriority(os.PRIO_PROCESS, pid) == wanted)
+    running = schedule._running
+    assert running is not None
+    schedule.close()
+    assert not running.process.is_alive()  # killed, not waited for
+    assert schedule.stored == 0
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
 def test_by_default_the_forecast_process_takes_only_cpu_nothing_else_wants(
-    stations: dict[str, StationSpec],
+    stations: dict[str, StationSpec], events: list[Event]
 ) -> None:
     idle = ForecastSchedule(ForecastSettings(), Kept(), stations)
     try:
-        assert idle._process().apply(os.sched_getscheduler, (0,)) == os.SCHED_IDLE
+        pid = started_process(idle, live_at(stations, events, DEFAULT_START + timedelta(hours=12)))
+        assert until(lambda: os.sched_getscheduler(pid) == os.SCHED_IDLE)
         assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the worker's own is untouched
     finally:
         idle.close()
