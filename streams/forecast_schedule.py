@@ -128,7 +128,7 @@ class ForecastSchedule:
         self.sink = sink
         self.stations = dict(stations)
         self.every: Micros = settings.every_min * _MICROS_PER_MIN
-        self._files = Path(tempfile.mkdtemp(prefix="corridor-forecast-"))
+        self._files: Path | None = None  # the jobs' and results' directory, made on first use
         self._running: _Running | None = None
         self._last_step: int | None = None  # the event-time step of the last forecast started
         self._last_wall = -math.inf
@@ -204,10 +204,14 @@ class ForecastSchedule:
         if running is not None and running.process.exitcode is None:
             running.process.kill()
             running.process.join(5.0)
-        shutil.rmtree(self._files, ignore_errors=True)
+        if self._files is not None:
+            shutil.rmtree(self._files, ignore_errors=True)
+            self._files = None
 
     def _start(self, job: LiveForecastJob) -> None:
         """Spawn the forecast process (spawned: the worker has threads and must not fork)."""
+        if self._files is None:
+            self._files = Path(tempfile.mkdtemp(prefix="corridor-forecast-"))
         number = self.started
         job_path = self._files / f"job-{number}.pickle"
         result_path = self._files / f"result-{number}.pickle"
