@@ -30,6 +30,7 @@ class TrainRiskView(BaseModel):
 
     train_id: str
     late_share: float = Field(ge=0.0, le=1.0, description="share of replications it left late")
+    departure: datetime | None = Field(default=None, description="its scheduled departure")
 
 
 class ForecastView(BaseModel):
@@ -52,16 +53,24 @@ class ForecastView(BaseModel):
                     }
                 ],
                 "boxes_over_24h": {"p10": 609.0, "p50": 619.0, "p90": 629.0},
-                "trains_at_risk": [{"train_id": "TJC-20260113-0930", "late_share": 0.25}],
+                "trains_at_risk": [
+                    {
+                        "train_id": "TJC-20260113-0930",
+                        "late_share": 0.25,
+                        "departure": "2026-01-13T09:30:00Z",
+                    }
+                ],
             }
         }
     )
 
     scope: str
-    now: datetime = Field(description="the event time the forecast starts from")
+    now: datetime = Field(
+        description="the event time the forecast starts from: the worker's watermark then"
+    )
     horizon_h: int
     replications: int
-    computed_at: datetime
+    computed_at: datetime = Field(description="when the worker computed it (wall clock)")
     hours: list[ForecastHour]
     boxes_over_24h: Band = Field(description="boxes in the yard over 24 h old at the horizon")
     trains_at_risk: list[TrainRiskView]

@@ -1,44 +1,36 @@
-"""Forecasts from the live yard, computed by the API from the worker's archive.
+"""Forecasts from the live yard: the worker's, read from the store; what-ifs, run here.
 
-The worker archives every event it accepts (`api.store.sql_store`); a forecast needs the yards
-as they are now, so this service rebuilds them by replaying the last `forecast_lookback_h`
-hours of that archive (`corridor.forecast.start_state.replay_start`, with the worker's seed)
-and runs the forecast's replications (`corridor.forecast.run`). "Now" is the newest archived
-event time, rounded down to the `forecast_every_min` grid of event time (15 min by default):
-a forecast is computed at most once per grid step and horizon, on the first request that
-needs it, and served from memory until the archive passes the next step. That keeps the
-worker's loop free of forecasting (its batches stay as fast as before) and needs no table of
-its own.
+The next-shift forecast is computed by the worker from its live twin on a schedule
+(`streams.forecast_schedule`, docs/forecast.md) over its longest horizon (24 h by default) and
+stored (`api.store.forecasts`). `Forecaster.latest(hours)` reads the newest and keeps its first
+`hours` (`first_hours`): the hours, the boxes over 24 h at the end of hour `hours`, the trains
+due before then. The API computes no forecast of its own, so every API process serves the same
+one and costs nothing per request.
 
-Work runs in one spawned process (never in the API's, which has threads and must not fork,
-and whose GIL must stay free), one forecast at a time; that process forks the replications
-(`corridor.forecast.forking`). At most `MAX_WAITING` distinct forecasts wait for it: past
-that, a request is refused with 503 and `Retry-After`.
+What-ifs still run here (`api.whatif_jobs`): the yards are rebuilt from the worker's archive's
+last `forecast_lookback_h` hours (`corridor.forecast.start_state.replay_start`, with the
+worker's seed), at "now" = the newest archived event time rounded down to the
+`forecast_every_min` grid. That work runs in one spawned process (never in the API's, which has
+threads and must not fork, and whose GIL must stay free), one job at a time; that process forks
+the replications (`corridor.forecast.forking`).
 """
 
 import multiprocessing
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import status
 from sqlalchemy import Engine
 
-from api.limits import LimitExceededError
 from api.settings import ApiSettings
+from api.store import forecasts
 from api.store.archive_window import events_between, newest_event_time
 from api.store.sql_store import SqlStore
-from corridor.forecast.run import forecast
 from corridor.forecast.start_state import ANNOUNCED_AHEAD, ReplayStart, replay_start
-from corridor.runtime import tune_gc_for_a_long_lived_twin
 from stations.spec import StationSpec
 
-MAX_WAITING = 4
-KEPT = 16  # forecasts kept in memory (grid steps x horizons)
 _GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -48,7 +40,7 @@ class NoHistoryError(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class ForecastRequest:
-    """One forecast to compute in the worker process (picklable)."""
+    """The start of a what-if, to rebuild in the job process (picklable)."""
 
     database_url: str
     stations: Mapping[str, StationSpec]
@@ -73,26 +65,13 @@ def read_start(request: ForecastRequest) -> ReplayStart:
     return replay_start(events, request.stations, request.seed, request.now, request.lookback)
 
 
-def compute_forecast(request: ForecastRequest) -> dict[str, Any]:
-    """Read the archive's window, rebuild the yards, forecast; the result as plain values."""
-    tune_gc_for_a_long_lived_twin()
-    result = forecast(
-        read_start(request),
-        seed=request.seed,
-        hours=request.hours,
-        replications=request.replications,
-        workers=request.workers,
-    )
-    return {**result.as_dict(), "computed_at": datetime.now(UTC).isoformat()}
-
-
 def on_grid(moment: datetime, every_min: int) -> datetime:
     """`moment` rounded down to the grid of `every_min` minutes (UTC)."""
     return moment - (moment - _GRID_ORIGIN) % timedelta(minutes=every_min)
 
 
 class Forecaster:
-    """Computes forecasts in a process of its own and keeps the latest ones."""
+    """Serves the worker's stored forecasts; runs what-ifs in a process of its own."""
 
     def __init__(
         self, engine: Engine, settings: ApiSettings, stations: Mapping[str, StationSpec]
@@ -101,77 +80,65 @@ class Forecaster:
         self.settings = settings
         self.stations = dict(stations)
         self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[datetime, int], Future[dict[str, Any]]] = OrderedDict()
 
     def start(self) -> None:
-        """Open the (spawned, single) worker process lazily: it starts on the first forecast."""
+        """Open the (spawned, single) job process lazily: it starts with the first what-if."""
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
     def stop(self) -> None:
-        """Stop the worker process (a forecast under way is abandoned)."""
+        """Stop the job process (a what-if under way is abandoned)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
-        with self._lock:
-            self._kept.clear()
 
     def now(self) -> datetime | None:
-        """The moment the current forecast starts from (None: nothing archived yet)."""
+        """The moment a what-if starts from (None: nothing archived yet)."""
         newest = newest_event_time(self.engine)
         return None if newest is None else on_grid(newest, self.settings.forecast_every_min)
 
     def latest(self, hours: int) -> dict[str, Any] | None:
-        """The forecast of the next `hours` from now (blocks while it is computed)."""
-        now = self.now()
-        if now is None:
+        """The worker's newest forecast, its first `hours` only (None: none stored yet).
+
+        Raises `HorizonError` when the stored forecast is shorter than `hours`."""
+        stored = forecasts.latest(self.engine)
+        if stored is None:
             return None
-        future = self._future(now, hours)
-        try:
-            return future.result()
-        except NoHistoryError:
-            return None
-        except BaseException:
-            with self._lock:  # a failure is not kept: the next request tries again
-                if self._kept.get((now, hours)) is future:
-                    del self._kept[(now, hours)]
-            raise
+        return first_hours(stored.result, hours)
 
     def submit(self, function: Any, *args: Any) -> "Future[Any]":
-        """Run another job (a what-if) in the same process, after the forecasts before it."""
+        """Run a job (a what-if) in the job process, after the jobs before it."""
         if self._pool is None:
             raise RuntimeError("the forecaster is not started")
         return self._pool.submit(function, *args)
 
-    def _future(self, now: datetime, hours: int) -> "Future[dict[str, Any]]":
-        key = (now, hours)
-        with self._lock:
-            future = self._kept.get(key)
-            if future is not None:
-                self._kept.move_to_end(key)
-                return future
-            if self._pool is None:
-                raise RuntimeError("the forecaster is not started")
-            waiting = sum(1 for kept in self._kept.values() if not kept.done())
-            if waiting >= MAX_WAITING:
-                raise LimitExceededError(
-                    status.HTTP_503_SERVICE_UNAVAILABLE,
-                    f"{waiting} forecasts are being computed; try again shortly",
-                    self.settings.retry_after_s,
-                )
-            settings = self.settings
-            request = ForecastRequest(
-                database_url=settings.database_url,
-                stations=self.stations,
-                seed=settings.forecast_seed,
-                now=now,
-                hours=hours,
-                lookback=timedelta(hours=settings.forecast_lookback_h),
-                replications=settings.forecast_replications,
-                workers=settings.forecast_workers,
-            )
-            future = self._pool.submit(compute_forecast, request)
-            self._kept[key] = future
-            while len(self._kept) > KEPT:
-                self._kept.popitem(last=False)
-            return future
+
+class HorizonError(LookupError):
+    """The stored forecast does not reach as far as asked."""
+
+
+def first_hours(result: dict[str, Any], hours: int) -> dict[str, Any]:
+    """A stored forecast (`Forecast.as_dict`) cut to its first `hours`: for every scope its
+    hours, the boxes over 24 h at the end of hour `hours` and the trains due before then."""
+    reach = int(result["horizon_h"])
+    if hours > reach:
+        raise HorizonError(f"hours: the worker's forecasts reach {reach} h, asked for {hours}")
+    end = datetime.fromisoformat(result["now"]) + timedelta(hours=hours)
+    scopes = {"corridor": result["corridor"], **result["yards"]}
+    cut = {scope: _first_hours(part, hours, end) for scope, part in scopes.items()}
+    corridor = cut.pop("corridor")
+    return {**result, "horizon_h": hours, "yards": cut, "corridor": corridor}
+
+
+def _first_hours(part: dict[str, Any], hours: int, end: datetime) -> dict[str, Any]:
+    by_hour = part["boxes_over_24h_by_hour"]
+    return {
+        **part,
+        "hours": part["hours"][:hours],
+        "boxes_over_24h": by_hour[hours - 1],
+        "boxes_over_24h_by_hour": by_hour[:hours],
+        "trains_at_risk": [
+            train
+            for train in part["trains_at_risk"]
+            if train["departure"] is not None and datetime.fromisoformat(train["departure"]) < end
+        ],
+    }

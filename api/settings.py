@@ -133,13 +133,13 @@ class ApiSettings(BaseSettings):
     history_max_per_client: int = Field(default=2, ge=1)
     retry_after_s: int = Field(default=5, ge=1, le=3600)
     replay_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)
-    # Forecasts and what-ifs from the live yard (docs/forecast.md): the worker's seed (its
-    # `--seed`), so the replayed yards draw what the live twin drew; how much archive is
-    # replayed; the event-time grid a forecast is kept for; replications; forked at a time.
+    # What-ifs from the live yard (docs/forecast.md; the forecast itself is the worker's,
+    # `CORRIDOR_FORECAST_*`): the worker's seed (its `--seed`), so the replayed yards draw what
+    # the live twin drew; how much archive is replayed; the event-time grid "now" is rounded
+    # down to; replications forked at a time.
     forecast_seed: int = Field(default=2026, ge=0)
     forecast_lookback_h: float = Field(default=168.0, ge=1.0, le=24.0 * 30)
     forecast_every_min: int = Field(default=15, ge=1, le=24 * 60)
-    forecast_replications: int = Field(default=8, ge=2, le=64)
     forecast_workers: int = Field(default=2, ge=1, le=16)
     whatif_max_jobs: int = Field(default=2, ge=1, le=64)  # waiting or running, all replicas
     whatif_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)  # a dead owner's jobs fail

@@ -2,16 +2,21 @@
 
 Creates the topics that do not exist, then an admin client, the broker watch, a consumer and a
 producer whose errors go to that watch (`streams.broker_watch`), with the size limits of
-`streams.clients`. Tests of the loop's logic give the worker in-memory clients instead.
+`streams.clients`; with a store that keeps forecasts, the worker forecasts on a schedule
+(`streams.forecasting_worker`). Tests of the loop's logic give the worker in-memory clients
+instead.
 """
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 
 from corridor.store_contract import TwinStore
 from stations.spec import StationSpec
 from streams.broker_watch import BrokerWatch
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
+from streams.forecast_schedule import ForecastSettings, schedule_for
+from streams.forecasting_worker import ForecastingWorker
 from streams.settings import KafkaSettings
 from streams.worker import Worker, utc_now
 
@@ -23,12 +28,17 @@ def connect_worker(
     seed: int,
     *,
     now: Callable[[], datetime] = utc_now,
+    forecasts: ForecastSettings | None = None,
 ) -> Worker:
-    """A worker on the broker of `settings` (its topics created if missing)."""
+    """A worker on the broker of `settings` (its topics created if missing), forecasting on the
+    schedule of `forecasts` (default: from the environment) when its store can keep them."""
     admin = make_admin(settings)
     ensure_topics(admin, settings, settings.all_topics)
     watch = BrokerWatch(admin, settings)
-    return Worker(
+    forecasts = forecasts if forecasts is not None else ForecastSettings()
+    schedule = schedule_for(forecasts, store, stations)
+    kind = Worker if schedule is None else partial(ForecastingWorker, forecasts=schedule)
+    return kind(
         settings,
         store,
         stations,

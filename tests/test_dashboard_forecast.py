@@ -2,11 +2,12 @@
 a fan chart of the gate queue and the turnaround — the p10-p90 band shaded and the p50 dashed,
 after a "now" line at the forecast's start — and the trains at risk with the boxes over 24 h.
 
-The store holds what a worker archived (two generated days); the API computes the forecast
-from it in its forecast process and is served by uvicorn. Screenshot:
+The store holds the worker's forecast (from two generated days, over 24 h); the API serves it
+cut to the dashboard's 8 hours, through uvicorn; the note says when it is from. Screenshot:
 `.artifacts/dashboard-forecast.png`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,10 @@ import pytest
 from api.app import create_app
 from api.store.sql_store import SqlStore
 from corridor.scenario import DEFAULT_START
-from corridor.traffic.generator import generate
-from stations.spec import load_all_stations
 from tests.api_fixtures import T0, corridor_batch, start_server, stop_server
 from tests.api_fixtures import test_settings as api_settings
 from tests.chromium import Chromium
-from tests.test_api_forecast import archive
+from tests.test_api_forecast import worker_forecast
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,9 +54,8 @@ def test_the_dashboard_draws_each_forecast_as_a_fan_after_the_now_line(
     url = f"sqlite:///{tmp_path / 'corridor.db'}"
     store = SqlStore.open(url)
     store.commit(corridor_batch(T0))
-    archive(store, list(generate(load_all_stations(), days=2, seed=SEED, start=DEFAULT_START)))
-    settings = api_settings(url, forecast_seed=SEED, forecast_replications=3, forecast_workers=1)
-    server = start_server(create_app(settings, store=store))
+    store.put_forecast(worker_forecast(DEFAULT_START + timedelta(days=1, hours=22), 24), keep=4)
+    server = start_server(create_app(api_settings(url), store=store))
     try:
         chromium.navigate(server.url + "/")
         chromium.wait_for("document.body.dataset.ready === 'true'", timeout=120)
@@ -74,6 +72,7 @@ def test_the_dashboard_draws_each_forecast_as_a_fan_after_the_now_line(
             note = chromium.text(f"{scope} [data-trains-at-risk]")
             assert "boxes over 24 h at +8 h" in note
             assert "train" in note
+            assert "forecast from 14:00 UTC (event time)" in note  # 22:00 in Chongqing
         ARTIFACTS.mkdir(exist_ok=True)
         chromium.screenshot(ARTIFACTS / "dashboard-forecast.png")
     finally:

@@ -1,7 +1,8 @@
-"""The next-shift forecast of a yard or the corridor, from the yards as they are now.
+"""The next-shift forecast of a yard or the corridor, from the yards as they were at `now`.
 
-Computed by the service from the worker's archive at most once per 15 minutes of event time
-and horizon (`api.forecasts`, docs/forecast.md); the first request of a step waits for it.
+The worker computes it from its live twin every 15 minutes of event time once caught up and
+stores it; these routes serve the newest stored one, cut to `hours` (`api.forecasts`,
+docs/forecast.md). Nothing is computed per request.
 """
 
 from typing import Annotated
@@ -11,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, YardDep
 from api.forecast_responses import ForecastView, forecast_view
-from api.routes.common import BUSY, NOT_FOUND, READ_ERRORS
+from api.forecasts import HorizonError
+from api.routes.common import NOT_FOUND, READ_ERRORS
 from api.security import ReaderAccess
 from corridor.forecast.run import DEFAULT_HOURS, MAX_HOURS
 
@@ -24,16 +26,20 @@ HoursQuery = Annotated[
 
 
 async def _forecast(services: ServicesDep, scope: str, hours: int) -> ForecastView:
-    result = await run_in_threadpool(services.forecaster.latest, hours)
+    try:
+        result = await run_in_threadpool(services.forecaster.latest, hours)
+    except HorizonError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     if result is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
-            "no forecast yet: the worker has archived no event to start from",
+            "no forecast yet: the worker stores one every 15 min of event time once it has "
+            "caught up with its input (docs/forecast.md)",
         )
     return forecast_view(result, scope)
 
 
-@router.get("/yards/{yard}/forecast", response_model=ForecastView, responses={**NOT_FOUND, **BUSY})
+@router.get("/yards/{yard}/forecast", response_model=ForecastView, responses=NOT_FOUND)
 async def yard_forecast(
     yard: YardDep, services: ServicesDep, hours: HoursQuery = DEFAULT_HOURS
 ) -> ForecastView:
@@ -41,7 +47,7 @@ async def yard_forecast(
     return await _forecast(services, yard, hours)
 
 
-@router.get("/corridor/forecast", response_model=ForecastView, responses={**NOT_FOUND, **BUSY})
+@router.get("/corridor/forecast", response_model=ForecastView, responses=NOT_FOUND)
 async def corridor_forecast(
     services: ServicesDep, hours: HoursQuery = DEFAULT_HOURS
 ) -> ForecastView:

@@ -1,6 +1,7 @@
 // The next-shift forecast as fan charts: what happened (the KPI history, solid), a "now" line,
 // then the forecast's p10-p90 band (shaded) and its p50 (dashed), hour by hour.
-// Data: GET /yards/{yard}/forecast and /corridor/forecast (docs/forecast.md).
+// Data: GET /yards/{yard}/forecast and /corridor/forecast (docs/forecast.md): the worker's newest
+// stored forecast, cut to FORECAST_HOURS.
 "use strict";
 
 const FORECAST_HOURS = 8;
@@ -54,6 +55,9 @@ function drawForecast(target, forecast, history, color, width) {
       : "no train at risk";
     const boxes = forecast.boxes_over_24h;
     if (boxes.p50 !== null) risk.textContent += ` · boxes over 24 h at +${forecast.horizon_h} h: ${formatNumber(boxes.p50, 0)} (${formatNumber(boxes.p10, 0)}–${formatNumber(boxes.p90, 0)})`;
+    // the worker's forecast: from its watermark then, computed at a wall-clock time
+    const utc = (iso) => new Date(iso).toISOString().slice(11, 16);
+    risk.textContent += ` · forecast from ${utc(forecast.now)} UTC (event time), computed ${utc(forecast.computed_at)} UTC`;
   }
 }
 

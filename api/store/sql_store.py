@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
-from api.store import archive_segments, fencing, twin_snapshots
+from api.store import archive_segments, fencing, forecasts, twin_snapshots
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
 from api.store.json_values import json_data, jsonable
@@ -142,6 +142,10 @@ class SqlStore:
     def twin_snapshot_data(self, snapshot_id: int) -> bytes | None:
         """A stored live-twin snapshot's bytes (None: pruned since listed)."""
         return twin_snapshots.data(self.engine, snapshot_id)
+
+    def put_forecast(self, result: dict[str, Any], keep: int) -> None:
+        """Store the worker's forecast, keeping the newest `keep` (`api.store.forecasts`)."""
+        forecasts.put(self.engine, result, keep)
 
     def archived(self, event_id: str, ts: datetime) -> bool:
         """Is an event with this id and time in the archive? Unpacks only the segments whose

@@ -378,8 +378,10 @@ class ReplayJobPublic(ReplayJobBase):
     result: dict[str, Any] | None = None
 
 
-# the live twin's snapshots have their own module (their reads and writes are there)
+# the live twin's snapshots, the partitions' owners and the worker's forecasts have their own
+# modules (their reads and writes are there)
 from api.store.fencing import PartitionOwnerRow as PartitionOwnerRow  # noqa: E402
+from api.store.forecasts import ForecastRow as ForecastRow  # noqa: E402
 from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa: E402
 
 # what-if jobs too (`api.store.whatif_jobs_table`)

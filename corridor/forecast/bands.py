@@ -9,11 +9,15 @@ are left out; an hour where every replication has none gives None.
 The corridor's bands are those of the yards' sums per replication (queues, plugs, boxes); its
 turnaround is the mean of the yards' hourly means. A train is at risk when it left late, or not
 by the end of the horizon, in at least one replication; `late_share` says in how many.
+
+A forecast also carries what its first h hours need to stand alone as a forecast of h hours:
+the boxes over 24 h at the end of every hour and each train's scheduled departure. The worker
+computes the longest horizon once and the API serves any shorter one (`api.forecasts`).
 """
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +59,7 @@ class TrainRisk:
 
     train_id: str
     late_share: float
+    departure: datetime | None = None  # scheduled
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,7 @@ class YardForecast:
     hours: list[HourBands]
     boxes_over_24h: Band
     trains_at_risk: list[TrainRisk]
+    boxes_over_24h_by_hour: list[Band] = field(default_factory=list)  # at each hour's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +114,26 @@ def _yard_bands(now: datetime, hours: int, runs: Sequence[YardOutcome]) -> YardF
         for h in range(hours)
     ]
     late: dict[str, int] = {}
+    due: dict[str, float] = {}
     for run in runs:
+        due.update(run.trains_due)
         for train, was_late in run.trains_late.items():
             late[train] = late.get(train, 0) + int(was_late)
     risks = [
-        TrainRisk(train, round(count / len(runs), 3))
+        TrainRisk(train, round(count / len(runs), 3), _departure(now, due.get(train)))
         for train, count in sorted(late.items(), key=lambda item: (-item[1], item[0]))
         if count
     ]
-    return YardForecast(hourly, band([float(run.boxes_over_24h) for run in runs]), risks)
+    by_hour = [
+        band([float(run.boxes_over_24h_by_hour[h]) for run in runs])
+        for h in range(min((len(run.boxes_over_24h_by_hour) for run in runs), default=0))
+    ]
+    return YardForecast(hourly, band([float(run.boxes_over_24h) for run in runs]), risks, by_hour)
+
+
+def _departure(now: datetime, minutes: float | None) -> datetime | None:
+    """A train's scheduled departure (recorded by the replications in minutes after now)."""
+    return None if minutes is None else now + timedelta(minutes=minutes)
 
 
 def _corridor_outcome(run: dict[str, YardOutcome]) -> YardOutcome:
@@ -134,10 +151,18 @@ def _corridor_outcome(run: dict[str, YardOutcome]) -> YardOutcome:
         for sid, yard in run.items()
         for train, was_late in yard.trains_late.items()
     }
+    due = {
+        f"{sid}/{train}": due for sid, yard in run.items() for train, due in yard.trains_due.items()
+    }
+    by_hour = [
+        sum(counts) for counts in zip(*(y.boxes_over_24h_by_hour for y in yards), strict=True)
+    ]
     return YardOutcome(
         {**summed, "turnaround_min": turnaround},
         sum(yard.boxes_over_24h for yard in yards),
         late,
+        by_hour,
+        due,
     )
 
 

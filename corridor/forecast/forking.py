@@ -60,9 +60,11 @@ def _spawn(run: Callable[[int], Result], replication: int) -> tuple[int, int]:
         except BaseException as error:
             payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
             code = 1
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
-        os._exit(code)
+        try:  # a parent gone (terminated) breaks the pipe: leave all the same, never return
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(code)
     os.close(write)
     return read, pid
 

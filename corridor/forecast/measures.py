@@ -10,12 +10,14 @@ really came, so both are measured alike. Per yard and hour h (the hour [now + h,
 - `plugs_in_use`: reefer plugs in use, time-weighted mean over the hour.
 
 At the end of the horizon: `boxes_over_24h`, boxes in the yard that entered it more than 24 h
-before; and for each export train due to leave in the horizon, whether it left late (its
-loading, which starts at the cut-off, ran past the scheduled departure) or not at all.
+before (and the same count at the end of every hour, `boxes_over_24h_by_hour`, so that the
+first h hours of a longer forecast are a forecast of h hours); and for each export train due to
+leave in the horizon, whether it left late (its loading, which starts at the cut-off, ran past
+the scheduled departure) or not at all, with its scheduled departure (`trains_due`).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +39,8 @@ class YardOutcome:
     hourly: dict[str, list[float]]  # HOURLY name -> one value per hour (NaN: none)
     boxes_over_24h: int
     trains_late: dict[str, bool]  # train id -> left late or not at all, for trains due
+    boxes_over_24h_by_hour: list[int] = field(default_factory=list)  # at each hour's end
+    trains_due: dict[str, float] = field(default_factory=dict)  # train id -> due, min after now
 
 
 def hour_edges(now: Minutes, hours: int) -> Floats:
@@ -47,6 +51,31 @@ def hour_edges(now: Minutes, hours: int) -> Floats:
 def boxes_over_24h(yard: Yard, at: Minutes) -> int:
     """Boxes in the yard that entered more than 24 h before `at` (the clock standing at `at`)."""
     return sum(1 for box in yard.boxes.values() if box.entered <= at - DAY_MIN)
+
+
+def boxes_over_24h_by_hour(yard: Yard, edges: Floats) -> list[int]:
+    """`boxes_over_24h` at each hour's end (edges[1:]), read after the run from the box records
+    and the boxes still in the yard: a box counts at `at` if it entered by `at` - 24 h and had
+    not left before `at` (one leaving at `at` has not left, as with the clock standing there)."""
+    ends = edges[1:]
+    counts = np.zeros(len(ends), dtype=np.int64)
+    low = float(edges[0])
+    for visit in reversed(yard.records.box_visits):  # newest last: stop long before the horizon
+        if visit.left < low:
+            break
+        counts += (visit.entered <= ends - DAY_MIN) & (visit.left >= ends)
+    for box in yard.boxes.values():
+        counts += box.entered <= ends - DAY_MIN
+    return [int(count) for count in counts]
+
+
+def trains_due(yard: Yard, start: Minutes, end: Minutes) -> dict[str, float]:
+    """Export trains scheduled to leave in [start, end): their departure, minutes after `start`."""
+    return {
+        plan.train_id: plan.departure - start
+        for plan in yard.railway.known.values()
+        if start <= plan.departure < end
+    }
 
 
 def hourly(yard: Yard, edges: Floats) -> dict[str, list[float]]:

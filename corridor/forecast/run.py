@@ -26,8 +26,10 @@ from corridor.forecast.future import future_events
 from corridor.forecast.measures import (
     YardOutcome,
     boxes_over_24h,
+    boxes_over_24h_by_hour,
     hour_edges,
     hourly,
+    trains_due,
     trains_late,
 )
 from corridor.forecast.start_state import StartState
@@ -113,6 +115,12 @@ def run_one(job: ForecastJob, twin: Twin, replication: int) -> dict[str, YardOut
     twin.advance_to(until + SETTLE)
     edges = hour_edges(begin, job.hours)
     return {
-        sid: YardOutcome(hourly(yard, edges), over_24h[sid], trains_late(yard, begin, end))
+        sid: YardOutcome(
+            hourly(yard, edges),
+            over_24h[sid],
+            trains_late(yard, begin, end),
+            boxes_over_24h_by_hour(yard, edges),
+            trains_due(yard, begin, end),
+        )
         for sid, yard in twin.yards.items()
     }

@@ -1,0 +1,68 @@
+"""A forecast from the live twin's own state: the worker's yards at its watermark, as data.
+
+The worker (`streams.forecast_schedule`) takes its twin's snapshot (`Twin.snapshot`, encoded by
+`corridor.engine.snapshots`) at the watermark and hands the bytes to a process of its own,
+which runs `run_live_forecast`: no archive is read and no history replayed; each replication
+restores the saved yards with its own random streams (`SnapshotStart`, `Twin.fork`).
+
+The import boxes a truck is already coming for (`claimed_pickups`, so that generated pickups
+do not collect them twice) are read from the snapshot itself: the import trucks in their visit,
+including those still on their way to the gate (stage "eta").
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from corridor.engine.snapshots import TwinSnapshot, decode
+from corridor.forecast.run import DEFAULT_REPLICATIONS, MAX_HOURS, check_hours, forecast
+from corridor.forecast.start_state import SnapshotStart
+from stations.spec import StationSpec
+
+_CONTAINER, _DIRECTION = 1, 4  # places in `stations.snapshot_format.TruckState.order`
+
+
+@dataclass(frozen=True, slots=True)
+class LiveForecastJob:
+    """One forecast from a live snapshot (picklable: it crosses to the forecast process)."""
+
+    snapshot: bytes  # `corridor.engine.snapshots.encode` of the live twin at `now`
+    stations: Mapping[str, StationSpec]
+    now: datetime  # the watermark the snapshot was taken at (aware)
+    hours: int = MAX_HOURS
+    replications: int = DEFAULT_REPLICATIONS
+    workers: int = 1
+
+
+def claimed_pickups(snapshot: TwinSnapshot) -> frozenset[str]:
+    """Import boxes that a truck in the snapshot (arrived or still on its way) will collect."""
+    return frozenset(
+        str(truck.order[_CONTAINER])
+        for yard in snapshot.yards.values()
+        for truck in yard.trucks
+        if truck.order[_DIRECTION] == "import"
+    )
+
+
+def live_start(
+    snapshot: TwinSnapshot, stations: Mapping[str, StationSpec], now: datetime
+) -> SnapshotStart:
+    """The start state of a forecast from the live twin's snapshot taken at `now`."""
+    if now.tzinfo is None:
+        raise ValueError(f"now: expected an aware datetime, got {now.isoformat()}")
+    return SnapshotStart(snapshot, stations, now, claimed_pickups(snapshot))
+
+
+def run_live_forecast(job: LiveForecastJob) -> dict[str, Any]:
+    """Decode the snapshot and forecast from it; plain values with `computed_at` (wall clock)."""
+    check_hours(job.hours)
+    snapshot = decode(job.snapshot)
+    result = forecast(
+        live_start(snapshot, job.stations, job.now),
+        seed=snapshot.seed,
+        hours=job.hours,
+        replications=job.replications,
+        workers=job.workers,
+    )
+    return {**result.as_dict(), "computed_at": datetime.now(UTC).isoformat()}
