@@ -23,7 +23,9 @@ if command -v pg_isready >/dev/null 2>&1; then
   fi
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[dev,broker]'
+# The README's install made .venv from the same lock already (CI's walk-through): then only the
+# dev tools are new here, and nothing already installed is resolved again or replaced.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check \
+  -c requirements/constraints.txt -e '.[dev,broker]'
 exec .venv/bin/python -m pytest "$@"
