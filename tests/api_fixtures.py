@@ -314,9 +314,9 @@ class LiveServer:
     thread: threading.Thread
 
 
-def start_server(app: FastAPI) -> LiveServer:
-    """Start uvicorn for `app` and wait until it accepts requests."""
-    port = free_port()
+def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
+    """Start uvicorn for `app` (on `port`, or a free one) and wait until it accepts requests."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -343,15 +343,17 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     stop_server(live)
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Poll a replay job until it is done or failed."""
+def wait_for_job(
+    client: TestClient, job_id: str, timeout: float = 120.0, kind: str = "replays"
+) -> dict[str, Any]:
+    """Poll a job (`/replays/{id}`, or `/{kind}/{id}`) until it is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/{kind}/{job_id}").json()
         if job["status"] in ("done", "failed"):
             return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+    raise AssertionError(f"job /{kind}/{job_id} did not finish in {timeout} s")
 
 
 def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:
