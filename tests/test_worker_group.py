@@ -11,9 +11,12 @@ alive to the end write, through the store's merge of their yard partials, the co
 one worker holding every yard writes.
 """
 
+import json
+import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,20 +26,25 @@ import pytest
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
-from api.store.tables import ArchiveSegment, KpiSnapshot, table_of
+from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
+from streams.connect import connect_worker
+from streams.live.memory_store import MemoryStore
 from streams.publish import publish
+from streams.settings import KafkaSettings
 from tests.api_fixtures import final_kpis
-from tests.broker_fixtures import expected_kpis, generated_day, settings_for
-from tests.worker_processes import (
-    as_json,
-    dead_letter_reasons,
-    start_worker,
-    worker_of_its_own,
+from tests.broker_fixtures import (
+    SEED,
+    expected_kpis,
+    generated_day,
+    settings_env,
+    settings_for,
+    stations,
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[1]
 GROUP = {"membership": "group", "partitions": 6, "batch_size": 100}
 TOOK = re.compile(r"assigned \{(.+)\}")
 
@@ -65,9 +73,9 @@ def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     assert owned(logs[0])[-1] == shares[0] | shares[1], "the survivor took every partition"
     archived = [e.event_id for e in store.load_archive() if isinstance(e, ArchivedEvent)]
     assert len(archived) == len(set(archived)) == len(events)
-    assert dead_letter_reasons(store) == {}
+    assert dead_letter_count(store) == 0
     newest = max(event.ts for event in events)
-    alone = worker_of_its_own(settings, "alone", idle_exit_s=8.0)
+    alone = single_worker(settings)
     final = final_kpis(store)
     assert final == {key: as_json(s.kpis) for key, s in alone.latest_snapshots().items()}
     assert final == {key: as_json(kpis) for key, kpis in expected_kpis(events, newest).items()}
@@ -97,9 +105,7 @@ def test_two_live_workers_write_the_corridor_a_single_worker_writes(
 
     alone = {
         (s.window, s.as_of): as_json(s.kpis)
-        for (scope, _window, _as_of), s in worker_of_its_own(
-            settings, "alone", idle_exit_s=8.0
-        ).snapshots.items()
+        for (scope, _window, _as_of), s in single_worker(settings).snapshots.items()
         if scope == "corridor"
     }
     common = sorted(group.keys() & alone.keys())
@@ -140,6 +146,17 @@ def merged_while_shared(
             return merged
         time.sleep(0.25)
     raise AssertionError("the store merged no corridor snapshot while the workers shared")
+
+
+def start_worker(
+    settings: KafkaSettings, url: str, log: Path, *extra: str
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
+    env = {**os.environ, **settings_env(settings)}
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [*command, "--seed", str(SEED), *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink
+        )
 
 
 def owned(log: Path) -> list[frozenset[str]]:
@@ -184,3 +201,24 @@ def wait_for_both(
                 return int(connection.execute(select(func.sum(table.c.events))).scalar_one())
         time.sleep(0.005)
     raise AssertionError("the workers did not both commit in time")
+
+
+def single_worker(settings: KafkaSettings) -> MemoryStore:
+    """One worker of a group of its own, on the same topics: it takes every partition."""
+    store = MemoryStore()
+    alone = settings.model_copy(update={"group_id": settings.group_id + "-alone"})
+    worker = connect_worker(alone, store, stations(), SEED)
+    worker.run(idle_exit_s=8.0)  # longer than joining the group
+    worker.close()
+    return store
+
+
+def dead_letter_count(store: SqlStore) -> int:
+    with store.engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table_of(DeadLetter))).scalar_one()
+        )
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
