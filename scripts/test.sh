@@ -35,4 +35,5 @@ parallel=()
 if [ "$workers" != 0 ] && .venv/bin/python -c 'import xdist' 2>/dev/null; then
   parallel=(-n "$workers" --dist loadfile)
 fi
-exec .venv/bin/python -m pytest "${parallel[@]}" "$@"
+# --durations: CI's log names the slowest tests every run (where the next speed-up is)
+exec .venv/bin/python -m pytest "${parallel[@]}" --durations=25 "$@"
