@@ -64,10 +64,12 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
             await run_in_threadpool(upgrade, services.store.engine)
         services.replays.start()
         services.forecaster.start()
+        await run_in_threadpool(services.whatifs.start)
         try:
             yield
         finally:
             await run_in_threadpool(services.forecaster.stop)
+            await run_in_threadpool(services.whatifs.stop)
             await run_in_threadpool(services.replays.stop)
 
     # /docs and /redoc from assets shipped in the fastapi-offline wheel (under

@@ -77,5 +77,5 @@ class Services:
                 retry_after_s=settings.retry_after_s,
             ),
             forecaster=forecaster,
-            whatifs=WhatIfJobs(forecaster),
+            whatifs=WhatIfJobs(store.engine, forecaster, settings.whatif_lease_s),
         )

@@ -141,7 +141,8 @@ class ApiSettings(BaseSettings):
     forecast_every_min: int = Field(default=15, ge=1, le=24 * 60)
     forecast_replications: int = Field(default=8, ge=2, le=64)
     forecast_workers: int = Field(default=2, ge=1, le=16)
-    whatif_max_jobs: int = Field(default=2, ge=1, le=64)
+    whatif_max_jobs: int = Field(default=2, ge=1, le=64)  # waiting or running, all replicas
+    whatif_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)  # a dead owner's jobs fail
 
     @model_validator(mode="after")
     def _refuse_default_keys(self) -> "ApiSettings":

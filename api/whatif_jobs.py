@@ -1,81 +1,83 @@
 """What-if jobs: a scenario run against the live yard, baseline and scenario from one state.
 
-`POST /whatif` queues a job here; it runs in the forecast process (`api.forecasts`), after the
-forecasts and what-ifs before it: the yards are rebuilt from the worker's archive as for a
-forecast, then `corridor.forecast.whatif.what_if` runs both sides with common random numbers
-and compares them in the planner's format (`corridor.compare`). The answer (the differences
-with their paired 95 % intervals, and both sides' forecasts) and the self-contained
-`report.html` are fetched by job id.
+`POST /whatif` records a job in the store (`api.store.whatif_jobs_table`) and queues it in the
+forecast process (`api.forecasts`), after the forecasts and what-ifs before it. There,
+`compute_whatif` marks it running, rebuilds the yards from the worker's archive as for a
+forecast, runs both sides with common random numbers (`corridor.forecast.whatif.what_if`,
+holding the trains the scenario holds) and stores the answer (the differences with their
+paired 95 % intervals, both sides' forecasts, the held trains) and the planner's
+`report.html` in the job's row. Any API process sharing the store answers `GET /whatif/{id}`,
+before and after a restart.
 
-Jobs live in this process's memory: at most `whatif_max_jobs` wait or run at once (beyond
-that a request is refused with 503 and `Retry-After`), the last `KEPT_JOBS` are kept, and a
-restart forgets them (a what-if is a question about now: asked again, it starts from the newer
-now).
+The process that accepted a job renews its lease while it is pending; one that stops fails
+its pending jobs with the reason, and any process fails the pending jobs of one that died
+once their lease has expired. At most `whatif_max_jobs` jobs wait or run at once across the
+processes sharing the store (beyond that: 503 with `Retry-After`).
 """
 
+import logging
 import threading
 import uuid
-from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import status
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.forecasts import Forecaster, ForecastRequest, NoHistoryError, read_start
 from api.limits import LimitExceededError
+from api.replay_leases import new_owner_id
+from api.store import whatif_jobs_table as jobs
+from api.store.db import make_engine
+from api.store.whatif_jobs_table import WhatIfJobRow, utc_now
 from corridor.compare.page import report_html
 from corridor.compare.table import markdown
+from corridor.forecast import held_report
+from corridor.forecast.holds import TrainHold
 from corridor.forecast.whatif import what_if
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import parse_scenario
 
-KEPT_JOBS = 64
+log = logging.getLogger(__name__)
+STOPPED = "interrupted: the API stopped before the what-if finished; ask again"
 
 
 @dataclass(frozen=True, slots=True)
 class WhatIfRequest:
     """One what-if to run in the forecast process (picklable)."""
 
+    job_id: str
     forecast: ForecastRequest
     scenario: dict[str, Any]  # the scenario table, TOML-shaped, already validated
     name: str
+    holds: tuple[TrainHold, ...] = ()
 
 
-@dataclass(slots=True)
-class WhatIfJob:
-    """A queued, running or finished what-if."""
-
-    id: str
-    name: str
-    now: datetime
-    hours: int
-    replications: int
-    created_at: datetime
-    future: "Future[dict[str, Any]]" = field(repr=False)
-
-    @property
-    def status(self) -> str:
-        """queued, running, done or failed."""
-        if not self.future.done():
-            return "running" if self.future.running() else "queued"
-        return "failed" if self.future.exception() is not None else "done"
-
-    def error(self) -> str | None:
-        """Why it failed (None unless it did)."""
-        if not self.future.done() or self.future.exception() is None:
-            return None
-        error = self.future.exception()
-        return str(error) if isinstance(error, NoHistoryError | ValueError) else "internal error"
-
-    def result(self) -> dict[str, Any] | None:
-        """The answer, once done."""
-        return self.future.result() if self.status == "done" else None
+def compute_whatif(request: WhatIfRequest) -> str:
+    """In the forecast process: run the job and store its outcome; returns its final status."""
+    engine = make_engine(request.forecast.database_url)
+    try:
+        started = {"status": "running", "started_at": utc_now()}
+        if not jobs.move(engine, request.job_id, ["queued"], **started):
+            return "gone"  # failed meanwhile (its owner stopped): not run
+        try:
+            values = _answer(request)
+        except (NoHistoryError, ValueError) as error:
+            values = {"status": "failed", "error": str(error)[:2000]}
+        except Exception as error:
+            log.exception("what-if %s failed", request.job_id)
+            values = {"status": "failed", "error": f"internal error: {type(error).__name__}"}
+        jobs.move(engine, request.job_id, ["running"], finished_at=utc_now(), **values)
+        return str(values["status"])
+    finally:
+        engine.dispose()
 
 
-def compute_whatif(request: WhatIfRequest) -> dict[str, Any]:
-    """Rebuild the yards from the archive, run both sides, compare; plain values and the page."""
+def _answer(request: WhatIfRequest) -> dict[str, Any]:
+    """Rebuild the yards from the archive, run both sides, compare: the job's done values."""
     tune_gc_for_a_long_lived_twin()
     forecast = request.forecast
     start = read_start(forecast)
@@ -88,67 +90,161 @@ def compute_whatif(request: WhatIfRequest) -> dict[str, Any]:
         hours=forecast.hours,
         replications=forecast.replications,
         workers=forecast.workers,
+        holds=request.holds,
     )
     comparison = result.comparison
     frame = comparison.frame.astype(object).where(comparison.frame.notna(), None)
+    held = held_report.summary(result.held)
+    section = held_report.html_section(held)
+    text = markdown(comparison.frame, comparison.base, comparison.scenarios)
+    page = report_html(
+        comparison.frame, comparison.base, comparison.scenarios, [section] if section else []
+    )
     return {
-        "differences": frame.to_dict("records"),
-        "baseline": result.baseline.as_dict(),
-        "scenario": result.scenario.as_dict(),
-        "markdown": markdown(comparison.frame, comparison.base, comparison.scenarios),
-        "report_html": report_html(comparison.frame, comparison.base, comparison.scenarios),
+        "status": "done",
+        "error": None,
+        "result": {
+            "differences": frame.to_dict("records"),
+            "held_trains": held,
+            "baseline": result.baseline.as_dict(),
+            "scenario": result.scenario.as_dict(),
+            "markdown": "\n".join([text, *held_report.markdown_lines(held)]),
+        },
+        "report_html": page,
     }
 
 
 class WhatIfJobs:
-    """The what-if jobs of this process."""
+    """The what-if jobs this process accepted, and the lease that keeps them its own."""
 
-    def __init__(self, forecaster: Forecaster) -> None:
+    def __init__(self, engine: Engine, forecaster: Forecaster, lease_s: float) -> None:
+        self.engine = engine
         self.forecaster = forecaster
-        self._jobs: OrderedDict[str, WhatIfJob] = OrderedDict()
+        self.lease_s = lease_s
+        self.owner = new_owner_id()
+        self._pending: dict[str, Future[str]] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Fail the jobs of dead owners, then renew this process's leases every quarter lease."""
+        self._tend()
+        self._stopping.clear()
+        self._heartbeat = threading.Thread(target=self._beat, name="whatif-lease", daemon=True)
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        """Fail this process's pending jobs (the forecast process stops with the API)."""
+        self._stopping.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+        self._heartbeat = None
+        with self._lock:
+            pending, self._pending = list(self._pending), {}
+        try:
+            jobs.fail_own(self.engine, self.owner, pending, STOPPED)
+        except SQLAlchemyError as error:  # their lease expires; another process fails them
+            log.warning("pending what-ifs not failed at stop: %s", type(error).__name__)
 
     def submit(
-        self, *, scenario: dict[str, Any], name: str, hours: int, replications: int
-    ) -> WhatIfJob | None:
-        """Queue a what-if from now (None: nothing archived yet to start from)."""
-        now = self.forecaster.now()
-        if now is None:
-            return None
+        self,
+        *,
+        now: datetime,
+        scenario: dict[str, Any],
+        holds: tuple[TrainHold, ...],
+        name: str,
+        hours: int,
+        replications: int,
+    ) -> WhatIfJobRow:
+        """Record and queue a what-if from `now` (`Forecaster.now`: the holds were resolved at
+        it), unless `whatif_max_jobs` are pending already."""
         settings = self.forecaster.settings
-        request = WhatIfRequest(
-            ForecastRequest(
-                database_url=settings.database_url,
-                stations=self.forecaster.stations,
-                seed=settings.forecast_seed,
-                now=now,
-                hours=hours,
-                lookback=timedelta(hours=settings.forecast_lookback_h),
-                replications=replications,
-                workers=settings.forecast_workers,
-            ),
-            scenario,
-            name,
-        )
         with self._lock:
-            active = sum(1 for job in self._jobs.values() if not job.future.done())
-            if active >= settings.whatif_max_jobs:
+            running = jobs.active(self.engine, self.lease_s)
+            if running >= settings.whatif_max_jobs:
                 raise LimitExceededError(
                     status.HTTP_503_SERVICE_UNAVAILABLE,
-                    f"{active} what-if jobs are waiting or running (at most "
+                    f"{running} what-if jobs are waiting or running (at most "
                     f"{settings.whatif_max_jobs}); try again when one is done",
                     settings.retry_after_s,
                 )
-            future = self.forecaster.submit(compute_whatif, request)
-            job = WhatIfJob(
-                str(uuid.uuid4()), name, now, hours, replications, datetime.now(UTC), future
+            created = utc_now()
+            row = WhatIfJobRow(
+                id=str(uuid.uuid4()),
+                status="queued",
+                name=name,
+                now=now,
+                hours=hours,
+                replications=replications,
+                scenario=scenario,
+                holds=[asdict(hold) for hold in holds],
+                created_at=created,
+                owner=self.owner,
+                heartbeat_at=created,
             )
-            self._jobs[job.id] = job
-            while len(self._jobs) > KEPT_JOBS:
-                self._jobs.popitem(last=False)
-        return job
+            jobs.insert(self.engine, row)
+            forecast = self._forecast(now, hours, replications)
+            request = WhatIfRequest(row.id, forecast, scenario, name, holds)
+            try:
+                future: Future[str] = self.forecaster.submit(compute_whatif, request)
+            except BaseException as error:
+                self._fail(row.id, f"not queued: {error}"[:2000])
+                raise
+            self._pending[row.id] = future
+        future.add_done_callback(lambda done: self._finished(row.id, done))
+        return row
 
-    def get(self, job_id: str) -> WhatIfJob | None:
-        """A job by id (None: unknown, or forgotten)."""
+    def get(self, job_id: str, *, with_report: bool = False) -> WhatIfJobRow | None:
+        """A job by id, whichever process ran it (None: unknown, or forgotten)."""
+        return jobs.get(self.engine, job_id, with_report=with_report)
+
+    def _forecast(self, now: datetime, hours: int, replications: int) -> ForecastRequest:
+        settings = self.forecaster.settings
+        return ForecastRequest(
+            database_url=settings.database_url,
+            stations=self.forecaster.stations,
+            seed=settings.forecast_seed,
+            now=now,
+            hours=hours,
+            lookback=timedelta(hours=settings.forecast_lookback_h),
+            replications=replications,
+            workers=settings.forecast_workers,
+        )
+
+    def _finished(self, job_id: str, future: "Future[str]") -> None:
+        """The forecast process is done with the job: if it died or was cancelled, say so."""
         with self._lock:
-            return self._jobs.get(job_id)
+            self._pending.pop(job_id, None)
+        if future.cancelled():
+            reason = STOPPED
+        elif future.exception() is not None:
+            reason = f"the forecast process failed: {type(future.exception()).__name__}"
+        else:
+            return
+        try:
+            self._fail(job_id, reason)
+        except SQLAlchemyError as error:  # its lease expires; a process fails it then
+            log.warning("what-if %s not failed: %s", job_id, type(error).__name__)
+
+    def _fail(self, job_id: str, reason: str) -> None:
+        jobs.move(
+            self.engine, job_id, jobs.PENDING, status="failed", finished_at=utc_now(), error=reason
+        )
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self.lease_s / 4):
+            self._tend()
+
+    def _tend(self) -> None:
+        """Renew this process's leases, then fail the jobs of owners that stopped renewing."""
+        with self._lock:
+            pending = list(self._pending)
+        try:
+            jobs.renew(self.engine, self.owner, pending)
+            failed = jobs.fail_expired(self.engine, self.lease_s)
+        except SQLAlchemyError as error:  # the service goes on; /ready reports the database
+            log.warning("what-if leases not renewed: %s", type(error).__name__)
+            return
+        if failed:
+            log.warning("failed %d what-if job(s) whose owner stopped renewing its lease", failed)

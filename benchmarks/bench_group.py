@@ -51,9 +51,15 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=12, help="per input topic")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating")
     parser.add_argument("--store-url", help="PostgreSQL URL with {run} (default: SQLite files)")
+    parser.add_argument(
+        "--kpi-every-min", type=float, default=60.0, help="KPI cadence (a member takes each)"
+    )
     args = parser.parse_args()
+    every = timedelta(minutes=args.kpi_every_min)
     with EmbeddedBroker() as broker:
-        rates = group_rates(broker, args.events, args.partitions, args.repeats, args.store_url)
+        rates = group_rates(
+            broker, args.events, args.partitions, args.repeats, args.store_url, every
+        )
     print_rates(*rates)
 
 
@@ -63,6 +69,7 @@ def group_rates(
     partitions: int,
     repeats: int = 3,
     store_url: str | None = None,
+    kpi_every: timedelta = timedelta(minutes=60),
 ) -> tuple[list[float], list[float]]:
     """Events/s of one group member, and of two, on the same backlog, `repeats` times each.
 
@@ -79,6 +86,7 @@ def group_rates(
         topic_dead_letter="group.dead-letter",
         topic_kpi="group.kpi",
         quiet_after_s=0.5,
+        kpi_every=kpi_every,
     )
     stations = load_scenario(None).stations
     days = max(1, -(-events // EVENTS_PER_DAY))
@@ -86,7 +94,9 @@ def group_rates(
         generate(stations, days=days, seed=SEED, start=DEFAULT_START), events
     )
     published = publish(backlog, settings).produced
-    print(f"group backlog: {published:,} events on {partitions} partitions per topic")
+    print(f"group backlog: {published:,} events on {partitions} partitions per topic, "
+          f"KPIs every {kpi_every}")  # fmt: skip
+    print(f"autogroup scheduling: {autogroup()}; load average {load()}")
     rates: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as scratch:
         for repeat, members in itertools.product(range(repeats), (1, 2)):
@@ -94,6 +104,7 @@ def group_rates(
             url = (store_url or f"sqlite:///{Path(scratch) / '{run}.db'}").format(run=run)
             rate = catch_up(settings, f"bench-{run}", members, url, published, Path(scratch))
             rates[members].append(rate)
+            print(f"  ({run}: load average {load()})")
     return rates[1], rates[2]
 
 
@@ -114,7 +125,10 @@ def catch_up(
     workers = []
     for log in logs:
         with log.open("wb") as sink:
-            workers.append(subprocess.Popen(command, env=env, stderr=sink))
+            # a session of its own: with the kernel's autogroup scheduling on, processes of one
+            # session share one slice of the CPU, so two workers started from this one would
+            # split a core's worth between them (see docs/scaling.md)
+            workers.append(subprocess.Popen(command, env=env, stderr=sink, start_new_session=True))
     everything = 3 * settings.partitions
     settled: tuple[float, int] | None = None  # (wall time, events archived then)
     archived = 0
@@ -140,6 +154,20 @@ def catch_up(
 
 
 ASSIGNED = re.compile(r"assigned \{(.*)\}")
+
+
+def load() -> str:
+    """The machine's 1, 5 and 15 minute load averages (others' work slows every run)."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def autogroup() -> str:
+    """Whether the kernel groups a session's processes for scheduling (Linux only)."""
+    try:
+        flag = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+    except OSError:
+        return "unknown"
+    return "on" if flag == "1" else "off"
 
 
 def held(log: Path) -> int:

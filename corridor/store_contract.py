@@ -96,6 +96,15 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberScope:
+    """What a group member's twin snapshot covers: its partitions, and which of them each yard
+    it holds came from (a yard's feeds share one partition index: `streams.rebalance`)."""
+
+    partitions: frozenset[TopicPartition]
+    yards: Mapping[str, frozenset[TopicPartition]]
+
+
+@dataclass(frozen=True, slots=True)
 class TwinSnapshotOut:
     """The live twin's whole state (`streams.live.state` bytes) at its watermark, to store.
 
@@ -107,6 +116,7 @@ class TwinSnapshotOut:
     watermark: datetime
     data: bytes
     keep: int
+    scope: MemberScope | None = None  # a group member's (None: a single worker's, of all)
 
 
 class StoredTwinSnapshot(NamedTuple):
@@ -116,6 +126,7 @@ class StoredTwinSnapshot(NamedTuple):
     id: int
     watermark: datetime
     position: int
+    scope: MemberScope | None = None  # a group member's (None: a single worker's, of all)
 
 
 @dataclass(slots=True)
@@ -145,6 +156,7 @@ class TwinBatch:
     flags: dict[str, int] = field(default_factory=dict)
     yards_ahead: dict[str, float] = field(default_factory=dict)
     twin_snapshot: TwinSnapshotOut | None = None  # stored with this batch's archive, atomically
+    fence: str | None = None  # a group member's claim: refused unless it still owns its claim
 
 
 class TwinStore(Protocol):
@@ -182,4 +194,27 @@ class TwinSnapshotStore(Protocol):
 
     def load_archive(self, after: int = 0) -> Iterator[ArchiveEntry]:
         """The archived entries after `after` (a snapshot's position; 0: all), in order."""
+        ...
+
+
+class FencedError(RuntimeError):
+    """A group member's commit refused: another member claimed one of its partitions since
+    (`PartitionFence`); nothing of the batch was stored."""
+
+
+@runtime_checkable
+class PartitionFence(Protocol):
+    """A `TwinStore` that fences a consumer group's members (`api.store.fencing`)."""
+
+    def claim_partitions(self, group: str, partitions: frozenset[TopicPartition]) -> str:
+        """Make the caller the owner of `partitions`: a claim token for `TwinBatch.fence`.
+        Every commit carrying an older claim of any of them is refused from now on."""
+        ...
+
+    def member_snapshots(self, partitions: frozenset[TopicPartition]) -> list[StoredTwinSnapshot]:
+        """The stored group members' snapshots covering any of `partitions`, newest first."""
+        ...
+
+    def partials_until(self) -> dict[str, datetime]:
+        """Per yard, the latest `as_of` of its stored KPI partials (what its owner committed)."""
         ...

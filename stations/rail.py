@@ -27,6 +27,9 @@ from stations.yard import Yard
 # The waits of a train's work (`TrainWork.stage`) and of one gantry's box (`GantryProgress.stage`)
 CUTOFF, TRACK_QUEUE, PLACEMENT, WORK, DEPART = range(1, 6)
 STACK_ROOM, RMG_QUEUE, RMG_LIFT = range(1, 4)
+MOVED_MIN = 1e-6
+"""A cut-off or departure further ahead than this after the train woke for it was moved later
+(a held train): it waits again. Woken for an unmoved one, the clock can sit an ulp short of it."""
 
 
 @dataclass(slots=True)
@@ -86,6 +89,9 @@ def load_train(
             yield env.timeout(plan.cutoff - env.now)
     elif work.stage == CUTOFF:
         yield actors.waited(resume)
+    while plan.cutoff - env.now > MOVED_MIN:  # held (`stations.holding`): the cut-off moved
+        work.stage = CUTOFF
+        yield env.timeout(plan.cutoff - env.now)
     if work.stage < TRACK_QUEUE:
         for box in plan.booked:  # booking is closed: from now on its boxes are being loaded
             box.loading_start = env.now
@@ -101,6 +107,9 @@ def load_train(
                 yield env.timeout(plan.departure - env.now)
         else:
             yield actors.waited(resume)
+        while plan.departure - env.now > MOVED_MIN:  # held while it was being loaded
+            work.stage = DEPART
+            yield env.timeout(plan.departure - env.now)
     plan.departed = yard.now
     railway.plans.remove(plan)
     for box in plan.booked:

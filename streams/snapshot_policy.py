@@ -7,8 +7,10 @@ boundary, since the corridor's figure is merged from all the members' yard parti
 boundary (`docs/scaling.md`). Live, at most one per batch (the latest boundary crossed), and
 never more than half the worker's time; while catching up (full batches), at most one per
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
-KPIs nobody reads yet. Yard states and reefer lists go to the store with every snapshot and,
-when live, at most once per `VIEWS_EVERY_S`.
+KPIs nobody reads yet. Yard states, reefer lists and old boxes go to the store with every
+snapshot while catching up or as the input falls quiet, and while events stream in live once
+per `VIEWS_EVERY_S` (not with every live snapshot: at a live snapshot's pace, several a
+second, they were a third of its cost, for a view the API shows to the second).
 """
 
 import time
@@ -65,14 +67,18 @@ class SnapshotPolicy:
         return self.last_at is None or moment > self.last_at
 
     def taken(self, moment: Micros, cost_s: float) -> None:
-        """A snapshot at `moment` was taken and cost `cost_s` seconds (views went with it)."""
+        """A snapshot at `moment` was taken and cost `cost_s` seconds."""
         self.last_at = moment
         self._cost = cost_s
-        self._last_wall = self._last_views_wall = self.monotonic()
+        self._last_wall = self.monotonic()
 
-    def views_due(self, *, catching_up: bool) -> bool:
-        """Live and not refreshed for `VIEWS_EVERY_S`: time to send the yard views again."""
-        return not catching_up and self.monotonic() - self._last_views_wall >= VIEWS_EVERY_S
+    def views_due(self, *, streaming: bool, snapshot: bool) -> bool:
+        """Time to send the yard views again? While events stream in live, when they were not
+        refreshed for `VIEWS_EVERY_S`; catching up, or as the input falls quiet, with every
+        `snapshot` (so the views of a quiet twin are its last state)."""
+        if not streaming:
+            return snapshot
+        return self.monotonic() - self._last_views_wall >= VIEWS_EVERY_S
 
     def views_sent(self) -> None:
         """The yard views went out with this batch."""

@@ -4,12 +4,14 @@ loads the newest one and replays only the archive after it.
 `TwinSnapshots.attach` puts the live twin's snapshot (`LiveTwin.snapshot`, encoded by
 `streams.live.state`) on a commit's batch when one is due: every `twin_snapshot_every` of event
 time, or when `twin_snapshot_wall_s` of wall time went by since the last one and the watermark
-moved, and on a clean shutdown (`final`). The store writes it in the batch's transaction,
+moved (while catching up, at most a tenth of the worker's time: `CATCHUP_SHARE`), and on a
+clean shutdown (`final`). The store writes it in the batch's transaction,
 after the batch's archive segment (`api.store.twin_snapshots`), so a snapshot always covers
 exactly the archive up to its position, and offsets, outputs and snapshot never disagree. The
 batch is the state after all of its archive entries: the worker attaches it last, after the
 watermark moved. A snapshot the engine refuses (`SnapshotError`: work due at the watermark that
-is not a timer) is tried again at the next batch.
+is not a timer) is tried again at the next batch. A consumer group's member stores the twin
+of its partitions the same way, with their scope, and on a hand-over too (`streams.group_load`).
 
 `load` is the other half: the newest stored snapshot that restores, then the archive after it.
 A snapshot that does not decode, is of another version or another seed, or fails to restore is
@@ -21,17 +23,30 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from corridor.store_contract import TwinBatch, TwinSnapshotOut, TwinSnapshotStore, TwinStore
+from corridor.store_contract import (
+    MemberScope,
+    TwinBatch,
+    TwinSnapshotOut,
+    TwinSnapshotStore,
+    TwinStore,
+)
 from stations.spec import StationSpec
 from streams.live import state
 from streams.live.reefer_alerts import ReeferAlerts
-from streams.live.reorder import Micros, from_micros
+from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 _MICROS_PER_S = 1_000_000
+CATCHUP_SHARE = 0.1
+"""While catching up, a snapshot is due only after `cost / CATCHUP_SHARE` of wall time since
+the last: a batch of a backlog spans days of event time, so the event-time period alone asked
+for one every batch, and a snapshot costs the whole live twin (its buffer and accepted ids
+too), which a lagging topic makes large. A crash then replays at most about ten snapshots'
+cost of archive; live, event time and wall time agree and the period alone decides."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +125,30 @@ def restore(
         return None
 
 
+class Member(Protocol):
+    """A consumer group's member (`streams.rebalance.Rebalance`), as its snapshots see it."""
+
+    owned: frozenset[tuple[str, int]]
+    claim: str | None
+
+    def scope(self) -> MemberScope:
+        """What a snapshot taken now covers."""
+        ...
+
+
 class TwinSnapshots:
     """When the worker puts its live twin's snapshot on a batch (see the module docstring)."""
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.every: Micros = int(settings.twin_snapshot_every.total_seconds() * _MICROS_PER_S)
-        if settings.membership == "group":  # its twin is of some partitions only: not yet
-            self.every = 0
+        self.member: Member | None = None  # a group member's: its snapshots' scope, its claim
         self.wall_s = settings.twin_snapshot_wall_s
         self.keep = settings.twin_snapshots_kept
         self.last_at: Micros | None = None  # the watermark of the last snapshot stored
         self.last_wall = time.monotonic()
         self.taken = 0
         self.refused = 0
+        self.cost = 0.0  # wall seconds the last snapshot took
         self.last_lag: int | None = None  # the last commit's, repeated by the final one
         self.last_ahead: dict[str, float] = {}
 
@@ -130,14 +156,22 @@ class TwinSnapshots:
         """A loaded twin: the next snapshot is due a period after its watermark."""
         self.last_at, self.last_wall = live.watermark, time.monotonic()
 
-    def due(self, live: LiveTwin) -> bool:
-        """Is a snapshot due at the twin's watermark?"""
+    def due(self, live: LiveTwin, *, catching_up: bool = False) -> bool:
+        """Is a snapshot due at the twin's watermark? (Catching up, at most a tenth of the
+        worker's time: see `CATCHUP_SHARE`.)"""
         watermark = live.watermark
         if self.every <= 0 or live.twin is None or watermark is None:
             return False
-        if self.last_at is None:
-            self.last_at = watermark - watermark % self.every  # the first one a period in
+        if catching_up and time.monotonic() - self.last_wall < self.cost / CATCHUP_SHARE:
             return False
+        if self.last_at is None:
+            # the first one a period in: after the first watermark for a single worker; after
+            # the twin's epoch for a group member, whose first step may cross hours at once
+            epoch = live.twin.epoch
+            if self.member is None or epoch is None:
+                self.last_at = watermark - watermark % self.every
+                return False
+            self.last_at = to_micros(epoch)
         if watermark <= self.last_at:
             return False
         if watermark - self.last_at >= self.every:
@@ -148,18 +182,24 @@ class TwinSnapshots:
         """On a clean stop: the twin's snapshot in a commit of its own (if the watermark moved
         since the last), repeating the last commit's lag and yards ahead for `/ready`."""
         last = TwinBatch(group, offsets={}, lag=self.last_lag, yards_ahead=self.last_ahead)
+        last.fence = None if self.member is None else self.member.claim
         if self.attach(live, last, final=True):
             store.commit(last)
 
-    def attach(self, live: LiveTwin, batch: TwinBatch, *, final: bool = False) -> bool:
+    def attach(
+        self, live: LiveTwin, batch: TwinBatch, *, final: bool = False, catching_up: bool = False
+    ) -> bool:
         """Put the twin's snapshot on `batch` if due (`final`: if the watermark moved)."""
         self.last_lag, self.last_ahead = batch.lag, dict(batch.yards_ahead)
         if final:
             moved = live.twin is not None and live.watermark is not None
             if self.every <= 0 or not moved or live.watermark == self.last_at:
                 return False
-        elif not self.due(live):
+        elif not self.due(live, catching_up=catching_up):
             return False
+        if self.member is not None and not self.member.owned:
+            return False  # between a revoke and an assignment: nothing of its own
+        began = time.monotonic()
         try:
             data = state.encode(live.snapshot())
         except Exception as error:  # SnapshotError at a busy instant: try at the next batch
@@ -167,7 +207,10 @@ class TwinSnapshots:
             log.debug("no twin snapshot at this watermark: %s", error)
             return False
         assert live.watermark is not None
-        batch.twin_snapshot = TwinSnapshotOut(from_micros(live.watermark), data, self.keep)
+        scope = None if self.member is None else self.member.scope()
+        at = from_micros(live.watermark)
+        batch.twin_snapshot = TwinSnapshotOut(at, data, self.keep, scope)
         self.last_at, self.last_wall = live.watermark, time.monotonic()
+        self.cost = self.last_wall - began
         self.taken += 1
         return True

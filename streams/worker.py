@@ -27,7 +27,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from corridor.contract.events import DecodeError, decode_event
 from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
-from streams import dead_letters, rebalance
+from streams import dead_letters, group_load, rebalance
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
@@ -35,7 +35,7 @@ from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, refusal, yards_ahead
 from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
-from streams.live.snapshots import kpi_outputs, put_yard_views
+from streams.live.snapshots import kpi_outputs, put_partials, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter, OutputSink
@@ -79,8 +79,7 @@ class Worker:
         watch: BrokerWatch | None = None,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.settings = settings
-        self.store = store
+        self.settings, self.store = settings, store
         self.commits = OrderedCommits(store)
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
@@ -99,7 +98,7 @@ class Worker:
         self.tracker = WatermarkTracker([])
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
-        self.load = rebalance.load_from_archive(store, stations, seed)  # a member's partitions
+        self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
         self._last_input = time.monotonic()
         self._last_commit = float("-inf")
         self._started = False
@@ -112,23 +111,25 @@ class Worker:
         self._started = True
         everything = partitions_of(self.admin, self.settings.input_topics)
         if self.settings.membership == "group":
-            self.group = rebalance.join(self.consumer, self, self.settings.input_topics, everything)
+            self.group = rebalance.join(self, everything)  # fenced, its snapshots scoped
             return
         loaded = load(self.store, self.live.stations, self.live.seed, alerts=self.live.alerts)
         self.live, self.stats.rebuilt = loaded.live, loaded.entries
         self.twin_snapshots.start(self.live)
         self._assign(everything, self.store.load_offsets(self.settings.group_id))
 
-    def take_over(self, partitions: list[Partition]) -> None:
+    def take_over(self, partitions: list[Partition]) -> group_load.Loaded:
         """A group member's new partitions: their twin loaded, read from the stored offsets."""
         loaded = self.load(frozenset(partitions))
         self.live, self.stats.rebuilt = loaded.live, self.stats.rebuilt + loaded.entries
         self.policy.last_at = None  # a new twin: its snapshots are due again, as of any time
         self._assign(partitions, self.store.load_offsets(self.settings.group_id))
+        return loaded
 
     def hand_over(self) -> None:
-        """A group member's partitions go: its last commit stored, its twin dropped."""
+        """A group member's partitions go: last commit and twin snapshot stored, twin dropped."""
         self.commits.wait()
+        self.twin_snapshots.final(self.live, self.store, self.settings.group_id)
         self.live, self.positions = LiveTwin(self.live.stations, self.live.seed), {}
         self.tracker.reset([])
 
@@ -320,7 +321,8 @@ class Worker:
             self._snapshot(target, batch)
         if live.twin is not None:
             batch.records = live.twin.drain()
-        if not batch.yard_states and self.policy.views_due(catching_up=catching_up):
+        streaming = not (catching_up or quiet)  # views once a second, not with every snapshot
+        if self.policy.views_due(streaming=streaming, snapshot=bool(batch.snapshots)):
             put_yard_views(live, batch)
             self.policy.views_sent()
 
@@ -346,13 +348,12 @@ class Worker:
         if not snapshots:
             return
         batch.snapshots.extend(snapshots)
-        put_yard_views(self.live, batch, partials)
+        put_partials(self.live, batch, partials)  # the views follow (`SnapshotPolicy.views_due`)
         self.policy.taken(moment, cost)
         self.stats.snapshots += len(snapshots)
 
     def _finish(self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool) -> None:
-        if self.group is not None:
-            rebalance.keep_owned(batch, rebalance.yards_of(self.live), corridor=self.group.owns_all)
+        rebalance.finish(self.group, batch, self.live)  # a member's: its yards', fenced
         batch.dead_letters = [item.letter for item in letters]
         forced = self.recovery.take_forced_offsets()
         if forced:
@@ -365,7 +366,7 @@ class Worker:
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
-        self.twin_snapshots.attach(self.live, batch)  # after the watermark moved: see its module
+        self.twin_snapshots.attach(self.live, batch, catching_up=catching_up)  # see its module
         self.timer.lap("deliver")
         self.commits.commit(batch, background=catching_up)  # see `streams.commits`
         self._last_commit = time.monotonic()

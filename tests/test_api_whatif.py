@@ -89,14 +89,58 @@ def test_a_whatif_identical_to_the_live_yard_changes_nothing_and_has_a_report(
         ({}, "either"),
         ({"scenario_toml": "[[["}, "not valid TOML"),
         ({"scenario": SAME, "surprise": 1}, "surprise"),
+        ({"scenario_toml": "a = " + "[" * 20_000 + "]" * 20_000}, "nested deeper"),
+        ({"scenario": {"stations": {"yuzui": {"x": "y" * 70_000}}}}, "longer than 65536"),
+        ({"scenario": {"stations": {"yuzui": {"handling": {"reach_stackers": -3}}}}}, "at least"),
+        ({"scenario": {"demand": {"yuzui": {"export": -2}}}}, "non-negative"),
+        ({"scenario_toml": "[run]\nstart = 2099-01-01T00:00:00Z\n"}, "scenario.run"),
+        ({"scenario_toml": "[stations.yuzui]\nwhen = 2099-01-01\n"}, "stations.yuzui.when"),
+        ({"scenario": {"hold": [{"yard": "yuzui", "train": "next", "minutes": -30}]}},
+         "hold[0].minutes"),
+        ({"scenario": {"hold": [{"yard": "yuzui", "train": "next", "minutes": 1441}]}},
+         "hold[0].minutes"),
+        ({"scenario": {"hold": [{"yard": "mars", "train": "next", "minutes": 30}]}}, "mars"),
+        ({"scenario": {"hold": {"yard": "yuzui"}}}, "expected a list"),
+        ({"scenario": {"hold": [{"yard": "yuzui", "train": "NO-SUCH-TRAIN", "minutes": 30}]}},
+         "'NO-SUCH-TRAIN' is not a departure announced at yuzui"),
     ],
-)
+)  # fmt: skip
 def test_a_bad_whatif_is_refused_with_the_reason(
     whatif_client: TestClient, body: dict[str, Any], words: str
 ) -> None:
     answer = whatif_client.post("/whatif", json=body, headers=KEY)
     assert answer.status_code == 422, answer.text
-    assert words in answer.text
+    assert words in answer.json()["detail"]
+
+
+def test_holding_the_next_train_names_it_and_the_report_shows_it(
+    whatif_client: TestClient,
+) -> None:
+    hold = {"yard": "tuanjiecun", "train": "next", "minutes": 30}
+    body = {"name": "hold 30 min", "scenario": {"hold": [hold]}, "hours": 8, "replications": 2}
+    started = whatif_client.post("/whatif", json=body, headers=KEY)
+    assert started.status_code == 202, started.text
+    [held] = started.json()["holds"]
+    assert held["yard"] == "tuanjiecun"
+    assert held["minutes"] == 30
+    train = held["train_id"]
+    assert train.startswith("TJC-")  # "next" resolved to the train it means
+    job = wait_for_whatif(whatif_client, started.json()["id"])
+    assert job["status"] == "done", job
+    [summary] = job["result"]["held_trains"]
+    assert summary["train_id"] == train
+    assert summary["held_min"] == 30
+    assert summary["scenario"]["departure_delay_min"] >= 30.0
+    assert summary["baseline"]["departure_delay_min"] < 30.0
+    delays = [row for row in job["result"]["differences"]
+              if row["kpi"] == f"held.{train}.departure_delay_min"]  # fmt: skip
+    assert delays
+    assert delays[0]["scope"] == "tuanjiecun"
+    assert "Held trains" in job["result"]["markdown"]
+    page = whatif_client.get(f"/whatif/{job['id']}/report.html")
+    assert page.status_code == 200
+    assert 'id="held-trains"' in page.text
+    assert train in page.text
 
 
 def test_a_whatif_needs_the_api_key_and_an_existing_job(whatif_client: TestClient) -> None:

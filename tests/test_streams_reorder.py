@@ -98,3 +98,29 @@ def test_release_order_is_exactly_time_rank_arrival_whatever_the_interleaving() 
         everything = sorted(held, key=lambda entry: (first_seen.index(entry[3]), entry[:3]))
         assert buffer.release(10**15) == [entry[2] for entry in everything]
         assert len(buffer) == 0
+
+
+def test_a_large_held_backlog_released_bit_by_bit_leaves_in_order() -> None:
+    """One yard's backlog waits while the watermark creeps through it in small steps and new
+    events keep arriving (runs cut from their start, merged by size): every event leaves once,
+    in (time, rank, arrival) order, and the buffer keeps few runs."""
+    chance = random.Random(7)
+    buffer: ReorderBuffer[int] = ReorderBuffer()
+    entries: list[tuple[int, int, int]] = []  # (time, rank, arrival)
+    for arrival in range(5_000):  # the backlog: one topic read ahead of the others
+        ts = arrival * MINUTE
+        buffer.push("yuzui", ts, arrival)
+        entries.append((ts, 0, arrival))
+    released: list[int] = []
+    arrival = 5_000
+    for step in range(1, 201):
+        for _ in range(chance.randrange(0, 60)):  # another topic, near the watermark
+            ts = (step * 25 + chance.randrange(-5, 40)) * MINUTE
+            buffer.push("yuzui", ts, arrival, rank=1)
+            entries.append((ts, 1, arrival))
+            arrival += 1
+        released += buffer.release(step * 25 * MINUTE)
+        assert len(buffer._runs["yuzui"]) <= 16  # O(log n) runs, not one per release
+    released += buffer.release(10**6 * MINUTE)
+    assert released == [item for _ts, _rank, item in sorted(entries)]
+    assert len(buffer) == 0

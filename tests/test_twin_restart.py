@@ -11,6 +11,7 @@ falls back to the one before it, none at all to the whole archive, with the same
 
 import json
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from api.store.tables import TwinSnapshotRow, table_of
 from corridor.store_contract import TwinBatch
 from streams.live import state
 from streams.live.memory_store import MemoryStore
+from streams.live.reorder import to_micros
 from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
 from streams.twin_restart import TwinSnapshots
@@ -34,6 +36,13 @@ EVENTS = generated_day(days=2)
 SPLIT = len(EVENTS) * 3 // 4  # the first worker stops after these
 NOW = EVENTS[-1].ts + timedelta(hours=1)  # the wall clock the workers are given
 KEPT = 3
+
+
+@pytest.fixture(autouse=True)
+def snapshots_whatever_their_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These workers catch up (full batches of 300), where a snapshot is due only after ten
+    times its cost of wall time (`CATCHUP_SHARE`): here one every hour of event time."""
+    monkeypatch.setattr("streams.twin_restart.CATCHUP_SHARE", float("inf"))
 
 
 def settings(**changes: Any) -> KafkaSettings:
@@ -231,3 +240,18 @@ def test_a_twin_restored_from_its_snapshot_repeats_no_reefer_alert_and_sends_the
     forgetful = LiveTwin.restored(state.decode(data), hot_yuzui(), ReeferAlerts(30.0, EVERY))
     _live, _archive, other_bound = run([450.0, 530.0, 700.0, 760.0], forgetful)
     assert len(other_bound) == 2  # another bound starts afresh: alerted again under it
+
+
+def test_catching_up_a_snapshot_waits_ten_times_its_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("streams.twin_restart.CATCHUP_SHARE", 0.1)
+    live = LiveTwin(stations(), SEED)
+    for event in EVENTS[:500]:
+        live.admit(event, b"")
+    live.advance(to_micros(EVENTS[499].ts))
+    snapshots = TwinSnapshots(settings())
+    snapshots.last_at = to_micros(EVENTS[0].ts)  # hours of event time ago: due by the period
+    snapshots.cost, snapshots.last_wall = 1.0, time.monotonic()  # the last one took 1 s, now
+    assert not snapshots.due(live, catching_up=True), "10 s of wall time must pass first"
+    assert snapshots.due(live, catching_up=False), "live, the event-time period decides"
+    snapshots.last_wall -= 10.0
+    assert snapshots.due(live, catching_up=True)

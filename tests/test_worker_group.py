@@ -4,9 +4,11 @@ Two real worker processes (`corridor worker --membership group`, the API's SQL s
 SQLite file) join one group on the embedded broker and share the input partitions (six per
 topic, so the three yards hash to partitions that the range assignor gives to both). When both
 have taken partitions and archived part of two generated days, one is killed with SIGKILL; the
-group gives its partitions to the survivor, which loads them from the archive and reads on from
-the stored offsets. The final KPIs (every yard and the corridor, every window) equal those of
-one worker of a group of its own, and those of a replay of the same events. Two workers both
+group gives its partitions to the survivor, which loads their yards from the members' twin
+snapshots (the killed one's last periodic one, its own of the hand-over) and the archive after
+them (`streams.group_load`), and reads on from the stored offsets. The final KPIs (every yard
+and the corridor, every window) equal those of one worker of a group of its own, and those of
+a replay of the same events. Two workers both
 alive to the end write, through the store's merge of their yard partials, the corridor snapshot
 one worker holding every yard writes.
 """
@@ -27,7 +29,7 @@ from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
 from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
-from corridor.store_contract import ArchivedEvent
+from corridor.store_contract import ArchivedEvent, StoredTwinSnapshot
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
@@ -47,30 +49,39 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = {"membership": "group", "partitions": 6, "batch_size": 100}
 TOOK = re.compile(r"assigned \{(.+)\}")
+LOADED = re.compile(r"loaded \d+ partitions from snapshots (none|\[[\d, ]+\])")
 
 
 def test_two_workers_share_the_yards_and_the_survivor_of_a_kill_takes_them(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(broker, **GROUP)
+    hourly = {"kpi_every": timedelta(hours=1), "twin_snapshot_every": timedelta(hours=2)}
+    settings = settings_for(broker, **GROUP, **hourly)  # a member takes every KPI boundary
     events = generated_day(days=2)
-    publish(events, settings)
+    first = [e for e in events if e.ts < events[0].ts + timedelta(hours=8)]  # then a snapshot
+    publish(first, settings)
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     store = SqlStore.open(url)
     logs = [tmp_path / "survivor.log", tmp_path / "killed.log"]
-    survivor = start_worker(settings, url, logs[0], "--exit-when-idle", "20")
+    survivor = start_worker(settings, url, logs[0], "--exit-when-idle", "45")
     killed = start_worker(settings, url, logs[1])
 
     shares = wait_for_shares(logs, [survivor, killed])
     assert len(shares) == 2, shares
     assert not shares[0] & shares[1], shares
     archived_at_kill = wait_for_both(store, settings.group_id, shares, [survivor, killed])
+    wait_for_snapshot(store, shares[1], [survivor, killed])
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=10)
-    assert survivor.wait(timeout=180) == 0, logs[0].read_text()[-3000:]
+    of_killed = {s.id for s in member_snapshots(store, shares[1])}
+    publish(events[len(first) :], settings)  # the rest, for the survivor alone
+    assert survivor.wait(timeout=300) == 0, logs[0].read_text()[-3000:]
 
-    assert archived_at_kill < len(events), "killed mid-stream"
+    assert archived_at_kill <= len(first) < len(events), "killed mid-stream"
     assert owned(logs[0])[-1] == shares[0] | shares[1], "the survivor took every partition"
+    used = LOADED.findall(logs[0].read_text())[-1]
+    assert used != "none", "the survivor loaded the yards from the members' snapshots"
+    assert set(json.loads(used)) & of_killed, f"the killed one's snapshot: {used}, {of_killed}"
     archived = [e.event_id for e in store.load_archive() if isinstance(e, ArchivedEvent)]
     assert len(archived) == len(set(archived)) == len(events)
     assert dead_letter_count(store) == 0
@@ -201,6 +212,26 @@ def wait_for_both(
                 return int(connection.execute(select(func.sum(table.c.events))).scalar_one())
         time.sleep(0.005)
     raise AssertionError("the workers did not both commit in time")
+
+
+def member_snapshots(store: SqlStore, share: frozenset[str]) -> list[StoredTwinSnapshot]:
+    """The stored member snapshots of exactly partitions of `share` (`topic[partition]`)."""
+    partitions = {(name.split("[")[0], int(name.split("[")[1].rstrip("]"))) for name in share}
+    listed = store.member_snapshots(frozenset(partitions))
+    return [s for s in listed if s.scope is not None and s.scope.partitions <= partitions]
+
+
+def wait_for_snapshot(
+    store: SqlStore, share: frozenset[str], workers: list[subprocess.Popen[bytes]]
+) -> None:
+    """Until a member has stored a twin snapshot of partitions of `share` only."""
+    deadline = time.monotonic() + 40  # before the survivor, idle, exits
+    while time.monotonic() < deadline:
+        assert all(worker.poll() is None for worker in workers), "a worker exited too soon"
+        if member_snapshots(store, share):
+            return
+        time.sleep(0.05)
+    raise AssertionError("no member snapshot of the share in time")
 
 
 def single_worker(settings: KafkaSettings) -> MemoryStore:

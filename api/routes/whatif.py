@@ -2,12 +2,12 @@
 
 Starting one makes the service work for seconds, so it needs the API key. The scenario is the
 TOML scenario's table (docs/scenarios.md), given as JSON (`scenario`) or as TOML text
-(`scenario_toml`); it is checked before the job is queued, and a bad one is refused at once
-with the reason (422), as are a horizon outside 1..24 h and more replications than allowed.
+(`scenario_toml`), with the what-if's own lever `hold` (hold announced trains); it is checked
+before the job is queued (`api.whatif_input`), and a bad one is refused at once with the reason
+(422), as are a horizon outside 1..24 h and more replications than allowed. Jobs are rows of
+the store (`api.whatif_jobs`): any API process sharing it answers for them, after a restart too.
 """
 
-import json
-import tomllib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -17,18 +17,17 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep
-from api.replay_input import parse_scenario_json
+from api.forecasts import NoHistoryError
 from api.responses import ErrorMessage
 from api.routes.common import BUSY, NOT_FOUND, READ_ERRORS, REFUSED
 from api.routes.replays import JOB_ID_PATTERN
 from api.security import KeyAccess, ReaderAccess
-from api.upload import unprocessable
-from api.whatif_jobs import WhatIfJob
+from api.store.whatif_jobs_table import WhatIfJobRow
+from api.whatif_input import MAX_SCENARIO_CHARS, resolve_holds, scenario_table
 from corridor.forecast.run import DEFAULT_HOURS, DEFAULT_REPLICATIONS, MAX_HOURS
 
 router = APIRouter(prefix="/whatif", tags=["what-if"])
 MAX_REPLICATIONS = 32
-MAX_TOML_CHARS = 65_536
 
 
 def _json_error(description: str) -> dict[str, Any]:
@@ -55,7 +54,10 @@ class WhatIfCreate(BaseModel):
         json_schema_extra={
             "example": {
                 "name": "one more reach stacker at 鱼嘴",
-                "scenario": {"stations": {"yuzui": {"handling": {"reach_stackers": 5}}}},
+                "scenario": {
+                    "stations": {"yuzui": {"handling": {"reach_stackers": 5}}},
+                    "hold": [{"yard": "tuanjiecun", "train": "next", "minutes": 30}],
+                },
                 "hours": 8,
                 "replications": 8,
             }
@@ -64,7 +66,7 @@ class WhatIfCreate(BaseModel):
 
     name: str = Field(default="scenario", min_length=1, max_length=80)
     scenario: dict[str, Any] | None = None
-    scenario_toml: str | None = Field(default=None, max_length=MAX_TOML_CHARS)
+    scenario_toml: str | None = Field(default=None, max_length=MAX_SCENARIO_CHARS)
     hours: int = Field(default=DEFAULT_HOURS, ge=1, le=MAX_HOURS)
     replications: int = Field(default=DEFAULT_REPLICATIONS, ge=2, le=MAX_REPLICATIONS)
 
@@ -78,19 +80,25 @@ class WhatIfPublic(BaseModel):
     now: str = Field(description="the event time both sides start from")
     hours: int
     replications: int
+    holds: list[dict[str, Any]] = Field(
+        default_factory=list, description="the trains held: yard, train_id, minutes"
+    )
     created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
     error: str | None = None
     result: dict[str, Any] | None = Field(
         default=None,
         description="differences (scenario - baseline, paired 95 % intervals) per scope and "
-        "figure, and both sides' forecasts",
+        "figure, the held trains (when they left, boxes on, left behind), and both sides' "
+        "forecasts",
     )
 
 
-def _public(job: WhatIfJob) -> WhatIfPublic:
-    result = job.result()
-    if result is not None:
-        result = {key: value for key, value in result.items() if key != "report_html"}
+def _public(job: WhatIfJobRow) -> WhatIfPublic:
+    def moment(value: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
     return WhatIfPublic(
         id=job.id,
         status=job.status,
@@ -98,23 +106,13 @@ def _public(job: WhatIfJob) -> WhatIfPublic:
         now=job.now.isoformat(),
         hours=job.hours,
         replications=job.replications,
+        holds=job.holds,
         created_at=job.created_at.isoformat(),
-        error=job.error(),
-        result=result,
+        started_at=moment(job.started_at),
+        finished_at=moment(job.finished_at),
+        error=job.error,
+        result=job.result if job.status == "done" else None,
     )
-
-
-def _scenario_table(body: WhatIfCreate) -> dict[str, Any]:
-    if (body.scenario is None) == (body.scenario_toml is None):
-        raise unprocessable("give the scenario either as `scenario` (JSON) or `scenario_toml`")
-    if body.scenario_toml is not None:
-        try:
-            table = tomllib.loads(body.scenario_toml)
-        except tomllib.TOMLDecodeError as error:
-            raise unprocessable(f"scenario_toml: not valid TOML: {error}") from None
-    else:
-        table = body.scenario or {}
-    return parse_scenario_json(json.dumps(table))
 
 
 @router.post(
@@ -132,24 +130,34 @@ async def start_whatif(
     body: WhatIfCreate, services: ServicesDep, response: Response
 ) -> WhatIfPublic:
     """Run a scenario against the yards as they are now; poll `GET /whatif/{id}`."""
-    table = _scenario_table(body)
-    job = await run_in_threadpool(
-        services.whatifs.submit,
-        scenario=table,
-        name=body.name,
-        hours=body.hours,
-        replications=body.replications,
-    )
-    if job is None:
+    table, holds = scenario_table(body.scenario, body.scenario_toml, services.stations)
+    now = await run_in_threadpool(services.forecaster.now)
+    if now is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, "no live yard yet: the worker has archived no event"
         )
+    if holds:
+        holds = await run_in_threadpool(
+            resolve_holds, services.store.engine, holds, now, body.hours
+        )
+    try:
+        job = await run_in_threadpool(
+            services.whatifs.submit,
+            now=now,
+            scenario=table,
+            holds=holds,
+            name=body.name,
+            hours=body.hours,
+            replications=body.replications,
+        )
+    except NoHistoryError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     response.headers["Location"] = f"/whatif/{job.id}"
     return _public(job)
 
 
-def _job(services: ServicesDep, job_id: str) -> WhatIfJob:
-    job = services.whatifs.get(job_id)
+def _job(services: ServicesDep, job_id: str, *, with_report: bool = False) -> WhatIfJobRow:
+    job = services.whatifs.get(job_id, with_report=with_report)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no what-if job {job_id!r}")
     return job
@@ -158,7 +166,7 @@ def _job(services: ServicesDep, job_id: str) -> WhatIfJob:
 @router.get("/{job_id}", dependencies=[ReaderAccess], responses={**READ_ERRORS, **NOT_FOUND})
 async def get_whatif(services: ServicesDep, job_id: JobId) -> WhatIfPublic:
     """A what-if job: its status and, once done, the differences and both forecasts."""
-    return _public(_job(services, job_id))
+    return _public(await run_in_threadpool(_job, services, job_id))
 
 
 @router.get(
@@ -169,10 +177,10 @@ async def get_whatif(services: ServicesDep, job_id: JobId) -> WhatIfPublic:
 )
 async def whatif_report(services: ServicesDep, job_id: JobId) -> HTMLResponse:
     """The comparison report of a finished what-if (the planner's `report.html`)."""
-    job = _job(services, job_id)
-    result = job.result()
-    if result is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"the what-if is {job.status}: no report (yet)"
+    job = await run_in_threadpool(lambda: _job(services, job_id, with_report=True))
+    if job.status != "done" or job.report_html is None:
+        detail = f"the what-if is {job.status}: no report" + (
+            " (yet)" if job.status in ("queued", "running") else ""
         )
-    return HTMLResponse(result["report_html"])
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+    return HTMLResponse(job.report_html)

@@ -379,4 +379,8 @@ class ReplayJobPublic(ReplayJobBase):
 
 
 # the live twin's snapshots have their own module (their reads and writes are there)
+from api.store.fencing import PartitionOwnerRow as PartitionOwnerRow  # noqa: E402
 from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa: E402
+
+# what-if jobs too (`api.store.whatif_jobs_table`)
+from api.store.whatif_jobs_table import WhatIfJobRow as WhatIfJobRow  # noqa: E402

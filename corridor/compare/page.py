@@ -27,11 +27,19 @@ figure { margin: 0; } svg { max-width: 100%; height: auto; }
 """
 
 
-def report_html(frame: pd.DataFrame, base: Run, scenarios: Sequence[Run]) -> str:
-    """The whole page."""
+Section = tuple[str, str, str]
+"""A page section: its title, its HTML content (escaped by its maker) and its id."""
+
+
+def report_html(
+    frame: pd.DataFrame, base: Run, scenarios: Sequence[Run], first: Sequence[Section] = ()
+) -> str:
+    """The whole page; `first`: sections a caller puts before the ranking (a what-if's held
+    trains, `corridor.forecast.held_report`)."""
     runs = [base, *scenarios]
     ranked = ranking(frame)
     sections = [
+        *first,
         ("Levers ranked by hours of dwell saved per yard", _ranking(ranked), "ranking"),
         ("Dwell against the 24 h target", charts.dwell_chart(runs), "dwell"),
         ("Where the dwell goes", charts.stage_chart(runs), "stages"),

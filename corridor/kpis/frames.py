@@ -9,7 +9,7 @@ A KPI window is a stretch of event time, `[start, end)` in Minutes: a `Window`.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,29 +71,58 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """One record frame and, per row, the index of its yard in the scenario's yard list."""
+    """One record frame and, per row, the index of its yard in the scenario's yard list.
+
+    Its column arrays are made once and kept (`cache`): a live snapshot reads the same
+    tables for four windows, the KPIs and the partials. They are read-only, so no reader can
+    change what the next one reads."""
 
     name: str
     frame: pd.DataFrame
     yard: Codes
     n_yards: int
+    cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def floats(self, column: str) -> Floats:
-        return self.frame[column].to_numpy(dtype=np.float64)
+        found: Floats | None = self.cache.get(("floats", column))
+        if found is None:
+            found = self._keep(("floats", column), self.frame[column].to_numpy(dtype=np.float64))
+        return found
 
     def ints(self, column: str) -> NDArray[np.int64]:
-        values = self.frame[column]
-        if values.isna().any():
-            raise ValueError(f"{self.name}.{column}: {int(values.isna().sum())} rows have no value")
-        return values.to_numpy(dtype=np.int64)
+        found: NDArray[np.int64] | None = self.cache.get(("ints", column))
+        if found is None:
+            values = self._complete(column)
+            found = self._keep(("ints", column), values.to_numpy(dtype=np.int64))
+        return found
 
     def flags(self, column: str) -> Flags:
+        found: Flags | None = self.cache.get(("flags", column))
+        if found is None:
+            values = self._complete(column)
+            found = self._keep(("flags", column), values.to_numpy(dtype=np.bool_))
+        return found
+
+    def equals(self, column: str, label: str) -> Flags:
+        found: Flags | None = self.cache.get((column, label))
+        if found is None:
+            found = self._keep((column, label), self._equals(column, label))
+        return found
+
+    def _complete(self, column: str) -> "pd.Series[Any]":
+        """The column, after checking that every row has a value."""
         values = self.frame[column]
         if values.isna().any():
             raise ValueError(f"{self.name}.{column}: {int(values.isna().sum())} rows have no value")
-        return values.to_numpy(dtype=np.bool_)
+        return values
 
-    def equals(self, column: str, label: str) -> Flags:
+    def _keep(self, key: tuple[str, str], array: Any) -> Any:
+        """Keep `array`, read-only (a view of the frame's memory stays a view)."""
+        array.flags.writeable = False
+        self.cache[key] = array
+        return array
+
+    def _equals(self, column: str, label: str) -> Flags:
         values = self.frame[column]
         if not isinstance(values.dtype, pd.CategoricalDtype):
             return (values == label).to_numpy(dtype=np.bool_)

@@ -55,11 +55,14 @@ def yard_partials(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
+    tables: Mapping[str, Table] | None = None,
 ) -> dict[str, Partial]:
-    """Each yard's partial over the window `[start, end)`, from the record tables."""
+    """Each yard's partial over the window `[start, end)`, from the record tables (`tables`:
+    already prepared, as `corridor.kpis.report.compute_kpis` takes them)."""
     window = Window(start, end)
     yards = list(stations)
-    tables = prepare_tables(frames, yards)
+    if tables is None:
+        tables = prepare_tables(frames, yards)
     visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
     departed = window.holds(visits.floats("departed"))
     gate_start = window.holds(visits.floats("gate_start"))

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.kpis.dwell import dwell_h
-from corridor.kpis.frames import Window, prepare_tables
+from corridor.kpis.frames import Table, Window, prepare_tables
 from corridor.kpis.levels import gate_queue_len, levels_over, utilisation
 from corridor.kpis.reefer import reefer
 from corridor.kpis.result import (
@@ -44,16 +44,19 @@ def compute_kpis(
     start: Minutes,
     end: Minutes,
     stations: Mapping[str, StationSpec],
+    tables: Mapping[str, Table] | None = None,
 ) -> ScopedKpis:
     """The KPIs of every yard in `stations` and of the corridor over the window `[start, end)`.
 
     `frames` holds the record tables by `stations.records.RECORD_TYPES` name: every KPI is
     computed from them alone. Every key of `Kpis` is present whether or not anything happened
-    (missing figures are None).
+    (missing figures are None). `tables`: the frames already prepared for these stations
+    (`prepare_tables`), when several windows read the same frames.
     """
     window = Window(start, end)
     yards = list(stations)
-    tables = prepare_tables(frames, yards)
+    if tables is None:
+        tables = prepare_tables(frames, yards)
     visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
     levels = levels_over(tables["levels"], window)
     scopes = [

@@ -13,7 +13,7 @@ so comparisons are exact and a rebuilt buffer releases exactly what the original
 import bisect
 import operator
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from corridor.engine.clock import in_zone_of
 
@@ -35,6 +35,42 @@ def from_micros(micros: Micros) -> datetime:
     return UNIX_EPOCH + timedelta(microseconds=micros)
 
 
+Entry = tuple[Micros, int, int, Any]
+"""(event time, rank, arrival number, item): the order is the tuple's, arrival numbers unique."""
+
+
+class _Run:
+    """A sorted list of entries, of which those before `start` were released already: a
+    release moves `start` instead of copying the rest of the list."""
+
+    __slots__ = ("entries", "start")
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.start = 0
+
+    def __len__(self) -> int:
+        return len(self.entries) - self.start
+
+    def pending(self) -> list[Entry]:
+        """The entries not released yet."""
+        return self.entries[self.start :] if self.start else self.entries
+
+    def cut(self, after: tuple[Micros, int]) -> list[Entry]:
+        """Release the leading entries before `after`; the released part of the list is
+        dropped once it is the larger part (so each entry is copied O(1) times)."""
+        entries, start = self.entries, self.start
+        end = bisect.bisect_right(entries, after, lo=start)
+        if end == start:
+            return []
+        due = entries[start:end]
+        if end > len(entries) // 2:
+            del entries[:end]
+            end = 0
+        self.start = end
+        return due
+
+
 class ReorderBuffer(Generic[Item]):
     """Per yard: arrivals appended as they come, sorted only when the watermark moves.
 
@@ -44,15 +80,19 @@ class ReorderBuffer(Generic[Item]):
     the fresh entries once (Timsort merges the topics' in-order stretches in linear time) into a
     sorted run, cuts every run of the yard at `moment` by bisection, and sorts the released
     pieces together. Arrival numbers are unique, so the order is exactly (time, rank, arrival),
-    whatever the runs: the same order a heap would give. Runs not yet released wait for a later
-    watermark; more than `MAX_RUNS` of them are merged into one so a release stays cheap.
+    whatever the runs: the same order a heap would give.
+
+    Each release costs what it releases and what arrived, not what stays held: a worker whose
+    one topic lags holds hundreds of thousands of events for a while (a backlog read topic by
+    topic), and a release that copied or re-sorted them all made every batch cost the whole
+    buffer. A run is cut by moving its start (`_Run`), and runs are merged only with runs of
+    similar size (each run at least twice the size of the next younger one, as Timsort keeps
+    its stack), so an entry takes part in O(log n) merges and a yard has O(log n) runs.
     """
 
-    MAX_RUNS = 8
-
     def __init__(self) -> None:
-        self._fresh: dict[str, list[tuple[Micros, int, int, Item]]] = {}
-        self._runs: dict[str, list[list[tuple[Micros, int, int, Item]]]] = {}
+        self._fresh: dict[str, list[Entry]] = {}
+        self._runs: dict[str, list[_Run]] = {}
         self._arrivals = 0
         self._size = 0
 
@@ -77,23 +117,17 @@ class ReorderBuffer(Generic[Item]):
             runs = self._runs[yard]
             if fresh:
                 fresh.sort()
-                runs.append(fresh)
+                _add_run(runs, fresh)
                 self._fresh[yard] = []
-            due: list[tuple[Micros, int, int, Item]] = []
+            due: list[Entry] = []
             pieces = 0
-            kept: list[list[tuple[Micros, int, int, Item]]] = []
             for run in runs:
-                cut = bisect.bisect_right(run, after)
-                if cut:
-                    due += run[:cut]
+                piece = run.cut(after)
+                if piece:
+                    due += piece
                     pieces += 1
-                if cut < len(run):
-                    kept.append(run[cut:] if cut else run)
-            if len(kept) > self.MAX_RUNS:
-                merged = [entry for run in kept for entry in run]
-                merged.sort()
-                kept = [merged]
-            self._runs[yard] = kept
+            if pieces:
+                runs[:] = [run for run in runs if len(run)]
             if pieces > 1:
                 due.sort()
             released += map(_ITEM, due)
@@ -106,7 +140,9 @@ class ReorderBuffer(Generic[Item]):
         return [
             (yard, *entry)
             for yard, fresh in self._fresh.items()
-            for entry in sorted([*fresh, *(entry for run in self._runs[yard] for entry in run)])
+            for entry in sorted(
+                [*fresh, *(entry for run in self._runs[yard] for entry in run.pending())]
+            )
         ]
 
     @property
@@ -134,8 +170,19 @@ class ReorderBuffer(Generic[Item]):
     def earliest(self) -> Micros | None:
         """The earliest held event time, if any."""
         heads = [entry[0] for fresh in self._fresh.values() for entry in fresh]
-        heads += [run[0][0] for runs in self._runs.values() for run in runs]
+        heads += [run.entries[run.start][0] for runs in self._runs.values() for run in runs]
         return min(heads) if heads else None
+
+
+def _add_run(runs: list[_Run], entries: list[Entry]) -> None:
+    """Add a sorted run, merging the youngest runs while one is not twice the next's size
+    (Timsort merges two sorted runs in linear time)."""
+    runs.append(_Run(entries))
+    while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
+        younger, older = runs.pop(), runs.pop()
+        merged = older.pending() + younger.pending()
+        merged.sort()
+        runs.append(_Run(merged))
 
 
 _AFTER_EVERY_RANK = 1 << 30

@@ -18,16 +18,17 @@ Only the records the longest window can see are turned into frames
 and its figures are byte-identical to `compute_kpis` over every record since the epoch.
 """
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_minutes
+from corridor.kpis.frames import prepare_tables
 from corridor.kpis.merge import merge
 from corridor.kpis.partials import yard_partials
 from corridor.kpis.report import compute_kpis
 from corridor.store_contract import KpiPartial, KpiSnapshot, TwinBatch
+from streams.live.plain import plain
 from streams.live.reorder import Micros, from_micros
 from streams.live.twin import LiveTwin
 
@@ -63,13 +64,14 @@ def kpi_outputs(
         return [], []
     longest = window_start(twin.epoch, end, max(WINDOWS.values()))
     frames = recent.frames(to_minutes(longest, twin.epoch))
+    tables = prepare_tables(frames, list(twin.stations))  # once for every window and both uses
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
-        kpis = compute_kpis(frames, **bounds, stations=twin.stations)
-        parts = yard_partials(frames, **bounds, stations=twin.stations)
+        kpis = compute_kpis(frames, **bounds, stations=twin.stations, tables=tables)
+        parts = yard_partials(frames, **bounds, stations=twin.stations, tables=tables)
         scopes: dict[str, Mapping[str, Any]] = {
             **kpis["yards"],
             CORRIDOR: merge([parts[yard] for yard in twin.stations]),
@@ -86,24 +88,29 @@ def yard_views(live: LiveTwin) -> tuple[list[Mapping[str, Any]], list[Mapping[st
     twin = live.twin
     if twin is None:
         return [], []
-    states: list[Mapping[str, Any]] = [dataclasses.asdict(twin.state(yard)) for yard in twin.yards]
+    states: list[Mapping[str, Any]] = [plain(twin.state(yard)) for yard in twin.yards]
     reefers: list[Mapping[str, Any]] = [
-        dataclasses.asdict(status) for yard in twin.yards for status in twin.reefers(yard)
+        plain(status) for yard in twin.yards for status in twin.reefers(yard)
     ]
     return states, reefers
 
 
 def put_yard_views(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial] = ()) -> None:
-    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and with a
-    snapshot its yards' `partials` and the scenario's yards (the corridor is merged from)."""
-    batch.partials.extend(partials)
+    """Give the batch every yard's state, reefers and old boxes (`Twin.boxes_now`), and
+    `put_partials`."""
+    put_partials(live, batch, partials)
     batch.yard_states, batch.reefers = yard_views(live)
     twin = live.twin
     if twin is not None:
-        batch.yards = list(twin.stations)
-        batch.boxes = [
-            dataclasses.asdict(box) for yard in twin.yards for box in twin.boxes_now(yard)
-        ]
+        batch.boxes = [plain(box) for yard in twin.yards for box in twin.boxes_now(yard)]
+
+
+def put_partials(live: LiveTwin, batch: TwinBatch, partials: Sequence[KpiPartial]) -> None:
+    """Give the batch a snapshot's yard `partials` and the scenario's yards (the corridor is
+    merged from)."""
+    batch.partials.extend(partials)
+    if live.twin is not None:
+        batch.yards = list(live.twin.stations)
 
 
 def snapshot_message(snapshot: KpiSnapshot) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""What-if jobs in the store (`whatif_jobs`): they outlive the API process that ran them.
+
+A job is a row: queued by the API process that accepted it (its `owner`), moved to running and
+then done (with the answer and the report page) by that process's forecast worker, or failed
+with the reason. The owner renews `heartbeat_at` every quarter lease while the job is queued or
+running; any API process fails the pending jobs whose heartbeat is older than the lease (their
+owner died: a crash, a restart, a lost machine), so a job is never left running for ever and a
+replica never fails another's live job. Every move names the status it expects, so a job ends
+in exactly one final state. Only the newest `KEPT` finished jobs are kept.
+"""
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Engine, Table, Text, delete, func, select, update
+from sqlmodel import Field, SQLModel
+
+from api.store.db import UtcDateTime
+
+PENDING = ("queued", "running")
+KEPT = 200
+"""Finished jobs kept (the newest): a report page is up to a few hundred kB."""
+
+
+class WhatIfJobRow(SQLModel, table=True):
+    """One what-if: what was asked, from which moment, and once finished the answer or why not."""
+
+    __tablename__ = "whatif_jobs"
+
+    id: str = Field(primary_key=True, max_length=36)
+    status: str = Field(max_length=8, index=True)  # queued | running | done | failed
+    name: str = Field(max_length=80)
+    now: datetime = Field(sa_type=UtcDateTime)  # the event time both sides start from
+    hours: int
+    replications: int
+    scenario: dict[str, Any] = Field(sa_type=JSON)  # the scenario table, holds apart
+    holds: list[dict[str, Any]] = Field(sa_type=JSON)  # resolved: yard, train_id, minutes
+    created_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str | None = Field(default=None, max_length=2000)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    report_html: str | None = Field(default=None, sa_type=Text)
+    owner: str = Field(max_length=128)
+    heartbeat_at: datetime = Field(sa_type=UtcDateTime)
+
+
+def table() -> Table:
+    """The `whatif_jobs` table."""
+    found = WhatIfJobRow.__table__  # type: ignore[attr-defined]
+    assert isinstance(found, Table)
+    return found
+
+
+def utc_now() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def insert(engine: Engine, row: WhatIfJobRow) -> None:
+    """Store a new job, and forget the oldest finished ones beyond `KEPT`."""
+    jobs = table()
+    finished = jobs.c.status.not_in(PENDING)
+    kept = select(jobs.c.id).where(finished).order_by(jobs.c.created_at.desc()).limit(KEPT)
+    with engine.begin() as connection:
+        connection.execute(jobs.insert().values(**row.model_dump()))
+        connection.execute(delete(jobs).where(finished, jobs.c.id.not_in(kept.scalar_subquery())))
+
+
+def get(engine: Engine, job_id: str, *, with_report: bool = False) -> WhatIfJobRow | None:
+    """A job by id; its report page only when asked (it is the largest column)."""
+    jobs = table()
+    columns = [c for c in jobs.c if with_report or c.name != "report_html"]
+    with engine.connect() as connection:
+        row = connection.execute(select(*columns).where(jobs.c.id == job_id)).mappings().first()
+    return None if row is None else WhatIfJobRow(**row)
+
+
+def active(engine: Engine, lease_s: float) -> int:
+    """Jobs queued or running whose owner is alive (its lease renewed), in every process."""
+    jobs = table()
+    alive = utc_now() - timedelta(seconds=lease_s)
+    query = select(func.count()).where(jobs.c.status.in_(PENDING), jobs.c.heartbeat_at >= alive)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def move(engine: Engine, job_id: str, expected: Collection[str], **values: Any) -> bool:
+    """Change a job that is in one of the `expected` statuses; False when it is not (any more)."""
+    query = (
+        update(table())
+        .where(table().c.id == job_id, table().c.status.in_(list(expected)))
+        .values(**values)
+    )
+    with engine.begin() as connection:
+        return connection.execute(query).rowcount == 1
+
+
+def renew(engine: Engine, owner: str, job_ids: Collection[str]) -> int:
+    """Renew the lease of these pending jobs of `owner`; returns how many."""
+    if not job_ids:
+        return 0
+    jobs = table()
+    query = (
+        update(jobs)
+        .where(jobs.c.id.in_(list(job_ids)), jobs.c.owner == owner, jobs.c.status.in_(PENDING))
+        .values(heartbeat_at=utc_now())
+    )
+    with engine.begin() as connection:
+        return connection.execute(query).rowcount
+
+
+def fail_expired(engine: Engine, lease_s: float) -> int:
+    """Fail pending jobs whose owner stopped renewing their lease; returns how many."""
+    jobs = table()
+    expired = utc_now() - timedelta(seconds=lease_s)
+    reason = (
+        f"interrupted: the API process running it stopped (no heartbeat for {lease_s:g} s); "
+        "ask again: a what-if starts from the yard as it is now"
+    )
+    query = (
+        update(jobs)
+        .where(jobs.c.status.in_(PENDING), jobs.c.heartbeat_at < expired)
+        .values(status="failed", finished_at=utc_now(), error=reason)
+    )
+    with engine.begin() as connection:
+        return connection.execute(query).rowcount
+
+
+def fail_own(engine: Engine, owner: str, job_ids: Collection[str], reason: str) -> int:
+    """Fail these pending jobs of `owner` (it is stopping without finishing them)."""
+    if not job_ids:
+        return 0
+    jobs = table()
+    query = (
+        update(jobs)
+        .where(jobs.c.owner == owner, jobs.c.id.in_(list(job_ids)))
+        .where(jobs.c.status.in_(PENDING))
+        .values(status="failed", finished_at=utc_now(), error=reason)
+    )
+    with engine.begin() as connection:
+        return connection.execute(query).rowcount

@@ -1,0 +1,75 @@
+"""Benchmark: one live KPI snapshot's cost on an aged twin: `kpi_outputs`, the yard views and
+the SQLite store commit of the batch that carries them.
+
+A live twin is fed `--days` of generated traffic (a full 7-day window and more), then
+advanced in steps of 100 events; at each step the snapshot's KPIs and partials are computed,
+the yard views put on the batch, and the batch committed to a fresh SQLite store. Prints the
+median milliseconds of each part. Run it with another commit's code on `PYTHONPATH` to
+compare (the script only imports the project's modules):
+    .venv/bin/python benchmarks/bench_live_snapshot.py [--days 10] [--steps 19]
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from api.store.sql_store import SqlStore
+from corridor.runtime import tune_gc_for_a_long_lived_twin
+from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.store_contract import TwinBatch
+from corridor.traffic.generator import generate
+from streams.live.reorder import to_micros
+from streams.live.snapshots import kpi_outputs, put_yard_views
+from streams.live.twin import LiveTwin
+
+SEED = 11
+LATENESS = 5 * 60 * 1_000_000  # microseconds
+STEP = 100  # events between snapshots
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=19)
+    args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()
+    stations = load_scenario(None).stations
+    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    tail = events[-STEP * args.steps :]
+    live = LiveTwin(stations, SEED)
+    for event in events[: -len(tail)]:
+        live.admit(event, b"")
+    live.advance(to_micros(events[-len(tail) - 1].ts) - LATENESS)
+    assert live.twin is not None
+    live.twin.drain()
+    parts: list[tuple[float, float, float]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
+        for step in range(args.steps):
+            chunk = tail[step * STEP : (step + 1) * STEP]
+            for event in chunk:
+                live.admit(event, b"")
+            watermark = to_micros(chunk[-1].ts) - LATENESS
+            live.advance(watermark)
+            batch = TwinBatch("bench", offsets={})
+            began = time.perf_counter()
+            snapshots, partials = kpi_outputs(live, watermark, datetime.now(UTC))
+            computed = time.perf_counter()
+            batch.snapshots.extend(snapshots)
+            put_yard_views(live, batch, partials)
+            viewed = time.perf_counter()
+            batch.records = live.twin.drain()
+            store.commit(batch)
+            parts.append((computed - began, viewed - computed, time.perf_counter() - viewed))
+        store.close()
+    kpis, views, commit = (statistics.median(column) * 1000 for column in zip(*parts, strict=True))
+    print(f"{len(events):,} events ({args.days} days), median of {args.steps} snapshots:")
+    print(f"  kpi_outputs {kpis:.0f} ms, yard views {views:.0f} ms, store commit {commit:.0f} ms, "
+          f"total {kpis + views + commit:.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

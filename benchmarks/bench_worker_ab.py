@@ -1,0 +1,52 @@
+"""Benchmark: `bench_worker.py`'s engine, SQLite catch-up and latency sections on a smaller
+backlog, for comparing two commits side by side (run it with each commit's code on
+`PYTHONPATH`, alternating; the in-memory store, restart and group sections are left out).
+
+Prints the engine alone, the worker's catch-up and their ratio, the catch-up's phases, and the
+produce -> KPI latency at a steady 1,000 events/s.
+    .venv/bin/python benchmarks/bench_worker_ab.py [--events 400000] [--latency-seconds 20]
+"""
+
+import argparse
+import itertools
+import tempfile
+from pathlib import Path
+
+import bench_worker as bench  # type: ignore[import-not-found]
+
+from api.store.sql_store import SqlStore
+from corridor.runtime import tune_gc_for_a_long_lived_twin
+from corridor.scenario import load_scenario
+from streams.broker import EmbeddedBroker
+from streams.phase_timer import PHASES
+from streams.publish import publish
+from streams.settings import KafkaSettings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    tune_gc_for_a_long_lived_twin()
+    stations = load_scenario(None).stations
+    days = max(1, -(-args.events // bench.EVENTS_PER_DAY))
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+        settings = KafkaSettings(
+            bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
+        )
+        backlog = itertools.islice(bench.traffic(stations, days), args.events)
+        published = publish(backlog, settings).produced
+        engine = bench.engine_rate(stations, published)
+        store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
+        worker, stats = bench.catch_up(settings, stations, published, store)
+        print(f"engine alone {engine:,.0f} ev/s, worker catch-up {worker:,.0f} ev/s, "
+              f"worker / engine {worker / engine:.3f}")  # fmt: skip
+        total = sum(stats.seconds.values())
+        shares = ", ".join(f"{p} {stats.seconds[p] / total:.0%}" for p in PHASES)
+        print(f"  catch-up phases: {shares}; deliver {stats.seconds['deliver']:.1f} s")
+        bench.latency(broker, 1000.0, args.latency_seconds, Path(scratch) / "live.db")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""What-if jobs live in the store: they answer after an API restart and from another replica, a
+job interrupted by a restart or by its owner's death is failed with the reason (never left
+running), and the job limit counts every replica's jobs. On SQLite and PostgreSQL.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.store import whatif_jobs_table as jobs
+from api.store.sql_store import SqlStore
+from api.store.whatif_jobs_table import WhatIfJobRow, utc_now
+from corridor.scenario import DEFAULT_START
+from corridor.traffic.generator import generate
+from stations.spec import load_all_stations
+from tests.api_fixtures import TEST_KEY, free_port, test_settings
+from tests.test_api_cli import LAUNCH
+from tests.test_api_forecast import archive
+from tests.test_api_whatif import SAME, wait_for_whatif
+
+KEY = {"X-API-Key": TEST_KEY}
+QUICK = {"name": "same yard", "scenario": SAME, "hours": 1, "replications": 2}
+
+
+@pytest.fixture
+def archived(store: SqlStore) -> SqlStore:
+    archive(store, list(generate(load_all_stations(), days=1, seed=4, start=DEFAULT_START)))
+    return store
+
+
+@contextmanager
+def api(store: SqlStore, database_url: str, **changes: Any) -> Iterator[TestClient]:
+    """One API process (its lifespan: lease tending, the forecast process) on the store."""
+    values: dict[str, Any] = {"forecast_seed": 4, "forecast_workers": 1, **changes}
+    with TestClient(create_app(test_settings(database_url, **values), store=store)) as client:
+        yield client
+
+
+def pending_row(owner: str, heartbeat_age_s: float, status: str = "running") -> WhatIfJobRow:
+    beat = utc_now() - timedelta(seconds=heartbeat_age_s)
+    return WhatIfJobRow(
+        id=f"00000000-0000-4000-8000-{int(heartbeat_age_s):012d}",
+        status=status,
+        name="left behind",
+        now=beat,
+        hours=1,
+        replications=2,
+        scenario={},
+        holds=[],
+        created_at=beat,
+        owner=owner,
+        heartbeat_at=beat,
+    )
+
+
+def test_a_finished_whatif_answers_from_another_replica_and_after_a_restart(
+    archived: SqlStore, database_url: str
+) -> None:
+    with api(archived, database_url) as first, api(archived, database_url) as second:
+        started = first.post("/whatif", json=QUICK, headers=KEY)
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        done = wait_for_whatif(first, job_id)
+        assert done["status"] == "done", done
+        assert second.get(f"/whatif/{job_id}").json() == done  # the other replica answers
+    with api(archived, database_url) as restarted:
+        assert restarted.get(f"/whatif/{job_id}").json() == done
+        page = restarted.get(f"/whatif/{job_id}/report.html")
+        assert page.status_code == 200
+        assert "same yard" in page.text
+
+
+def test_a_graceful_stop_leaves_no_job_pending(archived: SqlStore, database_url: str) -> None:
+    with api(archived, database_url, whatif_max_jobs=2) as first:
+        ids = [first.post("/whatif", json=QUICK, headers=KEY).json()["id"] for _ in range(2)]
+    with api(archived, database_url) as restarted:
+        finished = [restarted.get(f"/whatif/{job_id}").json() for job_id in ids]
+    for job in finished:  # ran to its end while the API stopped, or failed saying why
+        assert job["status"] == "done" or "interrupted" in job["error"], job
+
+
+@pytest.mark.slow
+def test_a_job_whose_api_was_killed_is_failed_with_the_reason(
+    archived: SqlStore, database_url: str
+) -> None:
+    """`corridor api` killed (-9, its forecast process too) mid-job; the next API process
+    fails the job once its lease has expired, saying why."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CORRIDOR_API_API_KEY": TEST_KEY,
+        "CORRIDOR_DATABASE_URL": database_url,
+        "CORRIDOR_API_FORECAST_SEED": "4",
+        "CORRIDOR_API_FORECAST_WORKERS": "1",
+        "CORRIDOR_API_WHATIF_LEASE_S": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "api", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill takes its children too
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(f"{base}/health", timeout=1).status_code == 200)
+        long = {**QUICK, "hours": 24, "replications": 32}  # minutes of work
+        job_id = httpx.post(f"{base}/whatif", json=long, headers=KEY, timeout=30).json()["id"]
+        wait_until(lambda: httpx.get(f"{base}/whatif/{job_id}").json()["status"] == "running")
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    with api(archived, database_url, whatif_lease_s=2.0) as restarted:
+        wait_until(lambda: restarted.get(f"/whatif/{job_id}").json()["status"] == "failed")
+        job = restarted.get(f"/whatif/{job_id}").json()
+    assert "interrupted: the API process running it stopped (no heartbeat for 2 s)" in job["error"]
+    assert job["result"] is None
+    assert job["finished_at"] is not None
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not so after {timeout} s")
+
+
+def test_a_dead_owners_jobs_fail_once_their_lease_expires_and_no_live_one_does(
+    archived: SqlStore, database_url: str
+) -> None:
+    dead = pending_row("crashed-host:4242:0123456789ab", heartbeat_age_s=600)
+    alive = pending_row("other-replica:77:ba9876543210", heartbeat_age_s=1, status="queued")
+    jobs.insert(archived.engine, dead)
+    jobs.insert(archived.engine, alive)
+    with api(archived, database_url, whatif_lease_s=60.0) as restarted:
+        failed = restarted.get(f"/whatif/{dead.id}").json()
+        kept = restarted.get(f"/whatif/{alive.id}").json()
+    assert failed["status"] == "failed"
+    assert "no heartbeat for 60 s" in failed["error"]
+    assert kept["status"] == "queued"  # another replica's live job is left alone
+
+
+def test_the_job_limit_counts_every_replicas_jobs(archived: SqlStore, database_url: str) -> None:
+    jobs.insert(archived.engine, pending_row("other-replica:77:ba9876543210", heartbeat_age_s=1))
+    with api(archived, database_url, whatif_max_jobs=1) as client:
+        busy = client.post("/whatif", json=QUICK, headers=KEY)
+    assert busy.status_code == 503
+    assert "at most 1" in busy.json()["detail"]
+    assert busy.headers["Retry-After"]
