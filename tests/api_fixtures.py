@@ -2,8 +2,8 @@
 
 `database_url` is parametrised over SQLite (a file per test, copied from one migrated per
 session) and PostgreSQL (when `CORRIDOR_TEST_POSTGRES_URL` is set: a schema of its own for the
-session, emptied before each test, dropped at the end, so runs are repeatable). Data reaches the store the way the worker
-sends it: as `TwinBatch`es through `SqlStore.commit`.
+session, emptied before each test, dropped at the end, so runs are repeatable). Data reaches
+the store the way the worker sends it: as `TwinBatch`es through `SqlStore.commit`.
 """
 
 import os
