@@ -23,7 +23,17 @@ if command -v pg_isready >/dev/null 2>&1; then
   fi
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+# The README's install made .venv from the same lock already (CI's walk-through): then only the
+# dev tools are new here, and nothing already installed is resolved again or replaced.
+[ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[dev,broker]'
-exec .venv/bin/python -m pytest "$@"
+# Two test processes (pytest-xdist), each module whole on one of them so its module-scoped
+# fixtures are built once: about twice as fast on a 2-core machine shared with other jobs
+# (docs/performance.md). CORRIDOR_TEST_PROCESSES=0 runs the suite in this one process.
+workers="${CORRIDOR_TEST_PROCESSES:-2}"
+parallel=()
+if [ "$workers" != 0 ] && .venv/bin/python -c 'import xdist' 2>/dev/null; then
+  parallel=(-n "$workers" --dist loadfile)
+fi
+# --durations: CI's log names the slowest tests every run (where the next speed-up is)
+exec .venv/bin/python -m pytest "${parallel[@]}" --durations=25 "$@"

@@ -1,12 +1,13 @@
 """Fixtures for the API, store and dashboard tests: real databases, a real server.
 
-`database_url` is parametrised over SQLite (a file per test) and PostgreSQL (when
-`CORRIDOR_TEST_POSTGRES_URL` is set: a schema of its own for the session, emptied before each
-test, dropped at the end, so runs are repeatable). Data reaches the store the way the worker
-sends it: as `TwinBatch`es through `SqlStore.commit`.
+`database_url` is parametrised over SQLite (a file per test, copied from one migrated per
+session) and PostgreSQL (when `CORRIDOR_TEST_POSTGRES_URL` is set: a schema of its own for the
+session, emptied before each test, dropped at the end, so runs are repeatable). Data reaches
+the store the way the worker sends it: as `TwinBatch`es through `SqlStore.commit`.
 """
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -232,11 +234,25 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head for the session, copied for each test that wants an
+    empty database (running every migration per test cost about 0.2 s a test)."""
+    template = tmp_path_factory.mktemp("template") / "corridor.db"
+    engine = make_engine(f"sqlite:///{template}")
+    upgrade(engine)
+    engine.dispose()
+    return template
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An empty, migrated database: a fresh SQLite file, or the session's PostgreSQL schema."""
+    """An empty, migrated database: a fresh SQLite file (a copy of the session's migrated one),
+    or the session's PostgreSQL schema, emptied."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'corridor.db'}"
+        fresh = tmp_path_factory.mktemp("db") / "corridor.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), fresh)
+        return f"sqlite:///{fresh}"
     url: str = request.getfixturevalue("postgres_url")
     _empty_postgres(url)
     return url
@@ -244,8 +260,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[SqlStore]:
-    """The store on that database, schema at head."""
-    opened = SqlStore.open(database_url)
+    """The store on that database, schema at head (migrated already: not checked again here;
+    the app's startup checks it as in production)."""
+    opened = SqlStore.open(database_url, migrate=False)
     yield opened
     opened.close()
 
@@ -298,9 +315,9 @@ class LiveServer:
     thread: threading.Thread
 
 
-def start_server(app: FastAPI) -> LiveServer:
-    """Start uvicorn for `app` and wait until it accepts requests."""
-    port = free_port()
+def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
+    """Start uvicorn for `app` (on `port`, or a free one) and wait until it accepts requests."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -327,15 +344,17 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     stop_server(live)
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Poll a replay job until it is done or failed."""
+def wait_for_job(
+    client: TestClient, job_id: str, timeout: float = 120.0, kind: str = "replays"
+) -> dict[str, Any]:
+    """Poll a job (`/replays/{id}`, or `/{kind}/{id}`) until it is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/replays/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/{kind}/{job_id}").json()
         if job["status"] in ("done", "failed"):
             return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+    raise AssertionError(f"job /{kind}/{job_id} did not finish in {timeout} s")
 
 
 def final_kpis(store: SqlStore) -> dict[tuple[str, str], Any]:

@@ -84,11 +84,14 @@ def test_ready_says_stale_when_the_newest_snapshot_is_older_than_the_bound(
 def test_ready_says_stale_once_the_worker_stopped_committing(
     store: SqlStore, database_url: str
 ) -> None:
-    settings = test_settings(database_url, worker_stale_s=0.5)
+    bound = 2.0  # room for the first request on a loaded machine (0.5 s was not)
+    settings = test_settings(database_url, worker_stale_s=bound)
     with TestClient(create_app(settings, store=store)) as client:
+        committed = time.monotonic()
         store.commit(corridor_batch(T0))
         assert client.get("/ready").json()["freshness"]["live"] is True
-        time.sleep(0.6)  # no commit for longer than the worker bound: the worker is gone
+        # no commit for longer than the worker bound: the worker is gone
+        time.sleep(max(0.0, committed + bound + 0.1 - time.monotonic()))
         body = client.get("/ready").json()
     assert body["workers"][0]["running"] is False
     assert body["freshness"]["age_s"] < body["freshness"]["stale_after_s"]

@@ -6,7 +6,6 @@ API key; a bad scenario, horizon or replication count is refused at once with th
 number of jobs at once is limited; an unknown job is a 404.
 """
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from api.store.sql_store import SqlStore
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
-from tests.api_fixtures import TEST_KEY, test_settings
+from tests.api_fixtures import TEST_KEY, test_settings, wait_for_job
 from tests.test_api_forecast import archive
 
 SEED = 4
@@ -37,13 +36,7 @@ def whatif_client(store: SqlStore, database_url: str) -> Iterator[TestClient]:
 
 
 def wait_for_whatif(client: TestClient, job_id: str, timeout: float = 180.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/whatif/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"what-if {job_id} did not finish in {timeout} s")
+    return wait_for_job(client, job_id, timeout, kind="whatif")
 
 
 def test_a_whatif_identical_to_the_live_yard_changes_nothing_and_has_a_report(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
@@ -290,17 +289,7 @@ class CommittingWorker:
 
 def serve_again(app: FastAPI, url: str) -> LiveServer:
     """Serve `app` where an earlier server was (the open page's origin)."""
-    port = int(url.rsplit(":", 1)[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start again")
-        time.sleep(0.05)
-    return LiveServer(url, server, thread)
+    return start_server(app, port=int(url.rsplit(":", 1)[1]))
 
 
 def settings_with_short_bounds(url: str) -> ApiSettings:

@@ -3,6 +3,7 @@ buffer, watermark and accepted ids, it goes on exactly as the live twin never st
 
 import random
 
+import msgspec
 import pandas as pd
 import pytest
 
@@ -89,8 +90,12 @@ def test_a_restored_live_twin_refuses_repeats_and_keeps_origins() -> None:
 
 
 def test_foreign_or_corrupt_live_snapshots_are_refused() -> None:
-    with pytest.raises(SnapshotError, match="corrupt live twin snapshot"):
+    with pytest.raises(SnapshotError, match="not a live twin snapshot"):
         state.decode(b"\x93garbage")
+    with pytest.raises(SnapshotError, match=r"not a live twin snapshot \(format 'x'"):
+        state.decode(msgspec.msgpack.encode({"format": "x", "version": state.VERSION}))
+    with pytest.raises(SnapshotError, match="live twin snapshot version 2, this twin reads"):
+        state.decode(msgspec.msgpack.encode({"format": state.FORMAT, "version": 2}))
     live = LiveTwin(stations(), SEED)
     feed(live, generated_day(), 0, 400)
     data = state.encode(live.snapshot())

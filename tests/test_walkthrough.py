@@ -29,7 +29,8 @@ def walkthrough() -> ModuleType:
 def test_ci_follows_the_readme_quickstart() -> None:
     assert "scripts/walkthrough.py" in (ROOT / ".ci" / "run").read_text()
     commands = walkthrough().quickstart_commands((ROOT / "README.md").read_text())
-    assert commands[0] == "python3 -m venv .venv && .venv/bin/pip install -e '.[broker]'"
+    install = "python3 -m venv .venv && .venv/bin/pip install -c requirements/constraints.txt"
+    assert commands[0] == f"{install} -e '.[broker]'", "the newcomer installs from the lock"
     assert ".venv/bin/corridor up" in commands
     assert commands.index(".venv/bin/corridor up") < commands.index("bash scripts/test.sh")
 

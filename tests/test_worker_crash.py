@@ -9,32 +9,30 @@ its final KPIs equal those of an uninterrupted worker on the same topics, no eve
 twice (a re-read message would come back as a "duplicate" dead letter) and none is missing.
 """
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
-from api.store.tables import ArchiveSegment, DeadLetter, table_of
+from api.store.tables import ArchiveSegment, table_of
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
-from streams.connect import connect_worker
-from streams.live.memory_store import MemoryStore
 from streams.publish import publish
-from streams.settings import KafkaSettings
 from tests.api_fixtures import final_kpis
-from tests.broker_fixtures import SEED, generated_day, settings_env, settings_for, stations
+from tests.broker_fixtures import generated_day, settings_for
+from tests.worker_processes import (
+    as_json,
+    dead_letter_reasons,
+    start_worker,
+    worker_of_its_own,
+)
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[1]
 KILL_AT = (600, 1800, 3200)  # archive entries committed when the worker is killed
 KILL_AFTER_SNAPSHOTS = (1, 2)  # then: twin snapshots stored when the worker is killed
 
@@ -75,22 +73,11 @@ def test_sigkill_at_several_points_then_restart_equals_an_uninterrupted_run(
     archived = [e.event_id for e in store.load_archive() if isinstance(e, ArchivedEvent)]
     assert len(archived) == len(set(archived)) == len(events)
     assert dead_letter_reasons(store).get("duplicate", 0) == 0
-    uninterrupted = uninterrupted_run(settings)
+    uninterrupted = worker_of_its_own(settings, "whole", idle_exit_s=0.6)
     assert dead_letter_reasons(store) == dict(uninterrupted.dead_letter_counts)
     assert final_kpis(store) == {
         key: as_json(snapshot.kpis) for key, snapshot in uninterrupted.latest_snapshots().items()
     }
-
-
-def start_worker(
-    settings: KafkaSettings, url: str, log: Path, *extra: str
-) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
-    env = {**os.environ, **settings_env(settings)}
-    with log.open("wb") as sink:
-        return subprocess.Popen(
-            [*command, "--seed", str(SEED), *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink
-        )
 
 
 def wait_for_archive(store: SqlStore, worker: subprocess.Popen[bytes], threshold: int) -> int:
@@ -116,26 +103,3 @@ def wait_for_twin_snapshots(store: SqlStore, worker: subprocess.Popen[bytes], co
             return
         time.sleep(0.01)
     raise AssertionError(f"the worker did not store {count} twin snapshots in time")
-
-
-def uninterrupted_run(settings: KafkaSettings) -> MemoryStore:
-    """A worker that is never killed, on the same topics, in its own group and store."""
-    store = MemoryStore()
-    again = settings.model_copy(update={"group_id": settings.group_id + "-whole"})
-    worker = connect_worker(again, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
-    return store
-
-
-def dead_letter_reasons(store: SqlStore) -> dict[str, int]:
-    table = table_of(DeadLetter)
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(table.c.reason, func.count()).group_by(table.c.reason)
-        ).all()
-    return {str(reason): int(count) for reason, count in rows}
-
-
-def as_json(value: Any) -> Any:
-    return json.loads(json.dumps(value, allow_nan=False))

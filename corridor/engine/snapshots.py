@@ -9,6 +9,7 @@ with a `SnapshotError` naming what is wrong.
 """
 
 from datetime import datetime
+from typing import TypeVar
 
 import msgspec
 
@@ -19,6 +20,7 @@ from stations.snapshot_format import YardSnapshot
 
 FORMAT = "corridor-twin-snapshot"
 VERSION = 1
+T = TypeVar("T")
 
 
 class CountsState(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,6 +55,29 @@ class _Header(msgspec.Struct):
     version: int = 0
 
 
+def decode_versioned(data: bytes, kind: type[T], what: str, format: str, version: int) -> T:
+    """`data` as a `kind` (MessagePack), once its header names `format` and `version`; garbage,
+    another format or version, or corrupt bytes raise `SnapshotError` naming `what`. The
+    engine's and the live twin's snapshots (`streams.live.state`) are both read so."""
+    try:
+        header = msgspec.msgpack.decode(data, type=_Header)
+    except msgspec.ValidationError as error:  # MessagePack, but no header: something else
+        raise SnapshotError(f"not a {what}: {error}") from None
+    except msgspec.DecodeError as error:  # truncated or malformed bytes
+        raise SnapshotError(f"corrupt {what}: {error}") from None
+    if header.format != format:
+        raise SnapshotError(f"not a {what} (format {header.format!r}, want {format!r})")
+    if header.version != version:
+        raise SnapshotError(
+            f"{what} version {header.version}, this twin reads version {version} only; "
+            "rebuild the state from the archive"
+        )
+    try:
+        return msgspec.msgpack.decode(data, type=kind)
+    except msgspec.DecodeError as error:
+        raise SnapshotError(f"corrupt {what}: {error}") from None
+
+
 def encode(snapshot: TwinSnapshot) -> bytes:
     """The snapshot as MessagePack bytes."""
     return msgspec.msgpack.encode(snapshot)
@@ -60,21 +85,7 @@ def encode(snapshot: TwinSnapshot) -> bytes:
 
 def decode(data: bytes) -> TwinSnapshot:
     """A snapshot from `encode`'s bytes; anything else raises `SnapshotError`."""
-    try:
-        header = msgspec.msgpack.decode(data, type=_Header)
-    except msgspec.DecodeError as error:
-        raise SnapshotError(f"not a twin snapshot: {error}") from None
-    if header.format != FORMAT:
-        raise SnapshotError(f"not a twin snapshot (format {header.format!r}, want {FORMAT!r})")
-    if header.version != VERSION:
-        raise SnapshotError(
-            f"twin snapshot version {header.version}, this twin reads version {VERSION} only; "
-            "rebuild the state from the archive"
-        )
-    try:
-        snapshot = msgspec.msgpack.decode(data, type=TwinSnapshot)
-    except msgspec.DecodeError as error:
-        raise SnapshotError(f"corrupt twin snapshot: {error}") from None
+    snapshot = decode_versioned(data, TwinSnapshot, "twin snapshot", FORMAT, VERSION)
     for yard in snapshot.yards.values():
         if yard.format != YARD_FORMAT or yard.version != YARD_VERSION:
             raise SnapshotError(

@@ -10,8 +10,8 @@ the format is in `docs/snapshots.md` ("The live twin").
 
 import msgspec
 
-from corridor.engine.snapshots import TwinSnapshot
-from stations.snapshot import SnapshotError
+from corridor.engine.snapshots import TwinSnapshot, decode_versioned
+from stations.snapshot import SnapshotError as SnapshotError  # what `decode` raises
 
 FORMAT = "corridor-live-twin-snapshot"
 VERSION = 1
@@ -65,11 +65,6 @@ class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     alerts: AlertsState | None = None  # None: the twin decides no reefer alerts
 
 
-class _Header(msgspec.Struct):
-    format: str = ""
-    version: int = 0
-
-
 def encode(snapshot: LiveSnapshot) -> bytes:
     """The live twin's snapshot as MessagePack bytes."""
     return msgspec.msgpack.encode(snapshot)
@@ -77,13 +72,4 @@ def encode(snapshot: LiveSnapshot) -> bytes:
 
 def decode(data: bytes) -> LiveSnapshot:
     """A live snapshot from `encode`'s bytes; anything else raises `SnapshotError`."""
-    try:
-        header = msgspec.msgpack.decode(data, type=_Header)
-        if header.format != FORMAT or header.version != VERSION:
-            raise SnapshotError(
-                f"not a live twin snapshot of version {VERSION} "
-                f"(format {header.format!r}, version {header.version})"
-            )
-        return msgspec.msgpack.decode(data, type=LiveSnapshot)
-    except msgspec.DecodeError as error:
-        raise SnapshotError(f"corrupt live twin snapshot: {error}") from None
+    return decode_versioned(data, LiveSnapshot, "live twin snapshot", FORMAT, VERSION)
