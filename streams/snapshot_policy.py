@@ -2,15 +2,21 @@
 
 A snapshot is taken at a cadence boundary of event time (`KafkaSettings.kpi_every`); its
 value depends only on the events up to that boundary, so *which* boundaries are taken is a
-matter of cost, decided here, except in a consumer group: there every member snapshots every
-boundary, since the corridor's figure is merged from all the members' yard partials at one
-boundary (`docs/scaling.md`). Live, at most one per batch (the latest boundary crossed), and
+matter of cost, decided here. Live, at most one per batch (the latest boundary crossed), and
 never more than half the worker's time; while catching up (full batches), at most one per
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
-KPIs nobody reads yet. Yard states, reefer lists and old boxes go to the store with every
-snapshot while catching up or as the input falls quiet, and while events stream in live once
-per `VIEWS_EVERY_S` (not with every live snapshot: at a live snapshot's pace, several a
-second, they were a third of its cost, for a view the API shows to the second).
+KPIs nobody reads yet. A consumer group's member follows the same catch-up rule, but on a grid
+the members share, since the corridor's figure is merged from all the members' yard partials
+at one boundary (`docs/scaling.md`): it takes every boundary live, and catching up every
+boundary on a grid of `cadence × 2^level` aligned on event time (the epoch), the level raised
+when its snapshots come closer than the rule allows and lowered when they are four times
+farther apart. Grids of any two levels nest, so whatever level each member is at as it crosses
+a moment, the coarser one's boundaries are taken by both and the corridor is merged there.
+
+Yard states, reefer lists and old boxes go to the store with every snapshot while catching up
+or as the input falls quiet, and while events stream in live once per `VIEWS_EVERY_S` (not
+with every live snapshot: at a live snapshot's pace, several a second, they were a third of
+its cost, for a view the API shows to the second).
 """
 
 import time
@@ -34,6 +40,7 @@ class SnapshotPolicy:
         self._last_wall = float("-inf")
         self._cost = 0.0
         self._last_views_wall = float("-inf")
+        self.level = 0  # a group member's catch-up grid: `cadence << level` (see `due`)
 
     def boundaries(
         self, live: LiveTwin, target: Micros, cadence: Micros, *, every: bool
@@ -53,14 +60,39 @@ class SnapshotPolicy:
         first = since - since % cadence + cadence
         return [moment for moment in range(first, latest + 1, cadence) if self.after_last(moment)]
 
-    def due(self, boundary: Micros, *, catching_up: bool) -> bool:
-        """Is a snapshot at this cadence boundary worth its cost now?"""
+    def due(
+        self, boundary: Micros, *, catching_up: bool, member_cadence: Micros | None = None
+    ) -> bool:
+        """Is a snapshot at this cadence boundary worth its cost now? A group member (its
+        `member_cadence` given) answers on its shared grid instead (`member_due`)."""
         if not self.after_last(boundary):
             return False
+        if member_cadence is not None:
+            return self.member_due(boundary, member_cadence, catching_up=catching_up)
         waited = self.monotonic() - self._last_wall
         if not catching_up:
             return waited >= self._cost
-        return waited >= max(self.catchup_every_s, 10 * self._cost)
+        return waited >= self._catchup_gap()
+
+    def member_due(self, boundary: Micros, cadence: Micros, *, catching_up: bool) -> bool:
+        """A group member's rule: live every boundary; catching up, the boundaries on its grid,
+        whose level moves by one, at a boundary on the grid, to keep the snapshots between
+        one and four catch-up gaps apart (`_catchup_gap`)."""
+        if not catching_up:
+            return True
+        if boundary % (cadence << self.level):
+            return False
+        waited, gap = self.monotonic() - self._last_wall, self._catchup_gap()
+        if waited < gap:
+            self.level += 1
+        elif waited >= 4 * gap and self.level > 0:
+            self.level -= 1
+        return boundary % (cadence << self.level) == 0
+
+    def _catchup_gap(self) -> float:
+        """Wall seconds between catch-up snapshots: `catchup_every_s`, or ten times the last
+        one's cost if more (so snapshots take at most a tenth of a backlog's time)."""
+        return max(self.catchup_every_s, 10 * self._cost)
 
     def after_last(self, moment: Micros) -> bool:
         """Whether `moment` is later than the last snapshot taken (or none was)."""
