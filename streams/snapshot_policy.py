@@ -21,11 +21,13 @@ its cost, for a view the API shows to the second).
 
 import time
 from collections.abc import Callable
+from math import ceil, log2
 
 from streams.live.reorder import Micros
 from streams.live.twin import LiveTwin
 
 VIEWS_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
+MAX_LEVEL = 20  # a member's catch-up grid: at most 2^20 cadences apart (30 years of 15 min)
 
 
 class SnapshotPolicy:
@@ -76,15 +78,17 @@ class SnapshotPolicy:
 
     def member_due(self, boundary: Micros, cadence: Micros, *, catching_up: bool) -> bool:
         """A group member's rule: live every boundary; catching up, the boundaries on its grid,
-        whose level moves by one, at a boundary on the grid, to keep the snapshots between
-        one and four catch-up gaps apart (`_catchup_gap`)."""
+        whose level moves, at a boundary on the grid, to keep the snapshots between one and
+        four catch-up gaps apart (`_catchup_gap`): up at once to the grid the pace since the
+        last snapshot asks for, down one level at a time."""
         if not catching_up:
             return True
         if boundary % (cadence << self.level):
             return False
         waited, gap = self.monotonic() - self._last_wall, self._catchup_gap()
-        if waited < gap:
-            self.level += 1
+        if waited < gap and self.last_at is not None:
+            spacing = (boundary - self.last_at) * gap / max(waited, 1e-6)  # event time asked
+            self.level = min(MAX_LEVEL, max(self.level + 1, ceil(log2(spacing / cadence))))
         elif waited >= 4 * gap and self.level > 0:
             self.level -= 1
         return boundary % (cadence << self.level) == 0
