@@ -7,11 +7,12 @@ never more than half the worker's time; while catching up (full batches), at mos
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
 KPIs nobody reads yet. A consumer group's member follows the same catch-up rule, but on a grid
 the members share, since the corridor's figure is merged from all the members' yard partials
-at one boundary (`docs/scaling.md`): it takes every boundary live, and catching up every
-boundary on a grid of `cadence × 2^level` aligned on event time (the epoch), the level raised
-when its snapshots come closer than the rule allows and lowered when they are four times
-farther apart. Grids of any two levels nest, so whatever level each member is at as it crosses
-a moment, the coarser one's boundaries are taken by both and the corridor is merged there.
+at one boundary (`docs/scaling.md`): it takes every boundary it crosses on a grid of
+`cadence × 2^level` aligned on event time (the epoch), the level chosen per batch from the
+event-time pace so that its snapshots come as far apart in wall time as the single worker's
+(live, boundaries minutes apart: level 0, every one). Grids of any two levels nest, so
+whatever level each member is at as it crosses a moment, the coarser one's boundaries are
+taken by both and the corridor is merged there.
 
 Yard states, reefer lists and old boxes go to the store with every snapshot while catching up
 or as the input falls quiet, and while events stream in live once per `VIEWS_EVERY_S` (not
@@ -42,61 +43,57 @@ class SnapshotPolicy:
         self._last_wall = float("-inf")
         self._cost = 0.0
         self._last_views_wall = float("-inf")
-        self.level = 0  # a group member's catch-up grid: `cadence << level` (see `due`)
+        self.level = 0  # a group member's grid: `cadence << level` (`member_level`)
+        self._paced_from: Micros | None = None  # the target of its last batch with snapshots
 
     def boundaries(
-        self, live: LiveTwin, target: Micros, cadence: Micros, *, every: bool
+        self, live: LiveTwin, target: Micros, cadence: Micros, member: bool, catching_up: bool
     ) -> list[Micros]:
         """The cadence boundaries to consider on the way from the live twin's watermark to
-        `target`: the latest crossed (or none), or with `every` each one crossed, from its
-        earliest held event on a new twin (a group member's partials, which the corridor is
-        merged from, must be at the boundaries every member takes, whenever it loaded)."""
+        `target`: the latest crossed (or none); for a group `member`, each one crossed on its
+        grid (`member_level`), from its earliest held event on a new twin (a member's partials,
+        which the corridor is merged from, must be at boundaries every member takes, whenever
+        it loaded)."""
         latest = target - target % cadence
         since = live.watermark
         if since is not None and latest <= since:
             return []
-        if every and since is None:
+        if member and since is None:
             since = live.buffer.earliest()
-        if not every or since is None:
+        if not member or since is None:
             return [latest] if self.after_last(latest) else []
-        first = since - since % cadence + cadence
-        return [moment for moment in range(first, latest + 1, cadence) if self.after_last(moment)]
+        step = cadence << self.member_level(target, cadence, catching_up=catching_up)
+        first = since - since % step + step
+        crossed = [moment for moment in range(first, latest + 1, step) if self.after_last(moment)]
+        if crossed:  # the pace is measured from this batch's end on (`member_level`)
+            self._paced_from = target
+        return crossed
 
-    def due(
-        self, boundary: Micros, *, catching_up: bool, member_cadence: Micros | None = None
-    ) -> bool:
-        """Is a snapshot at this cadence boundary worth its cost now? A group member (its
-        `member_cadence` given) answers on its shared grid instead (`member_due`)."""
+    def due(self, boundary: Micros, *, catching_up: bool) -> bool:
+        """Is a snapshot at this cadence boundary worth its cost now (the single worker's)?"""
         if not self.after_last(boundary):
             return False
-        if member_cadence is not None:
-            return self.member_due(boundary, member_cadence, catching_up=catching_up)
-        waited = self.monotonic() - self._last_wall
-        if not catching_up:
-            return waited >= self._cost
-        return waited >= self._catchup_gap()
+        return self.monotonic() - self._last_wall >= self._gap(catching_up)
 
-    def member_due(self, boundary: Micros, cadence: Micros, *, catching_up: bool) -> bool:
-        """A group member's rule: live every boundary; catching up, the boundaries on its grid,
-        whose level moves, at a boundary on the grid, to keep the snapshots between one and
-        four catch-up gaps apart (`_catchup_gap`): up at once to the grid the pace since the
-        last snapshot asks for, down one level at a time."""
-        if not catching_up:
-            return True
-        if boundary % (cadence << self.level):
-            return False
-        waited, gap = self.monotonic() - self._last_wall, self._catchup_gap()
-        if waited < gap and self.last_at is not None:
-            spacing = (boundary - self.last_at) * gap / max(waited, 1e-6)  # event time asked
-            self.level = min(MAX_LEVEL, max(self.level + 1, ceil(log2(spacing / cadence))))
-        elif waited >= 4 * gap and self.level > 0:
-            self.level -= 1
-        return boundary % (cadence << self.level) == 0
+    def member_level(self, target: Micros, cadence: Micros, *, catching_up: bool) -> int:
+        """A group member's grid level for a batch reaching `target`, from the event-time pace
+        since the batch of its last snapshot, so that its snapshots come about as far apart in
+        wall time as the single worker's (`_gap`): raised as soon as the pace asks for a
+        coarser grid, lowered once it asks for one at least four times finer (live, boundaries
+        minutes apart: level 0, every boundary)."""
+        if self.last_at is None or self._paced_from is None:
+            return self.level
+        waited = max(self.monotonic() - self._last_wall, 1e-6)
+        asked = (target - self._paced_from) * self._gap(catching_up) / waited / cadence
+        wanted = 0 if asked <= 1 else min(MAX_LEVEL, ceil(log2(asked)))  # asked: cadences apart
+        if wanted > self.level or wanted < self.level - 1:
+            self.level = wanted
+        return self.level
 
-    def _catchup_gap(self) -> float:
-        """Wall seconds between catch-up snapshots: `catchup_every_s`, or ten times the last
-        one's cost if more (so snapshots take at most a tenth of a backlog's time)."""
-        return max(self.catchup_every_s, 10 * self._cost)
+    def _gap(self, catching_up: bool) -> float:
+        """Wall seconds between snapshots: live, the last one's cost (at most half the time);
+        catching up, `catchup_every_s`, or ten times that cost if more (at most a tenth)."""
+        return max(self.catchup_every_s, 10 * self._cost) if catching_up else self._cost
 
     def after_last(self, moment: Micros) -> bool:
         """Whether `moment` is later than the last snapshot taken (or none was)."""

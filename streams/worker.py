@@ -310,9 +310,9 @@ class Worker:
             target = live.newest
         if target is None or (live.watermark is not None and target <= live.watermark):
             return
-        grid = None if self.group is None else self.cadence  # a member's: see snapshot_policy
-        for boundary in self.policy.boundaries(live, target, self.cadence, every=bool(grid)):
-            if self.policy.due(boundary, catching_up=catching_up, member_cadence=grid):
+        every = self.group is not None  # a member: on a grid the members share (its module)
+        for boundary in self.policy.boundaries(live, target, self.cadence, every, catching_up):
+            if every or self.policy.due(boundary, catching_up=catching_up):
                 self._advance(boundary, batch, letters)
                 self._snapshot(boundary, batch)
         if live.watermark is None or target > live.watermark:

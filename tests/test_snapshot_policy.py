@@ -1,96 +1,125 @@
-"""Which cadence boundaries a group member snapshots: every one live; catching up, those on a
-grid of `cadence << level` that its snapshots' cost and pace move, and nested grids, so two
+"""Which cadence boundaries a group member snapshots: those it crosses on a grid of
+`cadence << level`, the level following its event-time pace so that its snapshots are as far
+apart in wall time as the single worker's (every boundary live), and grids that nest, so two
 members at any levels both take every boundary of the coarser one's grid."""
 
+import itertools
 import random
+from dataclasses import dataclass, field
+from typing import cast
 
+from streams.live.reorder import Micros
+from streams.live.twin import LiveTwin
 from streams.snapshot_policy import SnapshotPolicy
 
 HOUR = 3_600_000_000  # micros
 
 
+@dataclass
 class Clock:
     """A wall clock the test moves."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    now: float = 0.0
 
     def __call__(self) -> float:
         return self.now
 
 
-def member(catchup_every_s: float = 5.0) -> tuple[SnapshotPolicy, Clock]:
-    clock = Clock()
-    return SnapshotPolicy(catchup_every_s, monotonic=clock), clock
+@dataclass
+class Twin:
+    """The live twin as far as the policy reads it: its watermark."""
+
+    watermark: Micros | None = HOUR // 2
+    buffer: object = field(default=None)
+
+
+@dataclass
+class Member:
+    """One group member's policy, its wall clock and its twin's watermark."""
+
+    catchup_every_s: float
+    clock: Clock = field(default_factory=Clock)
+    twin: Twin = field(default_factory=Twin)
+    policy: SnapshotPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = SnapshotPolicy(self.catchup_every_s, monotonic=self.clock)
+
+    def batch(self, target: Micros, wall_s: float, cost: float, *, catching_up: bool) -> list[int]:
+        """A batch taking the twin to `target` in `wall_s`; the boundaries it snapshots."""
+        self.clock.now += wall_s
+        live = cast(LiveTwin, self.twin)
+        taken = self.policy.boundaries(live, target, HOUR, True, catching_up)
+        for moment in taken:
+            self.clock.now += cost
+            self.policy.taken(moment, cost)
+        self.twin.watermark = target
+        return taken
 
 
 def catch_up(
-    policy: SnapshotPolicy, clock: Clock, boundaries: int, wall_per_boundary: float, cost: float
-) -> dict[int, tuple[bool, int]]:
-    """Cross `boundaries` hourly boundaries catching up; boundary -> (taken, level then)."""
-    seen = {}
-    for hour in range(1, boundaries + 1):
-        clock.now += wall_per_boundary
-        moment = hour * HOUR
-        taken = policy.due(moment, catching_up=True, member_cadence=HOUR)
-        if taken:
-            clock.now += cost
-            policy.taken(moment, cost)
-        seen[moment] = (taken, policy.level)
-    return seen
+    member: Member, hours: int, wall_per_hour: float, cost: float, per_batch: int = 1
+) -> list[int]:
+    """Batches of `per_batch` hours of event time, `wall_per_hour` each; the boundaries taken."""
+    taken: list[int] = []
+    start = cast(int, member.twin.watermark)
+    for hour in range(per_batch, hours + 1, per_batch):
+        target = start + hour * HOUR
+        taken += member.batch(target, wall_per_hour * per_batch, cost, catching_up=True)
+    return taken
 
 
 def test_live_a_member_takes_every_boundary() -> None:
-    policy, clock = member()
-    for hour in range(1, 50):
-        clock.now += 0.001  # far closer than the catch-up gap
-        assert policy.due(hour * HOUR, catching_up=False, member_cadence=HOUR)
-        policy.taken(hour * HOUR, 0.01)
+    member = Member(catchup_every_s=5.0)
+    for hour in range(1, 50):  # an hour of event time each quarter of an hour of wall time
+        taken = member.batch(hour * HOUR + HOUR // 2, 900.0, 0.2, catching_up=False)
+        assert taken == [hour * HOUR]
 
 
-def test_catching_up_a_member_thins_its_snapshots_to_a_grid_like_the_single_worker() -> None:
-    policy, clock = member(catchup_every_s=5.0)
-    seen = catch_up(policy, clock, boundaries=2000, wall_per_boundary=0.1, cost=0.05)
-    taken = [moment for moment, (took, _level) in seen.items() if took]
-    # 200 s of wall time: one snapshot per 5 to 20 s once the level settled, not 2000
-    assert 10 <= len(taken) <= 60, len(taken)
-    assert all(moment % (HOUR << level) == 0 for moment, (took, level) in seen.items() if took)
-    gaps = [b - a for a, b in zip(taken[-10:], taken[-9:], strict=False)]
-    assert all(gap == 64 * HOUR for gap in gaps), gaps  # 6.4 s apart: 2^6 boundaries
+def test_catching_up_a_member_thins_its_snapshots_like_the_single_worker() -> None:
+    member = Member(catchup_every_s=5.0)
+    taken = catch_up(member, hours=2000, wall_per_hour=0.1, cost=0.05, per_batch=3)
+    # 200 s of wall time: a snapshot every 5 to 10 s once the pace is known, not 2000
+    assert 15 <= len(taken) <= 45, len(taken)
+    assert taken[:3] == [HOUR, 2 * HOUR, 3 * HOUR]  # the first batch: no pace known yet
+    gaps = {b - a for a, b in itertools.pairwise(taken[3:])}
+    assert gaps == {64 * HOUR}, gaps  # 50 hours in 5 s: the grid of 64 hours
+    assert all(moment % (64 * HOUR) == 0 for moment in taken[3:])
 
 
 def test_a_costly_snapshot_spaces_them_to_ten_times_its_cost() -> None:
-    policy, clock = member(catchup_every_s=0.0)
-    seen = catch_up(policy, clock, boundaries=6000, wall_per_boundary=0.1, cost=2.0)
-    taken = [moment for moment, (took, _level) in seen.items() if took]
+    member = Member(catchup_every_s=0.0)
+    taken = catch_up(member, hours=6000, wall_per_hour=0.1, cost=2.0)
     spent = 2.0 * len(taken)
     assert spent <= 0.12 * (6000 * 0.1 + spent), (len(taken), spent)
 
 
-def test_the_level_falls_again_when_the_member_slows() -> None:
-    policy, clock = member(catchup_every_s=1.0)
-    catch_up(policy, clock, boundaries=500, wall_per_boundary=0.01, cost=0.001)
-    assert policy.level >= 6
-    catch_up(policy, clock, boundaries=3000, wall_per_boundary=2.0, cost=0.001)
-    assert policy.level == 0
+def test_the_level_falls_again_when_the_member_goes_live() -> None:
+    member = Member(catchup_every_s=1.0)
+    catch_up(member, hours=500, wall_per_hour=0.01, cost=0.001)
+    assert member.policy.level >= 6
+    start = cast(int, member.twin.watermark)
+    taken = member.batch(start + 2 * HOUR, 7200.0, 0.001, catching_up=False)
+    assert taken
+    assert member.policy.level == 0
 
 
 def test_two_members_at_any_levels_share_the_coarser_grid() -> None:
     rng = random.Random(7)
-    first, first_clock = member(catchup_every_s=1.0)
-    second, second_clock = member(catchup_every_s=1.0)
+    members = [Member(catchup_every_s=1.0), Member(catchup_every_s=1.0)]
     both = 0
     for hour in range(1, 5000):
+        target = hour * HOUR + HOUR // 2
+        taken, levels = [], []
+        for member in members:  # each at a pace and cost of its own
+            catching_up = rng.random() < 0.9
+            wall = rng.uniform(0.0, 0.3) if catching_up else rng.uniform(0.0, 3.0)
+            taken.append(
+                member.batch(target, wall, rng.uniform(0.0, 0.05), catching_up=catching_up)
+            )
+            levels.append(member.policy.level)
+        coarser = HOUR << max(levels)
         moment = hour * HOUR
-        answers = []
-        for policy, clock in ((first, first_clock), (second, second_clock)):
-            clock.now += rng.uniform(0.0, 0.3)  # each at a pace of its own
-            took = policy.due(moment, catching_up=True, member_cadence=HOUR)
-            if took:
-                policy.taken(moment, rng.uniform(0.0, 0.05))
-            answers.append((took, policy.level))
-        (took_first, first_level), (took_second, second_level) = answers
-        coarser = HOUR << max(first_level, second_level)
-        assert (took_first and took_second) == (moment % coarser == 0), (hour, answers)
-        both += took_first and took_second
-    assert both >= 100  # the corridor is merged at many moments, not a few
+        assert (moment in taken[0] and moment in taken[1]) == (moment % coarser == 0), hour
+        both += moment in taken[0] and moment in taken[1]
+    assert both >= 100, both  # the corridor is merged at many moments, not a few
