@@ -62,7 +62,8 @@ class SnapshotPolicy:
             since = live.buffer.earliest()
         if not member or since is None:
             return [latest] if self.after_last(latest) else []
-        step = cadence << self.member_level(target, cadence, catching_up=catching_up)
+        crossing = (latest - since) // cadence  # boundaries this batch crosses
+        step = cadence << self.member_level(target, cadence, crossing, catching_up=catching_up)
         first = since - since % step + step
         crossed = [moment for moment in range(first, latest + 1, step) if self.after_last(moment)]
         if crossed:  # the pace is measured from this batch's end on (`member_level`)
@@ -75,17 +76,22 @@ class SnapshotPolicy:
             return False
         return self.monotonic() - self._last_wall >= self._gap(catching_up)
 
-    def member_level(self, target: Micros, cadence: Micros, *, catching_up: bool) -> int:
-        """A group member's grid level for a batch reaching `target`, from the event-time pace
-        since the batch of its last snapshot, so that its snapshots come about as far apart in
-        wall time as the single worker's (`_gap`): raised as soon as the pace asks for a
-        coarser grid, lowered once it asks for one at least four times finer (live, boundaries
-        minutes apart: level 0, every boundary)."""
-        if self.last_at is None or self._paced_from is None:
-            return self.level
-        waited = max(self.monotonic() - self._last_wall, 1e-6)
-        asked = (target - self._paced_from) * self._gap(catching_up) / waited / cadence
-        wanted = 0 if asked <= 1 else min(MAX_LEVEL, ceil(log2(asked)))  # asked: cadences apart
+    def member_level(
+        self, target: Micros, cadence: Micros, crossing: int, *, catching_up: bool
+    ) -> int:
+        """A group member's grid level for a batch reaching `target` and `crossing` that many
+        boundaries: at most two snapshots a batch (the single worker takes one), and from the
+        event-time pace since the batch of its last snapshot, so that they come about as far
+        apart in wall time as the single worker's (`_gap`): raised as soon as the pace or the
+        batch asks for a coarser grid, lowered once they ask for one at least four times finer
+        (live, boundaries minutes apart: level 0, every boundary)."""
+        wanted = max(0, crossing.bit_length() - 1)  # 2^wanted <= crossing: one or two on it
+        if self._paced_from is not None:
+            waited = max(self.monotonic() - self._last_wall, 1e-6)
+            asked = (target - self._paced_from) * self._gap(catching_up) / waited / cadence
+            if asked > 1:  # asked: cadences between snapshots at this pace
+                wanted = max(wanted, ceil(log2(asked)))
+        wanted = min(MAX_LEVEL, wanted)
         if wanted > self.level or wanted < self.level - 1:
             self.level = wanted
         return self.level

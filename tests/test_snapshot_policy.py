@@ -34,6 +34,16 @@ class Twin:
 
 
 @dataclass
+class Earliest:
+    """A fresh twin's buffer as far as the policy reads it: its earliest held event."""
+
+    at: Micros
+
+    def earliest(self) -> Micros:
+        return self.at
+
+
+@dataclass
 class Member:
     """One group member's policy, its wall clock and its twin's watermark."""
 
@@ -81,10 +91,18 @@ def test_catching_up_a_member_thins_its_snapshots_like_the_single_worker() -> No
     taken = catch_up(member, hours=2000, wall_per_hour=0.1, cost=0.05, per_batch=3)
     # 200 s of wall time: a snapshot every 5 to 10 s once the pace is known, not 2000
     assert 15 <= len(taken) <= 45, len(taken)
-    assert taken[:3] == [HOUR, 2 * HOUR, 3 * HOUR]  # the first batch: no pace known yet
-    gaps = {b - a for a, b in itertools.pairwise(taken[3:])}
+    assert taken[0] == 2 * HOUR  # the first batch (no pace yet): on the grid its 3 hours allow
+    gaps = {b - a for a, b in itertools.pairwise(taken[1:])}
     assert gaps == {64 * HOUR}, gaps  # 50 hours in 5 s: the grid of 64 hours
-    assert all(moment % (64 * HOUR) == 0 for moment in taken[3:])
+    assert all(moment % (64 * HOUR) == 0 for moment in taken[1:])
+
+
+def test_a_batch_crossing_many_boundaries_takes_one_or_two_like_the_single_worker() -> None:
+    member = Member(catchup_every_s=5.0, twin=Twin(watermark=None, buffer=Earliest(HOUR // 2)))
+    taken = member.batch(200 * HOUR + HOUR // 2, 1.0, 0.3, catching_up=False)
+    assert taken == [128 * HOUR]  # 200 boundaries crossed: the grid of 128 hours
+    taken = member.batch(203 * HOUR + HOUR // 2, 1.0, 0.3, catching_up=False)
+    assert len(taken) <= 2, taken
 
 
 def test_a_costly_snapshot_spaces_them_to_ten_times_its_cost() -> None:
