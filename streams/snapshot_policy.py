@@ -26,18 +26,24 @@ from math import ceil, log2
 
 from streams.live.reorder import Micros
 from streams.live.twin import LiveTwin
+from streams.settings import KafkaSettings
 
 VIEWS_EVERY_S = 1.0  # live: yard states and reefers refreshed at most this often
-MAX_LEVEL = 20  # a member's catch-up grid: at most 2^20 cadences apart (30 years of 15 min)
+MAX_LEVEL = 20  # a member's grid: at most 2^20 cadences apart (30 years of 15 min), or
+# `KafkaSettings.member_kpi_every_max` if closer
 
 
 class SnapshotPolicy:
     """The last snapshot taken (event time, wall time, cost) and the decisions that follow."""
 
     def __init__(
-        self, catchup_every_s: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        catchup_every_s: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_level: int = MAX_LEVEL,
     ) -> None:
         self.catchup_every_s = catchup_every_s
+        self.max_level = max_level
         self.monotonic = monotonic
         self.last_at: Micros | None = None
         self._last_wall = float("-inf")
@@ -45,6 +51,14 @@ class SnapshotPolicy:
         self._last_views_wall = float("-inf")
         self.level = 0  # a group member's grid: `cadence << level` (`member_level`)
         self._paced_from: Micros | None = None  # the target of its last batch with snapshots
+
+    @classmethod
+    def of(cls, settings: KafkaSettings) -> "SnapshotPolicy":
+        """The policy `settings` ask for: a member's grid at most `member_kpi_every_max` apart
+        (the largest power-of-two multiple of `kpi_every` within it), or as its pace says."""
+        bound = settings.member_kpi_every_max
+        ratio = MAX_LEVEL if bound is None else bound // settings.kpi_every
+        return cls(settings.catchup_kpi_every_s, max_level=min(MAX_LEVEL, ratio.bit_length() - 1))
 
     def boundaries(
         self, live: LiveTwin, target: Micros, cadence: Micros, member: bool, catching_up: bool
@@ -91,7 +105,7 @@ class SnapshotPolicy:
             asked = (target - self._paced_from) * self._gap(catching_up) / waited / cadence
             if asked > 1:  # asked: cadences between snapshots at this pace
                 wanted = max(wanted, ceil(log2(asked)))
-        wanted = min(MAX_LEVEL, wanted)
+        wanted = min(self.max_level, wanted)
         if wanted > self.level or wanted < self.level - 1:
             self.level = wanted
         return self.level

@@ -88,7 +88,7 @@ class Worker:
         self.recovery = BrokerRecovery(admin, settings, self.watch)
         self.stats = WorkerStats(seconds=self.timer.seconds, broker_losses=self.recovery.losses)
         self.sink = OutputSink(producer, settings)
-        self.policy = SnapshotPolicy(settings.catchup_kpi_every_s)
+        self.policy = SnapshotPolicy.of(settings)
         self.twin_snapshots = TwinSnapshots(settings)  # the live twin's state, for restarts
         self.flags = InputFlags()
         self.lateness: Micros = settings.lateness // _MICROSECOND

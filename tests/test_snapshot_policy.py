@@ -6,10 +6,14 @@ members at any levels both take every boundary of the coarser one's grid."""
 import itertools
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import cast
+
+import pytest
 
 from streams.live.reorder import Micros
 from streams.live.twin import LiveTwin
+from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
 
 HOUR = 3_600_000_000  # micros
@@ -141,3 +145,18 @@ def test_two_members_at_any_levels_share_the_coarser_grid() -> None:
         assert (moment in taken[0] and moment in taken[1]) == (moment % coarser == 0), hour
         both += moment in taken[0] and moment in taken[1]
     assert both >= 100, both  # the corridor is merged at many moments, not a few
+
+
+def test_member_kpi_every_max_bounds_the_grid() -> None:
+    settings = KafkaSettings(kpi_every=timedelta(hours=1), member_kpi_every_max=timedelta(hours=5))
+    member = Member(catchup_every_s=5.0)
+    member.policy = SnapshotPolicy.of(settings)
+    member.policy.monotonic = member.clock
+    taken = catch_up(member, hours=200, wall_per_hour=0.01, cost=0.05, per_batch=1)
+    assert member.policy.level == 2  # 4 hours: the largest power of two within 5
+    assert {b - a for a, b in itertools.pairwise(taken[1:])} == {4 * HOUR}
+
+
+def test_member_kpi_every_max_under_the_cadence_is_refused() -> None:
+    with pytest.raises(ValueError, match="member_kpi_every_max"):
+        KafkaSettings(kpi_every=timedelta(hours=1), member_kpi_every_max=timedelta(minutes=30))
