@@ -52,6 +52,7 @@ class KafkaSettings(BaseSettings):
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
+    member_kpi_every_max: timedelta | None = None  # a member's KPIs at most this far apart
     twin_snapshot_every: timedelta = timedelta(hours=6)  # event time between stored twin states
     twin_snapshot_wall_s: Annotated[float, Field(gt=0)] = 600.0  # or this much wall time
     twin_snapshots_kept: Annotated[int, Field(ge=1, le=1000)] = 8  # the newest stored twin states
@@ -87,6 +88,11 @@ class KafkaSettings(BaseSettings):
             )
         if self.kpi_every <= timedelta(0):
             raise ValueError(f"kpi_every must be positive, got {self.kpi_every}")
+        if self.member_kpi_every_max is not None and self.member_kpi_every_max < self.kpi_every:
+            raise ValueError(
+                f"member_kpi_every_max ({self.member_kpi_every_max}) must be at least"
+                f" kpi_every ({self.kpi_every})"
+            )
         for key in self.extra_config:
             if any(word in key for word in _SECRET_KEYS):
                 raise ValueError(f"extra_config: put {key!r} in its own setting, not extra_config")

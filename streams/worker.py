@@ -88,7 +88,7 @@ class Worker:
         self.recovery = BrokerRecovery(admin, settings, self.watch)
         self.stats = WorkerStats(seconds=self.timer.seconds, broker_losses=self.recovery.losses)
         self.sink = OutputSink(producer, settings)
-        self.policy = SnapshotPolicy(settings.catchup_kpi_every_s)
+        self.policy = SnapshotPolicy.of(settings)
         self.twin_snapshots = TwinSnapshots(settings)  # the live twin's state, for restarts
         self.flags = InputFlags()
         self.lateness: Micros = settings.lateness // _MICROSECOND
@@ -310,8 +310,8 @@ class Worker:
             target = live.newest
         if target is None or (live.watermark is not None and target <= live.watermark):
             return
-        every = self.group is not None  # a member snapshots every boundary: docs/scaling.md
-        for boundary in self.policy.boundaries(live, target, self.cadence, every=every):
+        every = self.group is not None  # a member: on a grid the members share (its module)
+        for boundary in self.policy.boundaries(live, target, self.cadence, every, catching_up):
             if every or self.policy.due(boundary, catching_up=catching_up):
                 self._advance(boundary, batch, letters)
                 self._snapshot(boundary, batch)
