@@ -14,11 +14,9 @@ one worker holding every yard writes.
 """
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,25 +26,21 @@ import pytest
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
-from api.store.tables import ArchiveSegment, DeadLetter, KpiSnapshot, table_of
+from api.store.tables import ArchiveSegment, KpiSnapshot, table_of
 from corridor.store_contract import ArchivedEvent, StoredTwinSnapshot
 from streams.broker import EmbeddedBroker
-from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from tests.api_fixtures import final_kpis
 from tests.broker_fixtures import (
-    SEED,
     expected_kpis,
     generated_day,
-    settings_env,
     settings_for,
-    stations,
 )
+from tests.worker_processes import dead_letter_reasons, start_worker, worker_of_its_own
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[1]
 GROUP = {"membership": "group", "partitions": 6, "batch_size": 100}
 TOOK = re.compile(r"assigned \{(.+)\}")
 LOADED = re.compile(r"loaded \d+ partitions from snapshots (none|\[[\d, ]+\])")
@@ -174,17 +168,6 @@ def merged_while_shared(
     raise AssertionError("the store merged no corridor snapshot while the workers shared")
 
 
-def start_worker(
-    settings: KafkaSettings, url: str, log: Path, *extra: str
-) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
-    env = {**os.environ, **settings_env(settings)}
-    with log.open("wb") as sink:
-        return subprocess.Popen(
-            [*command, "--seed", str(SEED), *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink
-        )
-
-
 def owned(log: Path) -> list[frozenset[str]]:
     """Every assignment a worker logged, as the set of `topic[partition]` it was given."""
     return [
@@ -251,19 +234,11 @@ def wait_for_snapshot(
 
 def single_worker(settings: KafkaSettings) -> MemoryStore:
     """One worker of a group of its own, on the same topics: it takes every partition."""
-    store = MemoryStore()
-    alone = settings.model_copy(update={"group_id": settings.group_id + "-alone"})
-    worker = connect_worker(alone, store, stations(), SEED)
-    worker.run(idle_exit_s=8.0)  # longer than joining the group
-    worker.close()
-    return store
+    return worker_of_its_own(settings, "alone", idle_exit_s=8.0)  # longer than joining
 
 
 def dead_letter_count(store: SqlStore) -> int:
-    with store.engine.connect() as connection:
-        return int(
-            connection.execute(select(func.count()).select_from(table_of(DeadLetter))).scalar_one()
-        )
+    return sum(dead_letter_reasons(store).values())
 
 
 def as_json(value: Any) -> Any:
