@@ -16,13 +16,20 @@ by default) onto the three input topics, then measures in the same run:
    event time);
 6. two workers in one consumer group against one, on another backlog (`bench_group.py`).
 
-Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]`.
+The latency section also prints where the worker's time went meanwhile (its phases, from the
+worker process's last progress line), how many distinct KPI moments the reader saw, and the
+mean cost of one. `--latency-only` runs that section alone (for A/B runs between commits: put
+the other commit's tree on `PYTHONPATH`, the worker process inherits it).
+
+Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]
+[--latency-only]`.
 """
 
 import argparse
 import bisect
 import itertools
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -67,8 +74,13 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
     parser.add_argument("--group-events", type=int, default=150_000, help="group backlog size")
+    parser.add_argument("--latency-only", action="store_true", help="only the latency section")
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
+    if args.latency_only:
+        with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+            latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
+        return
     stations = load_scenario(None).stations
     days = max(1, -(-args.events // EVENTS_PER_DAY))
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
@@ -214,8 +226,31 @@ def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> No
     stop.set()
     watcher.join(10)
     worker.send_signal(signal.SIGTERM)
-    worker.communicate(timeout=30)
+    _out, log = worker.communicate(timeout=30)
     report_latency(covered_after(sent, seen), rate)
+    report_breakdown(log, seen, seconds)
+
+
+PHASE_LINE = re.compile(r"seconds in (.*)$", re.MULTILINE)
+
+
+def report_breakdown(log: str, seen: list[tuple[int, float]], seconds: float) -> None:
+    """The worker's phases over the latency run (its last progress line) and its KPI moments:
+    how many the reader saw, how far apart in wall time, and what one cost the worker."""
+    moments = sorted(dict(reversed(seen)).values())  # each moment when first seen
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    print(f"{'  distinct KPI moments seen':<48}{len(moments):>12,}")
+    if gaps:
+        print(f"{'  wall time between them, median':<48}{statistics.median(gaps) * 1000:>12.0f} ms")
+    lines = PHASE_LINE.findall(log)
+    if not lines:
+        print("  worker phases: no progress line in its log")
+        return
+    phases = dict(part.rsplit(" ", 1) for part in lines[-1].split(", "))
+    print(f"  worker phases (s, over about {seconds + 3:.0f} s): {lines[-1]}")
+    if moments:
+        each = float(phases.get("snapshots", "nan")) / len(moments) * 1000
+        print(f"{'  snapshot cost per KPI moment (worker log)':<48}{each:>12.0f} ms")
 
 
 def env_values(settings: KafkaSettings) -> Iterator[tuple[str, str]]:

@@ -178,7 +178,10 @@ def prepare_tables(frames: Mapping[str, pd.DataFrame], yards: Sequence[str]) -> 
 def label_index(column: "pd.Series[str]", labels: Sequence[str], where: str) -> Codes:
     """Each row's position in `labels`; a row with another label, or none, is an error."""
     codes, uniques = _codes(column)
-    lookup = pd.Index(list(labels)).get_indexer(pd.Index(uniques))
+    if uniques == list(labels):  # a categorical of exactly `labels`: codes are positions
+        lookup = np.arange(len(uniques))
+    else:
+        lookup = pd.Index(list(labels)).get_indexer(pd.Index(uniques))
     if np.array_equal(lookup, np.arange(lookup.size)):
         positions = codes  # the column's labels are `labels`, in order: codes are positions
     else:

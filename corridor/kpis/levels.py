@@ -44,7 +44,18 @@ class Levels:
 
 
 def levels_over(table: Table, window: Window) -> Levels:
-    """Read the `levels` table (yard, level, time, value) as step functions over the window."""
+    """Read the `levels` table (yard, level, time, value) as step functions over the window.
+
+    The step functions do not depend on the window: they are made once per table and kept in
+    its cache (a live snapshot reads one table for four windows, the KPIs and the partials)."""
+    series: StepSeries | None = table.cache.get(("levels", "series"))
+    if series is None:
+        series = _step_series(table)
+        table.cache[("levels", "series")] = series
+    return Levels(series=series, n_yards=table.n_yards, window=window)
+
+
+def _step_series(table: Table) -> StepSeries:
     level = label_index(table.frame["level"], LEVELS, "levels.level")
     key = table.yard.astype(np.intp) * len(LEVELS) + level
     time, value = table.floats("time"), table.floats("value")
@@ -53,7 +64,9 @@ def levels_over(table: Table, window: Window) -> Levels:
         if bad:
             raise ValueError(f"levels.{column}: {bad} rows are not finite numbers")
     series = step_series(key, time, value, table.n_yards * len(LEVELS))
-    return Levels(series=series, n_yards=table.n_yards, window=window)
+    for array in (series.time, series.value, series.bounds):  # shared by every window's reader
+        array.flags.writeable = False
+    return series
 
 
 def gate_queue_len(levels: Levels) -> list[QueueLength]:

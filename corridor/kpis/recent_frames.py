@@ -21,7 +21,9 @@ those over the full frames (`tests/test_recent_frames.py` checks it on a simulat
 `RecentRecords` remembers, per yard and table, how many leading records are past, so each
 snapshot reads only the last days of a twin that has run for years: records are appended
 when they close, in event-time order, so the past ones form a prefix that only grows. A record
-out of that order is merely kept longer than needed (never dropped early).
+out of that order is merely kept longer than needed (never dropped early). Each closed record
+is turned into the columns the KPIs read once, when first seen (`corridor.kpis.kpi_columns`):
+the frames hold those columns only, not every field of the records.
 """
 
 import math
@@ -31,7 +33,8 @@ import pandas as pd
 
 from corridor.engine.retention import IS_PAST, IsPast
 from corridor.engine.twin import Twin
-from corridor.kpis.record_frames import level_frame, table_frame
+from corridor.kpis.kpi_columns import Columns, KeptRows, KpiColumns
+from corridor.kpis.record_frames import level_frame
 from stations.records import BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
 from stations.types import Minutes
 
@@ -59,6 +62,14 @@ class RecentRecords:
         self.twin = twin
         self._since: Minutes = -math.inf
         self._past: dict[str, dict[str, int]] = {}
+        yards = list(twin.yards)
+        self._columns = {
+            name: KpiColumns(name, record, yards) for name, (record, _) in PAST.items()
+        }
+        self._kept = {
+            sid: {name: KeptRows(columns) for name, columns in self._columns.items()}
+            for sid in yards
+        }
 
     def past(self, yard: str, table: str) -> int:
         """How many of the yard's first records in `table` the last `frames` call left out."""
@@ -69,8 +80,7 @@ class RecentRecords:
         if since < self._since:  # an earlier moment than before: the kept prefixes may be needed
             self._past = {}
         self._since = since
-        yards = list(self.twin.yards)
-        tables: dict[str, list[Record]] = {name: [] for name in PAST}
+        parts: dict[str, list[Columns]] = {name: [] for name in PAST}
         open_boxes = _by_yard(self.twin.open_boxes())
         for sid, yard in self.twin.yards.items():
             past = self._past.setdefault(sid, dict.fromkeys(PAST, 0))
@@ -80,15 +90,14 @@ class RecentRecords:
                 while first < len(rows) and is_past(rows[first], since):
                     first += 1
                 past[name] = first
-                tables[name].extend(rows[first:])
-            tables["box_visits"].extend(open_boxes.get(yard.spec.id, []))
+                parts[name].append(self._kept[sid][name].since(rows, first))
             # as `Twin.tables` adds them: after the yard's closed ones
-            tables["reefer_excursions"].extend(self.twin.open_excursions(sid))
-        frames = {
-            name: table_frame(tables[name], record, yards)
-            for name, (record, _is_past) in PAST.items()
-        }
-        frames["levels"] = level_frame(self.twin, yards, since)
+            boxes = self._columns["box_visits"]
+            parts["box_visits"].append(boxes.convert(open_boxes.get(yard.spec.id, [])))
+            excursions = self._columns["reefer_excursions"]
+            parts["reefer_excursions"].append(excursions.convert(self.twin.open_excursions(sid)))
+        frames = {name: self._columns[name].frame(parts[name]) for name in PAST}
+        frames["levels"] = level_frame(self.twin, list(self.twin.yards), since)
         return frames
 
 
