@@ -108,31 +108,46 @@ class KpiColumns:
 class KeptRows:
     """One yard's table: the KPI columns of its records so far, grown as records are appended.
 
-    A list that is no longer the one converted (shorter, or another first or last record at
-    the kept positions) is converted again from the start."""
+    Records are appended as they close, and the twin forgets a prefix of them once a day
+    (`corridor.engine.retention`): the kept columns follow both, so the day's first snapshot
+    does not convert seven days of records again. The records converted are kept by reference
+    to tell which prefix went; a list that changed otherwise is converted again from the start.
+    """
 
     def __init__(self, columns: KpiColumns) -> None:
         self.columns = columns
-        self.count = 0
-        self.first: Record | None = None
-        self.last: Record | None = None
+        self.records: list[Record] = []  # the rows converted, by reference
         self.kept: Columns = columns.convert([])
 
-    def since(self, rows: Sequence[Record], first: int) -> Columns:
-        """The columns of `rows[first:]`, converting only the rows appended since last time."""
-        if not self._same(rows):
-            self.count, self.kept = 0, self.columns.convert([])
-        if len(rows) > self.count:
-            new = self.columns.convert(rows[self.count :])
+    def sync(self, rows: Sequence[Record]) -> int:
+        """Bring the columns in line with `rows`; returns how many leading rows went since."""
+        gone = self._gone(rows)
+        if gone is None:
+            self.records, self.kept, gone = [], self.columns.convert([]), 0
+        elif gone:
+            del self.records[:gone]
+            self.kept = {name: column[gone:] for name, column in self.kept.items()}
+        if len(rows) > len(self.records):
+            new_rows = rows[len(self.records) :]
+            new = self.columns.convert(new_rows)
             self.kept = {name: np.concatenate([self.kept[name], new[name]]) for name in new}
-            self.count = len(rows)
-        if rows:
-            self.first, self.last = rows[0], rows[self.count - 1]
+            self.records.extend(new_rows)
+        return gone
+
+    def since(self, first: int) -> Columns:
+        """The columns of the rows from `first` on (as of the last `sync`)."""
         return {name: column[first:] for name, column in self.kept.items()}
 
-    def _same(self, rows: Sequence[Record]) -> bool:
-        if self.count == 0:
-            return True
-        if len(rows) < self.count:
-            return False
-        return rows[0] is self.first and rows[self.count - 1] is self.last
+    def _gone(self, rows: Sequence[Record]) -> int | None:
+        """How many leading records were dropped (None: the list is not what was converted)."""
+        records = self.records
+        if not records:
+            return 0
+        gone = 0
+        if rows and rows[0] is not records[0]:
+            head = rows[0]
+            gone = next((at for at, record in enumerate(records) if record is head), len(records))
+        left = len(records) - gone
+        if left > len(rows) or (left and rows[left - 1] is not records[-1]):
+            return None
+        return gone

@@ -23,7 +23,9 @@ snapshot reads only the last days of a twin that has run for years: records are 
 when they close, in event-time order, so the past ones form a prefix that only grows. A record
 out of that order is merely kept longer than needed (never dropped early). Each closed record
 is turned into the columns the KPIs read once, when first seen (`corridor.kpis.kpi_columns`):
-the frames hold those columns only, not every field of the records.
+the frames hold those columns only, not every field of the records. When the twin forgets a
+prefix of a list (`corridor.engine.retention`), the kept columns and the count of past records
+move back by what went, so forgetting does not make the next snapshot start over.
 """
 
 import math
@@ -85,12 +87,12 @@ class RecentRecords:
         for sid, yard in self.twin.yards.items():
             past = self._past.setdefault(sid, dict.fromkeys(PAST, 0))
             for name, (_record, is_past) in PAST.items():
-                rows = getattr(yard.records, name)
-                first = past[name]
+                rows, kept = getattr(yard.records, name), self._kept[sid][name]
+                first = max(past[name] - kept.sync(rows), 0)  # less what the twin forgot
                 while first < len(rows) and is_past(rows[first], since):
                     first += 1
                 past[name] = first
-                parts[name].append(self._kept[sid][name].since(rows, first))
+                parts[name].append(kept.since(first))
             # as `Twin.tables` adds them: after the yard's closed ones
             boxes = self._columns["box_visits"]
             parts["box_visits"].append(boxes.convert(open_boxes.get(yard.spec.id, [])))

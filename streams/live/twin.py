@@ -205,7 +205,6 @@ class LiveTwin:
             accepted.difference_update(ids_by_day.pop(day))
         if self.twin is not None:
             self.twin.forget_before(from_micros(horizon))
-            self.recent = None  # its counts of past records index the lists just shortened
 
     def _forget_daily(self, moment: Micros) -> None:
         """`forget` once a day of event time, as the watermark passes midnight."""
