@@ -95,7 +95,7 @@ class Worker:
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
-        self.tracker = partition_ends.tracker_for(self, settle_s=settings.quiet_after_s)
+        self.tracker = partition_ends.tracker_for(self, settle_s=settings.end_settle_s)
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
