@@ -50,6 +50,7 @@ class KafkaSettings(BaseSettings):
     batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
+    end_settle_s: Annotated[float, Field(ge=0)] = 0.5  # a partition's end trusted after this
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
     member_kpi_every_max: timedelta | None = None  # a member's KPIs at most this far apart

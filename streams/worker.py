@@ -27,7 +27,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from corridor.contract.events import DecodeError, decode_event
 from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
-from streams import dead_letters, group_load, rebalance
+from streams import dead_letters, group_load, partition_ends, rebalance
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
@@ -37,7 +37,7 @@ from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import Micros, from_micros, to_micros
 from streams.live.snapshots import kpi_outputs, put_partials, put_yard_views
 from streams.live.twin import LiveTwin, Origin
-from streams.live.watermark import Partition, WatermarkTracker
+from streams.live.watermark import Partition
 from streams.outputs_sink import Letter, OutputSink
 from streams.phase_timer import PhaseTimer
 from streams.ports import (
@@ -95,7 +95,7 @@ class Worker:
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
-        self.tracker = WatermarkTracker([])
+        self.tracker = partition_ends.tracker_for(self, settle_s=settings.end_settle_s)
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's

@@ -42,7 +42,12 @@ WINDOWS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
 }
-FAST = {"quiet_after_s": 0.3, "poll_timeout_s": 0.05, "catchup_kpi_every_s": 0.5}
+FAST = {
+    "quiet_after_s": 0.3,
+    "end_settle_s": 0.3,
+    "poll_timeout_s": 0.05,
+    "catchup_kpi_every_s": 0.5,
+}
 
 
 def port_free(port: int) -> bool:

@@ -215,7 +215,12 @@ def _done(result: Any) -> Future[Any]:
     return future
 
 
-FAST = {"quiet_after_s": 0.0, "poll_timeout_s": 0.01, "catchup_kpi_every_s": 0.0}
+FAST = {
+    "quiet_after_s": 0.0,
+    "end_settle_s": 0.0,
+    "poll_timeout_s": 0.01,
+    "catchup_kpi_every_s": 0.0,
+}
 
 
 def fake_settings(**overrides: Any) -> KafkaSettings:

@@ -124,3 +124,49 @@ def test_a_large_held_backlog_released_bit_by_bit_leaves_in_order() -> None:
     released += buffer.release(10**6 * MINUTE)
     assert released == [item for _ts, _rank, item in sorted(entries)]
     assert len(buffer) == 0
+
+
+def test_an_end_of_partition_holds_the_watermark_back_until_it_settles() -> None:
+    """A broker may report a partition's end before its log's (`streams.live.watermark`): the
+    partition keeps holding the watermark back until it stayed at its end `settle_s`."""
+    dispatch, reefer = ("dispatch", 0), ("reefer", 0)
+    now = [0.0]
+    tracker = WatermarkTracker([dispatch, reefer], settle_s=0.3, clock=lambda: now[0])
+    tracker.delivered(dispatch, 10 * MINUTE)
+    tracker.delivered(reefer, 60 * MINUTE)
+    tracker.reached_end(dispatch)  # early: more dispatch events are on their way
+    assert tracker.watermark(0) == 10 * MINUTE
+    assert not tracker.all_at_end()
+    now[0] = 0.2
+    tracker.delivered(dispatch, 20 * MINUTE)  # they came
+    assert tracker.watermark(0) == 20 * MINUTE
+    tracker.reached_end(dispatch)
+    now[0] = 0.4
+    assert tracker.watermark(0) == 20 * MINUTE  # 0.2 s at its end: not settled yet
+    now[0] = 0.5
+    assert tracker.watermark(0) == 60 * MINUTE  # settled: idle, the reefer backlog decides
+    tracker.reached_end(reefer)
+    assert not tracker.all_at_end()
+    now[0] = 0.8
+    assert tracker.all_at_end()
+
+
+def test_a_partition_behind_the_brokers_high_watermark_is_not_idle_however_long_at_its_end() -> (
+    None
+):
+    dispatch, reefer = ("dispatch", 0), ("reefer", 0)
+    behind = {dispatch: True, reefer: False}
+    now = [0.0]
+    tracker = WatermarkTracker(
+        [dispatch, reefer], settle_s=0.3, behind=behind.__getitem__, clock=lambda: now[0]
+    )
+    tracker.delivered(dispatch, 10 * MINUTE)
+    tracker.delivered(reefer, 60 * MINUTE)
+    tracker.reached_end(dispatch)  # the broker's fetch said so, its high watermark says more
+    tracker.reached_end(reefer)
+    now[0] = 5.0
+    assert tracker.watermark(0) == 10 * MINUTE
+    assert not tracker.all_at_end()
+    behind[dispatch] = False  # read up to the high watermark
+    assert tracker.watermark(0) == 60 * MINUTE
+    assert tracker.all_at_end()
