@@ -16,6 +16,7 @@ SQLite file per run.
 """
 
 import argparse
+import contextlib
 import itertools
 import os
 import re
@@ -24,9 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
@@ -54,13 +57,20 @@ def main() -> None:
     parser.add_argument(
         "--kpi-every-min", type=float, default=60.0, help="KPI cadence (a member takes each)"
     )
+    parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
+    parser.add_argument(
+        "--before", type=Path, help="a source tree (another commit's) run alternately, compared"
+    )
     args = parser.parse_args()
     every = timedelta(minutes=args.kpi_every_min)
+    trees = {"": None} if args.before is None else {"before ": args.before, "": None}
     with EmbeddedBroker() as broker:
         rates = group_rates(
-            broker, args.events, args.partitions, args.repeats, args.store_url, every
-        )
-    print_rates(*rates)
+            broker, args.events, args.partitions, args.repeats, args.store_url, every, args.logs,
+            trees,
+        )  # fmt: skip
+    for label, (one, two) in rates.items():
+        print_rates(one, two, label or ("now " if args.before else ""))
 
 
 def group_rates(
@@ -70,12 +80,17 @@ def group_rates(
     repeats: int = 3,
     store_url: str | None = None,
     kpi_every: timedelta = timedelta(minutes=60),
-) -> tuple[list[float], list[float]]:
-    """Events/s of one group member, and of two, on the same backlog, `repeats` times each.
+    logs: Path | None = None,
+    trees: dict[str, Path | None] | None = None,
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Events/s of one group member, and of two, on the same backlog, `repeats` times each,
+    for each labelled source tree (None: this one; by default this one alone, labelled "").
 
-    The runs alternate (one, two, one, two, ...) so that a machine busy with other work slows
-    both alike; each run has a group and a store of its own.
+    The runs alternate (one, two, one, two, ..., and tree by tree within a repeat) so that a
+    machine busy with other work slows them all alike; each run has a group and a store of
+    its own.
     """
+    trees = trees or {"": None}
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         membership="group",
@@ -97,20 +112,29 @@ def group_rates(
     print(f"group backlog: {published:,} events on {partitions} partitions per topic, "
           f"KPIs every {kpi_every}")  # fmt: skip
     print(f"autogroup scheduling: {autogroup()}; load average {load()}")
-    rates: dict[int, list[float]] = {1: [], 2: []}
+    rates = {label: ([], []) for label in trees}
     with tempfile.TemporaryDirectory() as scratch:
-        for repeat, members in itertools.product(range(repeats), (1, 2)):
-            run = f"{('one', 'two')[members - 1]}{repeat}"
+        for repeat, label, members in itertools.product(range(repeats), trees, (1, 2)):
+            run = f"{label.strip()}{('one', 'two')[members - 1]}{repeat}"
             url = (store_url or f"sqlite:///{Path(scratch) / '{run}.db'}").format(run=run)
-            rate = catch_up(settings, f"bench-{run}", members, url, published, Path(scratch))
-            rates[members].append(rate)
+            where = Member(members, logs or Path(scratch), broker.pid, trees[label])
+            rate = catch_up(settings, f"bench-{run}", url, published, where)
+            rates[label][members - 1].append(rate)
             print(f"  ({run}: load average {load()})")
-    return rates[1], rates[2]
+    return rates
 
 
-def catch_up(
-    settings: KafkaSettings, group: str, members: int, url: str, total: int, scratch: Path
-) -> float:
+@dataclass(frozen=True)
+class Member:
+    """How a run's workers are started: how many, logs where, which code, beside which broker."""
+
+    count: int
+    logs: Path
+    broker_pid: int | None = None
+    tree: Path | None = None  # another source tree's code (None: this one's)
+
+
+def catch_up(settings: KafkaSettings, group: str, url: str, total: int, members: Member) -> float:
     """Start `members` worker processes in `group`; events/s once the group is settled.
 
     The clock starts when every member holds its share (the first member to join works alone
@@ -121,16 +145,22 @@ def catch_up(
     env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
     command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
     command += ["--store", url, "--exit-when-idle", "3"]
-    logs = [scratch / f"{group}-{member}.log" for member in range(members)]
+    if members.tree is not None:
+        env["PYTHONPATH"] = str(members.tree)
+    logs = [members.logs / f"{group}-{member}.log" for member in range(members.count)]
     workers = []
     for log in logs:
         with log.open("wb") as sink:
             # a session of its own: with the kernel's autogroup scheduling on, processes of one
             # session share one slice of the CPU, so two workers started from this one would
             # split a core's worth between them (see docs/scaling.md)
-            workers.append(subprocess.Popen(command, env=env, stderr=sink, start_new_session=True))
+            workers.append(
+                subprocess.Popen(
+                    command, env=env, stderr=sink, start_new_session=True, cwd=members.tree
+                )
+            )
     everything = 3 * settings.partitions
-    settled: tuple[float, int] | None = None  # (wall time, events archived then)
+    settled: tuple[float, int, dict[str, float]] | None = None  # (wall, archived, CPU s) then
     archived = 0
     while archived < total:
         if all(worker.poll() is not None for worker in workers):
@@ -139,18 +169,53 @@ def catch_up(
         archived = archived_events(store)
         shares = [held(log) for log in logs]
         if settled is None and all(shares) and sum(shares) == everything:
-            settled = (time.perf_counter(), archived)
+            settled = (time.perf_counter(), archived, cpu_seconds(workers, members.broker_pid))
         time.sleep(0.05)
-    last = time.perf_counter()
+    last, spent = time.perf_counter(), cpu_seconds(workers, members.broker_pid)
     for worker in workers:
         worker.wait(timeout=120)
     store.close()
     if settled is None:
         raise RuntimeError("the group never settled before the backlog was archived")
-    began, before = settled
-    print(f"  {members} worker(s): settled after {before:,} events, then "
-          f"{total - before:,} events in {last - began:.1f} s")  # fmt: skip
-    return (total - before) / (last - began)
+    began, before, at_start = settled
+    wall, counted = last - began, total - before
+    print(f"  {members.count} worker(s): settled after {before:,} events, then "
+          f"{counted:,} events in {wall:.1f} s")  # fmt: skip
+    print_cpu({name: spent[name] - at_start.get(name, 0.0) for name in spent}, wall, counted)
+    for log in logs:
+        print(f"    {log.name}: {phases(log)}")
+    return counted / wall
+
+
+def cpu_seconds(workers: list[subprocess.Popen[bytes]], broker_pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each worker, the broker and this process."""
+    pids = {f"worker {n}": worker.pid for n, worker in enumerate(workers)}
+    pids |= {"broker": broker_pid} if broker_pid is not None else {}
+    pids |= {"benchmark": os.getpid()}
+    spent = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+            times = psutil.Process(pid).cpu_times()
+            spent[name] = times.user + times.system
+    return spent
+
+
+def print_cpu(spent: dict[str, float], wall: float, events: int) -> None:
+    """Where the CPU went while the rate was counted: per process, and the cores' share used."""
+    cores = psutil.cpu_count() or 1
+    shown = ", ".join(f"{name} {seconds:.1f}" for name, seconds in spent.items())
+    total = sum(spent.values())
+    print(f"    CPU s: {shown}; all {total:.1f} = {total / wall / cores:.0%} of {cores} cores; "
+          f"{1e6 * total / max(events, 1):.0f} CPU µs an event")  # fmt: skip
+
+
+PHASES = re.compile(r"seconds in (.*)")
+
+
+def phases(log: Path) -> str:
+    """A worker's last progress line: its wall seconds per phase (`streams.phase_timer`)."""
+    found = PHASES.findall(log.read_text(errors="replace"))
+    return found[-1] if found else "no progress line"
 
 
 ASSIGNED = re.compile(r"assigned \{(.*)\}")
@@ -191,14 +256,14 @@ def settings_env(settings: KafkaSettings) -> dict[str, str]:
     return env
 
 
-def print_rates(one: list[float], two: list[float]) -> None:
+def print_rates(one: list[float], two: list[float], label: str = "") -> None:
     """Each run's rate, the medians and their ratio, side by side."""
     ratio = statistics.median(two) / statistics.median(one)
-    print(f"{'group of one worker, catch-up (median)':<48}{statistics.median(one):>12,.0f} ev/s"
-          f"  runs: {_listed(one)}")  # fmt: skip
-    print(f"{'group of two workers, catch-up (median)':<48}{statistics.median(two):>12,.0f} ev/s"
-          f"  runs: {_listed(two)}")  # fmt: skip
-    print(f"{'  two workers / one (target >= 1.3)':<48}{ratio:>12.2f}")
+    print(f"{label + 'group of one worker, catch-up (median)':<48}"
+          f"{statistics.median(one):>12,.0f} ev/s  runs: {_listed(one)}")  # fmt: skip
+    print(f"{label + 'group of two workers, catch-up (median)':<48}"
+          f"{statistics.median(two):>12,.0f} ev/s  runs: {_listed(two)}")  # fmt: skip
+    print(f"{'  ' + label + 'two workers / one (target >= 1.3)':<48}{ratio:>12.2f}")
 
 
 def _listed(rates: list[float]) -> str:
