@@ -2,17 +2,22 @@
 
 Publishes a backlog of generated traffic onto input topics of `--partitions` partitions (12 by
 default: the three yards then hash to partitions 0, 4 and 7, and the range assignor gives two
-members {yuzui, xiaonanya} and {tuanjiecun}, 54 % and 46 % of the events; six partitions would
-give 62 % and 38 %), then runs the catch-up twice, each time with `corridor worker --membership
-group` processes on a fresh store: one worker, then two in one group. The rate is the events
-archived from the moment every member holds its share to the last one, over that wall time
-(what the first member archived alone before the others joined is not counted), read from the
-store; the broker and every process share this machine's cores.
+members {yuzui, xiaonanya} and {tuanjiecun}, 60 % and 40 % of the default backlog's events,
+the best split of three yards over two), then runs the catch-up twice, each time with
+`corridor worker --membership group` processes on a fresh store: one worker, then two in one
+group. The rate is the events archived from the moment every member holds its share to the
+last one, over that wall time (what the first member archived alone before the others joined
+is not counted), read from the store; the broker and every process share this machine's cores.
+Each run also prints the CPU seconds of every worker, the broker and this process over the
+counted time (psutil), the CPU microseconds an event, and each worker's messages consumed and
+phases (its last progress line), so a ratio can be told apart from the machine's load.
 
-Run alone: `.venv/bin/python benchmarks/bench_group.py [--events N] [--store-url URL]`;
-`benchmarks/bench_worker.py` runs it too. `--store-url` takes a PostgreSQL URL of an empty
-database per run (`{run}` in it is replaced by `one0`, `two0`, `one1`, ...); the default is a
-SQLite file per run.
+Run alone: `.venv/bin/python benchmarks/bench_group.py [--events N] [--store-url URL]
+[--logs DIR] [--before TREE]`; `benchmarks/bench_worker.py` runs it too. `--store-url` takes a
+PostgreSQL URL of an empty database per run (`{run}` in it is replaced by `one0`, `two0`,
+`one1`, ...); the default is a SQLite file per run. `--before` takes another commit's source
+tree (`git archive COMMIT | tar -x -C TREE`) whose workers run alternately with this tree's,
+on the same backlog and broker, for a before/after comparison in one run.
 """
 
 import argparse
@@ -162,16 +167,19 @@ def catch_up(settings: KafkaSettings, group: str, url: str, total: int, members:
     everything = 3 * settings.partitions
     settled: tuple[float, int, dict[str, float]] | None = None  # (wall, archived, CPU s) then
     archived = 0
+    spent: dict[str, float] = {}  # each process's CPU seconds as last seen (some exit early)
     while archived < total:
+        spent |= cpu_seconds(workers, members.broker_pid)
         if all(worker.poll() is not None for worker in workers):
             tail = logs[0].read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the workers stopped at {archived:,} of {total:,} events:\n{tail}")
         archived = archived_events(store)
         shares = [held(log) for log in logs]
         if settled is None and all(shares) and sum(shares) == everything:
-            settled = (time.perf_counter(), archived, cpu_seconds(workers, members.broker_pid))
+            settled = (time.perf_counter(), archived, dict(spent))
         time.sleep(0.05)
-    last, spent = time.perf_counter(), cpu_seconds(workers, members.broker_pid)
+    last = time.perf_counter()
+    spent |= cpu_seconds(workers, members.broker_pid)
     for worker in workers:
         worker.wait(timeout=120)
     store.close()
@@ -188,7 +196,8 @@ def catch_up(settings: KafkaSettings, group: str, url: str, total: int, members:
 
 
 def cpu_seconds(workers: list[subprocess.Popen[bytes]], broker_pid: int | None) -> dict[str, float]:
-    """CPU seconds (user + system) so far of each worker, the broker and this process."""
+    """CPU seconds (user + system) so far of each worker still running, the broker and this
+    process."""
     pids = {f"worker {n}": worker.pid for n, worker in enumerate(workers)}
     pids |= {"broker": broker_pid} if broker_pid is not None else {}
     pids |= {"benchmark": os.getpid()}
@@ -209,16 +218,18 @@ def print_cpu(spent: dict[str, float], wall: float, events: int) -> None:
           f"{1e6 * total / max(events, 1):.0f} CPU µs an event")  # fmt: skip
 
 
-PHASES = re.compile(r"seconds in (.*)")
+ASSIGNED = re.compile(r"assigned \{(.*)\}")
+PROGRESS = re.compile(r"consumed (\d+),.*seconds in (.*)")
 
 
 def phases(log: Path) -> str:
-    """A worker's last progress line: its wall seconds per phase (`streams.phase_timer`)."""
-    found = PHASES.findall(log.read_text(errors="replace"))
-    return found[-1] if found else "no progress line"
-
-
-ASSIGNED = re.compile(r"assigned \{(.*)\}")
+    """A worker's last progress line: the messages it consumed (its share of the work, with
+    any it read before a rebalance) and its wall seconds per phase (`streams.phase_timer`)."""
+    found = PROGRESS.findall(log.read_text(errors="replace"))
+    if not found:
+        return "no progress line"
+    consumed, seconds = found[-1]
+    return f"consumed {int(consumed):,}; {seconds}"
 
 
 def load() -> str:
