@@ -116,7 +116,7 @@ def main() -> None:
             label = f"  catch-up time in {phase}"
             print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
         latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
-        print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3))
+        print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3)[""])
 
 
 def traffic(stations: Any, days: int) -> Iterator[Event]:

@@ -57,7 +57,9 @@ class SnapshotPolicy:
         """The policy `settings` ask for: a member's grid at most `member_kpi_every_max` apart
         (the largest power-of-two multiple of `kpi_every` within it), or as its pace says."""
         bound = settings.member_kpi_every_max
-        ratio = MAX_LEVEL if bound is None else bound // settings.kpi_every
+        if bound is None:  # MAX_LEVEL is a level (2^20 cadences), not a bound to take it from
+            return cls(settings.catchup_kpi_every_s)
+        ratio = bound // settings.kpi_every
         return cls(settings.catchup_kpi_every_s, max_level=min(MAX_LEVEL, ratio.bit_length() - 1))
 
     def boundaries(

@@ -14,7 +14,7 @@ import pytest
 from streams.live.reorder import Micros
 from streams.live.twin import LiveTwin
 from streams.settings import KafkaSettings
-from streams.snapshot_policy import SnapshotPolicy
+from streams.snapshot_policy import MAX_LEVEL, SnapshotPolicy
 
 HOUR = 3_600_000_000  # micros
 
@@ -155,6 +155,17 @@ def test_member_kpi_every_max_bounds_the_grid() -> None:
     taken = catch_up(member, hours=200, wall_per_hour=0.01, cost=0.05, per_batch=1)
     assert member.policy.level == 2  # 4 hours: the largest power of two within 5
     assert {b - a for a, b in itertools.pairwise(taken[1:])} == {4 * HOUR}
+
+
+def test_without_member_kpi_every_max_the_settings_leave_the_grid_unbounded() -> None:
+    # `SnapshotPolicy.of` once read MAX_LEVEL (20) as a bound of 20 cadences: grids of at
+    # most 16 h, and a member catching up 42 days took 63 snapshots, 60 % of its time
+    member = Member(catchup_every_s=5.0)
+    member.policy = SnapshotPolicy.of(KafkaSettings(kpi_every=timedelta(hours=1)))
+    member.policy.monotonic = member.clock
+    assert member.policy.max_level == MAX_LEVEL
+    taken = catch_up(member, hours=2000, wall_per_hour=0.1, cost=0.05, per_batch=3)
+    assert {b - a for a, b in itertools.pairwise(taken[1:])} == {64 * HOUR}
 
 
 def test_member_kpi_every_max_under_the_cadence_is_refused() -> None:
