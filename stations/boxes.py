@@ -150,6 +150,7 @@ def leave(yard: Yard, box: Box, left: Minutes) -> None:
     """The box is out of the yard (on a truck past the gate, or on a departed train)."""
     del yard.boxes[box.container_id]
     if box.reefer_monitor is not None:
+        yard.monitored.pop(box.container_id, None)
         yard.records.reefer_excursions.extend(box.reefer_monitor.close(left))
     yard.records.box_visits.append(box.visit(yard.spec.id, left, box.plug_wait_min))
 
@@ -160,4 +161,5 @@ def monitor_of(yard: Yard, box: Box, setpoint_c: float) -> ReeferMonitor:
         box.reefer_monitor = ReeferMonitor(
             yard.spec.id, box.container_id, setpoint_c, yard.spec.reefer
         )
+        yard.monitored[box.container_id] = box
     return box.reefer_monitor

@@ -77,7 +77,9 @@ def restore_yard(
 
 def _restore_state(yard: Yard, s: YardSnapshot, fresh_streams: bool) -> None:
     for state in s.boxes:
-        yard.boxes[state.container_id] = _box(yard, state)
+        box = yard.boxes[state.container_id] = _box(yard, state)
+        if box.reefer_monitor is not None:
+            yard.monitored[state.container_id] = box
     _restore_plugs(yard, s)
     railway, found = yard.railway, yard.boxes
     for plan in s.railway.known:

@@ -82,6 +82,10 @@ class Yard:
         self.records = YardRecords()
         self.levels = {level: LevelSeries() for level in LEVELS}
         self.boxes: dict[str, Box] = {}
+        # the boxes in `boxes` with a reefer monitor (a few percent of them): what the reefer
+        # alerts scan at every grid boundary, which a scan of every box made a third of the
+        # live twin's time (`docs/performance.md`)
+        self.monitored: dict[str, Box] = {}
         policies = spec.policies
         self.railway = Railway(booking_order=BOOKING_ORDERS[policies.loading_plan])
         self.appointments = (

@@ -31,26 +31,29 @@ FLAG_KINDS = (GATE_OUT_BEFORE_GATE_IN, KEY_NOT_YARD)
 OPEN_MILESTONES = 100_000  # trucks remembered with one gate milestone seen (oldest forgotten)
 
 
-def future_detail(event: Event, horizon: Micros) -> str | None:
-    """Why `event` is too far in the future (stamped after `horizon`), or None."""
-    if to_micros(event.ts) <= horizon:
+def future_detail(event: Event, horizon: Micros, ts: Micros | None = None) -> str | None:
+    """Why `event` (at `ts`, its time converted, if given) is too far in the future (stamped
+    after `horizon`), or None."""
+    if (to_micros(event.ts) if ts is None else ts) <= horizon:
         return None
     return f"ts {event.ts.isoformat()} is beyond the wall clock plus the allowed skew"
 
 
 def refusal(
-    event: Event, horizon: Micros, live: LiveTwin, store: TwinStore
+    event: Event, horizon: Micros, live: LiveTwin, store: TwinStore, ts: Micros | None = None
 ) -> tuple[str, str] | None:
     """Why an event that decoded is refused before it is admitted, as (reason, detail), or None.
 
     Stamped after `horizon` (the wall clock plus the allowed skew); or older than what the live
     twin remembers (`LiveTwin.is_stale`) and already in the store's archive: a repeat the
-    twin's own id set has forgotten.
+    twin's own id set has forgotten. `ts` is `to_micros(event.ts)` if the caller has it.
     """
-    too_late = future_detail(event, horizon)
+    if ts is None:
+        ts = to_micros(event.ts)
+    too_late = future_detail(event, horizon, ts)
     if too_late is not None:
         return TS_FUTURE, too_late
-    if live.is_stale(event) and store.archived(event.event_id, event.ts):
+    if live.is_behind_window(ts) and store.archived(event.event_id, event.ts):
         return (
             DUPLICATE,
             f"event_id {event.event_id!r} is in the archive (older than the twin's window)",

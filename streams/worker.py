@@ -247,12 +247,12 @@ class Worker:
             reason = dead_letters.decode_reason(event)
             self._dead(letters, reason, str(event), held_origin(message), raw)
             return None
-        refused = refusal(event, horizon, self.live, self.store)
+        refused = refusal(event, horizon, self.live, self.store, at := to_micros(event.ts))
         if refused is not None:
             self._dead(letters, *refused, held_origin(message), raw)
             return None
         self.flags.check(event, message.key())
-        ts = self.live.admit(event, raw, message)  # its origin is read only if it is refused
+        ts = self.live.admit(event, raw, message, at)  # origin read only if it is refused
         if ts is None:
             detail = f"event_id {event.event_id!r} was accepted before"
             self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)

@@ -183,10 +183,11 @@ def reefer_breaches(yard: Yard, epoch: datetime) -> list[ReeferBreach]:
     time-to-breach alert is decided from (`breach_at - yard.now` is the time left)."""
     ambient_c = yard.spec.reefer.ambient_c(yard.spec.local_month(to_datetime(yard.now, epoch)))
     breaches = []
-    for box in yard.boxes.values():
+    boxes = yard.boxes
+    for container_id, box in yard.monitored.items():
         monitor = box.reefer_monitor
-        if monitor is None or monitor.last is None:
-            continue
+        if monitor is None or monitor.last is None or boxes.get(container_id) is not box:
+            continue  # (a box replaced under its number by another's arrival is not there)
         waiting = plug_wait_since(box)
         if monitor.off_since is None and waiting is None:  # powered: over now, or never
             deviation = abs(monitor.last.supply_c - monitor.setpoint_c)

@@ -131,14 +131,20 @@ class LiveTwin:
     alerts: ReeferAlerts | None = None  # decided at every advance when given
 
     def admit(
-        self, event: Event, raw: bytes, origin: Origin | Source | None = None
+        self,
+        event: Event,
+        raw: bytes,
+        origin: Origin | Source | None = None,
+        ts: Micros | None = None,
     ) -> Micros | None:
         """Hold an accepted event; returns its time, or None if its `event_id` was seen before
-        (within the window: see `is_stale`)."""
+        (within the window: see `is_stale`). `ts` is `to_micros(event.ts)` when the caller
+        has it already (about 2 µs a conversion, three a message before)."""
         event_id = event.event_id
         if event_id in self.accepted:
             return None
-        ts = to_micros(event.ts)
+        if ts is None:
+            ts = to_micros(event.ts)
         watermark = self.watermark
         key = ts if watermark is None or ts > watermark else watermark
         self.accepted.add(event_id)
@@ -193,8 +199,12 @@ class LiveTwin:
     def is_stale(self, event: Event) -> bool:
         """Is the event further behind the watermark than the window, so that a repeat of it
         may have been forgotten? (The store's archive can tell: `TwinStore.archived`.)"""
+        return self.is_behind_window(to_micros(event.ts))
+
+    def is_behind_window(self, ts: Micros) -> bool:
+        """`is_stale` for an event time already converted."""
         watermark = self.watermark
-        return watermark is not None and to_micros(event.ts) < watermark - self.retention
+        return watermark is not None and ts < watermark - self.retention
 
     def forget(self, horizon: Micros) -> None:
         """Forget what is older than `horizon`: accepted ids by day, drained records and
