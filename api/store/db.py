@@ -17,6 +17,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from api.store.json_values import json_text
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 """The alembic scripts, shipped inside the package."""
 
@@ -63,10 +65,16 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout (readers beside the worker)."""
+    """An engine for `url`; SQLite gets WAL and a busy timeout (readers beside the worker); JSON
+    columns are written by msgspec (`json_text`)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, json_serializer=json_text
+        )
+    options: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": 30},
+        "json_serializer": json_text,
+    }
     if url in ("sqlite://", "sqlite:///:memory:"):
         options["poolclass"] = StaticPool  # one shared in-memory database
     engine = create_engine(url, **options)

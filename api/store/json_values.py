@@ -2,7 +2,7 @@
 
 `jsonable` walks any output (datetimes as RFC 3339, NaN as null); `json_data` does the same in C
 through msgspec for data without datetimes (KPI figures, partials), which is where a live
-snapshot's commit spent its time.
+snapshot's commit spent its time. `json_text` is the store engines' JSON column serializer.
 """
 
 import math
@@ -43,3 +43,16 @@ def json_data(value: Any) -> Any:
     and infinities as null and keeps float values exactly, so the result is `jsonable`'s; the
     commit of a live snapshot spent a quarter of its time walking partials in Python."""
     return _json_decoder.decode(_json_encoder.encode(value))
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text, in C through msgspec: the engines' `json_serializer`.
+
+    SQLAlchemy's default, the standard library's `json.dumps`, was a third of a live snapshot's
+    commit (KPI figures and partials, already plain data). Every writer hands the columns data
+    that `jsonable` or `json_data` made (NaN already null, as the readers expect), so the text
+    parses to what the standard library's did; the difference left is a non-finite float
+    handed in directly, written null here where `json.dumps` wrote `NaN` (which PostgreSQL's
+    JSON type refused anyway). Numpy numbers are written as the Python numbers they hold.
+    """
+    return _json_encoder.encode(value).decode()

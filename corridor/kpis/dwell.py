@@ -23,7 +23,7 @@ import numpy as np
 from corridor.kpis.frames import Flags, Floats, Indices, Table, Window
 from corridor.kpis.result import AgeSummary, Dwell, DwellBreakdown, DwellSummary, InYard
 from corridor.kpis.stages import where_the_hours_go
-from corridor.kpis.stats import DWELL_TARGET_H, figure, summary
+from corridor.kpis.stats import DWELL_TARGET_H, figure, linear_percentiles, summary
 from corridor.kpis.survival import share_ended
 from stations.types import MINUTES_PER_HOUR
 
@@ -160,7 +160,7 @@ def _in_yard(age: Floats) -> InYard:
     """How many boxes, how many over the target, and their age (None: the yard is empty)."""
     if age.size == 0:
         return InYard(boxes=0, over_24h=0, age_h=AgeSummary(p50=None, p90=None, max=None))
-    p50, p90 = (figure(float(point)) for point in np.percentile(age, (50, 90)))
+    p50, p90 = (figure(point) for point in linear_percentiles(age, (50, 90)))
     return InYard(
         boxes=int(age.size),
         over_24h=int(np.count_nonzero(age > DWELL_TARGET_H)),
