@@ -120,6 +120,7 @@ def catch_up(
     store = SqlStore.open(url)  # migrated before the workers start
     env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
     command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    command += ["--exit-with-parent"]  # a benchmark that dies takes its workers with it
     command += ["--store", url, "--exit-when-idle", "3"]
     logs = [scratch / f"{group}-{member}.log" for member in range(members)]
     workers = []
