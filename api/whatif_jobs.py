@@ -161,14 +161,6 @@ class WhatIfJobs:
         it), unless `whatif_max_jobs` are pending already."""
         settings = self.forecaster.settings
         with self._lock:
-            running = jobs.active(self.engine, self.lease_s)
-            if running >= settings.whatif_max_jobs:
-                raise LimitExceededError(
-                    status.HTTP_503_SERVICE_UNAVAILABLE,
-                    f"{running} what-if jobs are waiting or running (at most "
-                    f"{settings.whatif_max_jobs}); try again when one is done",
-                    settings.retry_after_s,
-                )
             created = utc_now()
             row = WhatIfJobRow(
                 id=str(uuid.uuid4()),
@@ -183,7 +175,15 @@ class WhatIfJobs:
                 owner=self.owner,
                 heartbeat_at=created,
             )
-            jobs.insert(self.engine, row)
+            limit = settings.whatif_max_jobs
+            running = jobs.insert_within(self.engine, row, limit=limit, lease_s=self.lease_s)
+            if running is not None:  # counted with every replica's, atomically (its module)
+                raise LimitExceededError(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    f"{running} what-if jobs are waiting or running (at most {limit}); try "
+                    "again when one is done",
+                    settings.retry_after_s,
+                )
             forecast = self._forecast(now, hours, replications)
             request = WhatIfRequest(row.id, forecast, scenario, name, holds)
             try:

@@ -149,6 +149,7 @@ def catch_up(settings: KafkaSettings, group: str, url: str, total: int, members:
     store = SqlStore.open(url)  # migrated before the workers start
     env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
     command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    command += ["--exit-with-parent"]  # a benchmark that dies takes its workers with it
     command += ["--store", url, "--exit-when-idle", "3"]
     if members.tree is not None:
         env["PYTHONPATH"] = str(members.tree)

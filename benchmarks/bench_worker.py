@@ -209,6 +209,7 @@ def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> No
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
     command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    command += ["--exit-with-parent"]  # a benchmark that dies takes its workers with it
     command += ["--store", f"sqlite:///{db}"]
     worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     assert worker.stderr is not None

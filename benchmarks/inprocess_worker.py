@@ -162,6 +162,9 @@ class InProcessAdmin:
     def describe_topics(self, topics: Any, **kwargs: Any) -> dict[str, Any]:
         return {}
 
+    def poll(self, timeout: float = -1) -> int:
+        return 0  # no logs or errors to serve
+
 
 def inprocess_worker(
     settings: KafkaSettings, store: TwinStore, stations: Mapping[str, StationSpec], seed: int

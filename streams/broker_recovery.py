@@ -5,20 +5,21 @@ does about it. Input topics that were recreated are read again from their first 
 offsets are forced into the next commit, since the stored ones point past the new log's end);
 for each of their partitions it logs and records (`BrokerLoss`) the offset the worker had read
 up to and the end of the log it last saw, the difference being the unread messages lost. While
-outputs wait for delivery, a broker that lost the output topics gets them back.
+outputs wait for delivery, a broker that lost the output topics gets them back. How the worker
+waits for a broker that does not answer, and when it gives up: `streams.broker_outage`.
 """
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from confluent_kafka import TopicPartition
 
+from streams.broker_outage import BrokerOutage
 from streams.broker_watch import BrokerLoss, BrokerWatch
 from streams.clients import ensure_topics, partitions_of
 from streams.live.watermark import Partition
-from streams.ports import AdminPort, ConsumerPort
+from streams.ports import AdminPort, ConsumerPort, ProducerPort
 from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -39,16 +40,31 @@ class BrokerRecovery:
     admin: AdminPort
     settings: KafkaSettings
     watch: BrokerWatch
+    outage: BrokerOutage
     known_end: dict[Partition, int] = field(default_factory=dict)
     losses: list[BrokerLoss] = field(default_factory=list)
     forced_offsets: dict[Partition, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls,
+        settings: KafkaSettings,
+        watch: BrokerWatch,
+        consumer: ConsumerPort,
+        producer: ProducerPort,
+        admin: AdminPort,
+    ) -> "BrokerRecovery":
+        """The recovery of a worker with these settings, its broker watch and its clients."""
+        outage = BrokerOutage(settings.broker_lost_exit_s, consumer, producer, admin)
+        return cls(admin, settings, watch, outage)
+
     def recover(self, positions: Mapping[Partition, int]) -> Reassignment | None:
         """Verify the topics; None (after a pause) while the broker does not answer."""
         changed = self.watch.changed_topics()
-        if changed is None:
-            time.sleep(self.settings.poll_timeout_s)
+        if changed is None:  # the pause spent serving the clients (`streams.broker_outage`)
+            self.outage.waiting(self.settings.poll_timeout_s, answering=self.watch.answering)
             return None
+        self.outage.ended()
         inputs = [topic for topic in changed if topic in self.settings.input_topics]
         for (topic, partition), position in sorted(positions.items()):
             if topic in inputs:

@@ -56,6 +56,7 @@ class BrokerWatch:
         self.settings = settings
         self.ids = topic_ids(admin, settings.all_topics)
         self.suspect = False
+        self.answering = True  # false while the broker did not answer its last check
         self._checked = 0.0
 
     def on_error(self, error: KafkaError) -> None:
@@ -81,7 +82,9 @@ class BrokerWatch:
             now = topic_ids(self.admin, self.settings.all_topics, timeout_s=2.0)
         except KafkaException as error:
             log.info("broker not answering yet: %s", error)
+            self.answering = False
             return None
+        self.answering = True
         changed = sorted(topic for topic, old in self.ids.items() if now.get(topic) != old)
         self.ids = now
         self.suspect = False

@@ -35,9 +35,11 @@ from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.store_contract import TwinStore
 from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
+from streams.broker_outage import EXIT_BROKER_LOST, BrokerLostError
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.pacing import pace_step, pacing_of
+from streams.parent_watch import starting_process, stop_with_parent
 from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings
@@ -61,6 +63,9 @@ def add_commands(
     worker.add_argument("--demo-days", type=int, help="with --embedded-broker: publish N days")
     worker.add_argument("--speed", type=float, help="--demo-days at this speed factor")
     worker.add_argument("--exit-when-idle", type=float, metavar="S", help="stop after S s quiet")
+    worker.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the starting process is gone"
+    )
     worker.set_defaults(handler=lambda args: run_worker(args, open_store))
 
     record = subparsers.add_parser("record", help="write the topics or the archive to a log")
@@ -97,8 +102,10 @@ def add_commands(
 
 
 def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
-    """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`)."""
+    """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`, or `--exit-with-parent`);
+    exits `EXIT_BROKER_LOST` after `broker_lost_exit_s` without a broker."""
     _logging()
+    parent = starting_process() if args.exit_with_parent else None  # before anything else runs
     tune_gc_for_a_long_lived_twin()
     if args.embedded_broker and args.bootstrap_servers:
         raise UserError(
@@ -114,9 +121,16 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
         with _broker_must_answer(settings):
             worker = connect_worker(settings, store, scenario.stations, seed)
         stop = _stop_on_signals()
+        if parent is not None:
+            stop_with_parent(stop, parent)
         if args.demo_days:
             _publish_in_background(settings, scenario, seed, args.demo_days, args.speed)
-        worker.run(stop, idle_exit_s=args.exit_when_idle)
+        try:
+            worker.run(stop, idle_exit_s=args.exit_when_idle)
+        except BrokerLostError as lost:  # for a supervisor to start the worker again
+            log.error("%s: storing the twin's state and exiting", lost)
+            worker.close()
+            return EXIT_BROKER_LOST
         worker.close()
         return 0
     finally:

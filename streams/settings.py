@@ -57,6 +57,8 @@ class KafkaSettings(BaseSettings):
     twin_snapshot_every: timedelta = timedelta(hours=6)  # event time between stored twin states
     twin_snapshot_wall_s: Annotated[float, Field(gt=0)] = 600.0  # or this much wall time
     twin_snapshots_kept: Annotated[int, Field(ge=1, le=1000)] = 8  # the newest stored twin states
+    # a worker whose broker does not answer this long exits (`streams.broker_outage`); 0: never
+    broker_lost_exit_s: Annotated[float, Field(ge=0)] = 600.0
     flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now
     message_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 1_000_000  # produce

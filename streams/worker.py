@@ -85,7 +85,7 @@ class Worker:
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
-        self.recovery = BrokerRecovery(admin, settings, self.watch)
+        self.recovery = BrokerRecovery.of(settings, self.watch, consumer, producer, admin)
         self.stats = WorkerStats(seconds=self.timer.seconds, broker_losses=self.recovery.losses)
         self.sink = OutputSink(producer, settings)
         self.policy = SnapshotPolicy.of(settings)

@@ -208,6 +208,9 @@ class FakeAdmin:
             if name in self.cluster.topics
         }
 
+    def poll(self, timeout: float = -1) -> int:
+        return 0  # no logs or errors to serve
+
 
 def _done(result: Any) -> Future[Any]:
     future: Future[Any] = Future()

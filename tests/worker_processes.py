@@ -28,13 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def start_worker(
     settings: KafkaSettings, url: str, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
-    """`corridor worker --store URL --seed SEED` as a process, its output into `log`."""
-    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
+    """`corridor worker --store URL --seed SEED --exit-with-parent` as a process, its output
+    into `log` (a test that dies leaves no worker behind)."""
+    command = worker_command(url, "--exit-with-parent")
     env = {**os.environ, **settings_env(settings)}
     with log.open("wb") as sink:
-        return subprocess.Popen(
-            [*command, "--seed", str(SEED), *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink
-        )
+        return subprocess.Popen([*command, *extra], cwd=ROOT, env=env, stdout=sink, stderr=sink)
+
+
+def worker_command(url: str, *extra: str) -> list[str]:
+    """The command line of `corridor worker` on the SQL store at `url`, with the tests' seed."""
+    command = [sys.executable, "-m", "tests.broker_fixtures", "worker", "--store", url]
+    return [*command, "--seed", str(SEED), *extra]
 
 
 def worker_of_its_own(settings: KafkaSettings, suffix: str, idle_exit_s: float) -> MemoryStore:

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Table, Text, delete, func, select, update
+from sqlalchemy import JSON, Engine, Table, Text, delete, func, literal, select, update
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
@@ -68,6 +68,38 @@ def insert(engine: Engine, row: WhatIfJobRow) -> None:
         connection.execute(delete(jobs).where(finished, jobs.c.id.not_in(kept.scalar_subquery())))
 
 
+JOB_LIMIT_LOCK = 0x77686174_6966  # "whatif": PostgreSQL's advisory lock key for the limit
+
+
+def insert_within(engine: Engine, row: WhatIfJobRow, *, limit: int, lease_s: float) -> int | None:
+    """Store a new job unless `limit` jobs are pending (`active`) already, counted and inserted
+    atomically across every API process; None when stored, else the jobs pending.
+
+    One `INSERT ... SELECT ... WHERE (count) < limit` statement: atomic on SQLite, which runs
+    one writer at a time; on PostgreSQL concurrent transactions would each count the others'
+    rows as absent, so the statement runs under a transaction-scoped advisory lock.
+    """
+    jobs = table()
+    alive = utc_now() - timedelta(seconds=lease_s)
+    pending = (
+        select(func.count())
+        .where(jobs.c.status.in_(PENDING), jobs.c.heartbeat_at >= alive)
+        .scalar_subquery()
+    )
+    values = row.model_dump()
+    given = select(*(literal(values[c.name], c.type) for c in jobs.c)).where(pending < limit)
+    finished = jobs.c.status.not_in(PENDING)
+    kept = select(jobs.c.id).where(finished).order_by(jobs.c.created_at.desc()).limit(KEPT)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(JOB_LIMIT_LOCK)))
+        insert = jobs.insert().from_select(list(jobs.c), given).returning(jobs.c.id)
+        if connection.execute(insert).first() is None:  # (rowcount is -1 for this on psycopg)
+            return int(connection.execute(select(pending)).scalar_one())
+        connection.execute(delete(jobs).where(finished, jobs.c.id.not_in(kept.scalar_subquery())))
+    return None
+
+
 def get(engine: Engine, job_id: str, *, with_report: bool = False) -> WhatIfJobRow | None:
     """A job by id; its report page only when asked (it is the largest column)."""
     jobs = table()
@@ -75,15 +107,6 @@ def get(engine: Engine, job_id: str, *, with_report: bool = False) -> WhatIfJobR
     with engine.connect() as connection:
         row = connection.execute(select(*columns).where(jobs.c.id == job_id)).mappings().first()
     return None if row is None else WhatIfJobRow(**row)
-
-
-def active(engine: Engine, lease_s: float) -> int:
-    """Jobs queued or running whose owner is alive (its lease renewed), in every process."""
-    jobs = table()
-    alive = utc_now() - timedelta(seconds=lease_s)
-    query = select(func.count()).where(jobs.c.status.in_(PENDING), jobs.c.heartbeat_at >= alive)
-    with engine.connect() as connection:
-        return int(connection.execute(query).scalar_one())
 
 
 def move(engine: Engine, job_id: str, expected: Collection[str], **values: Any) -> bool:
