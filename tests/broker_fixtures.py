@@ -30,7 +30,7 @@ from corridor.kpis.partials import yard_partials
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import compute_kpis
 from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.store_contract import ArchivedEvent
+from corridor.store_contract import ArchivedEvent, TwinStore
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
@@ -170,6 +170,14 @@ def worker_on_the_first_of_two_days(settings: KafkaSettings) -> FirstOfTwoDays:
     worker = connect_worker(settings, store, stations(), SEED)
     worker.start()
     return FirstOfTwoDays(events, first_day, second_day, store, worker)
+
+
+def run_worker(settings: KafkaSettings, store: TwinStore) -> Worker:
+    """An in-process worker on `store`, run until its topics are quiet for 0.6 s, then closed."""
+    worker = connect_worker(settings, store, stations(), SEED)
+    worker.run(idle_exit_s=0.6)
+    worker.close()
+    return worker
 
 
 def archived_ids(store: MemoryStore) -> set[str]:
