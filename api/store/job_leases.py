@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, or_, update
+from sqlalchemy import ColumnElement, Engine, Table, Update, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.store.db import utc_now
@@ -59,8 +59,7 @@ class JobLeases:
             .where(jobs.c.status.in_(PENDING))
             .values(heartbeat_at=utc_now())
         )
-        with engine.begin() as connection:
-            return connection.execute(query).rowcount
+        return _rows_changed(engine, query)
 
     def fail_expired(self, engine: Engine, lease_s: float) -> int:
         """Fail pending jobs whose owner stopped renewing their lease; returns how many."""
@@ -70,14 +69,9 @@ class JobLeases:
             update(jobs)
             .where(jobs.c.status.in_(PENDING))
             .where(or_(jobs.c.heartbeat_at.is_(None), jobs.c.heartbeat_at < expired))
-            .values(
-                status="failed",
-                finished_at=utc_now(),
-                error=self.expired_reason.format(lease_s=lease_s),
-            )
+            .values(_failed(self.expired_reason.format(lease_s=lease_s)))
         )
-        with engine.begin() as connection:
-            return connection.execute(query).rowcount
+        return _rows_changed(engine, query)
 
     def fail_own(
         self,
@@ -96,9 +90,7 @@ class JobLeases:
             if not job_ids:
                 return 0
             query = query.where(jobs.c.id.in_(list(job_ids)))
-        query = query.values(status="failed", finished_at=utc_now(), error=reason)
-        with engine.begin() as connection:
-            return connection.execute(query).rowcount
+        return _rows_changed(engine, query.values(_failed(reason)))
 
     def move(
         self,
@@ -118,8 +110,18 @@ class JobLeases:
         ]
         if owned_by is not None:
             where.append(jobs.c.owner == owned_by)
-        with engine.begin() as connection:
-            return connection.execute(update(jobs).where(*where).values(**values)).rowcount == 1
+        return _rows_changed(engine, update(jobs).where(*where).values(**values)) == 1
+
+
+def _failed(reason: str) -> dict[str, Any]:
+    """The values of a job failed now for `reason`."""
+    return {"status": "failed", "finished_at": utc_now(), "error": reason}
+
+
+def _rows_changed(engine: Engine, query: Update) -> int:
+    """Run one UPDATE in a transaction of its own; how many rows it changed."""
+    with engine.begin() as connection:
+        return connection.execute(query).rowcount
 
 
 class LeaseHeartbeat:
