@@ -8,6 +8,7 @@ once a day past the 8-day retention); at each boundary the frames of the twin's 
 (whose KPIs equal those over every record: `tests/test_recent_frames.py`).
 """
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -17,11 +18,13 @@ from corridor.engine.clock import to_minutes
 from corridor.kpis.kpi_columns import KeptRows, KpiColumns
 from corridor.kpis.recent_frames import RecentRecords
 from stations.records import Lift, ReeferExcursion
-from streams.live.reorder import from_micros
+from streams.live.reorder import from_micros, to_micros
 from streams.live.snapshots import WINDOWS, window_start
 from streams.live.twin import LiveTwin
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.live_drive import snapshot_boundaries
+
+LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
 
 
 def test_kept_frames_equal_fresh_ones_through_appends_and_forgetting() -> None:
