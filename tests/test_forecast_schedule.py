@@ -19,7 +19,7 @@ from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 from corridor.traffic.generator import generate
-from stations.spec import StationSpec, load_all_stations
+from stations.spec import StationSpec
 from streams.forecast_schedule import ForecastSchedule, ForecastSettings, schedule_for
 from streams.live.memory_store import MemoryStore
 from streams.live.reorder import from_micros, to_micros
@@ -41,11 +41,6 @@ class Kept:
         if self.refuse:
             raise OSError("the store is gone")
         self.results.append(result)
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ boxes: reefers and boxes of that yard that are not in them have left and are rem
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
@@ -25,6 +25,7 @@ from api.kpi_responses import validate_kpis
 from api.store import archive_segments, fencing, forecasts, twin_snapshots
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
+from api.store.db import utc_now as utc_now  # the API's modules take the clock from here
 from api.store.json_values import json_data, jsonable
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
@@ -65,11 +66,6 @@ NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
-
-
-def utc_now() -> datetime:
-    """The wall clock, aware (informational timestamps only)."""
-    return datetime.now(UTC)
 
 
 class SqlStore:
