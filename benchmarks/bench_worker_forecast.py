@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
-from streams.forecast_schedule import ForecastSchedule, ForecastSettings
+from streams.forecast_schedule import ForecastSchedule, ForecastSettings, _Waiting
 from streams.publish import publish
 from streams.settings import KafkaSettings
 
@@ -51,8 +51,17 @@ MODES = ("off", "on", "on, forecasting")
 class Discard:
     """A forecast sink for the background forecasts: they are computed, not kept."""
 
-    def put_forecast(self, result: dict[str, object], keep: int) -> None:
+    def put_yard_forecasts(
+        self,
+        result: dict[str, object],
+        keep: int,
+        *,
+        group: str,
+        claim: str | None,
+        corridor: Iterable[str],
+    ) -> bool:
         """Keep nothing."""
+        return False
 
 
 def main() -> None:
@@ -130,7 +139,7 @@ def catch_up(
 
     def forecast_non_stop() -> None:
         while not stop.is_set():
-            background._start(job)  # the schedule's own process, started back to back
+            background._start(_Waiting(job, None))  # the schedule's own process, back to back
             while background.running and not stop.is_set():
                 background.collect(timeout=0.2)
         finished[0] = background.stored

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
-from api.store import archive_segments, fencing, forecasts, twin_snapshots
+from api.store import archive_segments, fencing, forecasts, twin_snapshots, yard_forecasts
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
 from api.store.json_values import json_data, jsonable
@@ -146,6 +146,21 @@ class SqlStore:
     def put_forecast(self, result: dict[str, Any], keep: int) -> None:
         """Store the worker's forecast, keeping the newest `keep` (`api.store.forecasts`)."""
         forecasts.put(self.engine, result, keep)
+
+    def put_yard_forecasts(
+        self,
+        result: dict[str, Any],
+        keep: int,
+        *,
+        group: str,
+        claim: str | None,
+        corridor: Iterable[str],
+    ) -> bool:
+        """Store a worker's yard parts of a forecast, fenced by its claim, and merge the
+        corridor's forecast once every yard's part is in (`api.store.yard_forecasts`)."""
+        return yard_forecasts.put(
+            self.engine, result, keep=keep, group=group, claim=claim, corridor=corridor
+        )
 
     def archived(self, event_id: str, ts: datetime) -> bool:
         """Is an event with this id and time in the archive? Unpacks only the segments whose
