@@ -8,11 +8,13 @@ SQLite and PostgreSQL.
 """
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.store import forecasts, yard_forecasts
 from api.store.fencing import claim
 from api.store.sql_store import SqlStore
@@ -24,6 +26,7 @@ from corridor.scenario import DEFAULT_START
 from corridor.store_contract import FencedError
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
+from tests.api_fixtures import test_settings
 
 SEED = 3
 NOW = DEFAULT_START + timedelta(days=1, hours=22)
@@ -108,3 +111,25 @@ def test_parts_of_the_newest_moments_only_are_kept(
     stored = forecasts.latest(store.engine)
     assert stored is not None
     assert stored.now == NOW + timedelta(minutes=45)
+
+
+def test_the_api_serves_a_yards_newest_part_before_the_corridor_is_merged(
+    store: SqlStore, database_url: str, computed: dict[str, Any]
+) -> None:
+    yards = sorted(computed["parts"])
+    first, second = yards[0], yards[1]
+    put = store.put_yard_forecasts
+    assert put(computed, 4, group=GROUP, claim=None, corridor=yards)  # every yard at NOW
+    later = {**share(computed, [first]), "now": (NOW + timedelta(minutes=15)).isoformat()}
+    assert not put(later, 4, group=GROUP, claim=None, corridor=yards)  # one member ahead
+    with TestClient(create_app(test_settings(database_url), store=store)) as client:
+        ahead = client.get(f"/yards/{first}/forecast", params={"hours": 2}).json()
+        behind = client.get(f"/yards/{second}/forecast", params={"hours": 2}).json()
+        corridor = client.get("/corridor/forecast", params={"hours": 2}).json()
+    assert datetime.fromisoformat(ahead["now"]) == NOW + timedelta(minutes=15)
+    alone = merge_parts(NOW, 2, computed["parts"]).as_dict()["yards"][first]
+    assert [dict(hour, start=None) for hour in ahead["hours"]] == [
+        dict(hour, start=None) for hour in alone["hours"]
+    ]  # the same part, stored for a later moment
+    assert datetime.fromisoformat(behind["now"]) == NOW  # the merged forecast's
+    assert datetime.fromisoformat(corridor["now"]) == NOW  # the last moment every yard has
