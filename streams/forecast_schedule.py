@@ -7,10 +7,11 @@ forecast the same moments and their yards' parts merge into the corridor's forec
 (`api.store.yard_forecasts`). As the worker moves its watermark (`streams.forecasting_worker`),
 the schedule asks (`boundary`) whether the move crosses a grid point B it wants:
 
-- was the worker caught up after its last batch? (the batch was not full, fewer than a batch
-  of messages wait on its partitions, as their cached end offsets say, and the watermark is
-  within the lateness and one KPI step of the newest event: a backlog is read at full speed,
-  with no forecast, so catching up is as fast as without them; `streams.forecasting_worker`);
+- was the worker caught up after its last batch, or is every input partition at its end?
+  (caught up: the batch was not full, fewer than a batch of messages wait on its partitions,
+  as their cached end offsets say, and the watermark is within the lateness and one KPI step
+  of the newest event: a backlog is read at full speed, with no forecast, so catching up is as
+  fast as without them; `streams.forecasting_worker`);
 - is B in a later step than the last forecast taken?
 - have `min_wall_s` seconds of wall time passed since then (a fast replay of old events does
   not start one forecast per step)?
@@ -167,14 +168,20 @@ class ForecastSchedule:
         """Whether a forecast is being computed."""
         return self._running is not None
 
-    def boundary(self, watermark: Micros | None, moment: Micros) -> Micros | None:
+    def boundary(
+        self, watermark: Micros | None, moment: Micros, *, at_end: bool = False
+    ) -> Micros | None:
         """The grid point in (watermark, moment] to take a snapshot at, if one is due (see the
-        module docstring); None otherwise."""
-        if self.every <= 0 or not self._ready or watermark is None:
+        module docstring); None otherwise. `at_end`: every input partition is at its end (the
+        worker is live whatever its last batch was: the first move after a catch-up may be
+        the quiet one to the newest event)."""
+        if self.every <= 0 or not (self._ready or at_end):
             return None
         step = moment // self.every
         point = step * self.every
-        if point <= watermark or (self._last_step is not None and step <= self._last_step):
+        if watermark is not None and point <= watermark:
+            return None
+        if self._last_step is not None and step <= self._last_step:
             return None
         if time.monotonic() - self._last_wall < self.settings.min_wall_s:
             return None

@@ -55,7 +55,8 @@ class ForecastingWorker(Worker):
     def _advance(self, moment: Micros, batch: TwinBatch, letters: list[Letter]) -> None:
         """Move the watermark to `moment`, stopping at the forecast grid point on the way if a
         forecast is due there, to snapshot the twin at it (`ForecastSchedule.take`)."""
-        point = self.forecasts.boundary(self.live.watermark, moment)
+        at_end = self.tracker.all_at_end()
+        point = self.forecasts.boundary(self.live.watermark, moment, at_end=at_end)
         if point is None:
             super()._advance(moment, batch, letters)
             return

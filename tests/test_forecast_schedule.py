@@ -280,9 +280,10 @@ def test_no_twin_yet_no_forecast(
     schedule: ForecastSchedule, stations: dict[str, StationSpec]
 ) -> None:
     empty = LiveTwin(stations, SEED)
-    schedule.consider(empty, caught_up=True)
-    assert schedule.boundary(empty.watermark, to_micros(NOON)) is None
-    assert not schedule.take(empty, to_micros(NOON), stations)
+    assert schedule.boundary(empty.watermark, to_micros(NOON)) is None  # not caught up yet
+    point = schedule.boundary(empty.watermark, to_micros(NOON), at_end=True)  # but at the end
+    assert point == to_micros(NOON.replace(minute=0))
+    assert not schedule.take(empty, point, stations)  # nothing applied: no twin to snapshot
 
 
 def test_off_for_zero_and_a_store_without_forecasts(stations: dict[str, StationSpec]) -> None:

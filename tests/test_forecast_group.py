@@ -1,0 +1,145 @@
+"""Forecasts under a consumer group: two members, each forecasting its own yards, serve the
+forecast one worker holding every yard serves.
+
+Two real worker processes (`corridor worker --membership group`, one SQLite store) share the
+yards on the embedded broker; a third, a single worker of a group of its own on the same
+topics, forecasts into a store of its own. The log ends 40 min past a grid point of the
+forecast schedule (every 60 min here) with a lateness of 3 h, so every worker is caught up
+before its watermark jumps (quiet input) past that point, and each stops there to take its
+twin's snapshot (`streams.forecasting_worker`). Each member stores its yards' parts under its
+claim, the store merges them (`api.store.yard_forecasts`), and the API then answers the
+forecast of every yard and of the corridor equal to the single worker's: same event time,
+same bands, same trains (all but the wall clock `computed_at`).
+"""
+
+import subprocess
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from api.store import forecasts
+from api.store.sql_store import SqlStore
+from api.store.tables import table_of
+from api.store.yard_forecasts import YardForecastRow
+from corridor.contract.events import Event
+from streams.broker import EmbeddedBroker
+from streams.publish import publish
+from tests.api_fixtures import test_settings
+from tests.broker_fixtures import generated_day, settings_for
+from tests.test_worker_group import GROUP, wait_for_shares
+from tests.worker_processes import start_worker
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+EVERY = timedelta(minutes=60)
+PAST_POINT = timedelta(minutes=40)
+FORECASTS = {
+    "CORRIDOR_FORECAST_EVERY_MIN": "60",
+    "CORRIDOR_FORECAST_MIN_WALL_S": "0",
+    "CORRIDOR_FORECAST_HOURS": "2",
+    "CORRIDOR_FORECAST_REPLICATIONS": "2",
+    "CORRIDOR_FORECAST_WORKERS": "1",
+    "CORRIDOR_FORECAST_IDLE_CLASS": "false",
+}
+
+
+def grid_point(events: list[Event]) -> datetime:
+    """A point of the forecast grid on the first day where every yard has events in the
+    40 min after it and none at it (a snapshot is taken between instants)."""
+    yards = {event.yard for event in events}
+    start = events[0].ts
+    for hour in range(10, 20):
+        point = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hour)
+        after = {e.yard for e in events if point < e.ts < point + PAST_POINT}
+        if after == yards and not any(e.ts == point for e in events):
+            return point
+    raise AssertionError("no grid point with every yard busy after it")
+
+
+@pytest.fixture
+def forecast_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in FORECASTS.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_two_members_forecast_their_yards_and_the_api_serves_the_single_workers_forecast(
+    broker: EmbeddedBroker, tmp_path: Path, forecast_env: None
+) -> None:
+    settings = settings_for(broker, **GROUP, lateness=timedelta(hours=3))
+    events = generated_day(days=1)
+    point = grid_point(events)
+    publish([e for e in events if e.ts < point + PAST_POINT], settings)
+    group_url, alone_url = (f"sqlite:///{tmp_path / name}" for name in ("group.db", "alone.db"))
+    group_store, alone_store = SqlStore.open(group_url), SqlStore.open(alone_url)
+    logs = [tmp_path / "first.log", tmp_path / "second.log", tmp_path / "alone.log"]
+    alone = settings.model_copy(
+        update={"membership": "assigned", "group_id": f"{settings.group_id}-alone"}
+    )
+    workers = [start_worker(settings, group_url, log) for log in logs[:2]]
+    workers.append(start_worker(alone, alone_url, logs[2]))
+    try:
+        shares = wait_for_shares(logs[:2], workers[:2])
+        assert not shares[0] & shares[1], shares
+        for store, log, worker in (
+            (group_store, logs[0], workers[0]),
+            (alone_store, logs[2], workers[2]),
+        ):
+            wait_for_forecast(store, point, worker, log)
+        for worker, log in zip(workers[:2], logs[:2], strict=True):
+            assert worker.poll() is None, log.read_text()[-3000:]
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+
+    claims = parts_by_claim(group_store, point)
+    assert len(claims) == 2, claims  # each member stored its own yards' parts
+    assert not set.intersection(*claims.values())
+    group_views, alone_views = served(group_store, group_url), served(alone_store, alone_url)
+    assert set(group_views) == {"corridor", *sorted(set.union(*claims.values()))}
+    for scope, view in group_views.items():
+        assert datetime.fromisoformat(view["now"]) == point, scope
+    assert group_views == alone_views
+
+
+def wait_for_forecast(
+    store: SqlStore, point: datetime, worker: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Until the store holds the merged forecast from `point`."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, log.read_text()[-3000:]
+        stored = forecasts.latest(store.engine)
+        if stored is not None and stored.now == point:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"no forecast from {point} in time: {log.read_text()[-3000:]}")
+
+
+def parts_by_claim(store: SqlStore, point: datetime) -> dict[str | None, set[str]]:
+    table = table_of(YardForecastRow)
+    query = select(table.c.claim, table.c.yard).where(table.c.now == point)
+    claims: dict[str | None, set[str]] = {}
+    with store.engine.connect() as connection:
+        for claim, yard in connection.execute(query):
+            claims.setdefault(claim, set()).add(yard)
+    return claims
+
+
+def served(store: SqlStore, url: str) -> dict[str, dict[str, Any]]:
+    """What the API answers for the corridor and every yard (`computed_at` aside)."""
+    views = {}
+    with TestClient(create_app(test_settings(url), store=store)) as client:
+        yards = [yard["id"] for yard in client.get("/yards").json()]
+        for scope in ["corridor", *yards]:
+            path = "/corridor/forecast" if scope == "corridor" else f"/yards/{scope}/forecast"
+            answer = client.get(path, params={"hours": 2})
+            assert answer.status_code == 200, (scope, answer.text)
+            views[scope] = {k: v for k, v in answer.json().items() if k != "computed_at"}
+    return views
