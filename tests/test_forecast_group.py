@@ -12,6 +12,7 @@ forecast of every yard and of the corridor equal to the single worker's: same ev
 same bands, same trains (all but the wall clock `computed_at`).
 """
 
+import signal
 import subprocess
 import time
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from streams.broker import EmbeddedBroker
 from streams.publish import publish
 from tests.api_fixtures import test_settings
 from tests.broker_fixtures import generated_day, settings_for
-from tests.test_worker_group import GROUP, wait_for_shares
+from tests.test_worker_group import GROUP, owned, wait_for_shares
 from tests.worker_processes import start_worker
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -48,17 +49,19 @@ FORECASTS = {
 }
 
 
-def grid_point(events: list[Event]) -> datetime:
-    """A point of the forecast grid on the first day where every yard has events in the
+def grid_points(events: list[Event]) -> list[datetime]:
+    """Points of the forecast grid on the first day where every yard has events in the
     40 min after it and none at it (a snapshot is taken between instants)."""
     yards = {event.yard for event in events}
-    start = events[0].ts
-    for hour in range(10, 20):
-        point = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hour)
+    start = events[0].ts.replace(minute=0, second=0, microsecond=0)
+    points = []
+    for hour in range(10, 22):
+        point = start + timedelta(hours=hour)
         after = {e.yard for e in events if point < e.ts < point + PAST_POINT}
         if after == yards and not any(e.ts == point for e in events):
-            return point
-    raise AssertionError("no grid point with every yard busy after it")
+            points.append(point)
+    assert len(points) >= 2, "no two grid points with every yard busy after them"
+    return points
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def test_two_members_forecast_their_yards_and_the_api_serves_the_single_workers_
 ) -> None:
     settings = settings_for(broker, **GROUP, lateness=timedelta(hours=3))
     events = generated_day(days=1)
-    point = grid_point(events)
+    point = grid_points(events)[0]
     publish([e for e in events if e.ts < point + PAST_POINT], settings)
     group_url, alone_url = (f"sqlite:///{tmp_path / name}" for name in ("group.db", "alone.db"))
     group_store, alone_store = SqlStore.open(group_url), SqlStore.open(alone_url)
@@ -143,3 +146,62 @@ def served(store: SqlStore, url: str) -> dict[str, dict[str, Any]]:
             assert answer.status_code == 200, (scope, answer.text)
             views[scope] = {k: v for k, v in answer.json().items() if k != "computed_at"}
     return views
+
+
+def test_a_killed_members_yards_are_forecast_by_the_survivor_and_its_forecast_supersedes(
+    broker: EmbeddedBroker, tmp_path: Path, forecast_env: None
+) -> None:
+    """A member is killed after both forecast a first moment; the survivor takes its yards
+    (from the store: snapshots and archive) and, at a later moment, forecasts every yard under
+    its own claim: the corridor and every yard served equal the single worker's there."""
+    settings = settings_for(broker, **GROUP, lateness=timedelta(hours=3))
+    events = generated_day(days=1)
+    first, later = grid_points(events)[:2]
+    publish([e for e in events if e.ts < first + PAST_POINT], settings)
+    group_url, alone_url = (f"sqlite:///{tmp_path / name}" for name in ("group.db", "alone.db"))
+    group_store, alone_store = SqlStore.open(group_url), SqlStore.open(alone_url)
+    logs = [tmp_path / "survivor.log", tmp_path / "killed.log", tmp_path / "alone.log"]
+    alone = settings.model_copy(
+        update={"membership": "assigned", "group_id": f"{settings.group_id}-alone"}
+    )
+    workers = [start_worker(settings, group_url, log) for log in logs[:2]]
+    workers.append(start_worker(alone, alone_url, logs[2]))
+    try:
+        shares = wait_for_shares(logs[:2], workers[:2])
+        wait_for_forecast(group_store, first, workers[0], logs[0])
+        before = parts_by_claim(group_store, first)
+        assert len(before) == 2, before
+        workers[1].send_signal(signal.SIGKILL)
+        workers[1].wait(timeout=10)
+        wait_for_all(logs[0], workers[0], shares[0] | shares[1])
+        publish([e for e in events if first + PAST_POINT <= e.ts < later + PAST_POINT], settings)
+        wait_for_forecast(group_store, later, workers[0], logs[0])
+        wait_for_forecast(alone_store, later, workers[2], logs[2])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+
+    after = parts_by_claim(group_store, later)
+    assert len(after) == 1, after  # the survivor's claim alone
+    [survivor_claim] = after
+    assert survivor_claim not in before  # a claim of the new assignment
+    assert after[survivor_claim] == set.union(*before.values())  # every yard
+    group_views, alone_views = served(group_store, group_url), served(alone_store, alone_url)
+    for scope, view in group_views.items():
+        assert datetime.fromisoformat(view["now"]) == later, scope
+    assert group_views == alone_views
+
+
+def wait_for_all(log: Path, worker: subprocess.Popen[bytes], every: frozenset[str]) -> None:
+    """Until the survivor logged an assignment of every partition."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, log.read_text()[-3000:]
+        taken = owned(log)
+        if taken and taken[-1] == every:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the survivor did not take every partition: {log.read_text()[-3000:]}")
