@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from api.store.sql_store import SqlStore
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
 from corridor.forecast.live_start import LiveForecastJob
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
@@ -51,15 +52,7 @@ MODES = ("off", "on", "on, forecasting")
 class Discard:
     """A forecast sink for the background forecasts: they are computed, not kept."""
 
-    def put_yard_forecasts(
-        self,
-        result: dict[str, object],
-        keep: int,
-        *,
-        group: str,
-        claim: str | None,
-        corridor: Iterable[str],
-    ) -> bool:
+    def put_yard_forecasts(self, result: dict[str, object], keep: int, owner: PartsOwner) -> bool:
         """Keep nothing."""
         return False
 

@@ -57,6 +57,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from corridor.engine.snapshots import encode
 from corridor.forecast.live_start import LiveForecastJob, run_live_parts
 from corridor.forecast.run import MAX_HOURS
+from corridor.forecast.yard_parts import PartsOwner
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.live.reorder import Micros, from_micros
@@ -85,17 +86,9 @@ class ForecastSettings(BaseSettings):
 class ForecastSink(Protocol):
     """Where forecasts go: a store with a `put_yard_forecasts` (`api.store.sql_store.SqlStore`)."""
 
-    def put_yard_forecasts(
-        self,
-        result: dict[str, Any],
-        keep: int,
-        *,
-        group: str,
-        claim: str | None,
-        corridor: Iterable[str],
-    ) -> bool:
-        """Store a forecast's yard parts (fenced by `claim` in `group`), merging the corridor's
-        forecast once every yard of `corridor` is in; keep the newest `keep`."""
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
+        """Store a forecast's yard parts (fenced by the owner's claim), merging the corridor's
+        forecast once every yard of the owner's corridor is in; keep the newest `keep`."""
         ...
 
 
@@ -254,13 +247,8 @@ class ForecastSchedule:
             status, value = self._outcome(running)
             if status != "ok":
                 raise RuntimeError(value)
-            self.sink.put_yard_forecasts(
-                value,
-                self.settings.kept,
-                group=self.group_id,
-                claim=running.claim,
-                corridor=sorted(self.stations),
-            )
+            owner = PartsOwner(self.group_id, running.claim, tuple(sorted(self.stations)))
+            self.sink.put_yard_forecasts(value, self.settings.kept, owner)
         except Exception as error:  # the forecast's or the store's: the next step tries again
             self.failed += 1
             log.error("forecast failed (%s: %.300s)", type(error).__name__, error)

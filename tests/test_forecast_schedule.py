@@ -18,6 +18,7 @@ import msgspec
 import pytest
 
 from corridor.contract.events import Event
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 from corridor.traffic.generator import generate
@@ -42,20 +43,12 @@ class Kept:
         self.corridors: list[list[str]] = []
         self.refuse = refuse
 
-    def put_yard_forecasts(
-        self,
-        result: dict[str, Any],
-        keep: int,
-        *,
-        group: str,
-        claim: str | None,
-        corridor: Iterable[str],
-    ) -> bool:
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
         if self.refuse:
             raise OSError("the store is gone")
         self.results.append(result)
-        self.claims.append(claim)
-        self.corridors.append(list(corridor))
+        self.claims.append(owner.claim)
+        self.corridors.append(list(owner.corridor))
         return True
 
 

@@ -21,7 +21,7 @@ from api.store.sql_store import SqlStore
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
 from corridor.forecast.live_start import LiveForecastJob, run_live_parts
-from corridor.forecast.yard_parts import merge_parts
+from corridor.forecast.yard_parts import PartsOwner, merge_parts
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import FencedError
 from corridor.traffic.generator import generate
@@ -61,16 +61,16 @@ def test_members_parts_merge_into_the_single_workers_forecast(
     one = claim(store.engine, GROUP, frozenset({("dispatch", 0)}))
     other = claim(store.engine, GROUP, frozenset({("dispatch", 1), ("dispatch", 2)}))
     put = store.put_yard_forecasts
-    assert not put(share(computed, yards[:1]), 4, group=GROUP, claim=one, corridor=yards)
+    assert not put(share(computed, yards[:1]), 4, PartsOwner(GROUP, one, tuple(yards)))
     assert forecasts.latest(store.engine) is None  # the corridor waits for every yard
     part = yard_forecasts.newest(store.engine, yards[0])
     assert part is not None
     assert part.now == NOW
-    assert put(share(computed, yards[1:]), 4, group=GROUP, claim=other, corridor=yards)
+    assert put(share(computed, yards[1:]), 4, PartsOwner(GROUP, other, tuple(yards)))
     whole = merge_parts(NOW, 2, computed["parts"]).as_dict()
     assert stored_without_clock(store) == whole
     # a single worker stores every part at once, and merges at once: the same forecast
-    assert put(computed, 4, group="alone", claim=None, corridor=yards)
+    assert put(computed, 4, PartsOwner("alone", None, tuple(yards)))
     assert stored_without_clock(store) == whole
     with store.engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT count(*) FROM forecasts").scalar_one()
@@ -83,14 +83,14 @@ def test_a_yards_newer_part_supersedes_and_a_revoked_members_is_refused(
     yards = sorted(computed["parts"])
     old_owner = claim(store.engine, GROUP, frozenset({("dispatch", 0)}))
     put = store.put_yard_forecasts
-    assert put(computed, 4, group=GROUP, claim=old_owner, corridor=yards)
+    assert put(computed, 4, PartsOwner(GROUP, old_owner, tuple(yards)))
     new_owner = claim(store.engine, GROUP, frozenset({("dispatch", 0)}))  # the hand-over
     with pytest.raises(FencedError):
-        put(share(computed, yards[:1]), 4, group=GROUP, claim=old_owner, corridor=yards)
+        put(share(computed, yards[:1]), 4, PartsOwner(GROUP, old_owner, tuple(yards)))
     changed = copy.deepcopy(computed)
     for run in changed["parts"][yards[0]]:
         run["boxes_over_24h"] += 1000
-    assert put(share(changed, yards[:1]), 4, group=GROUP, claim=new_owner, corridor=yards)
+    assert put(share(changed, yards[:1]), 4, PartsOwner(GROUP, new_owner, tuple(yards)))
     assert stored_without_clock(store) == merge_parts(NOW, 2, changed["parts"]).as_dict()
 
 
@@ -101,7 +101,7 @@ def test_parts_of_the_newest_moments_only_are_kept(
     for step in range(4):
         later = (NOW + timedelta(minutes=15 * step)).isoformat()
         store.put_yard_forecasts(
-            {**computed, "now": later}, 2, group=GROUP, claim=None, corridor=yards
+            {**computed, "now": later}, 2, PartsOwner(GROUP, None, tuple(yards))
         )
     with store.engine.connect() as connection:
         moments = connection.exec_driver_sql(
@@ -119,9 +119,9 @@ def test_the_api_serves_a_yards_newest_part_before_the_corridor_is_merged(
     yards = sorted(computed["parts"])
     first, second = yards[0], yards[1]
     put = store.put_yard_forecasts
-    assert put(computed, 4, group=GROUP, claim=None, corridor=yards)  # every yard at NOW
+    assert put(computed, 4, PartsOwner(GROUP, None, tuple(yards)))  # every yard at NOW
     later = {**share(computed, [first]), "now": (NOW + timedelta(minutes=15)).isoformat()}
-    assert not put(later, 4, group=GROUP, claim=None, corridor=yards)  # one member ahead
+    assert not put(later, 4, PartsOwner(GROUP, None, tuple(yards)))  # one member ahead
     with TestClient(create_app(test_settings(database_url), store=store)) as client:
         ahead = client.get(f"/yards/{first}/forecast", params={"hours": 2}).json()
         behind = client.get(f"/yards/{second}/forecast", params={"hours": 2}).json()

@@ -29,6 +29,7 @@ from api.store.json_values import json_data, jsonable
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.kpis.merge import complete
 from stations import records
 
@@ -147,20 +148,10 @@ class SqlStore:
         """Store the worker's forecast, keeping the newest `keep` (`api.store.forecasts`)."""
         forecasts.put(self.engine, result, keep)
 
-    def put_yard_forecasts(
-        self,
-        result: dict[str, Any],
-        keep: int,
-        *,
-        group: str,
-        claim: str | None,
-        corridor: Iterable[str],
-    ) -> bool:
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
         """Store a worker's yard parts of a forecast, fenced by its claim, and merge the
         corridor's forecast once every yard's part is in (`api.store.yard_forecasts`)."""
-        return yard_forecasts.put(
-            self.engine, result, keep=keep, group=group, claim=claim, corridor=corridor
-        )
+        return yard_forecasts.put(self.engine, result, keep, owner)
 
     def archived(self, event_id: str, ts: datetime) -> bool:
         """Is an event with this id and time in the archive? Unpacks only the segments whose

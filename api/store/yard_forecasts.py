@@ -23,7 +23,6 @@ newest `keep` moments stay.
 """
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,7 @@ from sqlmodel import Field, SQLModel
 
 from api.store import fencing, forecasts
 from api.store.db import UtcDateTime
-from corridor.forecast.yard_parts import merge_parts
+from corridor.forecast.yard_parts import PartsOwner, merge_parts
 
 
 class YardForecastRow(SQLModel, table=True):
@@ -69,17 +68,10 @@ def _table() -> Table:
     return table
 
 
-def put(
-    engine: Engine,
-    result: dict[str, Any],
-    *,
-    keep: int,
-    group: str,
-    claim: str | None,
-    corridor: Iterable[str],
-) -> bool:
-    """Store a worker's parts (`run_live_parts`' result), fenced by `claim`; merge the forecast
-    of `now` when every yard of `corridor` has a part. Returns whether it merged."""
+def put(engine: Engine, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
+    """Store a worker's parts (`run_live_parts`' result), fenced by the owner's claim; merge
+    the forecast of `now` when every yard of its corridor has a part. Returns whether it
+    merged."""
     table = _table()
     now = datetime.fromisoformat(result["now"])
     horizon, replications = int(result["horizon_h"]), int(result["replications"])
@@ -91,18 +83,19 @@ def put(
             "computed_at": computed_at,
             "horizon_h": horizon,
             "replications": replications,
-            "claim": claim,
+            "claim": owner.claim,
             "data": json.dumps(part, allow_nan=False),
         }
         for yard, part in sorted(result["parts"].items())
     ]
     with engine.begin() as connection:
-        fencing.hold(connection, group, claim)  # first: it takes the locks
+        fencing.hold(connection, owner.group, owner.claim)  # first: it takes the locks
         if connection.dialect.name == "postgresql":
             connection.execute(text("LOCK TABLE yard_forecasts IN SHARE ROW EXCLUSIVE MODE"))
         if rows:
             connection.execute(table.insert(), rows)
-        merged = _merge(connection, now, horizon, replications, sorted(set(corridor)), keep)
+        corridor = sorted(set(owner.corridor))
+        merged = _merge(connection, now, horizon, replications, corridor, keep)
         _prune(connection, keep)
     return merged
 

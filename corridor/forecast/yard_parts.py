@@ -18,7 +18,7 @@ trains due), so 8 replications of 24 h are a few kB a yard.
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,17 @@ from corridor.forecast.measures import HOURLY, YardOutcome
 
 YardPart = list[dict[str, Any]]
 """One yard's outcome in every replication, in replication order, as plain values."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartsOwner:
+    """Who stores a forecast's yard parts, and for which corridor: the worker's group, its
+    claim on its partitions when it took the snapshot (None: a worker of no group, unfenced)
+    and every yard of the corridor (the merge waits for all of them)."""
+
+    group: str
+    claim: str | None
+    corridor: tuple[str, ...]
 
 
 def to_part(runs: Sequence[YardOutcome]) -> YardPart:
