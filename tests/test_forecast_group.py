@@ -15,6 +15,9 @@ same bands, same trains (all but the wall clock `computed_at`).
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from api.store.yard_forecasts import YardForecastRow
 from corridor.contract.events import Event
 from streams.broker import EmbeddedBroker
 from streams.publish import publish
+from streams.settings import KafkaSettings
 from tests.api_fixtures import test_settings
 from tests.broker_fixtures import generated_day, settings_for
 from tests.test_worker_group import GROUP, owned, wait_for_shares
@@ -70,41 +74,65 @@ def forecast_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def test_two_members_forecast_their_yards_and_the_api_serves_the_single_workers_forecast(
-    broker: EmbeddedBroker, tmp_path: Path, forecast_env: None
-) -> None:
+@dataclass
+class Workers:
+    """Two members of one group on one store, and a single worker on a store of its own."""
+
+    settings: KafkaSettings
+    urls: tuple[str, str]  # the group's store, the single worker's
+    stores: tuple[SqlStore, SqlStore]
+    logs: list[Path]  # first member, second member, single worker
+    processes: list[subprocess.Popen[bytes]]
+
+    def wait_for(self, point: datetime) -> None:
+        """Until both stores hold the merged forecast from `point`."""
+        for store, index in zip(self.stores, (0, 2), strict=True):
+            wait_for_forecast(store, point, self.processes[index], self.logs[index])
+
+    def served(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """What the API answers on the group's store and on the single worker's."""
+        return served(self.stores[0], self.urls[0]), served(self.stores[1], self.urls[1])
+
+
+@contextmanager
+def three_workers(broker: EmbeddedBroker, tmp_path: Path, events: list[Event]) -> Iterator[Workers]:
+    """`events` published, the workers started; stopped at the end."""
     settings = settings_for(broker, **GROUP, lateness=timedelta(hours=3))
-    events = generated_day(days=1)
-    point = grid_points(events)[0]
-    publish([e for e in events if e.ts < point + PAST_POINT], settings)
-    group_url, alone_url = (f"sqlite:///{tmp_path / name}" for name in ("group.db", "alone.db"))
-    group_store, alone_store = SqlStore.open(group_url), SqlStore.open(alone_url)
-    logs = [tmp_path / "first.log", tmp_path / "second.log", tmp_path / "alone.log"]
+    publish(events, settings)
+    urls = (f"sqlite:///{tmp_path / 'group.db'}", f"sqlite:///{tmp_path / 'alone.db'}")
+    stores = (SqlStore.open(urls[0]), SqlStore.open(urls[1]))
+    logs = [tmp_path / name for name in ("first.log", "second.log", "alone.log")]
     alone = settings.model_copy(
         update={"membership": "assigned", "group_id": f"{settings.group_id}-alone"}
     )
-    workers = [start_worker(settings, group_url, log) for log in logs[:2]]
-    workers.append(start_worker(alone, alone_url, logs[2]))
+    processes = [start_worker(settings, urls[0], log) for log in logs[:2]]
+    processes.append(start_worker(alone, urls[1], logs[2]))
     try:
-        shares = wait_for_shares(logs[:2], workers[:2])
-        assert not shares[0] & shares[1], shares
-        for store, log, worker in (
-            (group_store, logs[0], workers[0]),
-            (alone_store, logs[2], workers[2]),
-        ):
-            wait_for_forecast(store, point, worker, log)
-        for worker, log in zip(workers[:2], logs[:2], strict=True):
-            assert worker.poll() is None, log.read_text()[-3000:]
+        yield Workers(settings, urls, stores, logs, processes)
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=60)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
 
-    claims = parts_by_claim(group_store, point)
+
+def test_two_members_forecast_their_yards_and_the_api_serves_the_single_workers_forecast(
+    broker: EmbeddedBroker, tmp_path: Path, forecast_env: None
+) -> None:
+    events = generated_day(days=1)
+    point = grid_points(events)[0]
+    with three_workers(broker, tmp_path, [e for e in events if e.ts < point + PAST_POINT]) as run:
+        shares = wait_for_shares(run.logs[:2], run.processes[:2])
+        assert not shares[0] & shares[1], shares
+        run.wait_for(point)
+        for process, log in zip(run.processes[:2], run.logs[:2], strict=True):
+            assert process.poll() is None, log.read_text()[-3000:]
+
+    claims = parts_by_claim(run.stores[0], point)
     assert len(claims) == 2, claims  # each member stored its own yards' parts
     assert not set.intersection(*claims.values())
-    group_views, alone_views = served(group_store, group_url), served(alone_store, alone_url)
+    group_views, alone_views = run.served()
     assert set(group_views) == {"corridor", *sorted(set.union(*claims.values()))}
     for scope, view in group_views.items():
         assert datetime.fromisoformat(view["now"]) == point, scope
@@ -154,42 +182,27 @@ def test_a_killed_members_yards_are_forecast_by_the_survivor_and_its_forecast_su
     """A member is killed after both forecast a first moment; the survivor takes its yards
     (from the store: snapshots and archive) and, at a later moment, forecasts every yard under
     its own claim: the corridor and every yard served equal the single worker's there."""
-    settings = settings_for(broker, **GROUP, lateness=timedelta(hours=3))
     events = generated_day(days=1)
     first, later = grid_points(events)[:2]
-    publish([e for e in events if e.ts < first + PAST_POINT], settings)
-    group_url, alone_url = (f"sqlite:///{tmp_path / name}" for name in ("group.db", "alone.db"))
-    group_store, alone_store = SqlStore.open(group_url), SqlStore.open(alone_url)
-    logs = [tmp_path / "survivor.log", tmp_path / "killed.log", tmp_path / "alone.log"]
-    alone = settings.model_copy(
-        update={"membership": "assigned", "group_id": f"{settings.group_id}-alone"}
-    )
-    workers = [start_worker(settings, group_url, log) for log in logs[:2]]
-    workers.append(start_worker(alone, alone_url, logs[2]))
-    try:
-        shares = wait_for_shares(logs[:2], workers[:2])
-        wait_for_forecast(group_store, first, workers[0], logs[0])
-        before = parts_by_claim(group_store, first)
+    with three_workers(broker, tmp_path, [e for e in events if e.ts < first + PAST_POINT]) as run:
+        survivor, killed = run.processes[:2]
+        shares = wait_for_shares(run.logs[:2], [survivor, killed])
+        run.wait_for(first)
+        before = parts_by_claim(run.stores[0], first)
         assert len(before) == 2, before
-        workers[1].send_signal(signal.SIGKILL)
-        workers[1].wait(timeout=10)
-        wait_for_all(logs[0], workers[0], shares[0] | shares[1])
-        publish([e for e in events if first + PAST_POINT <= e.ts < later + PAST_POINT], settings)
-        wait_for_forecast(group_store, later, workers[0], logs[0])
-        wait_for_forecast(alone_store, later, workers[2], logs[2])
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=60)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=10)
+        wait_for_all(run.logs[0], survivor, shares[0] | shares[1])
+        rest = [e for e in events if first + PAST_POINT <= e.ts < later + PAST_POINT]
+        publish(rest, run.settings)
+        run.wait_for(later)
 
-    after = parts_by_claim(group_store, later)
+    after = parts_by_claim(run.stores[0], later)
     assert len(after) == 1, after  # the survivor's claim alone
     [survivor_claim] = after
     assert survivor_claim not in before  # a claim of the new assignment
     assert after[survivor_claim] == set.union(*before.values())  # every yard
-    group_views, alone_views = served(group_store, group_url), served(alone_store, alone_url)
+    group_views, alone_views = run.served()
     for scope, view in group_views.items():
         assert datetime.fromisoformat(view["now"]) == later, scope
     assert group_views == alone_views
