@@ -214,12 +214,15 @@ class ForecastSchedule:
         self.collect()
         self._ready = caught_up
         waiting = self._waiting
-        if waiting is None or self._running is not None:
+        if waiting is None:
             return False
-        self._waiting = None
-        if not caught_up:  # a burst came in the same batch: catch up first
+        if not caught_up:  # a burst came: catch up first, and forecast a later moment
+            self._waiting = None
             self.dropped += 1
             return False
+        if self._running is not None:
+            return False
+        self._waiting = None
         self._start(waiting)
         self.started += 1
         return True
