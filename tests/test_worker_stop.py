@@ -1,7 +1,8 @@
 """A worker stops within `stop_within_s` of SIGTERM or SIGINT, with or without its broker.
 
 A real `corridor worker` process catches up on the real embedded broker, with outputs to
-deliver after every batch; the broker is stopped under it, then the worker is signalled. It
+deliver after every batch; the broker is stopped under it (or hangs: its process suspended, so
+connections stay open and requests go unanswered), then the worker is signalled. It
 must be gone within the bound (10 s, though an output flush may wait 30 s for a broker), with a
 documented exit code, and its store consistent: every archived event once, and the stored
 offsets exactly past what the archive holds. `StopDeadline`'s watchdog, the sink's flush once
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
@@ -38,10 +40,15 @@ STOP_WITHIN_S = 10.0  # the default `stop_within_s`
 
 @pytest.mark.broker
 @pytest.mark.parametrize(
-    ("signum", "membership"), [(signal.SIGTERM, "assigned"), (signal.SIGINT, "group")]
+    ("broker_state", "signum", "membership"),
+    [
+        ("gone", signal.SIGTERM, "assigned"),
+        ("gone", signal.SIGINT, "group"),
+        ("hung", signal.SIGTERM, "assigned"),  # its process stopped: connections stay open
+    ],
 )
-def test_a_worker_whose_broker_is_gone_stops_within_the_bound(
-    own_broker: EmbeddedBroker, tmp_path: Path, signum: int, membership: str
+def test_a_worker_whose_broker_is_gone_or_hung_stops_within_the_bound(
+    own_broker: EmbeddedBroker, tmp_path: Path, broker_state: str, signum: int, membership: str
 ) -> None:
     settings = settings_for(
         own_broker,
@@ -57,9 +64,16 @@ def test_a_worker_whose_broker_is_gone_stops_within_the_bound(
     store = SqlStore.open(url)
     log = tmp_path / "worker.log"
     worker = start_worker(settings, url, log)
+    assert own_broker.pid is not None
+    broker = psutil.Process(own_broker.pid)
+    hung = [broker, *broker.children(recursive=True)]
     try:
-        wait_until(lambda: archived_count(store) >= len(events) // 4, worker, log)
-        own_broker.stop()  # mid catch-up: outputs wait for delivery
+        wait_until(lambda: archived_count(store) > 0, worker, log)
+        if broker_state == "hung":  # mid catch-up: outputs wait for delivery
+            for process in hung:
+                process.suspend()
+        else:
+            own_broker.stop()
         time.sleep(2.0)
         assert worker.poll() is None, log.read_text()[-3000:]
         signalled = time.monotonic()
@@ -71,9 +85,13 @@ def test_a_worker_whose_broker_is_gone_stops_within_the_bound(
         if worker.poll() is None:
             worker.kill()
             worker.wait(10)
+        if broker_state == "hung":
+            for process in hung:
+                process.resume()
 
     text = log.read_text()
-    print(f"{signal.Signals(signum).name} ({membership}): exit {worker.returncode} "
+    name = signal.Signals(signum).name
+    print(f"{name} ({membership}, broker {broker_state}): exit {worker.returncode} "
           f"after {stopped_after:.1f} s")  # fmt: skip
     assert stopped_after <= STOP_WITHIN_S + 1.0, text[-3000:]  # + the interpreter's exit
     assert worker.returncode in (0, EXIT_UNDELIVERED, EXIT_STOP_OVERDUE), text[-3000:]
