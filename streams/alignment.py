@@ -24,6 +24,13 @@ always reads on.
 The reorder buffer then holds about `lead + lateness` of event time per partition ahead of the
 slowest, plus one batch: a batch is read before the partitions in it are paused.
 
+Each pause has a price: librdkafka drops what it prefetched for the partition and fetches it
+again on resume (up to the rest of the partition, `fetch_max_bytes`), which cost a catch-up on
+the embedded broker about a quarter more CPU an event (`docs/performance.md`). So partitions
+are paused only while the buffer holds more than `align_above_held` events (0: whenever it
+holds any), and every paused partition reads on once it holds half as many: an ordinary
+catch-up, whose buffer stays small, pays nothing, and a skewed one is held near that size.
+
 Pause state belongs to librdkafka's partition objects and survives `assign` (seen on the
 embedded broker: a partition paused before a new `assign` stayed paused), and a rebalance or a
 broker recovery assigns afresh: `assigned` resumes every partition of the new assignment and
@@ -35,7 +42,7 @@ the twin applies: the watermark still releases events in event-time order (`docs
 """
 
 import logging
-from collections.abc import Collection, Mapping, Set
+from collections.abc import Callable, Collection, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -43,7 +50,9 @@ from typing import Protocol
 from confluent_kafka import TopicPartition
 
 from streams.live.reorder import Micros
+from streams.live.twin import LiveTwin
 from streams.live.watermark import Partition, WatermarkTracker
+from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 _MICROSECOND = timedelta(microseconds=1)
@@ -54,6 +63,12 @@ class Pausing(Protocol):
 
     def pause(self, partitions: list[TopicPartition]) -> None: ...
     def resume(self, partitions: list[TopicPartition]) -> None: ...
+
+
+class Held(Protocol):
+    """The reorder buffer: how many events it holds."""
+
+    def __len__(self) -> int: ...
 
 
 def pace(
@@ -97,14 +112,24 @@ class Alignment:
     consumer: Pausing
     tracker: WatermarkTracker
     lead: Micros
+    held: Callable[[], Held]  # the worker's reorder buffer now (the twin changes on a rebalance)
+    above: int = 0  # events held before anything is paused
     paused: set[Partition] = field(default_factory=set)
     first: Micros | None = None  # the earliest time a partition delivered first since assigned
     pauses: int = 0  # partitions paused so far (for logs and tests)
 
     @classmethod
-    def of(cls, consumer: Pausing, tracker: WatermarkTracker, lead: timedelta) -> "Alignment":
-        """The alignment of a worker's consumer and tracker with `max_partition_lead`."""
-        return cls(consumer, tracker, lead // _MICROSECOND)
+    def of(
+        cls,
+        consumer: Pausing,
+        tracker: WatermarkTracker,
+        held: Callable[[], Held],
+        *,
+        lead: timedelta,
+        above: int,
+    ) -> "Alignment":
+        """A worker's alignment: `max_partition_lead` and `align_above_held`."""
+        return cls(consumer, tracker, lead // _MICROSECOND, held, above)
 
     def assigned(self, partitions: list[Partition]) -> None:
         """A new assignment: everything in it reads (librdkafka keeps a partition's pause
@@ -127,6 +152,11 @@ class Alignment:
                 self.first = ts  # newest times only grow: the first one seen is the smallest
         idle = [where for where in newest if where not in self.paused and tracker.idle(where)]
         pause, resume = decide(newest, idle, self.paused, lead=self.lead, first=self.first)
+        held = len(self.held())
+        if held <= self.above:  # little held: nothing needs to wait, and below half, none does
+            pause = []
+            if held <= self.above // 2:
+                resume = sorted(self.paused)
         if pause:
             self.consumer.pause([TopicPartition(*where) for where in pause])
             self.paused.update(pause)
@@ -136,3 +166,25 @@ class Alignment:
             self.consumer.resume([TopicPartition(*where) for where in resume])
             self.paused.difference_update(resume)
             log.debug("resumed %s", resume)
+
+
+class Aligned(Protocol):
+    """A worker: its consumer, watermark tracker and live twin (whose buffer is measured)."""
+
+    @property
+    def consumer(self) -> Pausing: ...
+    @property
+    def tracker(self) -> WatermarkTracker: ...
+    @property
+    def live(self) -> LiveTwin: ...
+
+
+def of(worker: Aligned, settings: KafkaSettings) -> Alignment:
+    """The alignment of a worker with `settings.max_partition_lead` and `align_above_held`."""
+    return Alignment.of(
+        worker.consumer,
+        worker.tracker,
+        lambda: worker.live.buffer,
+        lead=settings.max_partition_lead,
+        above=settings.align_above_held,
+    )

@@ -95,7 +95,7 @@ class Worker:
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
         self.tracker = partition_ends.tracker_for(self, settle_s=settings.end_settle_s)
-        self.alignment = alignment.Alignment.of(consumer, self.tracker, settings.max_partition_lead)
+        self.alignment = alignment.of(self, settings)  # partitions far ahead wait: its module
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
@@ -185,7 +185,7 @@ class Worker:
         consumed = self._take(messages, batch, letters)
         self.alignment.align()  # partitions far ahead of the slowest wait (`streams.alignment`)
         self.timer.lap("decode")
-        catching_up = len(messages) >= self.settings.batch_size
+        catching_up = len(messages) >= self.settings.batch_size or bool(self.alignment.paused)
         self._move_watermark(batch, letters, catching_up=catching_up)
         self.timer.lap("engine")  # less the snapshots, counted apart
         self._finish(batch, letters, catching_up=catching_up)

@@ -15,6 +15,7 @@ from streams.live.watermark import WatermarkTracker
 MINUTE = 60_000_000  # microseconds
 DISPATCH, REEFER, TRAINS = ("dispatch", 0), ("reefer", 0), ("trains", 0)
 LEAD = 30 * MINUTE
+HELD = [object()]  # a reorder buffer holding one event
 
 
 class RecordingConsumer:
@@ -76,7 +77,7 @@ def test_alignment_pauses_resumes_and_forgets_its_pauses_on_a_new_assignment() -
     clock = Clock()
     tracker = WatermarkTracker([DISPATCH, REEFER, TRAINS], settle_s=0.5, clock=clock)
     consumer = RecordingConsumer()
-    aligned = Alignment.of(consumer, tracker, timedelta(minutes=30))
+    aligned = Alignment.of(consumer, tracker, lambda: HELD, lead=timedelta(minutes=30), above=0)
     tracker.delivered(REEFER, 0)
     tracker.delivered(TRAINS, 60 * MINUTE)
     aligned.align()  # dispatch has delivered nothing: the pace is the first time seen, 0
@@ -105,8 +106,28 @@ def test_alignment_pauses_resumes_and_forgets_its_pauses_on_a_new_assignment() -
 def test_a_lead_of_zero_turns_alignment_off() -> None:
     tracker = WatermarkTracker([DISPATCH, REEFER])
     consumer = RecordingConsumer()
-    aligned = Alignment.of(consumer, tracker, timedelta(0))
+    aligned = Alignment.of(consumer, tracker, lambda: HELD, lead=timedelta(0), above=0)
     tracker.delivered(DISPATCH, 0)
     tracker.delivered(REEFER, 1000 * MINUTE)
     aligned.align()
     assert consumer.calls == []
+
+
+def test_partitions_wait_only_while_the_buffer_holds_more_than_align_above_held() -> None:
+    tracker = WatermarkTracker([DISPATCH, REEFER])
+    consumer = RecordingConsumer()
+    held: list[object] = [object()] * 10
+    aligned = Alignment.of(consumer, tracker, lambda: held, lead=timedelta(minutes=30), above=10)
+    tracker.delivered(DISPATCH, 0)
+    tracker.delivered(REEFER, 100 * MINUTE)
+    aligned.align()
+    assert consumer.calls == [], "ten held: not more than align_above_held"
+    held.append(object())
+    aligned.align()
+    assert consumer.calls == [("pause", [REEFER])]
+    del held[6:]
+    aligned.align()
+    assert consumer.calls[-1] == ("pause", [REEFER]), "six held: more than half, still paused"
+    del held[5:]
+    aligned.align()
+    assert consumer.calls[-1] == ("resume", [REEFER]), "five held: half, everything reads"
