@@ -21,15 +21,16 @@ the whole backlog ahead. A paused partition is never the slowest (its newest is 
 plus the lead), and a partition that has delivered nothing is never paused, so the slowest
 always reads on.
 
-The reorder buffer then holds about `lead + lateness` of event time per partition ahead of the
-slowest, plus one batch: a batch is read before the partitions in it are paused.
+While it acts, the reorder buffer holds about `lead + lateness` of event time per partition
+ahead of the slowest, plus one batch: a batch is read before the partitions in it are paused.
 
 Each pause has a price: librdkafka drops what it prefetched for the partition and fetches it
 again on resume (up to the rest of the partition, `fetch_max_bytes`), which cost a catch-up on
-the embedded broker about a quarter more CPU an event (`docs/performance.md`). So partitions
+the embedded broker about a fifth more CPU an event (`docs/performance.md`). So partitions
 are paused only while the buffer holds more than `align_above_held` events (0: whenever it
 holds any), and every paused partition reads on once it holds half as many: an ordinary
-catch-up, whose buffer stays small, pays nothing, and a skewed one is held near that size.
+catch-up, whose buffer stays small, pays nothing, and a skewed one is held near that size
+plus a batch of each partition read before its pause.
 
 Pause state belongs to librdkafka's partition objects and survives `assign` (seen on the
 embedded broker: a partition paused before a new `assign` stayed paused), and a rebalance or a
