@@ -11,6 +11,7 @@ from confluent_kafka import TopicPartition
 
 from streams.alignment import Alignment, decide, pace
 from streams.live.watermark import WatermarkTracker
+from tests.test_kpi_cache import Clock
 
 MINUTE = 60_000_000  # microseconds
 DISPATCH, REEFER, TRAINS = ("dispatch", 0), ("reefer", 0), ("trains", 0)
@@ -65,14 +66,6 @@ def test_with_every_partition_idle_or_none_delivered_nothing_is_paused() -> None
     assert decide(dict.fromkeys(newest), [], set(), lead=LEAD, first=None) == ([], [])
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_alignment_pauses_resumes_and_forgets_its_pauses_on_a_new_assignment() -> None:
     clock = Clock()
     tracker = WatermarkTracker([DISPATCH, REEFER, TRAINS], settle_s=0.5, clock=clock)
@@ -90,7 +83,7 @@ def test_alignment_pauses_resumes_and_forgets_its_pauses_on_a_new_assignment() -
     aligned.align()
     assert consumer.calls[-1] == ("pause", [REEFER])
     tracker.reached_end(DISPATCH)  # at its end, settled: idle, the trains partition is slowest
-    clock.now = 1.0
+    clock.now += 1.0
     aligned.align()
     assert consumer.calls[-1] == ("resume", [REEFER])
     tracker.delivered(REEFER, 200 * MINUTE)
