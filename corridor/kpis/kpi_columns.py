@@ -102,7 +102,7 @@ class KpiColumns:
                 data[name] = self.labels[name].categorical(joined)
             else:
                 data[name] = joined
-        return pd.DataFrame(data)
+        return pd.DataFrame(data, copy=False)  # the arrays are this frame's own: no copy
 
 
 class KeptRows:
