@@ -1,6 +1,8 @@
 """`corridor.kpis.histogram.histogram` counts the bins as `np.unique` does: same bins, counts,
 order and Python types, for empty arrays, one value, values under `LOWEST` and wide ranges."""
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,7 +33,7 @@ def test_merged_parts_count_as_the_whole(drawn: np.ndarray, cuts: list[int]) -> 
     """Cut anywhere, the parts' histograms merged have the whole's bins and counts, as Python
     ints, and its count; the sum is the parts' sums added in order."""
     edges = [0, *sorted(min(cut, drawn.size) for cut in cuts), drawn.size]
-    parts = [histogram(drawn[low:high]) for low, high in zip(edges, edges[1:], strict=False)]
+    parts = [histogram(drawn[low:high]) for low, high in itertools.pairwise(edges)]
     both = merged(parts)
     whole = histogram(drawn)
     assert both["bins"] == whole["bins"]
