@@ -75,11 +75,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
     parser.add_argument("--group-events", type=int, default=150_000, help="group backlog size")
     parser.add_argument("--latency-only", action="store_true", help="only the latency section")
+    parser.add_argument(
+        "--end-settle-s",
+        type=float,
+        default=KafkaSettings().end_settle_s,
+        help="the latency worker's CORRIDOR_KAFKA_END_SETTLE_S (default: the worker's)",
+    )
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
-            latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
+            latency(broker, args, Path(scratch) / "live.db")
         return
     stations = load_scenario(None).stations
     days = max(1, -(-args.events // EVENTS_PER_DAY))
@@ -115,7 +121,7 @@ def main() -> None:
             seconds = stats.seconds[phase]
             label = f"  catch-up time in {phase}"
             print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
-        latency(broker, args.rate, args.latency_seconds, Path(scratch) / "live.db")
+        latency(broker, args, Path(scratch) / "live.db")
         print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3)[""])
 
 
@@ -189,12 +195,18 @@ WORKER_PROCESS = (
 )
 
 
-def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> None:
-    """Produce at a steady rate to a live worker process; time until a KPI snapshot covers each.
+def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
+    """Produce at `args.rate` events/s for `args.latency_seconds` to a live worker process;
+    time until a KPI snapshot covers each event.
 
     The worker is a `corridor worker` process on the SQL store, as deployed; the producer and
-    the KPI reader are other programs (threads of this one).
+    the KPI reader are other programs (threads of this one). `args.end_settle_s` is the
+    worker's end-of-partition settling time (`streams.live.watermark`): a sparse partition
+    (a yard's trains, a few events a second here) holds the watermark at its last event for
+    that long after each one, which is most of the latency on a quiet machine
+    (`docs/performance.md`); the embedded broker needs it, Apache Kafka would not.
     """
+    rate, seconds = args.rate, args.latency_seconds
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         group_id="bench-live",
@@ -205,6 +217,7 @@ def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> No
         topic_kpi="live.kpi",
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
+        end_settle_s=args.end_settle_s,
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
@@ -230,6 +243,8 @@ def latency(broker: EmbeddedBroker, rate: float, seconds: float, db: Path) -> No
     _out, log = worker.communicate(timeout=30)
     report_latency(covered_after(sent, seen), rate)
     report_breakdown(log, seen, seconds)
+    settle = args.end_settle_s * 1000
+    print(f"{'  end-of-partition settling (worker setting)':<48}{settle:>12.0f} ms")
 
 
 PHASE_LINE = re.compile(r"seconds in (.*)$", re.MULTILINE)

@@ -367,7 +367,7 @@ class Worker:
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
         self.twin_snapshots.attach(self.live, batch, catching_up=catching_up)  # see its module
         self.timer.lap("deliver")
-        self.commits.commit(batch, background=catching_up)  # see `streams.commits`
+        self.commits.commit(batch, background=catching_up or bool(batch.snapshots))  # commits.py
         self._last_commit = time.monotonic()
         self.timer.lap("commit")
         self.stats.batches += 1

@@ -17,7 +17,7 @@ import pytest
 from corridor.engine.clock import to_minutes
 from corridor.kpis.kpi_columns import KeptRows, KpiColumns
 from corridor.kpis.recent_frames import RecentRecords
-from stations.records import Lift, ReeferExcursion
+from stations.records import NOT_YET, BoxVisit, Lift, ReeferExcursion
 from streams.live.reorder import from_micros, to_micros
 from streams.live.snapshots import WINDOWS, window_start
 from streams.live.twin import LiveTwin
@@ -91,3 +91,30 @@ def test_labels_are_categories_of_those_present_sorted(columns: KpiColumns) -> N
 
 def _excursion(yard: str, kind: str) -> ReeferExcursion:
     return ReeferExcursion(yard, "c1", kind, 1.0, 2.0, float("nan"))
+
+
+def test_open_boxes_read_off_the_boxes_equal_their_records() -> None:
+    """The KPI columns of the boxes still in a yard, read off its `Box`es, equal those of the
+    records `Twin.open_boxes` makes of them (NaN where a milestone is still to come)."""
+    live = LiveTwin(stations(), SEED)
+    checked = 0
+    for index, event in enumerate(generated_day(days=2), 1):
+        live.admit(event, b"")
+        if index % 1000 or live.newest is None:
+            continue
+        live.advance(live.newest - LATENESS)
+        twin = live.twin
+        assert twin is not None
+        columns = KpiColumns("box_visits", BoxVisit, list(twin.yards))
+        records = twin.open_boxes()
+        for sid, yard in twin.yards.items():
+            read = columns.convert_attributes(
+                list(yard.boxes.values()), {"yard": yard.spec.id, "left": NOT_YET}
+            )
+            made = columns.convert([record for record in records if record.yard == sid])
+            assert read.keys() == made.keys()
+            for name, column in made.items():
+                assert read[name].dtype == column.dtype, name
+                np.testing.assert_array_equal(read[name], column, err_msg=name)
+            checked += len(yard.boxes)
+    assert checked > 100, "boxes were in the yards"

@@ -16,6 +16,7 @@ Each figure is given per yard and for the corridor (the yards' boxes pooled), ov
 export, import and reefer (either direction); the stages (`corridor.kpis.stages`) overall.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ class _Populations:
     """
 
     def __init__(self, boxes: Table, window: Window) -> None:
+        self.window = window
         left = boxes.floats("left")
         self.departed = window.holds(left)
         gone = left < window.end  # NaN (still in the yard) is not
@@ -69,10 +71,43 @@ class _Populations:
         return counted
 
 
+def populations(boxes: Table, window: Window) -> _Populations:
+    """The window's populations, made once per table and window (`Table.memo`)."""
+    return boxes.memo(("dwell populations", window), lambda: _Populations(boxes, window))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSplit:
+    """One group of boxes' populations split by yard (scenario order), then the corridor."""
+
+    departed: list[Floats]  # dwell hours of those that left in the window
+    ages: list[Floats]  # age at the window's end of those in the yard
+    arrivals: list[int]
+    ended: list[Indices]  # positions in `_Populations.ended_hours`
+    censored: list[Indices]  # positions in `_Populations.censored_hours`
+
+
+def group_split(boxes: Table, pop: _Populations, rows: Flags) -> GroupSplit:
+    """The boxes in `rows` split by yard: made once per table, window and group, for the
+    KPIs and the partials alike (`Table.memo`)."""
+
+    def split() -> GroupSplit:
+        positions = _scoped_positions(boxes, pop.in_yard_rows, rows)
+        return GroupSplit(
+            departed=boxes.scoped(pop.dwell, pop.departed & rows),
+            ages=[pop.age[at] for at in positions],
+            arrivals=boxes.scoped_counts(pop.arrivals & rows),
+            ended=_scoped_positions(boxes, pop.ended_rows, rows),
+            censored=_scoped_positions(boxes, pop.censored_rows, rows),
+        )
+
+    return boxes.memo(("dwell group", pop.window, rows.tobytes()), split)
+
+
 def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
     """Dwell KPIs per yard, then the corridor's (definitions in the module docstring)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
-    boxes_now = _Populations(boxes, window)
+    boxes_now = populations(boxes, window)
     _check_directions(boxes, boxes_now.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
     every = np.ones(len(boxes.frame), dtype=np.bool_)
@@ -102,11 +137,7 @@ def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
 
 def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummary]:
     """A `DwellSummary` per yard, then the corridor's, of the box visits in `rows`."""
-    departed = boxes.scoped(pop.dwell, pop.departed & rows)
-    ages = [pop.age[at] for at in _scoped_positions(boxes, pop.in_yard_rows, rows)]
-    arrivals = boxes.scoped_counts(pop.arrivals & rows)
-    ended = _scoped_positions(boxes, pop.ended_rows, rows)
-    censored = _scoped_positions(boxes, pop.censored_rows, rows)
+    split = group_split(boxes, pop, rows)
     return [
         DwellSummary(
             **summary(hours),
@@ -115,11 +146,11 @@ def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummar
             in_yard=_in_yard(age),
         )
         for hours, age, ends, seen, count in zip(
-            departed,
-            ages,
-            (pop.ended_hours[at] for at in ended),
-            (pop.censored_hours[at] for at in censored),
-            arrivals,
+            split.departed,
+            split.ages,
+            (pop.ended_hours[at] for at in split.ended),
+            (pop.censored_hours[at] for at in split.censored),
+            split.arrivals,
             strict=True,
         )
     ]

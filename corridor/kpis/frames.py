@@ -8,9 +8,9 @@ comparison per yard instead of a group-by of its own. The corridor is the union 
 A KPI window is a stretch of event time, `[start, end)` in Minutes: a `Window`.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ Floats = NDArray[np.float64]
 Flags = NDArray[np.bool_]
 Indices = NDArray[np.intp]
 Codes = NDArray[np.signedinteger[Any]]
+Kept = TypeVar("Kept")
 
 MILESTONE_COLUMNS = ("stacked", "inspection_start", "cleared", "loading_start")
 """The milestones of a box's stay between entering and leaving (`corridor.kpis.stages`)."""
@@ -75,13 +76,28 @@ class Table:
 
     Its column arrays are made once and kept (`cache`): a live snapshot reads the same
     tables for four windows, the KPIs and the partials. They are read-only, so no reader can
-    change what the next one reads."""
+    change what the next one reads. So are the figures `memo` keeps."""
 
     name: str
     frame: pd.DataFrame
     yard: Codes
     n_yards: int
-    cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept:
+        """`make()` the first time `key` is asked for, the same object after: `compute_kpis`
+        and `corridor.kpis.partials` read the same intermediate figures of a window (the dwell
+        populations, each group's split by yard, the stage hours), made once for both. The
+        key must name everything `make` reads besides this table. An array it returns (or a
+        tuple's arrays) is made read-only; no reader may change what else it keeps."""
+        found: Kept | None = self.cache.get(key)
+        if found is None:
+            found = make()
+            for value in found if isinstance(found, tuple) else (found,):
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+            self.cache[key] = found
+        return found
 
     def floats(self, column: str) -> Floats:
         found: Floats | None = self.cache.get(("floats", column))

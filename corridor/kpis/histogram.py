@@ -72,14 +72,20 @@ def value_of(bins: Floats) -> Floats:
 
 
 def merged(parts: Iterable[Histogram]) -> Histogram:
-    """The histogram of the union of the parts' values."""
+    """The histogram of the union of the parts' values.
+
+    Bins and counts are JSON integers (`histogram` makes them, stores give them back), added
+    as they are: an `int()` of each was a third of this function's cost, and a live snapshot
+    merges some 40 histograms of hundreds of bins (`docs/performance.md`).
+    """
     counts: dict[int, int] = {}
     n, total = 0, 0.0
     for part in parts:
         n += int(part["n"])
         total += float(part["sum"])
+        count = counts.get
         for k, c in part["bins"]:
-            counts[int(k)] = counts.get(int(k), 0) + int(c)
+            counts[k] = count(k, 0) + c
     return {"n": n, "sum": total, "bins": [[k, counts[k]] for k in sorted(counts)]}
 
 

@@ -15,7 +15,7 @@ a library's: the conversion is `table_frame`'s own, kept per record between call
 
 import operator
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,9 +77,26 @@ class KpiColumns:
 
     def convert(self, rows: Sequence[Record]) -> Columns:
         """The KPI columns of `rows` (yard and labels as codes)."""
+        return self._columns(lambda name: list(map(operator.itemgetter(self._at[name]), rows)))
+
+    def convert_attributes(self, things: Sequence[Any], given: Mapping[str, Any]) -> Columns:
+        """The KPI columns of records not made yet, read off the `things` they will be made of
+        by attribute (a box still in the yard: its `stations.box.Box`), the columns the things
+        lack (`given`: its yard, `left` not yet) one value for all. The same columns as
+        `convert` of the records would give, without making a record of every open box
+        at every snapshot (with the plug wait so far, which no KPI reads)."""
+
+        def cells(name: str) -> list[Any]:
+            if name in given:
+                return [given[name]] * len(things)
+            return list(map(operator.attrgetter(name), things))
+
+        return self._columns(cells)
+
+    def _columns(self, cells_of: Callable[[str], list[Any]]) -> Columns:
         columns: Columns = {}
         for name in self.names:
-            cells = list(map(operator.itemgetter(self._at[name]), rows))
+            cells = cells_of(name)
             if name in self._numbers:
                 columns[name] = np.fromiter(cells, self._numbers[name], len(cells))
             elif name == "yard":
@@ -102,7 +119,7 @@ class KpiColumns:
                 data[name] = self.labels[name].categorical(joined)
             else:
                 data[name] = joined
-        return pd.DataFrame(data)
+        return pd.DataFrame(data, copy=False)  # the arrays are this frame's own: no copy
 
 
 class KeptRows:

@@ -8,7 +8,7 @@ counts for more than a small busy one.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,9 +27,14 @@ class Levels:
     series: StepSeries
     n_yards: int
     window: Window
+    stats: dict[str, tuple[Floats, Floats]] = field(default_factory=dict, compare=False)
 
     def of(self, level: str) -> tuple[Floats, Floats]:
-        """Per yard: the level's time-weighted mean and its max (NaN: no points for that yard)."""
+        """Per yard: the level's time-weighted mean and its max (NaN: no points for that yard);
+        read-only, made once per level (the KPIs and the partials read the same ones)."""
+        found = self.stats.get(level)
+        if found is not None:
+            return found
         mean, peak = np.full(self.n_yards, np.nan), np.full(self.n_yards, np.nan)
         for yard in range(self.n_yards):
             key = self.key(yard, level)
@@ -37,6 +42,8 @@ class Levels:
                 mean[yard], peak[yard] = step_stats(
                     *self.series.in_window(key, self.window), self.window
                 )
+        mean.flags.writeable = peak.flags.writeable = False
+        self.stats[level] = mean, peak
         return mean, peak
 
     def key(self, yard: int, level: str) -> int:
@@ -47,12 +54,14 @@ def levels_over(table: Table, window: Window) -> Levels:
     """Read the `levels` table (yard, level, time, value) as step functions over the window.
 
     The step functions do not depend on the window: they are made once per table and kept in
-    its cache (a live snapshot reads one table for four windows, the KPIs and the partials)."""
+    its cache (a live snapshot reads one table for four windows, the KPIs and the partials),
+    and so is each window's `Levels` with the statistics it has made."""
     series: StepSeries | None = table.cache.get(("levels", "series"))
     if series is None:
         series = _step_series(table)
         table.cache[("levels", "series")] = series
-    return Levels(series=series, n_yards=table.n_yards, window=window)
+    made = series
+    return table.memo(("levels over", window), lambda: Levels(made, table.n_yards, window))
 
 
 def _step_series(table: Table) -> StepSeries:
@@ -121,11 +130,15 @@ def utilisation(
 
 
 def _lifting_minutes(lifts: Table, window: Window) -> Floats:
-    """Minutes of lifting inside the window, per yard."""
-    every = np.ones(len(lifts.frame), dtype=np.bool_)
-    start = lifts.known_times("start", every, "in the table")
-    minutes = window.overlap(start, lifts.floats("end"))
-    return np.asarray(lifts.scoped_sums(minutes, every)[:-1], dtype=np.float64)
+    """Minutes of lifting inside the window, per yard (made once per table and window)."""
+
+    def make() -> Floats:
+        every = np.ones(len(lifts.frame), dtype=np.bool_)
+        start = lifts.known_times("start", every, "in the table")
+        minutes = window.overlap(start, lifts.floats("end"))
+        return np.asarray(lifts.scoped_sums(minutes, every)[:-1], dtype=np.float64)
+
+    return lifts.memo(("lifting minutes", window), make)
 
 
 def _share(busy: Floats, capacity: Sequence[int]) -> list[float | None]:

@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor.kpis.dwell import DIRECTIONS, _check_directions, _Populations, _scoped_positions
+from corridor.kpis.dwell import (
+    DIRECTIONS,
+    _check_directions,
+    _Populations,
+    group_split,
+    populations,
+)
 from corridor.kpis.frames import Flags, Table, Window, prepare_tables
 from corridor.kpis.histogram import histogram
 from corridor.kpis.levels import _lifting_minutes, levels_over
@@ -126,7 +132,7 @@ def yard_partials(
 def _dwell_parts(boxes: Table, window: Window) -> dict[str, list[dict[str, Any]]]:
     """Per group of boxes (all, export, import, reefer), per yard: the dwell statistics."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
-    pop = _Populations(boxes, window)
+    pop = populations(boxes, window)
     _check_directions(boxes, pop.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
     every = np.ones(len(boxes.frame), dtype=np.bool_)
@@ -140,11 +146,9 @@ def _dwell_group(
     boxes: Table, pop: _Populations, rows: Flags, window: Window
 ) -> list[dict[str, Any]]:
     """One group's dwell statistics per yard (the corridor's entries dropped)."""
-    departed = boxes.scoped(pop.dwell, pop.departed & rows)
-    ages = [pop.age[at] for at in _scoped_positions(boxes, pop.in_yard_rows, rows)]
-    arrivals = boxes.scoped_counts(pop.arrivals & rows)
-    ended = _scoped_positions(boxes, pop.ended_rows, rows)
-    censored = _scoped_positions(boxes, pop.censored_rows, rows)
+    split = group_split(boxes, pop, rows)
+    departed, ages, ended, censored = split.departed, split.ages, split.ended, split.censored
+    arrivals = split.arrivals
     return [
         {
             "departed": histogram(departed[at]),
@@ -169,7 +173,7 @@ def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:
     hours of the departed boxes and of those in the yard apart (the corridor's are summed in
     that order, `corridor.kpis.stages`, so the merge adds them the same way to the bit)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
-    pop = _Populations(boxes, window)
+    pop = populations(boxes, window)
     in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
     in_yard[pop.in_yard_rows] = True
     none = np.zeros(len(boxes.frame), dtype=np.bool_)

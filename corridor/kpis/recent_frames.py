@@ -25,7 +25,9 @@ out of that order is merely kept longer than needed (never dropped early). Each 
 is turned into the columns the KPIs read once, when first seen (`corridor.kpis.kpi_columns`):
 the frames hold those columns only, not every field of the records. When the twin forgets a
 prefix of a list (`corridor.engine.retention`), the kept columns and the count of past records
-move back by what went, so forgetting does not make the next snapshot start over.
+move back by what went, so forgetting does not make the next snapshot start over. Boxes still
+in the yard are read off the yards' `Box`es (`KpiColumns.convert_attributes`), not made into
+records first.
 """
 
 import math
@@ -37,7 +39,7 @@ from corridor.engine.retention import IS_PAST, IsPast
 from corridor.engine.twin import Twin
 from corridor.kpis.kpi_columns import Columns, KeptRows, KpiColumns
 from corridor.kpis.record_frames import level_frame
-from stations.records import BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
+from stations.records import NOT_YET, BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
 from stations.types import Minutes
 
 Record = Any
@@ -83,7 +85,6 @@ class RecentRecords:
             self._past = {}
         self._since = since
         parts: dict[str, list[Columns]] = {name: [] for name in PAST}
-        open_boxes = _by_yard(self.twin.open_boxes())
         for sid, yard in self.twin.yards.items():
             past = self._past.setdefault(sid, dict.fromkeys(PAST, 0))
             for name, (_record, is_past) in PAST.items():
@@ -93,18 +94,12 @@ class RecentRecords:
                     first += 1
                 past[name] = first
                 parts[name].append(kept.since(first))
-            # as `Twin.tables` adds them: after the yard's closed ones
-            boxes = self._columns["box_visits"]
-            parts["box_visits"].append(boxes.convert(open_boxes.get(yard.spec.id, [])))
+            # as `Twin.tables` adds them (`Twin.open_boxes`): after the yard's closed ones
+            boxes, still_there = self._columns["box_visits"], list(yard.boxes.values())
+            given = {"yard": yard.spec.id, "left": NOT_YET}
+            parts["box_visits"].append(boxes.convert_attributes(still_there, given))
             excursions = self._columns["reefer_excursions"]
             parts["reefer_excursions"].append(excursions.convert(self.twin.open_excursions(sid)))
         frames = {name: self._columns[name].frame(parts[name]) for name in PAST}
         frames["levels"] = level_frame(self.twin, list(self.twin.yards), since)
         return frames
-
-
-def _by_yard(rows: list[BoxVisit]) -> dict[str, list[BoxVisit]]:
-    grouped: dict[str, list[BoxVisit]] = {}
-    for row in rows:
-        grouped.setdefault(row.yard, []).append(row)
-    return grouped

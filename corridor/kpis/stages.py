@@ -80,27 +80,57 @@ def where_the_hours_go(
 def _stage_hours(
     boxes: Table, window: Window, direction: str, departed: Flags, in_yard: Flags
 ) -> StageHours:
-    """Stage hours of one direction's boxes that left in the window or are in the yard."""
-    milestones = MILESTONES[direction]
-    n_yards = boxes.n_yards
-    left_rows, yard_rows = np.flatnonzero(departed), np.flatnonzero(in_yard)
-    gone = _milestones(boxes, milestones, left_rows)
-    hours = np.diff(gone, axis=0) / MINUTES_PER_HOUR
-    if not (hours >= 0).all():  # NaN fails too: one pass when the records are sound
-        _refuse_milestones(gone, milestones, direction)
-    # in the yard: a milestone still to come (NaN) or after the window is the window's end, so
-    # a box is in its current stage until then, and in none of the later ones
-    there = np.fmin(_milestones(boxes, milestones, yard_rows), window.end)
-    there_hours = np.diff(there, axis=0) / MINUTES_PER_HOUR
-    left_yard = boxes.yard[left_rows].astype(np.intp)  # as bincount wants it, once
-    counts = np.bincount(left_yard, minlength=n_yards).astype(np.float64)
-    excess = _excess_hours(left_yard, gone, hours, n_yards)
-    excess += _excess_hours(boxes.yard[yard_rows].astype(np.intp), there, there_hours, n_yards)
+    """Stage hours of one direction's boxes that left in the window or are in the yard.
+
+    Its two halves are kept on the table (`Table.memo`, keyed by the rows they read): the
+    KPIs ask for both at once, the partials for each apart, of the same rows."""
+    hours, counts, excess = _departed_stages(boxes, direction, departed)
     return StageHours(
-        hours=_scoped_lines(left_yard, hours, n_yards),
-        departed=np.append(counts, counts.sum()),
-        excess=excess,
+        hours=hours,
+        departed=counts,
+        excess=excess + _in_yard_excess(boxes, window, direction, in_yard),
     )
+
+
+def _departed_stages(
+    boxes: Table, direction: str, departed: Flags
+) -> tuple[Floats, Floats, Floats]:
+    """Of the `departed` rows of one direction, per scope: hours per stage, how many, and the
+    excess hours per stage."""
+
+    def make() -> tuple[Floats, Floats, Floats]:
+        milestones, n_yards = MILESTONES[direction], boxes.n_yards
+        left_rows = np.flatnonzero(departed)
+        gone = _milestones(boxes, milestones, left_rows)
+        hours = np.diff(gone, axis=0) / MINUTES_PER_HOUR
+        if not (hours >= 0).all():  # NaN fails too: one pass when the records are sound
+            _refuse_milestones(gone, milestones, direction)
+        left_yard = boxes.yard[left_rows].astype(np.intp)  # as bincount wants it, once
+        counts = np.bincount(left_yard, minlength=n_yards).astype(np.float64)
+        return (
+            _scoped_lines(left_yard, hours, n_yards),
+            np.append(counts, counts.sum()),
+            _excess_hours(left_yard, gone, hours, n_yards),
+        )
+
+    return boxes.memo(("departed stages", direction, departed.tobytes()), make)
+
+
+def _in_yard_excess(boxes: Table, window: Window, direction: str, in_yard: Flags) -> Floats:
+    """Of the `in_yard` rows of one direction at the window's end, per scope: the excess
+    hours per stage so far."""
+
+    def make() -> Floats:
+        milestones = MILESTONES[direction]
+        yard_rows = np.flatnonzero(in_yard)
+        # a milestone still to come (NaN) or after the window is the window's end, so a box
+        # is in its current stage until then, and in none of the later ones
+        there = np.fmin(_milestones(boxes, milestones, yard_rows), window.end)
+        there_hours = np.diff(there, axis=0) / MINUTES_PER_HOUR
+        yard = boxes.yard[yard_rows].astype(np.intp)
+        return _excess_hours(yard, there, there_hours, boxes.n_yards)
+
+    return boxes.memo(("in-yard stages", window.end, direction, in_yard.tobytes()), make)
 
 
 def _milestones(boxes: Table, milestones: tuple[str, ...], rows: Indices) -> Floats:
