@@ -14,7 +14,7 @@ So that the count does not depend on wall time (valgrind runs fifty times slower
 KPI snapshots are not paced by wall time here (the first and the final one only:
 `catchup_kpi_every_s` is a day) and stored twin snapshots are off; what they cost is in
 `bench_worker_inprocess.py`. String hashing is seeded alike in every child (`PYTHONHASHSEED`),
-so two runs of one tree agree to a few in a thousand. The trees run side by side, two at a time.
+so that sets and dicts of strings do the same work in each. The trees run two at a time.
 
     .venv/bin/python benchmarks/bench_worker_instructions.py [--events 20000] \
         [--tree /tmp/base] [--tree .]
