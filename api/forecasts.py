@@ -4,8 +4,12 @@ The next-shift forecast is computed by the worker from its live twin on a schedu
 (`streams.forecast_schedule`, docs/forecast.md) over its longest horizon (24 h by default) and
 stored (`api.store.forecasts`). `Forecaster.latest(hours)` reads the newest and keeps its first
 `hours` (`first_hours`): the hours, the boxes over 24 h at the end of hour `hours`, the trains
-due before then. The API computes no forecast of its own, so every API process serves the same
-one and costs nothing per request.
+due before then. Under a consumer group each member stores its yards' parts and the store merges
+the corridor's forecast once every yard's part of a moment is in (`api.store.yard_forecasts`);
+a yard's own forecast is served from its newest part when that is newer than the newest merged
+forecast (a member forecasts a moment another has not reached yet), so a yard is never served
+older than its owner's newest. The API computes no forecast of its own, so every API process
+serves the same one and costs nothing per request.
 
 What-ifs still run here (`api.whatif_jobs`): the yards are rebuilt from the worker's archive's
 last `forecast_lookback_h` hours (`corridor.forecast.start_state.replay_start`, with the
@@ -25,10 +29,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from api.settings import ApiSettings
-from api.store import forecasts
+from api.store import forecasts, yard_forecasts
 from api.store.archive_window import events_between, newest_event_time
 from api.store.sql_store import SqlStore
 from corridor.forecast.start_state import ANNOUNCED_AHEAD, ReplayStart, replay_start
+from corridor.forecast.yard_parts import merge_parts
 from stations.spec import StationSpec
 
 _GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
@@ -96,14 +101,18 @@ class Forecaster:
         newest = newest_event_time(self.engine)
         return None if newest is None else on_grid(newest, self.settings.forecast_every_min)
 
-    def latest(self, hours: int) -> dict[str, Any] | None:
-        """The worker's newest forecast, its first `hours` only (None: none stored yet).
+    def latest(self, hours: int, yard: str | None = None) -> dict[str, Any] | None:
+        """The worker's newest forecast, its first `hours` only (None: none stored yet); for
+        `yard`, its newest part instead when that is newer (see the module docstring).
 
         Raises `HorizonError` when the stored forecast is shorter than `hours`."""
         stored = forecasts.latest(self.engine)
-        if stored is None:
-            return None
-        return first_hours(stored.result, hours)
+        result = None if stored is None else stored.result
+        part = None if yard is None else yard_forecasts.newest(self.engine, yard)
+        if part is not None and (stored is None or part.now > stored.now):
+            alone = merge_parts(part.now, part.horizon_h, {part.yard: part.part}).as_dict()
+            result = {**alone, "computed_at": part.computed_at.isoformat()}
+        return None if result is None else first_hours(result, hours)
 
     def submit(self, function: Any, *args: Any) -> "Future[Any]":
         """Run a job (a what-if) in the job process, after the jobs before it."""

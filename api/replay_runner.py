@@ -4,7 +4,7 @@ A job is a row in `replay_jobs` (queued -> running -> done | failed) and a spool
 log. A small pool of threads, one per worker process, takes jobs in order: the thread marks
 the job running, hands `replay_job.run_replay` to the process pool (spawned, so a replay never
 holds the API's GIL) and stores the report or the error. The process that queues a job owns
-it and renews its lease while it is pending (`api.replay_leases`); a heartbeat thread also
+it and renews its lease while it is pending (`api.store.job_leases`); its heartbeat thread also
 fails the jobs of owners that died. A job is never left pending for ever: a result that cannot
 be stored fails the job with the reason, and stopping the service fails its queued jobs.
 """
@@ -20,14 +20,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import replay_leases as leases
 from api.replay_job import run_replay
 from api.store import tables as m
+from api.store.job_leases import JobLeases, LeaseHeartbeat, new_owner_id
 from api.store.sql_store import utc_now
+from api.store.tables import table_of
 
 log = logging.getLogger(__name__)
-JOBS = leases.JOBS
+JOBS = table_of(m.ReplayJob)
 STOPPED = "the service stopped before the job finished"
+LEASES = JobLeases(JOBS, "the API process running it stopped (no heartbeat for {lease_s:g} s)")
 
 
 class ReplayRunner:
@@ -40,23 +42,21 @@ class ReplayRunner:
         self.spool = spool
         self.workers = workers
         self.lease_s = lease_s
-        self.owner = owner or leases.new_owner_id()
+        self.owner = owner or new_owner_id()
         self._threads: ThreadPoolExecutor | None = None
         self._processes: ProcessPoolExecutor | None = None
         self._pending: dict[str, Path] = {}  # job id -> its spooled log
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._heartbeat: threading.Thread | None = None
+        self._heartbeat = LeaseHeartbeat(
+            LEASES, engine, self.owner, lease_s, self._pending_ids, "replay"
+        )
 
     def start(self) -> None:
-        """Fail the jobs of dead owners, open the pools and start renewing leases."""
-        self._tend()
+        """Open the pools, fail the jobs of dead owners and start renewing leases."""
         self.spool.mkdir(parents=True, exist_ok=True)
         self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="replay")
         context = multiprocessing.get_context("spawn")
         self._processes = ProcessPoolExecutor(self.workers, mp_context=context)
-        self._stopping.clear()
-        self._heartbeat = threading.Thread(target=self._beat, name="replay-lease", daemon=True)
         self._heartbeat.start()
 
     def stop(self) -> None:
@@ -67,16 +67,14 @@ class ReplayRunner:
             self._processes.shutdown(wait=True, cancel_futures=True)
         if self._threads is not None:
             self._threads.shutdown(wait=True)
-        self._stopping.set()
-        if self._heartbeat is not None:
-            self._heartbeat.join()
-        self._threads = self._processes = self._heartbeat = None
+        self._heartbeat.stop()
+        self._threads = self._processes = None
         with self._lock:  # jobs cancelled before they started: their logs go too
             cancelled, self._pending = list(self._pending.values()), {}
         for path in cancelled:
             path.unlink(missing_ok=True)
         try:
-            leases.fail_own_queued(self.engine, self.owner, STOPPED)
+            LEASES.fail_own(self.engine, self.owner, STOPPED, statuses=["queued"])
         except SQLAlchemyError as error:  # their lease expires; another process fails them
             log.warning("queued replay jobs not failed at stop: %s", type(error).__name__)
 
@@ -137,8 +135,13 @@ class ReplayRunner:
             path.unlink(missing_ok=True)
 
     def _claim(self, job_id: str) -> bool:
-        claimed = leases.move(
-            self.engine, self.owner, job_id, "queued", status="running", started_at=utc_now()
+        claimed = LEASES.move(
+            self.engine,
+            job_id,
+            ["queued"],
+            owned_by=self.owner,
+            status="running",
+            started_at=utc_now(),
         )
         if not claimed:
             log.warning("replay job %s is no longer queued here; not run", job_id)
@@ -165,33 +168,20 @@ class ReplayRunner:
     def _finish(self, job_id: str, values: dict[str, Any]) -> None:
         finished = {**values, "finished_at": utc_now()}
         try:
-            leases.move(self.engine, self.owner, job_id, "running", **finished)
+            LEASES.move(self.engine, job_id, ["running"], owned_by=self.owner, **finished)
         except SQLAlchemyError as error:  # never leave it running: store why it failed
             log.exception("replay job %s: the result could not be stored", job_id)
             failed = {"status": "failed", "finished_at": utc_now()}
             failed["error"] = f"the result could not be stored: {type(error).__name__}"
-            leases.move(self.engine, self.owner, job_id, "running", **failed)
+            LEASES.move(self.engine, job_id, ["running"], owned_by=self.owner, **failed)
 
     def _done_with(self, job_id: str) -> None:
         with self._lock:
             self._pending.pop(job_id, None)
 
-    def _beat(self) -> None:
-        while not self._stopping.wait(self.lease_s / 4):
-            self._tend()
-
-    def _tend(self) -> None:
-        """Renew this process's leases, then fail the jobs of owners that stopped renewing."""
+    def _pending_ids(self) -> list[str]:
         with self._lock:
-            pending = list(self._pending)
-        try:
-            leases.renew(self.engine, self.owner, pending)
-            failed = leases.fail_expired(self.engine, self.lease_s)
-        except SQLAlchemyError as error:  # the service goes on; /ready reports the database
-            log.warning("replay leases not renewed, database unavailable: %s", type(error).__name__)
-            return
-        if failed:
-            log.warning("failed %d replay job(s) whose owner stopped renewing its lease", failed)
+            return list(self._pending)
 
 
 def _reason(error: BaseException) -> str:

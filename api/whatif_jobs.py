@@ -9,10 +9,10 @@ paired 95 % intervals, both sides' forecasts, the held trains) and the planner's
 `report.html` in the job's row. Any API process sharing the store answers `GET /whatif/{id}`,
 before and after a restart.
 
-The process that accepted a job renews its lease while it is pending; one that stops fails
-its pending jobs with the reason, and any process fails the pending jobs of one that died
-once their lease has expired. At most `whatif_max_jobs` jobs wait or run at once across the
-processes sharing the store (beyond that: 503 with `Retry-After`).
+The process that accepted a job renews its lease while it is pending (`api.store.job_leases`);
+one that stops fails its pending jobs with the reason, and any process fails the pending jobs of
+one that died once their lease has expired. At most `whatif_max_jobs` jobs wait or run at once
+across the processes sharing the store (beyond that: 503 with `Retry-After`).
 """
 
 import logging
@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.forecasts import Forecaster, ForecastRequest, NoHistoryError, read_start
 from api.limits import LimitExceededError
-from api.replay_leases import new_owner_id
 from api.store import whatif_jobs_table as jobs
 from api.store.db import make_engine
+from api.store.job_leases import PENDING, JobLeases, LeaseHeartbeat, new_owner_id
 from api.store.whatif_jobs_table import WhatIfJobRow, utc_now
 from corridor.compare.page import report_html
 from corridor.compare.table import markdown
@@ -43,6 +43,11 @@ from corridor.scenario import parse_scenario
 
 log = logging.getLogger(__name__)
 STOPPED = "interrupted: the API stopped before the what-if finished; ask again"
+LEASES = JobLeases(
+    jobs.table(),
+    "interrupted: the API process running it stopped (no heartbeat for {lease_s:g} s); "
+    "ask again: a what-if starts from the yard as it is now",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +65,8 @@ def compute_whatif(request: WhatIfRequest) -> str:
     """In the forecast process: run the job and store its outcome; returns its final status."""
     engine = make_engine(request.forecast.database_url)
     try:
-        started = {"status": "running", "started_at": utc_now()}
-        if not jobs.move(engine, request.job_id, ["queued"], **started):
+        started: dict[str, Any] = {"status": "running", "started_at": utc_now()}
+        if not LEASES.move(engine, request.job_id, ["queued"], **started):
             return "gone"  # failed meanwhile (its owner stopped): not run
         try:
             values = _answer(request)
@@ -70,7 +75,7 @@ def compute_whatif(request: WhatIfRequest) -> str:
         except Exception as error:
             log.exception("what-if %s failed", request.job_id)
             values = {"status": "failed", "error": f"internal error: {type(error).__name__}"}
-        jobs.move(engine, request.job_id, ["running"], finished_at=utc_now(), **values)
+        LEASES.move(engine, request.job_id, ["running"], finished_at=utc_now(), **values)
         return str(values["status"])
     finally:
         engine.dispose()
@@ -124,26 +129,21 @@ class WhatIfJobs:
         self.owner = new_owner_id()
         self._pending: dict[str, Future[str]] = {}
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._heartbeat: threading.Thread | None = None
+        self._heartbeat = LeaseHeartbeat(
+            LEASES, engine, self.owner, lease_s, self._pending_ids, "what-if"
+        )
 
     def start(self) -> None:
         """Fail the jobs of dead owners, then renew this process's leases every quarter lease."""
-        self._tend()
-        self._stopping.clear()
-        self._heartbeat = threading.Thread(target=self._beat, name="whatif-lease", daemon=True)
         self._heartbeat.start()
 
     def stop(self) -> None:
         """Fail this process's pending jobs (the forecast process stops with the API)."""
-        self._stopping.set()
-        if self._heartbeat is not None:
-            self._heartbeat.join()
-        self._heartbeat = None
+        self._heartbeat.stop()
         with self._lock:
             pending, self._pending = list(self._pending), {}
         try:
-            jobs.fail_own(self.engine, self.owner, pending, STOPPED)
+            LEASES.fail_own(self.engine, self.owner, STOPPED, job_ids=pending)
         except SQLAlchemyError as error:  # their lease expires; another process fails them
             log.warning("pending what-ifs not failed at stop: %s", type(error).__name__)
 
@@ -228,23 +228,10 @@ class WhatIfJobs:
             log.warning("what-if %s not failed: %s", job_id, type(error).__name__)
 
     def _fail(self, job_id: str, reason: str) -> None:
-        jobs.move(
-            self.engine, job_id, jobs.PENDING, status="failed", finished_at=utc_now(), error=reason
+        LEASES.move(
+            self.engine, job_id, PENDING, status="failed", finished_at=utc_now(), error=reason
         )
 
-    def _beat(self) -> None:
-        while not self._stopping.wait(self.lease_s / 4):
-            self._tend()
-
-    def _tend(self) -> None:
-        """Renew this process's leases, then fail the jobs of owners that stopped renewing."""
+    def _pending_ids(self) -> list[str]:
         with self._lock:
-            pending = list(self._pending)
-        try:
-            jobs.renew(self.engine, self.owner, pending)
-            failed = jobs.fail_expired(self.engine, self.lease_s)
-        except SQLAlchemyError as error:  # the service goes on; /ready reports the database
-            log.warning("what-if leases not renewed: %s", type(error).__name__)
-            return
-        if failed:
-            log.warning("failed %d what-if job(s) whose owner stopped renewing its lease", failed)
+            return list(self._pending)

@@ -34,13 +34,14 @@ from api.store.sql_store import SqlStore
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
 from corridor.forecast.live_start import LiveForecastJob
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
-from streams.forecast_schedule import ForecastSchedule, ForecastSettings
+from streams.forecast_schedule import ForecastSchedule, ForecastSettings, _Waiting
 from streams.publish import publish
 from streams.settings import KafkaSettings
 
@@ -51,8 +52,9 @@ MODES = ("off", "on", "on, forecasting")
 class Discard:
     """A forecast sink for the background forecasts: they are computed, not kept."""
 
-    def put_forecast(self, result: dict[str, object], keep: int) -> None:
+    def put_yard_forecasts(self, result: dict[str, object], keep: int, owner: PartsOwner) -> bool:
         """Keep nothing."""
+        return False
 
 
 def main() -> None:
@@ -130,7 +132,7 @@ def catch_up(
 
     def forecast_non_stop() -> None:
         while not stop.is_set():
-            background._start(job)  # the schedule's own process, started back to back
+            background._start(_Waiting(job, None))  # the schedule's own process, back to back
             while background.running and not stop.is_set():
                 background.collect(timeout=0.2)
         finished[0] = background.stored

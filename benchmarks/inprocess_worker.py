@@ -126,6 +126,12 @@ class GeneratedInput:
     ) -> tuple[int, int]:
         return 0, self.ends.get((partition.topic, partition.partition), 0)
 
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        """Nothing: the log is delivered in its own order, one stream for every partition."""
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        """Nothing (see `pause`)."""
+
     def close(self) -> None:
         self.pending = iter(())
 

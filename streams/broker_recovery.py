@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from streams.broker_outage import BrokerOutage
 from streams.broker_watch import BrokerLoss, BrokerWatch
@@ -77,8 +77,12 @@ class BrokerRecovery:
 
     def recover_outputs(self) -> None:
         """While outputs wait for delivery: recreate the output topics if the broker lost them."""
-        if self.watch.suspect:
+        if not self.watch.suspect:
+            return
+        try:
             ensure_topics(self.admin, self.settings, self.settings.all_topics, timeout_s=2.0)
+        except KafkaException as error:  # not answering: the flush waits on, up to its deadline
+            log.info("broker not answering while outputs wait: %s", error)
 
     def take_forced_offsets(self) -> dict[Partition, int]:
         """Offsets to commit with the next batch (recreated partitions), then forgotten."""

@@ -10,14 +10,12 @@ Run `python -m streams.cli` for the same commands without the rest of the CLI.
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
@@ -34,6 +32,7 @@ from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, Scenario, load_scenario
 from corridor.store_contract import TwinStore
 from corridor.traffic.generator import generate
+from streams import stopping
 from streams.broker import EmbeddedBroker
 from streams.broker_outage import EXIT_BROKER_LOST, BrokerLostError
 from streams.connect import connect_worker
@@ -43,6 +42,7 @@ from streams.parent_watch import starting_process, stop_with_parent
 from streams.publish import publish
 from streams.record import RecordStats, record_archive, record_topics
 from streams.settings import KafkaSettings
+from streams.worker import Worker
 
 StoreFactory = Callable[[str | None], TwinStore]
 """Opens the durable store at a URL, or the one the environment names when given None."""
@@ -102,8 +102,9 @@ def add_commands(
 
 
 def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
-    """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`, or `--exit-with-parent`);
-    exits `EXIT_BROKER_LOST` after `broker_lost_exit_s` without a broker."""
+    """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`, or `--exit-with-parent`),
+    gone within `stop_within_s` of it; exits `EXIT_BROKER_LOST` after `broker_lost_exit_s`
+    without a broker (other exit codes: `streams.stopping`)."""
     _logging()
     parent = starting_process() if args.exit_with_parent else None  # before anything else runs
     tune_gc_for_a_long_lived_twin()
@@ -120,22 +121,32 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
         store = _store(args.store, open_store, required=False)
         with _broker_must_answer(settings):
             worker = connect_worker(settings, store, scenario.stations, seed)
-        stop = _stop_on_signals()
+        stop = stopping.stop_on_signals()
+        deadline = stopping.bound(worker, stop, settings.stop_within_s)  # `streams.stopping`
         if parent is not None:
             stop_with_parent(stop, parent)
         if args.demo_days:
             _publish_in_background(settings, scenario, seed, args.demo_days, args.speed)
         try:
-            worker.run(stop, idle_exit_s=args.exit_when_idle)
-        except BrokerLostError as lost:  # for a supervisor to start the worker again
-            log.error("%s: storing the twin's state and exiting", lost)
-            worker.close()
-            return EXIT_BROKER_LOST
-        worker.close()
-        return 0
+            return _run_until_stopped(worker, stop, args.exit_when_idle)
+        finally:
+            deadline.finished()
     finally:
         if broker is not None:
             broker.stop()
+
+
+def _run_until_stopped(worker: Worker, stop: threading.Event, idle_exit_s: float | None) -> int:
+    """Run, close, and the exit code (`streams.stopping`)."""
+    try:
+        worker.run(stop, idle_exit_s=idle_exit_s)
+    except BrokerLostError as lost:  # for a supervisor to start the worker again
+        log.error("%s: storing the twin's state and exiting", lost)
+        stop.set()  # its close bounded too
+        worker.close()
+        return EXIT_BROKER_LOST
+    worker.close()
+    return stopping.exit_code(worker)
 
 
 def run_record(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
@@ -279,18 +290,6 @@ def _publish_in_background(
         target=publish, args=(events, settings), kwargs={"speed": speed}, daemon=True
     )
     thread.start()
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d: finishing the current batch", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    return stop
 
 
 def _logging() -> None:

@@ -36,7 +36,7 @@ def connect_worker(
     ensure_topics(admin, settings, settings.all_topics)
     watch = BrokerWatch(admin, settings)
     forecasts = forecasts if forecasts is not None else ForecastSettings()
-    schedule = schedule_for(forecasts, store, stations)
+    schedule = schedule_for(forecasts, store, stations, settings.group_id)
     kind = Worker if schedule is None else partial(ForecastingWorker, forecasts=schedule)
     return kind(
         settings,

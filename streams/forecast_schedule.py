@@ -1,35 +1,40 @@
 """The worker's forecasts: when the live twin is forecast, and where the work runs.
 
 The worker owns the live twin, so it is the one to forecast from it (`docs/forecast.md`, "The
-worker's schedule"). After each batch (`streams.forecasting_worker`) the schedule asks:
+worker's schedule"). Forecasts start on a grid of `every_min` minutes of event time (15 min by
+default, aligned on event time), so that members of a consumer group, each holding some yards,
+forecast the same moments and their yards' parts merge into the corridor's forecast
+(`api.store.yard_forecasts`). As the worker moves its watermark (`streams.forecasting_worker`),
+the schedule asks (`boundary`) whether the move crosses a grid point B it wants:
 
-- is the worker caught up? (the batch was not full, fewer than a batch of messages wait on its
-  partitions, as their cached end offsets say, and the watermark is within the lateness and
-  one KPI step of the newest event: a backlog is read at full speed, with no forecast, so
-  catching up is as fast as without them; `streams.forecasting_worker`);
-- has the watermark entered a new step of `every_min` minutes of event time since the last
-  forecast was started (15 min by default)?
+- was the worker caught up after its last batch, or is every input partition at its end?
+  (caught up: the batch was not full, fewer than a batch of messages wait on its partitions,
+  as their cached end offsets say, and the watermark is within the lateness and one KPI step
+  of the newest event: a backlog is read at full speed, with no forecast, so catching up is as
+  fast as without them; `streams.forecasting_worker`);
+- is B in a later step than the last forecast taken?
 - have `min_wall_s` seconds of wall time passed since then (a fast replay of old events does
   not start one forecast per step)?
-- is no forecast running? One runs at a time; a step that comes while one runs is not queued
-  but dropped (the next batch after it finishes starts one from the twin as it is then, so no
-  stale state is ever forecast).
 
-If so, the live twin's engine snapshot is taken at the watermark (`Twin.snapshot`, tens of
-milliseconds), written to a file, and a process of its own is spawned for it (in the kernel's
-idle scheduling class `SCHED_IDLE` where there is one, so that it runs only on CPU time
-nothing else wants, and reniced by `nice` besides; `idle_class` false: niced only), which
-forks the replications from it (`corridor.forecast.live_start.run_live_forecast`: no archive
-read, no history replayed) and writes the result to another file. The consume loop never
-waits for it, not even on a pipe (a starved idle-class process must not hold the loop): a
-later batch sees the process gone, reads the file and stores the forecast
-(`ForecastSink.put_forecast`, `api.store.forecasts`), where the API reads it. A forecast that
-fails is logged and counted; the next step tries again. A snapshot refused at a busy instant
-(`SnapshotError`) is tried at the next batch. On close a forecast under way is killed.
+If so, the worker stops its watermark at B, and the live twin's engine snapshot is taken there
+(`Twin.snapshot`, tens of milliseconds), cut to the worker's yards (a group member's: those of
+its partitions; a single worker's: all). After the batch (`consider`), if the worker is still
+caught up, a process of its own is spawned for it (in the kernel's idle scheduling class
+`SCHED_IDLE` where there is one, so that it runs only on CPU time nothing else wants, and
+reniced by `nice` besides; `idle_class` false: niced only), which forks the replications from
+it (`corridor.forecast.live_start.run_live_parts`: no archive read, no history replayed) and
+writes each yard's part (every replication's figures) to a file. One runs at a time: a snapshot
+taken while one runs waits for it (only the newest waits; an older one is dropped and
+counted). The consume loop never waits for the process, not even on a pipe (a starved
+idle-class process must not hold the loop): a later batch sees the process gone, reads the
+file and stores the parts (`ForecastSink.put_yard_forecasts`), fenced by the claim the member
+held when the snapshot was taken; the store merges the corridor's forecast once every yard's
+part of that moment is in, and the API reads it. A forecast that fails (or is refused: the
+yards were handed over since) is logged and counted; the next step tries again. A snapshot
+refused at a busy instant (`SnapshotError`) skips that step. On a hand-over (`cancel`) and on
+close a forecast under way is killed and a waiting one dropped.
 
 Settings come from the environment (`CORRIDOR_FORECAST_<FIELD>`); `every_min` 0 turns it off.
-A consumer group's member forecasts only while it holds every partition (a group of one, as
-`docker compose` runs by default); with several, none does (each twin holds only its share).
 """
 
 import logging
@@ -40,7 +45,7 @@ import pickle
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -50,8 +55,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corridor.engine.snapshots import encode
-from corridor.forecast.live_start import LiveForecastJob, run_live_forecast
+from corridor.forecast.live_start import LiveForecastJob, run_live_parts
 from corridor.forecast.run import MAX_HOURS
+from corridor.forecast.yard_parts import PartsOwner
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.live.reorder import Micros, from_micros
@@ -78,10 +84,11 @@ class ForecastSettings(BaseSettings):
 
 @runtime_checkable
 class ForecastSink(Protocol):
-    """Where forecasts go: a store with a `put_forecast` (`api.store.sql_store.SqlStore`)."""
+    """Where forecasts go: a store with a `put_yard_forecasts` (`api.store.sql_store.SqlStore`)."""
 
-    def put_forecast(self, result: dict[str, Any], keep: int) -> None:
-        """Store a forecast's plain values, keeping the newest `keep`."""
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
+        """Store a forecast's yard parts (fenced by the owner's claim), merging the corridor's
+        forecast once every yard of the owner's corridor is in; keep the newest `keep`."""
         ...
 
 
@@ -103,7 +110,7 @@ def forecast_process(job_path: str, result_path: str, nice: int, idle_class: boo
     try:
         with open(job_path, "rb") as file:
             job = pickle.load(file)
-        outcome: tuple[str, Any] = ("ok", run_live_forecast(job))
+        outcome: tuple[str, Any] = ("ok", run_live_parts(job))
     except Exception as error:  # reported to the worker, which logs and counts it
         outcome = ("error", f"{type(error).__name__}: {error}")
     partial = result_path + ".partial"
@@ -116,23 +123,37 @@ def forecast_process(job_path: str, result_path: str, nice: int, idle_class: boo
 class _Running:
     process: BaseProcess
     result_path: Path
+    claim: str | None
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    job: LiveForecastJob
+    claim: str | None
 
 
 class ForecastSchedule:
-    """Starts forecasts from the live twin when due, one at a time, and stores them."""
+    """Takes the live twin's snapshot on the forecast grid when due, forecasts it in a process
+    of its own, one at a time, and stores the yards' parts."""
 
     def __init__(
-        self, settings: ForecastSettings, sink: ForecastSink, stations: Mapping[str, StationSpec]
+        self,
+        settings: ForecastSettings,
+        sink: ForecastSink,
+        stations: Mapping[str, StationSpec],
+        group_id: str = "",
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.stations = dict(stations)
+        self.group_id = group_id
         self.every: Micros = settings.every_min * _MICROS_PER_MIN
         self._files: Path | None = None  # the jobs' and results' directory, made on first use
         self._running: _Running | None = None
-        self._last_step: int | None = None  # the event-time step of the last forecast started
+        self._waiting: _Waiting | None = None  # a snapshot taken while one ran
+        self._ready = False  # the last batch left the worker caught up
+        self._last_step: int | None = None  # the grid step of the last snapshot taken
         self._last_wall = -math.inf
-        self._dropped_step: int | None = None  # a step that came while a forecast ran
         self.started = self.stored = self.failed = self.dropped = 0
 
     @property
@@ -140,41 +161,81 @@ class ForecastSchedule:
         """Whether a forecast is being computed."""
         return self._running is not None
 
-    def consider(self, live: LiveTwin, *, caught_up: bool) -> bool:
-        """Collect a finished forecast, then start one if due (see the module docstring).
-
-        Returns whether one was started."""
-        self.collect()
-        watermark = live.watermark
-        if self.every <= 0 or not caught_up or live.twin is None or watermark is None:
-            return False
-        step = watermark // self.every
+    def boundary(
+        self, watermark: Micros | None, moment: Micros, *, at_end: bool = False
+    ) -> Micros | None:
+        """The grid point in (watermark, moment] to take a snapshot at, if one is due (see the
+        module docstring); None otherwise. `at_end`: every input partition is at its end (the
+        worker is live whatever its last batch was: the first move after a catch-up may be
+        the quiet one to the newest event)."""
+        if self.every <= 0 or not (self._ready or at_end):
+            return None
+        step = moment // self.every
+        point = step * self.every
+        if watermark is not None and point <= watermark:
+            return None
         if self._last_step is not None and step <= self._last_step:
-            return False
-        if self._running is not None:  # dropped, not queued: counted once per step
-            self.dropped += int(step != self._dropped_step)
-            self._dropped_step = step
-            return False
+            return None
         if time.monotonic() - self._last_wall < self.settings.min_wall_s:
+            return None
+        return point
+
+    def take(
+        self, live: LiveTwin, point: Micros, yards: Iterable[str], claim: str | None = None
+    ) -> bool:
+        """Snapshot the twin, now at grid point `point`, for a forecast of `yards` (stored
+        under `claim`); it starts after the batch (`consider`). Returns whether it was taken."""
+        chosen = frozenset(yards)
+        if live.twin is None or live.watermark != point or not chosen:
             return False
+        self._last_step, self._last_wall = point // self.every, time.monotonic()
         try:
             data = encode(live.twin.snapshot())
-        except SnapshotError as error:  # an event due at this very instant: at the next batch
-            log.debug("no forecast at this watermark: %s", error)
+        except SnapshotError as error:  # an event due at this very instant: the next step
+            log.debug("no forecast at this grid point: %s", error)
             return False
         settings = self.settings
         job = LiveForecastJob(
             data,
             self.stations,
-            from_micros(watermark),
+            from_micros(point),
             settings.hours,
             settings.replications,
             settings.workers,
+            chosen,
         )
-        self._start(job)
-        self._last_step, self._last_wall = step, time.monotonic()
+        self.dropped += int(self._waiting is not None)  # only the newest waits
+        self._waiting = _Waiting(job, claim)
+        return True
+
+    def consider(self, live: LiveTwin, *, caught_up: bool) -> bool:
+        """After a batch: collect a finished forecast, then start the waiting one if the worker
+        is caught up (a waiting one is dropped if not). Returns whether one was started."""
+        self.collect()
+        self._ready = caught_up
+        waiting = self._waiting
+        if waiting is None:
+            return False
+        if not caught_up:  # a burst came: catch up first, and forecast a later moment
+            self._waiting = None
+            self.dropped += 1
+            return False
+        if self._running is not None:
+            return False
+        self._waiting = None
+        self._start(waiting)
         self.started += 1
         return True
+
+    def cancel(self) -> None:
+        """The worker's yards were handed over: kill a forecast under way, drop a waiting one
+        (the store would refuse them anyway: their claim is gone)."""
+        running, self._running = self._running, None
+        if running is not None and running.process.exitcode is None:
+            running.process.kill()
+            running.process.join(5.0)
+        self._waiting = None
+        self._ready = False
 
     def collect(self, timeout: float | None = None) -> bool:
         """Store the running forecast if it has finished (waiting up to `timeout` seconds)."""
@@ -189,26 +250,29 @@ class ForecastSchedule:
             status, value = self._outcome(running)
             if status != "ok":
                 raise RuntimeError(value)
-            self.sink.put_forecast(value, self.settings.kept)
+            owner = PartsOwner(self.group_id, running.claim, tuple(sorted(self.stations)))
+            self.sink.put_yard_forecasts(value, self.settings.kept, owner)
         except Exception as error:  # the forecast's or the store's: the next step tries again
             self.failed += 1
             log.error("forecast failed (%s: %.300s)", type(error).__name__, error)
             return False
         self.stored += 1
-        log.info("forecast from %s stored (%d h)", value["now"], value["horizon_h"])
+        log.info(
+            "forecast of %s from %s stored (%d h)",
+            ", ".join(value["parts"]),
+            value["now"],
+            value["horizon_h"],
+        )
         return True
 
     def close(self) -> None:
         """Stop a forecast under way (killed, not stored) and remove the files."""
-        running, self._running = self._running, None
-        if running is not None and running.process.exitcode is None:
-            running.process.kill()
-            running.process.join(5.0)
+        self.cancel()
         if self._files is not None:
             shutil.rmtree(self._files, ignore_errors=True)
             self._files = None
 
-    def _start(self, job: LiveForecastJob) -> None:
+    def _start(self, waiting: _Waiting) -> None:
         """Spawn the forecast process (spawned: the worker has threads and must not fork)."""
         if self._files is None:
             self._files = Path(tempfile.mkdtemp(prefix="corridor-forecast-"))
@@ -216,7 +280,7 @@ class ForecastSchedule:
         job_path = self._files / f"job-{number}.pickle"
         result_path = self._files / f"result-{number}.pickle"
         with open(job_path, "wb") as file:
-            pickle.dump(job, file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(waiting.job, file, protocol=pickle.HIGHEST_PROTOCOL)
         settings = self.settings
         context = multiprocessing.get_context("spawn")
         process = context.Process(
@@ -226,7 +290,7 @@ class ForecastSchedule:
             daemon=True,
         )
         process.start()
-        self._running = _Running(process, result_path)
+        self._running = _Running(process, result_path, waiting.claim)
 
     @staticmethod
     def _outcome(running: _Running) -> tuple[str, Any]:
@@ -244,10 +308,13 @@ class ForecastSchedule:
 
 
 def schedule_for(
-    settings: ForecastSettings, store: object, stations: Mapping[str, StationSpec]
+    settings: ForecastSettings,
+    store: object,
+    stations: Mapping[str, StationSpec],
+    group_id: str = "",
 ) -> ForecastSchedule | None:
     """The schedule for a worker on `store`, or None: turned off, or a store without a place
     for forecasts (the in-memory one of tests)."""
     if settings.every_min <= 0 or not isinstance(store, ForecastSink):
         return None
-    return ForecastSchedule(settings, store, stations)
+    return ForecastSchedule(settings, store, stations, group_id)

@@ -6,9 +6,12 @@ snapshots are JSON keyed by scope ("tuanjiecun", ..., "corridor") so a compacted
 the latest per scope; reefer alerts are JSON keyed by yard (`streams.live.reefer_alerts`).
 Everything is flushed before the store commit:
 a crash between the two re-sends (at least once), it never loses a message the store has.
+A flush waits at most `flush_timeout_s`, and once the worker is stopping (`stopping`, set by
+`streams.stopping`) one short flush only: what stays queued is counted (`undelivered`).
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +46,13 @@ class OutputSink:
         self.producer = producer
         self.settings = settings
         self.failed = 0
+        self.stopping: threading.Event | None = None  # set: flush without waiting for the broker
         self._pending = 0
+
+    @property
+    def undelivered(self) -> int:
+        """Messages still queued after the last flush (0 once everything was delivered)."""
+        return self._pending
 
     def send(
         self,
@@ -67,7 +76,7 @@ class OutputSink:
             return 0
         deadline = time.monotonic() + self.settings.flush_timeout_s
         remaining = self.producer.flush(min(1.0, self.settings.flush_timeout_s))
-        while remaining and time.monotonic() < deadline:
+        while remaining and time.monotonic() < deadline and not self._stopping():
             if between is not None:
                 between()
             remaining = self.producer.flush(1.0)
@@ -75,6 +84,9 @@ class OutputSink:
             log.warning("%d output messages not yet delivered; they stay queued", remaining)
         self._pending = remaining
         return int(remaining)
+
+    def _stopping(self) -> bool:
+        return self.stopping is not None and self.stopping.is_set()
 
     def _send_letter(self, item: Letter) -> None:
         """Its copy within the size limit; refused anyway, a copy that only refers to the store."""

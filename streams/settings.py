@@ -51,6 +51,10 @@ class KafkaSettings(BaseSettings):
     poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
     end_settle_s: Annotated[float, Field(ge=0)] = 0.5  # a partition's end trusted after this
+    # a partition whose newest event time runs further ahead of the slowest partition still
+    # delivering is paused until that one catches up (`streams.alignment`); 0: never paused
+    max_partition_lead: timedelta = timedelta(minutes=30)
+    align_above_held: Annotated[int, Field(ge=0)] = 50_000  # ... while the buffer holds more
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
     member_kpi_every_max: timedelta | None = None  # a member's KPIs at most this far apart
@@ -59,6 +63,8 @@ class KafkaSettings(BaseSettings):
     twin_snapshots_kept: Annotated[int, Field(ge=1, le=1000)] = 8  # the newest stored twin states
     # a worker whose broker does not answer this long exits (`streams.broker_outage`); 0: never
     broker_lost_exit_s: Annotated[float, Field(ge=0)] = 600.0
+    # after SIGTERM/SIGINT the worker is gone within this, broker or not (`streams.stopping`)
+    stop_within_s: Annotated[float, Field(gt=0, le=600)] = 10.0
     flush_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now
     message_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 1_000_000  # produce
@@ -81,6 +87,10 @@ class KafkaSettings(BaseSettings):
             raise ValueError(f"lateness must not be negative, got {self.lateness}")
         if self.max_future_skew < timedelta(0):
             raise ValueError(f"max_future_skew must not be negative, got {self.max_future_skew}")
+        if self.max_partition_lead < timedelta(0):
+            raise ValueError(
+                f"max_partition_lead must not be negative (0: off), got {self.max_partition_lead}"
+            )
         if self.twin_snapshot_every < timedelta(0):
             raise ValueError(
                 f"twin_snapshot_every must not be negative (0: off), got {self.twin_snapshot_every}"

@@ -3,17 +3,16 @@
 One loop, one batch at a time: consume up to `batch_size` messages from the assigned input
 partitions, decode each (`corridor.contract.events.decode_event`), dead-letter what does not decode,
 repeats an `event_id` or is stamped too far ahead of the wall clock (`streams.input_checks`),
-admit the rest to the live twin's reorder buffer (`streams.live.twin`), move the watermark
-(`streams.live.watermark`), take KPI snapshots when `streams.snapshot_policy` says so, produce
-dead letters and snapshots, and commit the archive, offsets and outputs in one `TwinStore`
-transaction. No single message can stop the loop: whatever raises while one message is
-handled dead-letters that message (`internal:<ExceptionName>`); only the store and the broker
-can stop it. On start the twin is rebuilt by replaying the archive, and the partitions are
-assigned at the stored offsets (a consumer group's member loads those it is given instead:
-`streams.rebalance`), so after a crash the worker resumes exactly where its outputs end. The
-Kafka clients are given (`streams.connect` builds the real ones); broker trouble is
-handled by `streams.broker_recovery`, phases are timed by `streams.phase_timer`. See
-`docs/streams.md` for the rules.
+admit the rest to the live twin's reorder buffer (`streams.live.twin`), pause partitions far
+ahead of the slowest (`streams.alignment`), move the watermark (`streams.live.watermark`), take
+KPI snapshots when `streams.snapshot_policy` says so, produce dead letters and snapshots, and
+commit the archive, offsets and outputs in one `TwinStore` transaction. No single message can
+stop the loop: whatever raises while one message is handled dead-letters that message
+(`internal:<ExceptionName>`); only the store and the broker can stop it. On start the twin is
+rebuilt from the archive, and the partitions are assigned at the stored offsets (a group member
+loads those it is given: `streams.rebalance`), so after a crash the worker resumes exactly where
+its outputs end. The Kafka clients are given (`streams.connect` builds them); broker trouble is
+handled by `streams.broker_recovery`, phases timed by `streams.phase_timer` (`docs/streams.md`).
 """
 
 import logging
@@ -27,7 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from corridor.contract.events import DecodeError, decode_event
 from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
-from streams import dead_letters, group_load, partition_ends, rebalance
+from streams import alignment, dead_letters, group_load, partition_ends, rebalance
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
@@ -96,12 +95,11 @@ class Worker:
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
         self.tracker = partition_ends.tracker_for(self, settle_s=settings.end_settle_s)
+        self.alignment = alignment.of(self, settings)  # partitions far ahead wait: its module
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
-        self._last_input = time.monotonic()
-        self._last_commit = float("-inf")
-        self._started = False
+        self._last_input, self._last_commit, self._started = time.monotonic(), float("-inf"), False
 
     def start(self) -> None:
         """Load the twin (its newest stored snapshot and the archive after it, or the whole
@@ -185,8 +183,9 @@ class Worker:
         batch = TwinBatch(self.settings.group_id, offsets={})
         letters: list[Letter] = []
         consumed = self._take(messages, batch, letters)
+        self.alignment.align()  # partitions far ahead of the slowest wait (`streams.alignment`)
         self.timer.lap("decode")
-        catching_up = len(messages) >= self.settings.batch_size
+        catching_up = len(messages) >= self.settings.batch_size or bool(self.alignment.paused)
         self._move_watermark(batch, letters, catching_up=catching_up)
         self.timer.lap("engine")  # less the snapshots, counted apart
         self._finish(batch, letters, catching_up=catching_up)
@@ -376,6 +375,7 @@ class Worker:
     def _assign(self, partitions: list[Partition], stored: Mapping[Partition, int]) -> None:
         self.positions = {where: stored.get(where, 0) for where in partitions}
         self.tracker.reset(partitions)
+        self.alignment.assigned(partitions)
         self.consumer.assign(
             [
                 TopicPartition(topic, partition, stored.get((topic, partition), OFFSET_BEGINNING))

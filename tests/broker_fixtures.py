@@ -13,10 +13,11 @@ process.
 
 import socket
 import sys
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, Message, TopicPartition
@@ -29,11 +30,16 @@ from corridor.kpis.partials import yard_partials
 from corridor.kpis.record_frames import record_frames
 from corridor.kpis.report import compute_kpis
 from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.store_contract import ArchivedEvent, TwinStore
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
 from streams.clients import make_consumer
+from streams.connect import connect_worker
+from streams.live.memory_store import MemoryStore
+from streams.publish import publish
 from streams.settings import KafkaSettings
+from streams.worker import Worker
 
 SEED = 11
 WINDOWS = {
@@ -143,6 +149,52 @@ def generated_day(days: int = 1, seed: int = SEED) -> list[Event]:
     return list(generate(stations(), days=days, seed=seed, start=DEFAULT_START))
 
 
+class FirstOfTwoDays(NamedTuple):
+    """Two generated days, the first published and a worker (on a memory store) started on it."""
+
+    events: list[Event]
+    first_day: list[Event]  # published
+    second_day: list[Event]  # for the test to publish
+    store: MemoryStore
+    worker: Worker
+
+
+def worker_on_the_first_of_two_days(settings: KafkaSettings) -> FirstOfTwoDays:
+    """Publish the first of two generated days and start an in-process worker reading it."""
+    events = generated_day(days=2)
+    midnight = DEFAULT_START + timedelta(days=1)
+    first_day = [e for e in events if e.ts < midnight]
+    second_day = [e for e in events if e.ts >= midnight]
+    publish(first_day, settings)
+    store = MemoryStore()
+    worker = connect_worker(settings, store, stations(), SEED)
+    worker.start()
+    return FirstOfTwoDays(events, first_day, second_day, store, worker)
+
+
+def run_worker(settings: KafkaSettings, store: TwinStore) -> Worker:
+    """An in-process worker on `store`, run until its topics are quiet for 0.6 s, then closed."""
+    worker = connect_worker(settings, store, stations(), SEED)
+    worker.run(idle_exit_s=0.6)
+    worker.close()
+    return worker
+
+
+def archived_ids(store: MemoryStore) -> set[str]:
+    """The ids of the events a worker archived in `store`."""
+    return {entry.event_id for entry in store.archive if isinstance(entry, ArchivedEvent)}
+
+
+def steps_until(
+    worker: Worker, done: Callable[[], bool], timeout_s: float = 60.0, what: str = "timed out"
+) -> None:
+    """Step an in-process worker until `done`; fail saying `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, what
+        worker.step()
+
+
 def expected_kpis(
     events: Sequence[Event], as_of: datetime, seed: int = SEED
 ) -> dict[tuple[str, str], Mapping[str, Any]]:
@@ -156,6 +208,12 @@ def expected_kpis(
         for event in sorted((e for e in events if e.yard == yard), key=lambda e: e.ts):
             twin.apply(event)
     twin.advance_to(as_of)
+    return kpis_over_every_record(twin, as_of)
+
+
+def kpis_over_every_record(twin: Twin, as_of: datetime) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """(scope, window) -> KPIs over the frames of every record of `twin` (its clocks at
+    `as_of`), the corridor's merged from the yards' partials as the live twin reports it."""
     assert twin.epoch is not None
     frames = record_frames(twin)
     result: dict[tuple[str, str], Mapping[str, Any]] = {}

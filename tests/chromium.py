@@ -1,5 +1,6 @@
 """A headless Chromium driven over the DevTools protocol (a websocket, no driver binary needed),
-for the dashboard's end-to-end tests (`tests/test_dashboard.py` starts Debian's chromium).
+for the dashboard's end-to-end tests (`tests/test_dashboard.py` starts Debian's chromium), and
+the dashboard served from a store and open in it (`dashboard_open`).
 """
 
 import base64
@@ -15,6 +16,11 @@ from typing import Any
 
 import pytest
 from websockets.sync.client import connect
+
+from api.app import create_app
+from api.store.sql_store import SqlStore
+from tests.api_fixtures import LiveServer, start_server, stop_server
+from tests.api_fixtures import test_settings as api_settings
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -166,3 +172,20 @@ def chromium(tmp_path: Path) -> Iterator[Chromium]:
     browser = Chromium(chromium_binary(), tmp_path / "profile")
     yield browser
     browser.close()
+
+
+@contextlib.contextmanager
+def dashboard_open(
+    chromium: Chromium, store: SqlStore, url: str, ready_timeout: float = 60.0
+) -> Iterator[LiveServer]:
+    """The API on `store` (the test settings for database `url`) served by uvicorn, its
+    dashboard open in `chromium` and ready; on the way out the server stops and the store
+    closes."""
+    server = start_server(create_app(api_settings(url), store=store))
+    try:
+        chromium.navigate(server.url + "/")
+        chromium.wait_for("document.body.dataset.ready === 'true'", timeout=ready_timeout)
+        yield server
+    finally:
+        stop_server(server)
+        store.close()

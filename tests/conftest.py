@@ -1,3 +1,9 @@
-"""Shared fixtures: the store and API ones, the embedded broker ones, headless Chromium."""
+"""Shared fixtures: the store and API ones, the embedded broker ones, headless Chromium, the
+baseline yards."""
 
-pytest_plugins = ["tests.api_fixtures", "tests.broker_fixtures", "tests.chromium"]
+pytest_plugins = [
+    "tests.api_fixtures",
+    "tests.broker_fixtures",
+    "tests.chromium",
+    "tests.traffic_fixtures",
+]

@@ -102,6 +102,7 @@ class FakeConsumer:
         self.cluster = cluster
         self.positions: dict[tuple[str, int], int] = {}
         self.at_end: set[tuple[str, int]] = set()
+        self.paused: set[tuple[str, int]] = set()  # kept across `assign`, as librdkafka does
         self.closed = False
 
     def assign(self, partitions: list[TopicPartition]) -> None:
@@ -111,9 +112,17 @@ class FakeConsumer:
         }
         self.at_end = set()
 
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self.paused.update((tp.topic, tp.partition) for tp in partitions)
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self.paused.difference_update((tp.topic, tp.partition) for tp in partitions)
+
     def consume(self, num_messages: int = 1, timeout: float = -1) -> Sequence[FakeMessage]:
         taken: list[FakeMessage] = []
         for where, position in self.positions.items():
+            if where in self.paused:  # librdkafka keeps its position and fetches nothing
+                continue
             log = self.cluster.topics[where[0]][where[1]]
             chunk = log[position : position + num_messages - len(taken)]
             taken += chunk

@@ -19,8 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
-from api.replay_leases import JOBS
-from api.replay_runner import ReplayRunner
+from api.replay_runner import JOBS, ReplayRunner
 from api.store.sql_store import SqlStore, utc_now
 from corridor.contract.eventlog import write_log
 from corridor.scenario import DEFAULT_START

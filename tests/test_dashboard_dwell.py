@@ -16,12 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
 from api.store.sql_store import SqlStore
 from corridor.engine.live_view import BoxNow
-from tests.api_fixtures import T0, corridor_batch, sample_kpis, start_server, stop_server
-from tests.api_fixtures import test_settings as api_settings
-from tests.chromium import Chromium
+from tests.api_fixtures import T0, corridor_batch, sample_kpis
+from tests.chromium import Chromium, dashboard_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -83,10 +81,7 @@ def test_the_dashboard_lists_the_boxes_over_24h_and_shows_the_stages_the_api_giv
     batch.snapshots = [dataclasses.replace(s, kpis=kpis_with_stages()) for s in batch.snapshots]
     batch.boxes = [old_box(*row) for row in OLD_BOXES]
     store.commit(batch)
-    server = start_server(create_app(api_settings(url), store=store))
-    try:
-        chromium.navigate(server.url + "/")
-        chromium.wait_for("document.body.dataset.ready === 'true'")
+    with dashboard_open(chromium, store, url) as server:
         chromium.wait_for("document.querySelector('.yard[data-scope=yuzui] [data-overdue]')"
                           ".dataset.total === '3'")  # fmt: skip
         assert listed(chromium, ".yard[data-scope=yuzui]") == [
@@ -118,9 +113,6 @@ def test_the_dashboard_lists_the_boxes_over_24h_and_shows_the_stages_the_api_giv
 
         draw_every_yard(chromium, kpis_with_stages())
         chromium.screenshot(ARTIFACTS / "dashboard-dwell-stages.png")
-    finally:
-        stop_server(server)
-        store.close()
     assert chromium.errors == []
 
 
@@ -150,11 +142,8 @@ def test_the_stacked_bar_splits_dwell_by_stage_against_the_24h_line(
     url = f"sqlite:///{tmp_path / 'corridor.db'}"
     store = SqlStore.open(url)
     store.commit(corridor_batch(T0))
-    server = start_server(create_app(api_settings(url), store=store))
     card = ".yard[data-scope=xiaonanya] [data-stages]"
-    try:
-        chromium.navigate(server.url + "/")
-        chromium.wait_for("document.body.dataset.ready === 'true'")
+    with dashboard_open(chromium, store, url):
         draw_every_yard(chromium, kpis_with_stages())
 
         assert shown_hours(chromium, card) == STAGES  # every stage, in the order given
@@ -192,9 +181,6 @@ def test_the_stacked_bar_splits_dwell_by_stage_against_the_24h_line(
             assert chromium.text(card).split("\n")[1] == "—"
         browser_render(chromium, card, {"dwell_h": {"stages": {"export": {"loading": "2 h"}}}})
         assert shown_hours(chromium, card) == {}
-    finally:
-        stop_server(server)
-        store.close()
     assert chromium.errors == []
 
 

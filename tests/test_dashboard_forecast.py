@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
 from api.store.sql_store import SqlStore
 from corridor.scenario import DEFAULT_START
-from tests.api_fixtures import T0, corridor_batch, start_server, stop_server
-from tests.api_fixtures import test_settings as api_settings
-from tests.chromium import Chromium
+from tests.api_fixtures import T0, corridor_batch
+from tests.chromium import Chromium, dashboard_open
 from tests.test_api_forecast import worker_forecast
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,10 +53,7 @@ def test_the_dashboard_draws_each_forecast_as_a_fan_after_the_now_line(
     store = SqlStore.open(url)
     store.commit(corridor_batch(T0))
     store.put_forecast(worker_forecast(DEFAULT_START + timedelta(days=1, hours=22), 24), keep=4)
-    server = start_server(create_app(api_settings(url), store=store))
-    try:
-        chromium.navigate(server.url + "/")
-        chromium.wait_for("document.body.dataset.ready === 'true'", timeout=120)
+    with dashboard_open(chromium, store, url, ready_timeout=120):
         for scope in SCOPES:
             for chart in ("forecast-queue", "forecast-turn"):
                 svg = f"{scope} svg[data-chart={chart}]"
@@ -75,7 +70,4 @@ def test_the_dashboard_draws_each_forecast_as_a_fan_after_the_now_line(
             assert "forecast from 14:00 UTC (event time)" in note  # 22:00 in Chongqing
         ARTIFACTS.mkdir(exist_ok=True)
         chromium.screenshot(ARTIFACTS / "dashboard-forecast.png")
-    finally:
-        stop_server(server)
-        store.close()
     assert chromium.errors == []

@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
 from api.store.sql_store import SqlStore
 from tests.api_fixtures import (
     T0,
     corridor_batch,
     reefer_id,
     sample_reefer,
-    start_server,
-    stop_server,
 )
-from tests.api_fixtures import test_settings as api_settings
-from tests.chromium import Chromium
+from tests.chromium import Chromium, dashboard_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,10 +42,7 @@ def test_the_dashboard_lists_reefers_most_urgent_first(chromium: Chromium, tmp_p
         for serial, minutes in YUZUI.items()
     ]
     store.commit(batch)
-    server = start_server(create_app(api_settings(url), store=store))
-    try:
-        chromium.navigate(server.url + "/")
-        chromium.wait_for("document.body.dataset.ready === 'true'")
+    with dashboard_open(chromium, store, url):
         card = ".yard[data-scope=yuzui] [data-breach]"
         chromium.wait_for(f"document.querySelector('{card}').dataset.count === '4'")
         rows = chromium.evaluate(
@@ -72,7 +65,4 @@ def test_the_dashboard_lists_reefers_most_urgent_first(chromium: Chromium, tmp_p
             "none heading out of band"
         )
         chromium.screenshot(ARTIFACTS / "dashboard-reefers.png")
-    finally:
-        stop_server(server)
-        store.close()
     assert chromium.errors == []

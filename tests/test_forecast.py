@@ -23,16 +23,11 @@ from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.clock import YardEnvironment
 from stations.pool import Pool
-from stations.spec import StationSpec, load_all_stations
+from stations.spec import StationSpec
 from stations.yard import Yard
 
 SEED = 5
 NOW = DEFAULT_START + timedelta(days=3, hours=7)
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
 
 
 @pytest.fixture(scope="module")

@@ -22,15 +22,10 @@ from corridor.forecast.run import ForecastJob, forecast, run_replications
 from corridor.forecast.start_state import ReplayStart, replay_start
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
-from stations.spec import StationSpec, load_all_stations
+from stations.spec import StationSpec
 
 SEED = 5
 NOW = DEFAULT_START + timedelta(days=3, hours=7)
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,16 @@
 """The worker's forecast schedule (`streams.forecast_schedule`) on a real live twin.
 
-No forecast while catching up; one per step of event time once caught up, one at a time (a step
-that comes while one runs is dropped, not queued), no more often than the wall-time bound; the
-work runs in a reniced process and its result reaches the sink; a failure is counted, not
-raised; off for `every_min` 0 and for a store that cannot keep forecasts.
+No snapshot while catching up; once caught up, one per step of the event-time grid, taken with
+the watermark stopped at the grid point (so members of a group forecast the same moments);
+one forecast runs at a time and only the newest snapshot waits for it; no more often than the
+wall-time bound; the work runs in a reniced process and its yards' parts reach the sink with the
+claim and the corridor's yards; a failure is counted, not raised; a hand-over drops what runs
+and waits; off for `every_min` 0 and for a store that cannot keep forecasts.
 """
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +18,11 @@ import msgspec
 import pytest
 
 from corridor.contract.events import Event
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance
 from corridor.traffic.generator import generate
-from stations.spec import StationSpec, load_all_stations
+from stations.spec import StationSpec
 from streams.forecast_schedule import ForecastSchedule, ForecastSettings, schedule_for
 from streams.live.memory_store import MemoryStore
 from streams.live.reorder import from_micros, to_micros
@@ -28,6 +31,7 @@ from streams.live.twin import LiveTwin
 SEED = 4
 # niced only: in SCHED_IDLE a forecast may wait for minutes on a machine busy with other work
 SMALL = {"hours": 2, "replications": 2, "workers": 1, "min_wall_s": 0.0, "idle_class": False}
+NOON = DEFAULT_START + timedelta(hours=12, minutes=3)
 
 
 class Kept:
@@ -35,17 +39,17 @@ class Kept:
 
     def __init__(self, refuse: bool = False) -> None:
         self.results: list[dict[str, Any]] = []
+        self.claims: list[str | None] = []
+        self.corridors: list[list[str]] = []
         self.refuse = refuse
 
-    def put_forecast(self, result: dict[str, Any], keep: int) -> None:
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
         if self.refuse:
             raise OSError("the store is gone")
         self.results.append(result)
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
+        self.claims.append(owner.claim)
+        self.corridors.append(list(owner.corridor))
+        return True
 
 
 @pytest.fixture(scope="module")
@@ -68,48 +72,112 @@ def live_at(stations: dict[str, StationSpec], events: list[Event], until: dateti
     return live
 
 
-def move(live: LiveTwin, events: list[Event], until: datetime) -> None:
-    """Admit the events up to `until` not admitted yet, then move the watermark there."""
+def move(
+    schedule: ForecastSchedule,
+    live: LiveTwin,
+    events: list[Event],
+    until: datetime,
+    yards: Iterable[str] | None = None,
+    claim: str | None = None,
+) -> datetime | None:
+    """Admit the events up to `until` not admitted yet and move the watermark there as the
+    forecasting worker does (stopping at a due grid point to take the snapshot); the point
+    taken, if any."""
     assert live.watermark is not None
     since = from_micros(live.watermark)
     for event in events:
         if since <= event.ts < until:
             live.admit(event, msgspec.json.encode(event), None)
+    point = schedule.boundary(live.watermark, to_micros(until))
+    taken = None
+    if point is not None:
+        live.advance(point)
+        chosen = live.stations if yards is None else yards
+        taken = from_micros(point) if schedule.take(live, point, chosen, claim) else None
     live.advance(to_micros(until))
+    return taken
 
 
 @pytest.fixture
 def schedule(stations: dict[str, StationSpec]) -> Iterator[ForecastSchedule]:
-    made = ForecastSchedule(ForecastSettings(**SMALL), Kept(), stations)
+    made = ForecastSchedule(ForecastSettings(**SMALL), Kept(), stations, "g")
     yield made
     made.close()
 
 
-def test_one_forecast_per_step_once_caught_up_and_none_while_one_runs(
-    schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
-) -> None:
-    noon = DEFAULT_START + timedelta(hours=12, minutes=3)
-    live = live_at(stations, events, noon)
-    assert not schedule.consider(live, caught_up=False)  # catching up: at full speed
-    assert schedule.started == 0
-    assert schedule.consider(live, caught_up=True)
-    assert not schedule.consider(live, caught_up=True)  # the same step
-    move(live, events, noon + timedelta(minutes=15))
-    assert not schedule.consider(live, caught_up=True)  # one runs: this step is dropped
-    assert schedule.dropped == 1
-    assert schedule.collect(timeout=300)
+def kept(schedule: ForecastSchedule) -> Kept:
     sink = schedule.sink
     assert isinstance(sink, Kept)
-    [stored] = sink.results
-    assert datetime.fromisoformat(stored["now"]) == noon  # the watermark it was started at
-    assert stored["horizon_h"] == 2
-    assert stored["replications"] == 2
-    assert set(stored["yards"]) == set(stations)
-    assert schedule.consider(live, caught_up=True)  # done: the twin as it is now
+    return sink
+
+
+def test_one_snapshot_per_grid_step_once_caught_up_and_only_the_newest_waits(
+    schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
+) -> None:
+    live = live_at(stations, events, NOON)
+    quarter = timedelta(minutes=15)
+    assert move(schedule, live, events, NOON + quarter) is None  # catching up: full speed
+    assert not schedule.consider(live, caught_up=False)
+    assert not schedule.consider(live, caught_up=True)  # caught up: nothing waits yet
+    at = move(schedule, live, events, NOON + 2 * quarter, claim="c:3")
+    assert at == DEFAULT_START + timedelta(hours=12, minutes=30)  # the grid point, not 12:33
+    assert live.watermark == to_micros(NOON + 2 * quarter)  # and on to where it was going
+    assert schedule.consider(live, caught_up=True)
+    assert move(schedule, live, events, NOON + 3 * quarter) is not None  # waits: one runs
+    assert not schedule.consider(live, caught_up=True)
+    later = move(schedule, live, events, NOON + 4 * quarter)
+    assert later == DEFAULT_START + timedelta(hours=13)
+    assert schedule.dropped == 1  # 12:45 gave way to 13:00
     assert schedule.collect(timeout=300)
-    assert datetime.fromisoformat(sink.results[-1]["now"]) == noon + timedelta(minutes=15)
-    assert schedule.started == 2
-    assert schedule.stored == 2
+    sink = kept(schedule)
+    [stored] = sink.results
+    assert datetime.fromisoformat(stored["now"]) == at
+    assert (stored["horizon_h"], stored["replications"]) == (2, 2)
+    assert set(stored["parts"]) == set(stations)
+    assert all(len(part) == 2 for part in stored["parts"].values())  # every replication
+    assert sink.claims == ["c:3"]
+    assert sink.corridors == [sorted(stations)]
+    assert schedule.consider(live, caught_up=True)  # the waiting one starts
+    assert schedule.collect(timeout=300)
+    assert datetime.fromisoformat(sink.results[-1]["now"]) == later
+    assert (schedule.started, schedule.stored) == (2, 2)
+
+
+def test_a_member_forecasts_its_own_yards_and_a_burst_drops_the_waiting_snapshot(
+    schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
+) -> None:
+    live = live_at(stations, events, NOON)
+    schedule.consider(live, caught_up=True)
+    mine = sorted(stations)[:1]
+    assert move(schedule, live, events, NOON + timedelta(minutes=15), yards=mine)
+    assert not schedule.consider(live, caught_up=False)  # a burst in the same batch
+    assert schedule.dropped == 1
+    assert not schedule.running
+    assert move(schedule, live, events, NOON + timedelta(minutes=30), yards=mine) is None
+    assert not schedule.consider(live, caught_up=True)  # caught up again: the next step
+    assert move(schedule, live, events, NOON + timedelta(minutes=45), yards=mine)
+    assert schedule.consider(live, caught_up=True)
+    assert schedule.collect(timeout=300)
+    [stored] = kept(schedule).results
+    assert list(stored["parts"]) == mine
+
+
+def test_a_hand_over_kills_the_forecast_under_way_and_drops_the_waiting_one(
+    schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
+) -> None:
+    live = live_at(stations, events, NOON)
+    schedule.consider(live, caught_up=True)
+    assert move(schedule, live, events, NOON + timedelta(minutes=15))
+    assert schedule.consider(live, caught_up=True)
+    running = schedule._running
+    assert running is not None
+    assert move(schedule, live, events, NOON + timedelta(minutes=30))
+    schedule.cancel()
+    assert not running.process.is_alive()
+    # a new twin comes with the next assignment: no snapshot before a batch is caught up
+    assert schedule.boundary(live.watermark, to_micros(NOON + timedelta(hours=1))) is None
+    assert not schedule.consider(live, caught_up=True)  # nothing waits any more
+    assert schedule.stored == 0
 
 
 def test_no_more_often_than_the_wall_time_bound(
@@ -119,18 +187,21 @@ def test_no_more_often_than_the_wall_time_bound(
         ForecastSettings(**{**SMALL, "min_wall_s": 3600.0}), Kept(), stations
     )
     try:
-        noon = DEFAULT_START + timedelta(hours=12)
-        live = live_at(stations, events, noon)
+        live = live_at(stations, events, NOON)
+        bounded.consider(live, caught_up=True)
+        assert move(bounded, live, events, NOON + timedelta(minutes=15))
         assert bounded.consider(live, caught_up=True)
         assert bounded.collect(timeout=300)
-        move(live, events, noon + timedelta(hours=2))
+        assert move(bounded, live, events, NOON + timedelta(hours=2)) is None
         assert not bounded.consider(live, caught_up=True)
         assert bounded.started == 1
     finally:
         bounded.close()
 
 
-def started_process(schedule: ForecastSchedule, live: LiveTwin) -> int:
+def started_process(schedule: ForecastSchedule, live: LiveTwin, events: list[Event]) -> int:
+    schedule.consider(live, caught_up=True)
+    assert move(schedule, live, events, NOON + timedelta(minutes=15))
     assert schedule.consider(live, caught_up=True)
     running = schedule._running
     assert running is not None
@@ -154,8 +225,8 @@ def until(check: Callable[[], bool], seconds: float = 120.0) -> bool:
 def test_the_forecast_process_runs_below_the_workers_priority_and_close_kills_it(
     schedule: ForecastSchedule, stations: dict[str, StationSpec], events: list[Event]
 ) -> None:
-    live = live_at(stations, events, DEFAULT_START + timedelta(hours=12))
-    pid = started_process(schedule, live)
+    live = live_at(stations, events, NOON)
+    pid = started_process(schedule, live, events)
     wanted = min(19, os.nice(0) + schedule.settings.nice)
     assert until(lambda: os.getpriority(os.PRIO_PROCESS, pid) == wanted)
     running = schedule._running
@@ -171,7 +242,7 @@ def test_by_default_the_forecast_process_takes_only_cpu_nothing_else_wants(
 ) -> None:
     idle = ForecastSchedule(ForecastSettings(), Kept(), stations)
     try:
-        pid = started_process(idle, live_at(stations, events, DEFAULT_START + timedelta(hours=12)))
+        pid = started_process(idle, live_at(stations, events, NOON), events)
         assert until(lambda: os.sched_getscheduler(pid) == os.SCHED_IDLE)
         assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the worker's own is untouched
     finally:
@@ -183,12 +254,11 @@ def test_a_failing_store_is_counted_and_the_next_step_tries_again(
 ) -> None:
     failing = ForecastSchedule(ForecastSettings(**SMALL), Kept(refuse=True), stations)
     try:
-        noon = DEFAULT_START + timedelta(hours=12)
-        live = live_at(stations, events, noon)
-        assert failing.consider(live, caught_up=True)
+        live = live_at(stations, events, NOON)
+        started_process(failing, live, events)
         assert not failing.collect(timeout=300)
         assert failing.failed == 1
-        move(live, events, noon + timedelta(minutes=15))
+        assert move(failing, live, events, NOON + timedelta(minutes=30))
         assert failing.consider(live, caught_up=True)
     finally:
         failing.close()
@@ -197,7 +267,11 @@ def test_a_failing_store_is_counted_and_the_next_step_tries_again(
 def test_no_twin_yet_no_forecast(
     schedule: ForecastSchedule, stations: dict[str, StationSpec]
 ) -> None:
-    assert not schedule.consider(LiveTwin(stations, SEED), caught_up=True)
+    empty = LiveTwin(stations, SEED)
+    assert schedule.boundary(empty.watermark, to_micros(NOON)) is None  # not caught up yet
+    point = schedule.boundary(empty.watermark, to_micros(NOON), at_end=True)  # but at the end
+    assert point == to_micros(NOON.replace(minute=0))
+    assert not schedule.take(empty, point, stations)  # nothing applied: no twin to snapshot
 
 
 def test_off_for_zero_and_a_store_without_forecasts(stations: dict[str, StationSpec]) -> None:

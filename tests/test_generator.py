@@ -29,17 +29,12 @@ from corridor.contract.events import (
 from corridor.engine.twin import replay
 from corridor.traffic.draws import ContainerNumbers
 from corridor.traffic.generator import generate
-from stations.spec import StationSpec, load_all_stations, load_station
+from stations.spec import StationSpec, load_station
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 1, tzinfo=CST)
 DAYS = 14
 SEED = 11
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
 
 
 @pytest.fixture(scope="module")

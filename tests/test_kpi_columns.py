@@ -22,37 +22,29 @@ from streams.live.reorder import from_micros, to_micros
 from streams.live.snapshots import WINDOWS, window_start
 from streams.live.twin import LiveTwin
 from tests.broker_fixtures import SEED, generated_day, stations
+from tests.live_drive import snapshot_boundaries
 
 LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
-EVERY = to_micros(from_micros(0) + timedelta(hours=7, minutes=15))
 
 
 def test_kept_frames_equal_fresh_ones_through_appends_and_forgetting() -> None:
     live = LiveTwin(stations(), SEED)
     checked, kept = 0, None
-    for index, event in enumerate(generated_day(days=12), 1):
-        live.admit(event, b"")
-        if index % 500 or live.newest is None:
-            continue
-        target = live.newest - LATENESS
-        boundary = target - target % EVERY
-        if live.watermark is not None and boundary > live.watermark:
-            live.advance(boundary)
-            twin = live.twin
-            assert twin is not None
-            assert twin.epoch is not None
-            end = from_micros(boundary)
-            since = to_minutes(window_start(twin.epoch, end, max(WINDOWS.values())), twin.epoch)
-            recent = live.recent_records()
-            assert recent is not None
-            kept = kept or recent
-            frames, fresh = recent.frames(since), RecentRecords(twin).frames(since)
-            for name, frame in fresh.items():
-                assert frames[name].equals(frame), name
-                assert list(frames[name].dtypes) == list(frame.dtypes), name
-            checked += 1
-            twin.drain()  # as the worker's store commit does: drained records may be forgotten
-        live.advance(target)
+    for boundary in snapshot_boundaries(live, generated_day(days=12)):
+        twin = live.twin
+        assert twin is not None
+        assert twin.epoch is not None
+        end = from_micros(boundary)
+        since = to_minutes(window_start(twin.epoch, end, max(WINDOWS.values())), twin.epoch)
+        recent = live.recent_records()
+        assert recent is not None
+        kept = kept or recent
+        frames, fresh = recent.frames(since), RecentRecords(twin).frames(since)
+        for name, frame in fresh.items():
+            assert frames[name].equals(frame), name
+            assert list(frames[name].dtypes) == list(frame.dtypes), name
+        checked += 1
+        twin.drain()  # as the worker's store commit does: drained records may be forgotten
     assert checked >= 30
     assert live.forgotten_before is not None, "twelve days pass the 8-day retention"
     assert live.recent is kept, "one RecentRecords throughout: forgetting does not start over"

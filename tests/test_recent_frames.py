@@ -14,17 +14,12 @@ from typing import Any
 import pytest
 
 from corridor.contract.events import encode_event
-from corridor.engine.clock import to_minutes
 from corridor.kpis.recent_frames import RecentRecords
-from corridor.kpis.record_frames import record_frames
-from corridor.kpis.report import compute_kpis
-from streams.live.reorder import from_micros, to_micros
-from streams.live.snapshots import WINDOWS, kpi_snapshots, window_start
+from streams.live.reorder import from_micros
+from streams.live.snapshots import kpi_snapshots
 from streams.live.twin import LiveTwin
-from tests.broker_fixtures import SEED, generated_day, merged_corridor, stations
-
-LATENESS = to_micros(from_micros(0) + timedelta(minutes=5))
-EVERY = to_micros(from_micros(0) + timedelta(hours=7, minutes=15))  # not a divisor of a day
+from tests.broker_fixtures import SEED, generated_day, kpis_over_every_record, stations
+from tests.live_drive import snapshot_boundaries
 
 
 def as_bytes(kpis: Any) -> bytes:
@@ -33,24 +28,9 @@ def as_bytes(kpis: Any) -> bytes:
 
 def full_kpis(live: LiveTwin, as_of: int) -> dict[tuple[str, str], bytes]:
     """(scope, window) -> KPIs over the frames of every record since the epoch."""
-    twin = live.twin
-    assert twin is not None
-    assert twin.epoch is not None
-    frames = record_frames(twin)
-    end = from_micros(as_of)
-    result = {}
-    for window, length in WINDOWS.items():
-        start = window_start(twin.epoch, end, length)
-        kpis = compute_kpis(
-            frames,
-            start=to_minutes(start, twin.epoch),
-            end=to_minutes(end, twin.epoch),
-            stations=twin.stations,
-        )
-        corridor = merged_corridor(frames, start, end, twin)
-        for scope, figures in [*kpis["yards"].items(), ("corridor", corridor)]:
-            result[(scope, window)] = as_bytes(figures)
-    return result
+    assert live.twin is not None
+    kpis = kpis_over_every_record(live.twin, from_micros(as_of))
+    return {key: as_bytes(figures) for key, figures in kpis.items()}
 
 
 def snapshot_kpis(live: LiveTwin, as_of: int) -> dict[tuple[str, str], bytes]:
@@ -66,17 +46,9 @@ def nine_days() -> list[Any]:
 def test_recent_records_give_the_same_kpis_as_all_records(nine_days: list[Any]) -> None:
     live = LiveTwin(stations(), SEED)
     checked: list[int] = []
-    for index, event in enumerate(nine_days, 1):
-        live.admit(event, encode_event(event))
-        if index % 500 or live.newest is None:
-            continue
-        target = live.newest - LATENESS
-        boundary = target - target % EVERY
-        if live.watermark is not None and boundary > live.watermark:
-            live.advance(boundary)
-            assert snapshot_kpis(live, boundary) == full_kpis(live, boundary)
-            checked.append(boundary)
-        live.advance(target)
+    for boundary in snapshot_boundaries(live, nine_days):
+        assert snapshot_kpis(live, boundary) == full_kpis(live, boundary)
+        checked.append(boundary)
     assert live.twin is not None
     assert live.twin.epoch is not None
     assert len(checked) >= 25

@@ -14,14 +14,9 @@ from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.distributions import Constant
 from stations.snapshot import SnapshotError
-from stations.spec import StationSpec, load_all_stations
+from stations.spec import StationSpec
 
 SEED = 5
-
-
-@pytest.fixture(scope="module")
-def stations() -> dict[str, StationSpec]:
-    return load_all_stations()
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,10 @@ from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
 from corridor.store_contract import TwinStore
 from streams import cli
-from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
-from tests.broker_fixtures import SEED, generated_day, settings_env, stations
+from tests.broker_fixtures import SEED, generated_day, run_worker, settings_env
 
 pytestmark = [pytest.mark.broker]
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,9 +80,7 @@ def test_record_from_the_archive_takes_a_time_range(
     store: TwinStore = (
         MemoryStore() if kind == "memory" else SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
     )
-    worker = connect_worker(kafka_settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
+    run_worker(kafka_settings, store)
     start, end = DEFAULT_START + timedelta(hours=6), DEFAULT_START + timedelta(hours=9)
     out = tmp_path / "morning.jsonl"
 

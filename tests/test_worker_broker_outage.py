@@ -22,15 +22,18 @@ import psutil
 import pytest
 
 from api.store.sql_store import SqlStore
-from corridor.scenario import DEFAULT_START
 from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
 from streams.broker_outage import EXIT_BROKER_LOST, BrokerLostError, BrokerOutage
-from streams.connect import connect_worker
-from streams.live.memory_store import MemoryStore
 from streams.publish import publish
-from streams.worker import Worker
-from tests.broker_fixtures import SEED, generated_day, settings_env, settings_for, stations
+from tests.broker_fixtures import (
+    archived_ids,
+    generated_day,
+    settings_env,
+    settings_for,
+    steps_until,
+    worker_on_the_first_of_two_days,
+)
 from tests.kafka_doubles import FakeAdmin, FakeConsumer, FakeProducer, cluster_for, fake_settings
 from tests.worker_processes import ROOT, start_worker, worker_command
 
@@ -77,14 +80,7 @@ def test_a_broker_back_before_the_deadline_is_picked_up_without_loss(
     own_broker: EmbeddedBroker,
 ) -> None:
     settings = settings_for(own_broker, batch_size=200, broker_lost_exit_s=60.0)
-    events = generated_day(days=2)
-    second_day = DEFAULT_START + timedelta(days=1)
-    before = [e for e in events if e.ts < second_day]
-    after = [e for e in events if e.ts >= second_day]
-    publish(before, settings)
-    store = MemoryStore()
-    worker = connect_worker(settings, store, stations(), SEED)
-    worker.start()
+    events, before, after, store, worker = worker_on_the_first_of_two_days(settings)
     steps_until(worker, lambda: archived_ids(store) == {e.event_id for e in before})
     steps_until(worker, lambda: worker.idle_for() > 0.5)
 
@@ -185,10 +181,6 @@ def archived_count(store: SqlStore) -> int:
     return sum(isinstance(entry, ArchivedEvent) for entry in store.load_archive())
 
 
-def archived_ids(store: MemoryStore) -> set[str]:
-    return {entry.event_id for entry in store.archive if isinstance(entry, ArchivedEvent)}
-
-
 def wait_until(
     done: Callable[[], bool], worker: "subprocess.Popen[bytes]", log: Path, timeout_s: float = 90
 ) -> None:
@@ -213,13 +205,6 @@ def sample_rss_until_exit(
         time.sleep(0.25)
     worker.wait(timeout=5)
     return peak
-
-
-def steps_until(worker: Worker, done: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        worker.step()
 
 
 def wait_gone(process: psutil.Process, timeout_s: float) -> bool:

@@ -9,41 +9,34 @@ estimate: the log end the broker last reported, which a fetch from the recreated
 already have refreshed; see docs/streams.md.)
 """
 
-import time
-from collections.abc import Callable
-from datetime import timedelta
-
 import pytest
 
-from corridor.scenario import DEFAULT_START
-from corridor.store_contract import ArchivedEvent
 from streams.broker import EmbeddedBroker
-from streams.connect import connect_worker
-from streams.live.memory_store import MemoryStore
 from streams.publish import publish
-from streams.worker import Worker
-from tests.broker_fixtures import SEED, generated_day, settings_for, stations
+from tests.broker_fixtures import (
+    archived_ids,
+    settings_for,
+    steps_until,
+    worker_on_the_first_of_two_days,
+)
 
 pytestmark = [pytest.mark.broker]
 
 
 def test_worker_resumes_on_its_own_after_the_broker_restarts(own_broker: EmbeddedBroker) -> None:
     settings = settings_for(own_broker, batch_size=200)
-    events = generated_day(days=2)
-    second_day = DEFAULT_START + timedelta(days=1)
-    before = [e for e in events if e.ts < second_day]
-    after = [e for e in events if e.ts >= second_day]
-    publish(before, settings)
-    store = MemoryStore()
-    worker = connect_worker(settings, store, stations(), SEED)
-    worker.start()
+    _, before, after, store, worker = worker_on_the_first_of_two_days(settings)
     while worker.stats.consumed < 600:
         worker.step()
 
     own_broker.restart()
     publish(after, settings)
     everything_after = {e.event_id for e in after}
-    steps_until(worker, lambda: archived_ids(store) >= everything_after and worker.idle_for() > 0.5)
+    steps_until(
+        worker,
+        lambda: archived_ids(store) >= everything_after and worker.idle_for() > 0.5,
+        what="the worker did not catch up after the restart",
+    )
     worker.close()
 
     archived = archived_ids(store)
@@ -59,14 +52,3 @@ def test_worker_resumes_on_its_own_after_the_broker_restarts(own_broker: Embedde
     assert twin is not None
     assert not worker.live.buffer
     assert twin.counts.applied.total() + twin.counts.rejected.total() == len(archived)
-
-
-def archived_ids(store: MemoryStore) -> set[str]:
-    return {entry.event_id for entry in store.archive if isinstance(entry, ArchivedEvent)}
-
-
-def steps_until(worker: Worker, done: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < deadline, "the worker did not catch up after the restart"
-        worker.step()

@@ -8,10 +8,9 @@ import pytest
 
 from corridor.contract.events import Event, TruckDispatched, encode_event
 from streams import dead_letters
-from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.settings import KafkaSettings
-from tests.broker_fixtures import SEED, expected_kpis, generated_day, stations
+from tests.broker_fixtures import expected_kpis, generated_day, run_worker
 from tests.test_worker_hostile_input import header, produce_interleaved, read_dead_letters
 
 pytestmark = [pytest.mark.broker]
@@ -36,9 +35,7 @@ def test_deep_messages_are_dead_lettered_and_the_worker_goes_on(
     sent = produce_interleaved(kafka_settings, valid, bad)
     store = MemoryStore()
 
-    worker = connect_worker(kafka_settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
+    worker = run_worker(kafka_settings, store)
 
     invalid = Counter(
         {reason: n for reason, n in worker.stats.dead_letters.items() if reason.startswith("inv")}

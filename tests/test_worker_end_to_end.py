@@ -13,28 +13,18 @@ import pytest
 
 from corridor.contract.events import Event
 from streams.broker import EmbeddedBroker
-from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.topics import topic_for
-from streams.worker import Worker
 from tests.broker_fixtures import (
-    SEED,
     expected_kpis,
     generated_day,
+    run_worker,
     settings_for,
-    stations,
 )
 
 pytestmark = [pytest.mark.broker]
-
-
-def run_worker(settings: KafkaSettings, store: MemoryStore) -> Worker:
-    worker = connect_worker(settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
-    return worker
 
 
 def final_snapshots(store: MemoryStore) -> dict[tuple[str, str], object]:

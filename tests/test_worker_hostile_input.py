@@ -32,7 +32,14 @@ from streams.live.memory_store import MemoryStore
 from streams.live.reorder import to_micros
 from streams.settings import KafkaSettings
 from streams.topics import key_for, topic_for
-from tests.broker_fixtures import SEED, expected_kpis, generated_day, stations, topic_messages
+from tests.broker_fixtures import (
+    SEED,
+    expected_kpis,
+    generated_day,
+    run_worker,
+    stations,
+    topic_messages,
+)
 
 pytestmark = [pytest.mark.broker]
 
@@ -80,9 +87,7 @@ def test_bad_messages_are_dead_lettered_and_valid_ones_all_applied(
     sent = produce_interleaved(kafka_settings, valid, bad)
     store = MemoryStore()
 
-    worker = connect_worker(kafka_settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
+    worker = run_worker(kafka_settings, store)
 
     rejected_by_engine = sum(replay(valid, stations(), SEED).counts.rejected.values())
     expected = Counter(reason for _name, _raw, reason in bad)
@@ -228,9 +233,7 @@ def test_poison_pills_are_dead_lettered_and_the_worker_stays_up(
     produce_pills(kafka_settings, valid, pills)
     store = MemoryStore()
 
-    worker = connect_worker(kafka_settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
+    worker = run_worker(kafka_settings, store)
 
     check_pills_dead_lettered_and_kpis_of_the_valid(kafka_settings, store, valid, pills)
     assert worker.live.twin is not None
@@ -257,9 +260,7 @@ def test_a_worker_restarted_after_each_poison_pill_moves_past_it(
             worker.step()
         worker.close()
         seen += worker.stats.dead_letters
-    worker = connect_worker(settings, store, stations(), SEED)
-    worker.run(idle_exit_s=0.6)
-    worker.close()
+    worker = run_worker(settings, store)
     seen += worker.stats.dead_letters
 
     assert seen == store.dead_letter_counts, "no pill dead-lettered twice: offsets moved past it"

@@ -27,7 +27,8 @@ HoursQuery = Annotated[
 
 async def _forecast(services: ServicesDep, scope: str, hours: int) -> ForecastView:
     try:
-        result = await run_in_threadpool(services.forecaster.latest, hours)
+        yard = None if scope == CORRIDOR else scope
+        result = await run_in_threadpool(services.forecaster.latest, hours, yard)
     except HorizonError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     if result is None:

@@ -1,4 +1,4 @@
-"""Engines, the aware-timestamp column type, and running the migrations.
+"""Engines, the aware-timestamp column type and the wall clock, and running the migrations.
 
 SQLite (a file, zero set-up) is the default database; PostgreSQL through psycopg 3 is the
 production one. Timestamps are stored in UTC and always come back timezone-aware, whichever the
@@ -21,6 +21,11 @@ from api.store.json_values import json_text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 """The alembic scripts, shipped inside the package."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware (informational timestamps only)."""
+    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

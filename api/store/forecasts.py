@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, Text, delete, select
+from sqlalchemy import Connection, Engine, Table, Text, delete, select
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
@@ -50,22 +50,31 @@ def _table() -> Table:
 
 def put(engine: Engine, result: dict[str, Any], keep: int) -> None:
     """Store a forecast (`Forecast.as_dict` plus `computed_at`); keep the newest `keep` rows."""
+    with engine.begin() as connection:
+        insert(connection, result, keep)
+
+
+def insert(
+    connection: Connection, result: dict[str, Any], keep: int, *, replace: bool = False
+) -> None:
+    """`put` in the caller's transaction; `replace`: first remove the rows of the same `now`
+    (a forecast merged again from newer yard parts, `api.store.yard_forecasts`)."""
     table = _table()
     computed_at = result.get("computed_at")
-    with engine.begin() as connection:
-        connection.execute(
-            table.insert().values(
-                now=datetime.fromisoformat(result["now"]),
-                computed_at=(
-                    datetime.fromisoformat(computed_at) if computed_at else datetime.now(UTC)
-                ),
-                horizon_h=int(result["horizon_h"]),
-                replications=int(result["replications"]),
-                data=json.dumps(result, allow_nan=False),
-            )
+    now = datetime.fromisoformat(result["now"])
+    if replace:
+        connection.execute(delete(table).where(table.c.now == now))
+    connection.execute(
+        table.insert().values(
+            now=now,
+            computed_at=(datetime.fromisoformat(computed_at) if computed_at else datetime.now(UTC)),
+            horizon_h=int(result["horizon_h"]),
+            replications=int(result["replications"]),
+            data=json.dumps(result, allow_nan=False),
         )
-        kept = select(table.c.id).order_by(table.c.id.desc()).limit(max(1, keep))
-        connection.execute(delete(table).where(table.c.id.not_in(kept.scalar_subquery())))
+    )
+    kept = select(table.c.id).order_by(table.c.id.desc()).limit(max(1, keep))
+    connection.execute(delete(table).where(table.c.id.not_in(kept.scalar_subquery())))
 
 
 def latest(engine: Engine) -> StoredForecast | None:

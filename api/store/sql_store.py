@@ -16,19 +16,21 @@ boxes: reefers and boxes of that yard that are not in them have left and are rem
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Float, Table, delete, select
 
 from api.kpi_responses import validate_kpis
-from api.store import archive_segments, fencing, forecasts, twin_snapshots
+from api.store import archive_segments, fencing, forecasts, twin_snapshots, yard_forecasts
 from api.store import tables as m
 from api.store.db import make_engine, upgrade
+from api.store.db import utc_now as utc_now  # the API's modules take the clock from here
 from api.store.json_values import json_data, jsonable
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
+from corridor.forecast.yard_parts import PartsOwner
 from corridor.kpis.merge import complete
 from stations import records
 
@@ -65,11 +67,6 @@ NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
 """Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
-
-
-def utc_now() -> datetime:
-    """The wall clock, aware (informational timestamps only)."""
-    return datetime.now(UTC)
 
 
 class SqlStore:
@@ -146,6 +143,11 @@ class SqlStore:
     def put_forecast(self, result: dict[str, Any], keep: int) -> None:
         """Store the worker's forecast, keeping the newest `keep` (`api.store.forecasts`)."""
         forecasts.put(self.engine, result, keep)
+
+    def put_yard_forecasts(self, result: dict[str, Any], keep: int, owner: PartsOwner) -> bool:
+        """Store a worker's yard parts of a forecast, fenced by its claim, and merge the
+        corridor's forecast once every yard's part is in (`api.store.yard_forecasts`)."""
+        return yard_forecasts.put(self.engine, result, keep, owner)
 
     def archived(self, event_id: str, ts: datetime) -> bool:
         """Is an event with this id and time in the archive? Unpacks only the segments whose

@@ -386,3 +386,4 @@ from api.store.twin_snapshots import TwinSnapshotRow as TwinSnapshotRow  # noqa:
 
 # what-if jobs too (`api.store.whatif_jobs_table`)
 from api.store.whatif_jobs_table import WhatIfJobRow as WhatIfJobRow  # noqa: E402
+from api.store.yard_forecasts import YardForecastRow as YardForecastRow  # noqa: E402

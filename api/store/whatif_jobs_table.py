@@ -2,23 +2,23 @@
 
 A job is a row: queued by the API process that accepted it (its `owner`), moved to running and
 then done (with the answer and the report page) by that process's forecast worker, or failed
-with the reason. The owner renews `heartbeat_at` every quarter lease while the job is queued or
-running; any API process fails the pending jobs whose heartbeat is older than the lease (their
-owner died: a crash, a restart, a lost machine), so a job is never left running for ever and a
-replica never fails another's live job. Every move names the status it expects, so a job ends
-in exactly one final state. Only the newest `KEPT` finished jobs are kept.
+with the reason. The owner holds the job by a lease (`api.store.job_leases`): it renews
+`heartbeat_at` every quarter lease while the job is queued or running; any API process fails
+the pending jobs whose heartbeat is older than the lease (their owner died: a crash, a restart,
+a lost machine), so a job is never left running for ever and a replica never fails another's
+live job. Only the newest `KEPT` finished jobs are kept.
 """
 
-from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Table, Text, delete, func, literal, select, update
+from sqlalchemy import JSON, Engine, Table, Text, delete, func, literal, select
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
+from api.store.db import utc_now as utc_now  # the what-if modules take the clock from here
+from api.store.job_leases import PENDING
 
-PENDING = ("queued", "running")
 KEPT = 200
 """Finished jobs kept (the newest): a report page is up to a few hundred kB."""
 
@@ -51,11 +51,6 @@ def table() -> Table:
     found = WhatIfJobRow.__table__  # type: ignore[attr-defined]
     assert isinstance(found, Table)
     return found
-
-
-def utc_now() -> datetime:
-    """Now, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 def insert(engine: Engine, row: WhatIfJobRow) -> None:
@@ -107,60 +102,3 @@ def get(engine: Engine, job_id: str, *, with_report: bool = False) -> WhatIfJobR
     with engine.connect() as connection:
         row = connection.execute(select(*columns).where(jobs.c.id == job_id)).mappings().first()
     return None if row is None else WhatIfJobRow(**row)
-
-
-def move(engine: Engine, job_id: str, expected: Collection[str], **values: Any) -> bool:
-    """Change a job that is in one of the `expected` statuses; False when it is not (any more)."""
-    query = (
-        update(table())
-        .where(table().c.id == job_id, table().c.status.in_(list(expected)))
-        .values(**values)
-    )
-    with engine.begin() as connection:
-        return connection.execute(query).rowcount == 1
-
-
-def renew(engine: Engine, owner: str, job_ids: Collection[str]) -> int:
-    """Renew the lease of these pending jobs of `owner`; returns how many."""
-    if not job_ids:
-        return 0
-    jobs = table()
-    query = (
-        update(jobs)
-        .where(jobs.c.id.in_(list(job_ids)), jobs.c.owner == owner, jobs.c.status.in_(PENDING))
-        .values(heartbeat_at=utc_now())
-    )
-    with engine.begin() as connection:
-        return connection.execute(query).rowcount
-
-
-def fail_expired(engine: Engine, lease_s: float) -> int:
-    """Fail pending jobs whose owner stopped renewing their lease; returns how many."""
-    jobs = table()
-    expired = utc_now() - timedelta(seconds=lease_s)
-    reason = (
-        f"interrupted: the API process running it stopped (no heartbeat for {lease_s:g} s); "
-        "ask again: a what-if starts from the yard as it is now"
-    )
-    query = (
-        update(jobs)
-        .where(jobs.c.status.in_(PENDING), jobs.c.heartbeat_at < expired)
-        .values(status="failed", finished_at=utc_now(), error=reason)
-    )
-    with engine.begin() as connection:
-        return connection.execute(query).rowcount
-
-
-def fail_own(engine: Engine, owner: str, job_ids: Collection[str], reason: str) -> int:
-    """Fail these pending jobs of `owner` (it is stopping without finishing them)."""
-    if not job_ids:
-        return 0
-    jobs = table()
-    query = (
-        update(jobs)
-        .where(jobs.c.owner == owner, jobs.c.id.in_(list(job_ids)))
-        .where(jobs.c.status.in_(PENDING))
-        .values(status="failed", finished_at=utc_now(), error=reason)
-    )
-    with engine.begin() as connection:
-        return connection.execute(query).rowcount

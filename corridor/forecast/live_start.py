@@ -8,6 +8,11 @@ restores the saved yards with its own random streams (`SnapshotStart`, `Twin.for
 The import boxes a truck is already coming for (`claimed_pickups`, so that generated pickups
 do not collect them twice) are read from the snapshot itself: the import trucks in their visit,
 including those still on their way to the gate (stage "eta").
+
+A consumer group's member forecasts only the yards it owns (`yards`): the snapshot is cut to
+them and each replication runs those yards alone, and the result is one part per yard, every
+replication's figures (`run_live_parts`, `corridor.forecast.yard_parts`), which the store merges
+with the other members' parts into the corridor's forecast.
 """
 
 from collections.abc import Mapping
@@ -15,9 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from corridor.engine.snapshots import TwinSnapshot, decode
-from corridor.forecast.run import DEFAULT_REPLICATIONS, MAX_HOURS, check_hours, forecast
+from corridor.forecast.run import (
+    DEFAULT_REPLICATIONS,
+    MAX_HOURS,
+    ForecastJob,
+    check_hours,
+    forecast,
+    run_replications,
+)
 from corridor.forecast.start_state import SnapshotStart
+from corridor.forecast.yard_parts import split
 from stations.spec import StationSpec
 
 _CONTAINER, _DIRECTION = 1, 4  # places in `stations.snapshot_format.TruckState.order`
@@ -33,6 +48,7 @@ class LiveForecastJob:
     hours: int = MAX_HOURS
     replications: int = DEFAULT_REPLICATIONS
     workers: int = 1
+    yards: frozenset[str] | None = None  # the yards to forecast (None: every yard)
 
 
 def claimed_pickups(snapshot: TwinSnapshot) -> frozenset[str]:
@@ -66,3 +82,36 @@ def run_live_forecast(job: LiveForecastJob) -> dict[str, Any]:
         workers=job.workers,
     )
     return {**result.as_dict(), "computed_at": datetime.now(UTC).isoformat()}
+
+
+def cut_to(
+    snapshot: TwinSnapshot, stations: Mapping[str, StationSpec], yards: frozenset[str]
+) -> tuple[TwinSnapshot, dict[str, StationSpec]]:
+    """The snapshot and the stations of `yards` only (a member's share of the twin)."""
+    missing = sorted(yards - set(snapshot.yards))
+    if missing:
+        raise ValueError(f"yards: not in the snapshot: {', '.join(missing)}")
+    kept = msgspec.structs.replace(
+        snapshot, yards={sid: state for sid, state in snapshot.yards.items() if sid in yards}
+    )
+    return kept, {sid: spec for sid, spec in stations.items() if sid in yards}
+
+
+def run_live_parts(job: LiveForecastJob) -> dict[str, Any]:
+    """The forecast of the job's yards as parts (`corridor.forecast.yard_parts`): `now`,
+    `horizon_h`, `replications`, `computed_at` (wall clock) and `parts`, one per yard."""
+    check_hours(job.hours)
+    snapshot, stations = decode(job.snapshot), dict(job.stations)
+    if job.yards is not None:
+        snapshot, stations = cut_to(snapshot, stations, job.yards)
+    start = live_start(snapshot, stations, job.now)
+    outcomes = run_replications(
+        ForecastJob(start, snapshot.seed, job.hours), job.replications, job.workers
+    )
+    return {
+        "now": job.now.isoformat(),
+        "horizon_h": job.hours,
+        "replications": job.replications,
+        "computed_at": datetime.now(UTC).isoformat(),
+        "parts": split(outcomes),
+    }
