@@ -9,6 +9,12 @@ timed under `consume`). Times are the process's CPU time (both threads), and the
 and the worker alternate `--repeat` times on the same events: it prints the medians and
 the ratio of the medians, and the worker's phases (wall time shares) in its median run.
 
+It also splits the worker's CPU time: the store's commit thread (`streams.commits`, timed in
+its own thread), the feed's encoding (the in-process consumer's `consume`: what a broker client
+does in C, outside the worker's Python) and the rest of the main thread (decode, checks,
+engine, snapshots), each in µs an event beside the engine alone's. A ratio of 0.6 needs the
+three together under 1.67 times the engine alone.
+
     .venv/bin/python benchmarks/bench_worker_inprocess.py [--events 100000] [--repeat 3]
 """
 
@@ -18,7 +24,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from inprocess_worker import inprocess_worker  # type: ignore[import-not-found]
 
@@ -27,6 +33,7 @@ from corridor.contract.events import Event
 from corridor.engine.twin import replay
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.store_contract import TwinBatch
 from corridor.traffic.generator import generate
 from streams.phase_timer import PHASES
 from streams.settings import KafkaSettings
@@ -41,20 +48,50 @@ def engine_seconds(events: list[Event], stations: Any) -> float:
     return time.process_time() - began
 
 
-def worker_seconds(events: list[Event], stations: Any) -> tuple[float, dict[str, float]]:
-    """CPU seconds from the first batch until the worker is caught up; its phases' seconds."""
+class CommitTimedStore:
+    """A store whose `commit` counts its CPU time in the thread that runs it (the commit
+    thread while catching up); everything else goes to the store as it is."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.commit_cpu_s = 0.0
+
+    def commit(self, batch: TwinBatch) -> None:
+        began = time.thread_time()
+        try:
+            self.store.commit(batch)
+        finally:
+            self.commit_cpu_s += time.thread_time() - began
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+class WorkerRun(NamedTuple):
+    """One catch-up: CPU seconds in all, of the commit thread, of the feed; phases' seconds."""
+
+    seconds: float
+    commit_s: float
+    feed_s: float
+    phases: dict[str, float]
+
+
+def worker_seconds(events: list[Event], stations: Any) -> WorkerRun:
+    """CPU seconds from the first batch until the worker is caught up, and their split."""
     settings = KafkaSettings(bootstrap_servers="in-process:0", group_id="bench", quiet_after_s=0.5)
     with tempfile.TemporaryDirectory() as scratch:
-        store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker, feed = inprocess_worker(settings, store, stations, SEED)
+        store = CommitTimedStore(SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}"))
+        worker, feed = inprocess_worker(settings, store, stations, SEED)  # type: ignore[arg-type]
         worker.start()
         feed.feed(iter(events))
-        began = time.process_time()
+        began, committed = time.process_time(), store.commit_cpu_s
+        feed.cpu_s = 0.0
         while not (worker.stats.consumed >= len(events) and worker.idle_for() > 0):
             worker.step()
         elapsed = time.process_time() - began
+        commit_s, feed_s = store.commit_cpu_s - committed, feed.cpu_s
         worker.close()
-    return elapsed, dict(worker.stats.seconds)
+    return WorkerRun(elapsed, commit_s, feed_s, dict(worker.stats.seconds))
 
 
 def main() -> None:
@@ -67,19 +104,30 @@ def main() -> None:
     days = max(1, -(-args.events // EVENTS_PER_DAY))
     traffic = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
     events = list(itertools.islice(traffic, args.events))
-    engine, worker, phases = [], [], []
+    engine: list[float] = []
+    runs: list[WorkerRun] = []
     for _ in range(args.repeat):
         engine.append(engine_seconds(events, stations))
-        seconds, shares = worker_seconds(events, stations)
-        worker.append(seconds)
-        phases.append((seconds, shares))
-    engine_s, worker_s = statistics.median(engine), statistics.median(worker)
+        runs.append(worker_seconds(events, stations))
+    engine_s = statistics.median(engine)
+    worker_s = statistics.median(run.seconds for run in runs)
     count = len(events)
     print(f"{count:,} events, {args.repeat} runs each, CPU time medians")
     print(f"{'engine alone':<32}{engine_s:>8.2f} s{count / engine_s:>12,.0f} ev/s")
     print(f"{'worker catch-up (SQLite)':<32}{worker_s:>8.2f} s{count / worker_s:>12,.0f} ev/s")
     print(f"{'worker / engine (rates)':<32}{engine_s / worker_s:>10.3f}")
-    _, shares = sorted(phases, key=lambda run: run[0])[len(phases) // 2]
+    median_run = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+    seconds, commit_s, feed_s, shares = median_run
+    parts = {
+        "engine alone": engine_s,
+        "worker: main thread less the feed": seconds - commit_s - feed_s,
+        "worker: store commit thread": commit_s,
+        "worker: the feed's encoding": feed_s,
+    }
+    print("  CPU µs an event (the worker's median run):")
+    for name, part in parts.items():
+        print(f"    {name:<36}{part / count * 1e6:>7.2f}")
+    print(f"{'worker less the feed / engine':<32}{engine_s / (seconds - feed_s):>10.3f}")
     total = sum(shares.values())
     print("  phases: " + ", ".join(f"{p} {shares[p] / total:.0%}" for p in PHASES))
 

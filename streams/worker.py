@@ -250,7 +250,7 @@ class Worker:
         if refused is not None:
             self._dead(letters, *refused, held_origin(message), raw)
             return None
-        self.flags.check(event, message.key())
+        self.flags.check(event, message.key(), at)
         ts = self.live.admit(event, raw, message, at)  # origin read only if it is refused
         if ts is None:
             detail = f"event_id {event.event_id!r} was accepted before"

@@ -184,11 +184,15 @@ def reefer_breaches(yard: Yard, epoch: datetime) -> list[ReeferBreach]:
     ambient_c = yard.spec.reefer.ambient_c(yard.spec.local_month(to_datetime(yard.now, epoch)))
     breaches = []
     boxes = yard.boxes
+    isnan = math.isnan
     for container_id, box in yard.monitored.items():
         monitor = box.reefer_monitor
         if monitor is None or monitor.last is None or boxes.get(container_id) is not box:
             continue  # (a box replaced under its number by another's arrival is not there)
-        waiting = plug_wait_since(box)
+        request = box.plug_request  # `plug_wait_since` inlined: the live alerts' scan, per box
+        waiting = (
+            None if request is None or request.triggered or isnan(box.stacked) else box.stacked
+        )
         if monitor.off_since is None and waiting is None:  # powered: over now, or never
             deviation = abs(monitor.last.supply_c - monitor.setpoint_c)
             if deviation < monitor.threshold_c(monitor.setpoint_c):

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from corridor.engine.clock import to_datetime
 from corridor.engine.live_view import reefer_breaches
 from corridor.engine.twin import Twin
-from streams.live.reorder import Micros, from_micros, to_micros
+from streams.live.reorder import Micros, from_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,9 @@ class ReeferAlerts:
     every: Micros  # the grid step
     pending: list[ReeferAlert] = field(default_factory=list)
     _decided: dict[str, Micros] = field(default_factory=dict)
-    _next: dict[str, datetime] = field(default_factory=dict)  # the next boundary, per yard
+    upcoming: dict[str, datetime] = field(default_factory=dict)
+    """The next boundary per yard: an event after it needs `reach` first (read, not written,
+    by the live twin's loop, which compares each event's time with it without a call)."""
     _under: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -93,20 +95,13 @@ class ReeferAlerts:
         if self.every <= 0:
             raise ValueError(f"every must be a positive number of microseconds, got {self.every}")
 
-    def before_event(self, twin: Twin, yard: str, ts: datetime) -> None:
-        """`reach(ts)` before an event at `ts` is applied; most events are before the next
-        boundary, which a comparison of datetimes tells without converting `ts`."""
-        following = self._next.get(yard)
-        if following is None or ts > following:
-            self.reach(twin, yard, to_micros(ts), inclusive=False)
-
     def reach(self, twin: Twin, yard: str, moment: Micros, *, inclusive: bool) -> None:
         """Decide every boundary of `yard` up to `moment` (before it unless `inclusive`): the
         yard's events before each boundary (up to `moment`) must be applied already."""
         last = self._decided.get(yard)
         if last is None:  # the yard's first event: nothing in it before
             last = self._decided[yard] = moment - moment % self.every
-            self._next[yard] = from_micros(last + self.every)
+            self.upcoming[yard] = from_micros(last + self.every)
             return
         boundary = last + self.every
         while boundary < moment or (inclusive and boundary == moment):
@@ -114,7 +109,7 @@ class ReeferAlerts:
             self._decide(twin, yard, boundary)
             self._decided[yard] = boundary
             boundary += self.every
-        self._next[yard] = from_micros(boundary)
+        self.upcoming[yard] = from_micros(boundary)
 
     def memory(self) -> tuple[dict[str, Micros], dict[str, set[str]]]:
         """Per yard the last boundary decided and the reefers under the bound there (a
@@ -124,7 +119,7 @@ class ReeferAlerts:
     def remember(self, decided: dict[str, Micros], under: dict[str, set[str]]) -> None:
         """Take `memory()`'s state back (a restored live twin's alerts go on from it)."""
         self._decided = dict(decided)
-        self._next = {yard: from_micros(last + self.every) for yard, last in decided.items()}
+        self.upcoming = {yard: from_micros(last + self.every) for yard, last in decided.items()}
         self._under = {yard: set(ids) for yard, ids in under.items()}
 
     def take(self) -> list[ReeferAlert]:

@@ -176,11 +176,17 @@ class LiveTwin:
             )
         rejections = []
         apply, alerts = twin.apply, self.alerts
+        # an event after its yard's next alert boundary decides the boundaries before it first
+        # (`ReeferAlerts.reach`); most are before it, which one comparison of datetimes tells
+        upcoming = alerts.upcoming if alerts is not None else {}
         for held in released:
+            event = held.event
             if alerts is not None:
-                alerts.before_event(twin, held.event.yard, held.event.ts)
+                following = upcoming.get(event.yard)
+                if following is None or event.ts > following:
+                    alerts.reach(twin, event.yard, to_micros(event.ts), inclusive=False)
             try:
-                problem: DecodeError | Exception | None = apply(held.event)
+                problem: DecodeError | Exception | None = apply(event)
             except Exception as error:  # one event's failure is its own, not the worker's
                 problem = error  # the same on a rebuild: the engine is deterministic
             if problem is not None:
