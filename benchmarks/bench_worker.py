@@ -8,8 +8,10 @@ by default) onto the three input topics, then measures in the same run:
 3. the engine alone: `corridor.engine.twin.replay` of the same events, decoded, in memory;
 4. the worker catching up on the whole backlog, end to end: consume, decode, reorder, apply,
    KPI snapshots, dead letters, and the atomic store commit (SQLite through `api.store.sql_store`);
-   and the same with the in-memory store, the worker's ceiling without SQL; then a restart on the
-   caught-up SQL store (the rebuild from the archive a crashed worker goes through);
+   and the same with the in-memory store, the worker's ceiling without SQL; then two restarts on
+   the caught-up SQL store (`restart_times.py`): a new worker from the twin snapshot the
+   caught-up one stored as it stopped (the archive after it: none), and a full rebuild of the
+   whole archive with the snapshots ignored (what a store without a usable snapshot costs);
 5. latency at a steady 1,000 events/s: from producing an event to the first KPI snapshot on
    the `corridor.kpi` topic whose `as_of` covers its time (generated traffic, so 1,000 events/s
    is about 20,000 times event time; the 5-minute lateness and the 15-minute KPI cadence are in
@@ -45,6 +47,7 @@ from typing import Any
 import msgspec
 from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+from restart_times import Restarts, time_restarts  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event, decode_event, encode_event
@@ -103,7 +106,9 @@ def main() -> None:
         engine = engine_rate(stations, published)  # the whole backlog: an old twin, as the worker's
         sql_store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
         worker, stats = catch_up(settings, stations, published, sql_store)
-        rebuilt, rebuild_s = restart(settings, stations, sql_store)
+        restarts = time_restarts(
+            lambda: connect_worker(settings, sql_store, stations, SEED), sql_store, stations, SEED
+        )
         in_memory, _ = catch_up(settings, stations, published, MemoryStore())
         print()
         print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
@@ -114,8 +119,7 @@ def main() -> None:
         print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
         print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
         print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
-        print(f"{'restart: rebuild from the SQL archive':<48}{rebuild_s:>10.1f} s "
-              f"({rebuilt:,} entries, {rebuilt / rebuild_s:,.0f}/s)")  # fmt: skip
+        print_restarts(restarts)
         total = sum(stats.seconds.values())
         for phase in PHASES:  # where the catch-up's time went, measured inside the worker loop
             seconds = stats.seconds[phase]
@@ -123,6 +127,17 @@ def main() -> None:
             print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
         latency(broker, args, Path(scratch) / "live.db")
         print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3)[""])
+
+
+def print_restarts(restarts: Restarts) -> None:
+    """The two restarts of `restart_times`, labelled apart, and their ratio."""
+    snapshot_s, rebuild_s, entries = restarts.snapshot_s, restarts.rebuild_s, restarts.entries
+    tail, size = restarts.tail, restarts.snapshot_mb
+    print(f"{'restart from the stored twin snapshot':<48}{snapshot_s:>10.2f} s "
+          f"({tail:,} entries replayed after it, {size:.1f} MB)")  # fmt: skip
+    print(f"{'restart by full rebuild (snapshots ignored)':<48}{rebuild_s:>10.1f} s "
+          f"({entries:,} entries, {entries / rebuild_s:,.0f}/s)")  # fmt: skip
+    print(f"{'  full rebuild / snapshot restart':<48}{restarts.ratio:>12.1f}")
 
 
 def traffic(stations: Any, days: int) -> Iterator[Event]:
@@ -177,16 +192,6 @@ def catch_up(
     elapsed = time.perf_counter() - began - worker.idle_for()
     worker.close()
     return worker.stats.consumed / elapsed, worker.stats
-
-
-def restart(settings: KafkaSettings, stations: Any, store: TwinStore) -> tuple[int, float]:
-    """A new worker on the caught-up store: archive entries replayed, and the seconds it took."""
-    began = time.perf_counter()
-    worker = connect_worker(settings, store, stations, SEED)
-    worker.start()
-    elapsed = time.perf_counter() - began
-    worker.close()
-    return worker.stats.rebuilt, elapsed
 
 
 WORKER_PROCESS = (
