@@ -8,37 +8,72 @@ the newest (`latest`) and serves any horizon up to the stored one (`docs/forecas
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, Text, delete, select
+from sqlalchemy import Column, Connection, Engine, Table, Text, delete, select
 from sqlmodel import Field, SQLModel
 
 from api.store.db import UtcDateTime
 
 
-class ForecastRow(SQLModel, table=True):
+class ForecastColumns(SQLModel):
+    """The columns every stored forecast has, the corridor's here and each yard's part
+    (`api.store.yard_forecasts`): its `ForecastStamp`."""
+
+    now: datetime = Field(sa_type=UtcDateTime, index=True)  # event time it starts from
+    computed_at: datetime = Field(sa_type=UtcDateTime)  # wall clock
+    horizon_h: int
+    replications: int
+
+
+class ForecastRow(ForecastColumns, table=True):
     """One forecast of every yard and the corridor, from event time `now`."""
 
     __tablename__ = "forecasts"
 
     id: int | None = Field(default=None, primary_key=True)
-    now: datetime = Field(sa_type=UtcDateTime, index=True)  # event time it starts from
-    computed_at: datetime = Field(sa_type=UtcDateTime)  # wall clock
-    horizon_h: int
-    replications: int
     data: str = Field(sa_type=Text)  # the forecast as JSON
 
 
 @dataclass(frozen=True, slots=True)
-class StoredForecast:
-    """A stored forecast: its plain values (`Forecast.as_dict` and `computed_at`)."""
+class ForecastStamp:
+    """What a forecast is stored with (`ForecastColumns`): the event time it starts from, when
+    it was computed, its horizon and replications."""
 
     now: datetime
-    computed_at: datetime
+    computed_at: datetime  # wall clock
     horizon_h: int
     replications: int
+
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> "ForecastStamp":
+        """A forecast's (`Forecast.as_dict`, or a worker's yard parts), `computed_at` the wall
+        clock now where it has none."""
+        computed_at = result.get("computed_at")
+        return cls(
+            datetime.fromisoformat(result["now"]),
+            datetime.fromisoformat(computed_at) if computed_at else datetime.now(UTC),
+            int(result["horizon_h"]),
+            int(result["replications"]),
+        )
+
+    def values(self) -> dict[str, Any]:
+        """Its columns' values, by name."""
+        return {field.name: getattr(self, field.name) for field in fields(ForecastStamp)}
+
+
+def stamp_columns(table: Table) -> list[Column[Any]]:
+    """`table`'s `ForecastColumns`, in `ForecastStamp`'s order (to select one)."""
+    return [table.c[field.name] for field in fields(ForecastStamp)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredForecast(ForecastStamp):
+    """A stored forecast: its stamp and its plain values (`Forecast.as_dict` and
+    `computed_at`)."""
+
     result: dict[str, Any]
 
 
@@ -59,20 +94,11 @@ def insert(
 ) -> None:
     """`put` in the caller's transaction; `replace`: first remove the rows of the same `now`
     (a forecast merged again from newer yard parts, `api.store.yard_forecasts`)."""
-    table = _table()
-    computed_at = result.get("computed_at")
-    now = datetime.fromisoformat(result["now"])
+    table, stamp = _table(), ForecastStamp.of(result)
     if replace:
-        connection.execute(delete(table).where(table.c.now == now))
-    connection.execute(
-        table.insert().values(
-            now=now,
-            computed_at=(datetime.fromisoformat(computed_at) if computed_at else datetime.now(UTC)),
-            horizon_h=int(result["horizon_h"]),
-            replications=int(result["replications"]),
-            data=json.dumps(result, allow_nan=False),
-        )
-    )
+        connection.execute(delete(table).where(table.c.now == stamp.now))
+    data = json.dumps(result, allow_nan=False)
+    connection.execute(table.insert().values(**stamp.values(), data=data))
     kept = select(table.c.id).order_by(table.c.id.desc()).limit(max(1, keep))
     connection.execute(delete(table).where(table.c.id.not_in(kept.scalar_subquery())))
 
@@ -80,12 +106,12 @@ def insert(
 def latest(engine: Engine) -> StoredForecast | None:
     """The newest stored forecast (by its event time, then by when it was stored)."""
     table = _table()
-    query = select(
-        table.c.now, table.c.computed_at, table.c.horizon_h, table.c.replications, table.c.data
-    ).order_by(table.c.now.desc(), table.c.id.desc())
+    query = select(*stamp_columns(table), table.c.data)
+    query = query.order_by(table.c.now.desc(), table.c.id.desc())
     with engine.connect() as connection:
         row = connection.execute(query.limit(1)).first()
     if row is None:
         return None
-    now, computed_at, horizon_h, replications, data = row
-    return StoredForecast(now, computed_at, horizon_h, replications, json.loads(data))
+    values = dict(row._mapping)  # the stamp's, by name
+    data = values.pop("data")
+    return StoredForecast(**values, result=json.loads(data))

@@ -24,41 +24,31 @@ newest `keep` moments stay.
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, Table, Text, delete, select, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from api.store import fencing, forecasts
-from api.store.db import UtcDateTime
 from corridor.forecast.yard_parts import PartsOwner, merge_parts
 
 
-class YardForecastRow(SQLModel, table=True):
+class YardForecastRow(forecasts.ForecastColumns, table=True):
     """One yard's part of a forecast from event time `now`."""
 
     __tablename__ = "yard_forecasts"
 
     id: int | None = Field(default=None, primary_key=True)
-    now: datetime = Field(sa_type=UtcDateTime, index=True)  # event time it starts from
     yard: str = Field(sa_type=String, index=True)
-    computed_at: datetime = Field(sa_type=UtcDateTime)  # wall clock
-    horizon_h: int
-    replications: int
     claim: str | None = Field(default=None, sa_type=String)  # the member's (None: no group)
     data: str = Field(sa_type=Text)  # the part as JSON
 
 
 @dataclass(frozen=True, slots=True)
-class StoredPart:
+class StoredPart(forecasts.ForecastStamp):
     """A stored yard part and what it came with."""
 
-    now: datetime
     yard: str
-    computed_at: datetime
-    horizon_h: int
-    replications: int
     part: list[dict[str, Any]]
 
 
@@ -72,20 +62,9 @@ def put(engine: Engine, result: dict[str, Any], keep: int, owner: PartsOwner) ->
     """Store a worker's parts (`run_live_parts`' result), fenced by the owner's claim; merge
     the forecast of `now` when every yard of its corridor has a part. Returns whether it
     merged."""
-    table = _table()
-    now = datetime.fromisoformat(result["now"])
-    horizon, replications = int(result["horizon_h"]), int(result["replications"])
-    computed_at = datetime.fromisoformat(result.get("computed_at") or datetime.now(UTC).isoformat())
+    table, stamp = _table(), forecasts.ForecastStamp.of(result)
     rows = [
-        {
-            "now": now,
-            "yard": yard,
-            "computed_at": computed_at,
-            "horizon_h": horizon,
-            "replications": replications,
-            "claim": owner.claim,
-            "data": json.dumps(part, allow_nan=False),
-        }
+        dict(stamp.values(), yard=yard, claim=owner.claim, data=json.dumps(part, allow_nan=False))
         for yard, part in sorted(result["parts"].items())
     ]
     with engine.begin() as connection:
@@ -95,27 +74,23 @@ def put(engine: Engine, result: dict[str, Any], keep: int, owner: PartsOwner) ->
         if rows:
             connection.execute(table.insert(), rows)
         corridor = sorted(set(owner.corridor))
-        merged = _merge(connection, now, horizon, replications, corridor, keep)
+        merged = _merge(connection, stamp, corridor, keep)
         _prune(connection, keep)
     return merged
 
 
 def _merge(
-    connection: Connection,
-    now: datetime,
-    horizon: int,
-    replications: int,
-    corridor: list[str],
-    keep: int,
+    connection: Connection, stamp: forecasts.ForecastStamp, corridor: list[str], keep: int
 ) -> bool:
-    """Merge the newest part of every corridor yard at `now` into `forecasts`, if all are in."""
+    """Merge the newest part of every corridor yard at `now` (of the same horizon and
+    replications) into `forecasts`, if all are in."""
     table = _table()
     query = (
         select(table.c.yard, table.c.computed_at, table.c.data)
         .where(
-            (table.c.now == now)
-            & (table.c.horizon_h == horizon)
-            & (table.c.replications == replications)
+            (table.c.now == stamp.now)
+            & (table.c.horizon_h == stamp.horizon_h)
+            & (table.c.replications == stamp.replications)
         )
         .order_by(table.c.id)
     )
@@ -123,7 +98,7 @@ def _merge(
     if not corridor or any(yard not in newest for yard in corridor):
         return False
     parts = {yard: json.loads(newest[yard][1]) for yard in corridor}
-    merged = merge_parts(now, horizon, parts).as_dict()
+    merged = merge_parts(stamp.now, stamp.horizon_h, parts).as_dict()
     computed_at = max(newest[yard][0] for yard in corridor)
     forecasts.insert(
         connection, {**merged, "computed_at": computed_at.isoformat()}, keep, replace=True
@@ -144,14 +119,7 @@ def newest(engine: Engine, yard: str) -> StoredPart | None:
     """The yard's newest part (by its `now`, then by when it was stored)."""
     table = _table()
     query = (
-        select(
-            table.c.now,
-            table.c.yard,
-            table.c.computed_at,
-            table.c.horizon_h,
-            table.c.replications,
-            table.c.data,
-        )
+        select(*forecasts.stamp_columns(table), table.c.yard, table.c.data)
         .where(table.c.yard == yard)
         .order_by(table.c.now.desc(), table.c.id.desc())
         .limit(1)
@@ -160,5 +128,6 @@ def newest(engine: Engine, yard: str) -> StoredPart | None:
         row = connection.execute(query).first()
     if row is None:
         return None
-    now, sid, computed_at, horizon_h, replications, data = row
-    return StoredPart(now, sid, computed_at, horizon_h, replications, json.loads(data))
+    values = dict(row._mapping)  # the stamp's and the yard, by name
+    data = values.pop("data")
+    return StoredPart(**values, part=json.loads(data))
