@@ -16,15 +16,15 @@ by then), the case where one topic's backlog is far ahead of another's:
     .venv/bin/python benchmarks/bench_alignment.py [--days 10] [--lead 30] [--repeat 2]
 """
 
-import argparse
 import statistics
 import threading
 import time
 import uuid
 from datetime import timedelta
 
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
+import workload  # type: ignore[import-not-found]
+
+from corridor.scenario import load_scenario
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
@@ -68,17 +68,15 @@ def run(settings: KafkaSettings, total: int, late_events: list, hold_s: float) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=10)
+    parser = workload.parser(__doc__, days=10)
     parser.add_argument("--lead", type=float, default=30.0, help="minutes")
     parser.add_argument("--above", type=int, default=50_000, help="align_above_held")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--hold-dispatch", type=float, default=0.0, metavar="S")
     parser.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE")
-    args = parser.parse_args()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=False)
+    events = workload.generated(stations, args.days, SEED)
     with EmbeddedBroker() as broker:
         tag = uuid.uuid4().hex[:8]
         topics = {

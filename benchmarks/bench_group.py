@@ -20,7 +20,6 @@ tree (`git archive COMMIT | tar -x -C TREE`) whose workers run alternately with 
 on the same backlog and broker, for a before/after comparison in one run.
 """
 
-import argparse
 import contextlib
 import itertools
 import os
@@ -35,18 +34,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import psutil
+import workload  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
 from api.store.tables import ArchiveSegment, table_of
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
+from corridor.scenario import load_scenario
 from streams.broker import EmbeddedBroker
 from streams.publish import publish
 from streams.settings import KafkaSettings
 
 SEED = 2026
-EVENTS_PER_DAY = 3600
 WORKER_PROCESS = (
     "import sys; from api.store.sql_store import SqlStore; from streams.cli import main; "
     "sys.exit(main(sys.argv[1:], open_store=SqlStore.open))"
@@ -54,7 +52,7 @@ WORKER_PROCESS = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=150_000, help="backlog size")
     parser.add_argument("--partitions", type=int, default=12, help="per input topic")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating")
@@ -100,20 +98,12 @@ def group_rates(
         bootstrap_servers=broker.bootstrap_servers,
         membership="group",
         partitions=partitions,
-        topic_dispatch="group.dispatch",
-        topic_reefer="group.reefer",
-        topic_trains="group.trains",
-        topic_dead_letter="group.dead-letter",
-        topic_kpi="group.kpi",
+        **workload.own_topics("group"),
         quiet_after_s=0.5,
         kpi_every=kpi_every,
     )
     stations = load_scenario(None).stations
-    days = max(1, -(-events // EVENTS_PER_DAY))
-    backlog = itertools.islice(
-        generate(stations, days=days, seed=SEED, start=DEFAULT_START), events
-    )
-    published = publish(backlog, settings).produced
+    published = publish(workload.backlog(stations, events, SEED), settings).produced
     print(f"group backlog: {published:,} events on {partitions} partitions per topic, "
           f"KPIs every {kpi_every}")  # fmt: skip
     print(f"autogroup scheduling: {autogroup()}; load average {load()}")

@@ -10,18 +10,16 @@ compare (the script only imports the project's modules):
     .venv/bin/python benchmarks/bench_live_snapshot.py [--days 10] [--steps 19]
 """
 
-import argparse
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import workload  # type: ignore[import-not-found]
+
 from api.store.sql_store import SqlStore
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.store_contract import TwinBatch
-from corridor.traffic.generator import generate
 from streams.live.reorder import to_micros
 from streams.live.snapshots import kpi_outputs, put_yard_views
 from streams.live.twin import LiveTwin
@@ -32,13 +30,10 @@ STEP = 100  # events between snapshots
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=10)
+    parser = workload.parser(__doc__, days=10)
     parser.add_argument("--steps", type=int, default=19)
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=True)
+    events = workload.generated(stations, args.days, SEED)
     tail = events[-STEP * args.steps :]
     live = LiveTwin(stations, SEED)
     for event in events[: -len(tail)]:

@@ -9,16 +9,14 @@ of a snapshot that does not shrink with the yards held is read off side by side:
     .venv/bin/python benchmarks/bench_member_snapshot.py [--days 10] [--repeats 7]
 """
 
-import argparse
 import statistics
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import workload  # type: ignore[import-not-found]
+
 from corridor.contract.events import Event, encode_event
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
 from stations.spec import StationSpec
 from streams.live.reorder import to_micros
 from streams.live.snapshots import kpi_outputs
@@ -29,13 +27,10 @@ HOUR = 3_600_000_000  # microseconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=10)
+    parser = workload.parser(__doc__, days=10)
     parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=True)
+    events = workload.generated(stations, args.days, SEED)
     counts = {yard: sum(event.yard == yard for event in events) for yard in stations}
     biggest = max(counts, key=counts.__getitem__)
     print(f"{len(events):,} events over {args.days} days: {counts}")

@@ -7,14 +7,14 @@ their ratio, measured in the same run.
     .venv/bin/python benchmarks/bench_reefer_alerts.py [--days 14] [--repeat 3] [--batch 1000]
 """
 
-import argparse
 import statistics
 import time
 from datetime import timedelta
 
+import workload  # type: ignore[import-not-found]
+
 from corridor.contract.events import Event
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
+from corridor.scenario import load_scenario
 from streams.live.reefer_alerts import ReeferAlerts
 from streams.live.reorder import to_micros
 from streams.live.twin import LiveTwin
@@ -38,13 +38,11 @@ def run(events: list[Event], batch: int, alerts: bool) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=14)
+    parser = workload.parser(__doc__, days=14)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch", type=int, default=1000)
-    args = parser.parse_args()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=False)
+    events = workload.generated(stations, args.days, SEED)
     without, with_alerts, decided = [], [], 0
     for _ in range(args.repeat):
         without.append(run(events, args.batch, alerts=False)[0])

@@ -10,14 +10,13 @@ and checks that both give the same breaches.
     .venv/bin/python benchmarks/bench_reefer_scan.py [--days 25] [--repeat 7] [--calls 200]
 """
 
-import argparse
 import itertools
 import time
 
+import workload  # type: ignore[import-not-found]
+
 from corridor.engine.live_view import reefer_breaches
 from corridor.engine.twin import replay
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
 from stations.box import Box
 from stations.yard import Yard
 
@@ -30,13 +29,11 @@ def every_box(yard: Yard) -> dict[str, Box]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=25)
+    parser = workload.parser(__doc__, days=25)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200)
-    args = parser.parse_args()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=False)
+    events = workload.generated(stations, args.days, SEED)
     twin = replay(events, stations, SEED)
     assert twin.epoch is not None
     print(f"{len(events):,} events, {args.days} days; CPU ms per scan, min of {args.repeat}")

@@ -45,17 +45,16 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import workload  # type: ignore[import-not-found]
 from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from restart_times import Restarts, time_restarts  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
-from corridor.contract.events import Event, decode_event, encode_event
+from corridor.contract.events import decode_event, encode_event
 from corridor.engine.twin import replay
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.scenario import load_scenario
 from corridor.store_contract import TwinStore
-from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
 from streams.connect import connect_worker
@@ -68,11 +67,10 @@ from streams.topics import key_for, topic_for
 from streams.worker import WorkerStats
 
 SEED = 2026
-EVENTS_PER_DAY = 4000  # three baseline yards, realistic mode: at least this many
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="backlog size (at least)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
@@ -84,21 +82,19 @@ def main() -> None:
         default=KafkaSettings().end_settle_s,
         help="the latency worker's CORRIDOR_KAFKA_END_SETTLE_S (default: the worker's)",
     )
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()  # as `corridor worker` does; applies to every figure below
+    args, stations = workload.begin(parser, tune_gc=True)  # the GC: for every figure below
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
             latency(broker, args, Path(scratch) / "live.db")
         return
-    stations = load_scenario(None).stations
-    days = max(1, -(-args.events // EVENTS_PER_DAY))
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
         )
         began = time.perf_counter()
-        backlog = itertools.islice(traffic(stations, days), args.events)
+        backlog = workload.backlog(stations, args.events, SEED)
         published = publish(backlog, settings).produced
+        days = workload.days_for(args.events)
         print(f"backlog: {published:,} events ({days} days, 3 yards) published "
               f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
         raw = consume_rate(settings, decode=False)
@@ -140,10 +136,6 @@ def print_restarts(restarts: Restarts) -> None:
     print(f"{'  full rebuild / snapshot restart':<48}{restarts.ratio:>12.1f}")
 
 
-def traffic(stations: Any, days: int) -> Iterator[Event]:
-    return generate(stations, days=days, seed=SEED, start=DEFAULT_START)
-
-
 def consume_rate(settings: KafkaSettings, *, decode: bool) -> float:
     """Messages/s reading every input partition from the start to its end."""
     consumer = make_consumer(settings, extra={"group.id": f"bench-raw-{decode}"})
@@ -168,8 +160,7 @@ def consume_rate(settings: KafkaSettings, *, decode: bool) -> float:
 
 def engine_rate(stations: Any, count: int) -> float:
     """Events/s of the engine alone on the first `count` events (already decoded)."""
-    days = max(1, -(-count // EVENTS_PER_DAY))
-    events = list(traffic(stations, days))[:count]
+    events = list(workload.backlog(stations, count, SEED))
     began = time.perf_counter()
     replay(events, stations, SEED)
     return len(events) / (time.perf_counter() - began)
@@ -215,11 +206,7 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         group_id="bench-live",
-        topic_dispatch="live.dispatch",
-        topic_reefer="live.reefer",
-        topic_trains="live.trains",
-        topic_dead_letter="live.dead-letter",
-        topic_kpi="live.kpi",
+        **workload.own_topics("live"),
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
@@ -300,7 +287,8 @@ def produce_steady(
     producer = make_producer(settings, extra={"linger.ms": 1})
     sent: list[tuple[int, float]] = []
     began = time.perf_counter()
-    for index, event in enumerate(traffic(stations, int(rate * seconds / EVENTS_PER_DAY) + 2)):
+    days = int(rate * seconds / workload.EVENTS_PER_DAY) + 2
+    for index, event in enumerate(workload.traffic(stations, days, SEED)):
         due = began + index / rate
         if due > began + seconds:
             break

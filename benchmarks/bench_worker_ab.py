@@ -7,16 +7,13 @@ produce -> KPI latency at a steady 1,000 events/s.
     .venv/bin/python benchmarks/bench_worker_ab.py [--events 400000] [--latency-seconds 20]
 """
 
-import argparse
-import itertools
 import tempfile
 from pathlib import Path
 
 import bench_worker as bench  # type: ignore[import-not-found]
+import workload  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import load_scenario
 from streams.broker import EmbeddedBroker
 from streams.phase_timer import PHASES
 from streams.publish import publish
@@ -24,18 +21,15 @@ from streams.settings import KafkaSettings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    days = max(1, -(-args.events // bench.EVENTS_PER_DAY))
+    args, stations = workload.begin(parser, tune_gc=True)
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
         )
-        backlog = itertools.islice(bench.traffic(stations, days), args.events)
+        backlog = workload.backlog(stations, args.events, bench.SEED)
         published = publish(backlog, settings).produced
         engine = bench.engine_rate(stations, published)
         store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")

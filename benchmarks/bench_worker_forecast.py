@@ -20,7 +20,6 @@ Prints each mode's median events/s over `--rounds` and its ratio to "off", with 
 average (the machine is shared; a ratio measured in one run is what to quote).
 """
 
-import argparse
 import os
 import statistics
 import tempfile
@@ -30,14 +29,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
+import workload  # type: ignore[import-not-found]
+
 from api.store.sql_store import SqlStore
 from corridor.engine.snapshots import encode
 from corridor.engine.twin import replay
 from corridor.forecast.live_start import LiveForecastJob
 from corridor.forecast.yard_parts import PartsOwner
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
+from corridor.scenario import DEFAULT_START
 from stations.spec import StationSpec
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
@@ -58,16 +57,13 @@ class Discard:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="worker catch-up with forecasts off and on")
-    parser.add_argument("--days", type=int, default=7)
+    parser = workload.parser("worker catch-up with forecasts off and on", days=7)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--niced-only", dest="idle_class", action="store_false", help="no SCHED_IDLE"
     )
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    events = list(generate(stations, days=args.days, seed=SEED, start=DEFAULT_START))
+    args, stations = workload.begin(parser, tune_gc=True)
+    events = workload.generated(stations, args.days, SEED)
     now = DEFAULT_START + timedelta(days=min(args.days, 7) - 1, hours=7)
     twin = replay(events, stations, SEED, until=now)
     twin.advance_to(now)

@@ -18,28 +18,23 @@ three together under 1.67 times the engine alone.
     .venv/bin/python benchmarks/bench_worker_inprocess.py [--events 100000] [--repeat 3]
 """
 
-import argparse
-import itertools
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import workload  # type: ignore[import-not-found]
 from inprocess_worker import inprocess_worker  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
 from corridor.engine.twin import replay
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.store_contract import TwinBatch
-from corridor.traffic.generator import generate
 from streams.phase_timer import PHASES
 from streams.settings import KafkaSettings
 
 SEED = 2026
-EVENTS_PER_DAY = 4000
 
 
 def engine_seconds(events: list[Event], stations: Any) -> float:
@@ -95,15 +90,11 @@ def worker_seconds(events: list[Event], stations: Any) -> WorkerRun:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    days = max(1, -(-args.events // EVENTS_PER_DAY))
-    traffic = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
-    events = list(itertools.islice(traffic, args.events))
+    args, stations = workload.begin(parser, tune_gc=True)
+    events = list(workload.backlog(stations, args.events, SEED))
     engine: list[float] = []
     runs: list[WorkerRun] = []
     for _ in range(args.repeat):

@@ -21,7 +21,6 @@ so that sets and dicts of strings do the same work in each. The trees run two at
 """
 
 import argparse
-import itertools
 import os
 import re
 import subprocess
@@ -32,27 +31,24 @@ from datetime import timedelta
 from pathlib import Path
 
 SEED = 2026
-EVENTS_PER_DAY = 4000
 MODES = ("setup", "engine", "worker")
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def child(mode: str, count: int) -> None:
     """Generate `count` events, then run `mode` on them (in the tree on `PYTHONPATH`)."""
+    import workload  # type: ignore[import-not-found]
     from inprocess_worker import inprocess_worker  # type: ignore[import-not-found]
 
     from api.store.sql_store import SqlStore
     from corridor.engine.twin import replay
     from corridor.runtime import tune_gc_for_a_long_lived_twin
-    from corridor.scenario import DEFAULT_START, load_scenario
-    from corridor.traffic.generator import generate
+    from corridor.scenario import load_scenario
     from streams.settings import KafkaSettings
 
     tune_gc_for_a_long_lived_twin()
     stations = load_scenario(None).stations
-    days = max(1, -(-count // EVENTS_PER_DAY))
-    traffic = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
-    events = list(itertools.islice(traffic, count))
+    events = list(workload.backlog(stations, count, SEED))
     if mode == "engine":
         replay(events, stations, SEED)
     elif mode == "worker":

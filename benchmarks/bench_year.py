@@ -35,7 +35,6 @@ Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] 
 (`--days 60 --month-days 10` is a quick look).
 """
 
-import argparse
 import contextlib
 import csv
 import gc
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import matplotlib
+import workload
 from inprocess_worker import inprocess_worker
 from memory_watch import MemoryWatch
 from publisher_process import PublisherProcess
@@ -56,9 +56,7 @@ from restart_times import time_restarts
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
-from corridor.runtime import tune_gc_for_a_long_lived_twin
-from corridor.scenario import DEFAULT_START, load_scenario
-from corridor.traffic.generator import generate
+from corridor.scenario import DEFAULT_START
 from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.settings import KafkaSettings
@@ -87,7 +85,7 @@ class Sample(NamedTuple):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--days", type=int, default=365, help="simulated days (default a year)")
     parser.add_argument("--month-days", type=int, default=30, help="days between samples")
     parser.add_argument("--out", type=Path, default=Path("bench-year"), help="folder for the PNG")
@@ -97,12 +95,10 @@ def main() -> None:
     )
     parser.add_argument("--trim", action="store_true", help="malloc_trim after each month")
     parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames (0: off)")
-    args = parser.parse_args()
+    args, stations = workload.begin(parser, tune_gc=True)  # the GC as `corridor worker`'s
     if args.days < 1 or args.month_days < 1:
         parser.error("--days and --month-days must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
-    tune_gc_for_a_long_lived_twin()  # as `corridor worker` does
-    stations = load_scenario(None).stations
     with contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory())
         # the generated year may end after today: the worker would refuse those events as
@@ -162,7 +158,7 @@ def make_worker(
 def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> list[Sample]:
     """Deliver a month, catch up, sample RSS; for every month of `args.days`."""
     days, month_days = args.days, args.month_days
-    events = generate(stations, days=days, seed=SEED, start=DEFAULT_START)
+    events = workload.traffic(stations, days, SEED)
     pending: list[Event] = []  # the first event of the next month, read ahead
     samples, began = [], time.perf_counter()
     watch = MemoryWatch(args.trim, args.trace)
