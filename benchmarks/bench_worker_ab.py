@@ -24,6 +24,13 @@ def main() -> None:
     parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
+    parser.add_argument(
+        "--end-settle-s",
+        type=float,
+        default=KafkaSettings().end_settle_s,
+        help="the latency worker's CORRIDOR_KAFKA_END_SETTLE_S (default: the worker's)",
+    )
     args, stations = workload.begin(parser, tune_gc=True)
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
@@ -39,7 +46,7 @@ def main() -> None:
         total = sum(stats.seconds.values())
         shares = ", ".join(f"{p} {stats.seconds[p] / total:.0%}" for p in PHASES)
         print(f"  catch-up phases: {shares}; deliver {stats.seconds['deliver']:.1f} s")
-        bench.latency(broker, 1000.0, args.latency_seconds, Path(scratch) / "live.db")
+        bench.latency(broker, args, Path(scratch) / "live.db")
 
 
 if __name__ == "__main__":
