@@ -8,6 +8,7 @@ comparison per yard instead of a group-by of its own. The corridor is the union 
 A KPI window is a stretch of event time, `[start, end)` in Minutes: a `Window`.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -152,10 +153,10 @@ class Table:
         values = self.frame[column]
         if not isinstance(values.dtype, pd.CategoricalDtype):
             return (values == label).to_numpy(dtype=np.bool_)
-        code = int(values.cat.categories.get_indexer(pd.Index([label]))[0])
-        if code < 0:
+        categories = values.cat.categories.tolist()  # a few labels: no index engine for one
+        if label not in categories:
             return np.zeros(len(values), dtype=np.bool_)
-        matches: Flags = values.cat.codes.to_numpy() == code
+        matches: Flags = values.cat.codes.to_numpy() == categories.index(label)
         return matches
 
     def known_times(self, column: str, rows: Flags, why: str) -> Floats:
@@ -207,6 +208,15 @@ def prepare_tables(
             name=name, frame=frame, yard=yard, n_yards=len(yards), corridor=corridor
         )
     return tables
+
+
+@functools.lru_cache(maxsize=256)
+def categories(labels: tuple[str, ...]) -> pd.Index:
+    """The categories `labels` as one pandas `Index`, made once and shared: a live snapshot
+    makes a dozen categoricals over the same few labels (yards, levels, directions), and a
+    fresh string `Index` (through Arrow) with its hash table for the uniqueness check cost
+    more than the rest of making them. An `Index` is immutable, so sharing it is safe."""
+    return pd.Index(list(labels))
 
 
 def label_index(column: "pd.Series[str]", labels: Sequence[str], where: str) -> Codes:

@@ -117,8 +117,14 @@ def combined(parts: Iterable[Histogram]) -> Merged:
     for part in parts:
         n += int(part["n"])
         total += float(part["sum"])
+        bins = part["bins"]
+        if not counts:  # the first part's bins as they are, unless one appears twice
+            counts = dict(bins)
+            if len(counts) == len(bins):
+                continue
+            counts = {}
         count = counts.get
-        for k, c in part["bins"]:
+        for k, c in bins:
             counts[k] = count(k, 0) + c
     keys = sorted(counts)
     return Merged(
