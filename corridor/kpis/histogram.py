@@ -38,6 +38,9 @@ RELATIVE_ERROR = math.sqrt(GROWTH) - 1.0
 """The largest relative error of a value read back (about 0.4988 %)."""
 UNDER = -1
 """The bin of the values below `LOWEST`."""
+_DENSE_KEYS = 1 << 16
+"""`histograms` counts by `np.bincount` while it needs at most this many counters more than
+four per value."""
 
 Histogram = dict[str, Any]
 """`{"n": count, "sum": exact sum, "bins": [[bin, count], ...]}` (bins ascending)."""
@@ -53,9 +56,10 @@ def histograms(arrays: Sequence[Floats]) -> list[Histogram]:
 
     A live snapshot makes some 120 histograms of small arrays, where numpy's fixed cost per
     call was most of the work: the values are binned together, each array's bins offset by
-    its position (`owner * span`), sorted once and counted on the sorted keys (about three
-    times cheaper than `np.unique` and a Python pair per bin), and the pairs made Python ints
-    by one `tolist`. Each array's sum is its own `values.sum()`, as a lone histogram's.
+    its position (`owner * span`), and counted by one `np.bincount` over those keys (no sort:
+    the bins are a few thousand at most; with far more keys than values, an outlier's bin,
+    the keys are sorted and counted by runs instead), and the pairs made Python ints by one
+    `tolist`. Each array's sum is its own `values.sum()`, as a lone histogram's.
     """
     if not arrays:
         return []
@@ -63,10 +67,16 @@ def histograms(arrays: Sequence[Floats]) -> list[Histogram]:
     bins = bin_of(values)
     span = int(bins.max()) - UNDER + 1 if bins.size else 1
     owner = np.repeat(np.arange(len(arrays), dtype=np.int64), [a.size for a in arrays])
-    keys = np.sort(owner * span + (bins - UNDER))
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))[: keys.size])
-    counts = np.diff(np.append(starts, keys.size))
-    first = keys[starts]
+    keys = owner * span + (bins - UNDER)
+    if len(arrays) * span <= 4 * keys.size + _DENSE_KEYS:
+        tallied = np.bincount(keys)
+        first = np.flatnonzero(tallied)
+        counts = tallied[first]
+    else:
+        keys.sort()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))[: keys.size])
+        counts = np.diff(np.append(starts, keys.size))
+        first = keys[starts]
     pairs = np.stack((first % span + UNDER, counts), axis=1).tolist()
     cuts = np.searchsorted(first // span, np.arange(len(arrays) + 1)).tolist()
     return [
