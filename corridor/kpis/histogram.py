@@ -64,7 +64,7 @@ def histograms(arrays: Sequence[Floats]) -> list[Histogram]:
     if not arrays:
         return []
     values = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
-    bins = bin_of(values)
+    bins = bin_of(values).astype(np.int64, copy=False)  # it is: typed so
     span = int(bins.max()) - UNDER + 1 if bins.size else 1
     owner = np.repeat(np.arange(len(arrays), dtype=np.int64), [a.size for a in arrays])
     keys = owner * span + (bins - UNDER)
