@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.jobs import SimulateJob, run_replication
+from corridor.kpis.frames import prepare_tables
 from corridor.kpis.histogram import LOWEST, RELATIVE_ERROR, histogram, merged, percentiles
 from corridor.kpis.merge import merge
 from corridor.kpis.partials import yard_partials
-from corridor.kpis.report import compute_kpis
+from corridor.kpis.report import compute_kpis, yard_kpis
 from corridor.scenario import load_scenario
 from stations.types import MINUTES_PER_DAY
 
@@ -148,3 +149,26 @@ def test_merge_refuses_partials_of_different_windows() -> None:
         merge([first["tuanjiecun"], other["xiaonanya"]])
     with pytest.raises(ValueError, match="at least one"):
         merge([])
+
+
+@pytest.mark.parametrize("window", [(0.0, 60.0), (600.0, 1440.0), (0.0, 2 * MINUTES_PER_DAY)])
+def test_tables_without_the_corridor_give_the_yards_the_same_bytes(
+    window: tuple[float, float],
+) -> None:
+    """The live twin's tables leave the pooled corridor out (`prepare_tables(corridor=False)`):
+    each yard's KPIs (`yard_kpis`) and partials are the same JSON bytes as with it, and
+    `compute_kpis` refuses such tables (it would have no corridor to give)."""
+    frames = run(2, 2)
+    stations = load_scenario(None).stations
+    start, end = window
+    pooled = prepare_tables(frames, list(stations))
+    yards_only = prepare_tables(frames, list(stations), corridor=False)
+    exact = compute_kpis(frames, start=start, end=end, stations=stations, tables=pooled)
+    kpis = yard_kpis(frames, start=start, end=end, stations=stations, tables=yards_only)
+    assert json.dumps(kpis) == json.dumps(exact["yards"])
+    with_corridor = yard_partials(frames, start=start, end=end, stations=stations, tables=pooled)
+    without = yard_partials(frames, start=start, end=end, stations=stations, tables=yards_only)
+    assert json.dumps(without) == json.dumps(with_corridor)
+    assert yards_only["box_visits"].n_scopes == len(stations)
+    with pytest.raises(ValueError, match="without the corridor"):
+        compute_kpis(frames, start=start, end=end, stations=stations, tables=yards_only)

@@ -78,7 +78,8 @@ def populations(boxes: Table, window: Window) -> _Populations:
 
 @dataclass(frozen=True, slots=True)
 class GroupSplit:
-    """One group of boxes' populations split by yard (scenario order), then the corridor."""
+    """One group of boxes' populations split by yard (scenario order), then the corridor
+    (when the table has it, `Table.corridor`)."""
 
     departed: list[Floats]  # dwell hours of those that left in the window
     ages: list[Floats]  # age at the window's end of those in the yard
@@ -157,10 +158,12 @@ def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummar
 
 
 def _scoped_positions(boxes: Table, picked: Indices, rows: Flags) -> list[Indices]:
-    """Positions in `picked` (row indices) of the rows in `rows`, per yard, then all of them."""
+    """Positions in `picked` (row indices) of the rows in `rows`, per yard, then all of them
+    (when the table has the corridor)."""
     kept = np.flatnonzero(rows[picked])
     yard = boxes.yard[picked[kept]]
-    return [*(kept[yard == index] for index in range(boxes.n_yards)), kept]
+    per_yard = [kept[yard == index] for index in range(boxes.n_yards)]
+    return [*per_yard, kept] if boxes.corridor else per_yard
 
 
 def _arrivals_share(

@@ -8,6 +8,7 @@ comparison per yard instead of a group-by of its own. The corridor is the union 
 A KPI window is a stretch of event time, `[start, end)` in Minutes: a `Window`.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -76,13 +77,23 @@ class Table:
 
     Its column arrays are made once and kept (`cache`): a live snapshot reads the same
     tables for four windows, the KPIs and the partials. They are read-only, so no reader can
-    change what the next one reads. So are the figures `memo` keeps."""
+    change what the next one reads. So are the figures `memo` keeps.
+
+    `corridor`: whether the figures split by yard end with the corridor's (all the yards'
+    rows pooled). The live twin's tables have none: its corridor is merged from the yards'
+    partials (`corridor.kpis.merge`), so pooling the yards' rows again was work thrown away."""
 
     name: str
     frame: pd.DataFrame
     yard: Codes
     n_yards: int
+    corridor: bool = True
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_scopes(self) -> int:
+        """The yards, and the corridor when the table has it."""
+        return self.n_yards + int(self.corridor)
 
     def memo(self, key: tuple[Any, ...], make: Callable[[], Kept]) -> Kept:
         """`make()` the first time `key` is asked for, the same object after: `compute_kpis`
@@ -142,10 +153,10 @@ class Table:
         values = self.frame[column]
         if not isinstance(values.dtype, pd.CategoricalDtype):
             return (values == label).to_numpy(dtype=np.bool_)
-        code = int(values.cat.categories.get_indexer(pd.Index([label]))[0])
-        if code < 0:
+        categories = values.cat.categories.tolist()  # a few labels: no index engine for one
+        if label not in categories:
             return np.zeros(len(values), dtype=np.bool_)
-        matches: Flags = values.cat.codes.to_numpy() == code
+        matches: Flags = values.cat.codes.to_numpy() == categories.index(label)
         return matches
 
     def known_times(self, column: str, rows: Flags, why: str) -> Floats:
@@ -157,24 +168,30 @@ class Table:
         return times
 
     def scoped(self, values: Floats, rows: Flags) -> list[Floats]:
-        """`values[rows]` split by yard (scenario order), then all of them for the corridor."""
+        """`values[rows]` split by yard (scenario order), then all of them for the corridor
+        (when the table has it)."""
         yard, picked = self.yard[rows], values[rows]
         per_yard = [picked[yard == index] for index in range(self.n_yards)]
-        return [*per_yard, picked]
+        return [*per_yard, picked] if self.corridor else per_yard
 
     def scoped_sums(self, weights: Floats, rows: Flags) -> list[float]:
-        """Sum of `weights[rows]` per yard, then for the corridor."""
+        """Sum of `weights[rows]` per yard, then for the corridor (when the table has it)."""
         sums = np.bincount(self.yard[rows], weights=weights[rows], minlength=self.n_yards)
-        return [*(float(total) for total in sums), float(sums.sum())]
+        per_yard = [float(total) for total in sums]
+        return [*per_yard, float(sums.sum())] if self.corridor else per_yard
 
     def scoped_counts(self, rows: Flags) -> list[int]:
-        """Number of `rows` per yard, then for the corridor."""
+        """Number of `rows` per yard, then for the corridor (when the table has it)."""
         counts = np.bincount(self.yard[rows], minlength=self.n_yards)
-        return [*(int(count) for count in counts), int(counts.sum())]
+        per_yard = [int(count) for count in counts]
+        return [*per_yard, int(counts.sum())] if self.corridor else per_yard
 
 
-def prepare_tables(frames: Mapping[str, pd.DataFrame], yards: Sequence[str]) -> dict[str, Table]:
-    """Check every table the KPIs read and index its rows by yard; errors name table and column."""
+def prepare_tables(
+    frames: Mapping[str, pd.DataFrame], yards: Sequence[str], *, corridor: bool = True
+) -> dict[str, Table]:
+    """Check every table the KPIs read and index its rows by yard; errors name table and column.
+    `corridor`: whether the figures read from them end with the corridor's (`Table`)."""
     if not yards:
         raise ValueError("stations: the KPIs need at least one yard")
     missing = [name for name in REQUIRED_COLUMNS if name not in frames]
@@ -187,8 +204,19 @@ def prepare_tables(frames: Mapping[str, pd.DataFrame], yards: Sequence[str]) -> 
         if absent:
             raise ValueError(f"{name}: missing column(s) {', '.join(absent)}")
         yard = label_index(frame["yard"], yards, f"{name}.yard")
-        tables[name] = Table(name=name, frame=frame, yard=yard, n_yards=len(yards))
+        tables[name] = Table(
+            name=name, frame=frame, yard=yard, n_yards=len(yards), corridor=corridor
+        )
     return tables
+
+
+@functools.lru_cache(maxsize=256)
+def categories(labels: tuple[str, ...]) -> pd.Index:
+    """The categories `labels` as one pandas `Index`, made once and shared: a live snapshot
+    makes a dozen categoricals over the same few labels (yards, levels, directions), and a
+    fresh string `Index` (through Arrow) with its hash table for the uniqueness check cost
+    more than the rest of making them. An `Index` is immutable, so sharing it is safe."""
+    return pd.Index(list(labels))
 
 
 def label_index(column: "pd.Series[str]", labels: Sequence[str], where: str) -> Codes:

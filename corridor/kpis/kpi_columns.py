@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from corridor.kpis.frames import REQUIRED_COLUMNS
+from corridor.kpis.frames import REQUIRED_COLUMNS, categories
 
 Record = Any
 """A record tuple (`stations.records`)."""
@@ -53,7 +53,7 @@ class LabelCodes:
         ordered = sorted(self.labels[code] for code in present)
         position = np.full(len(self.labels), -1, dtype=np.int32)
         position[[self.code_of[label] for label in ordered]] = np.arange(len(ordered))
-        return pd.Categorical.from_codes(position[codes], categories=pd.Index(ordered))
+        return pd.Categorical.from_codes(position[codes], categories=categories(tuple(ordered)))
 
 
 class KpiColumns:
@@ -114,7 +114,9 @@ class KpiColumns:
             if joined is None:
                 joined = np.empty(0, dtype=self._numbers.get(name, np.int32))
             if name == "yard":
-                data[name] = pd.Categorical.from_codes(joined, categories=pd.Index(self.yards))
+                data[name] = pd.Categorical.from_codes(
+                    joined, categories=categories(tuple(self.yards))
+                )
             elif name in self.labels:
                 data[name] = self.labels[name].categorical(joined)
             else:

@@ -27,6 +27,7 @@ class Levels:
     series: StepSeries
     n_yards: int
     window: Window
+    corridor: bool = True  # whether the figures end with the corridor's (`Table.corridor`)
     stats: dict[str, tuple[Floats, Floats]] = field(default_factory=dict, compare=False)
 
     def of(self, level: str) -> tuple[Floats, Floats]:
@@ -61,7 +62,9 @@ def levels_over(table: Table, window: Window) -> Levels:
         series = _step_series(table)
         table.cache[("levels", "series")] = series
     made = series
-    return table.memo(("levels over", window), lambda: Levels(made, table.n_yards, window))
+    return table.memo(
+        ("levels over", window), lambda: Levels(made, table.n_yards, window, table.corridor)
+    )
 
 
 def _step_series(table: Table) -> StepSeries:
@@ -87,6 +90,8 @@ def gate_queue_len(levels: Levels) -> list[QueueLength]:
     """
     mean, peak = levels.of("gate_queue")
     scoped = [QueueLength(mean=figure(m), max=figure(p)) for m, p in zip(mean, peak, strict=True)]
+    if not levels.corridor:
+        return scoped
     keys = [levels.key(yard, "gate_queue") for yard in range(levels.n_yards)]
     parts = [levels.series.in_window(key, levels.window) for key in keys if levels.series.has(key)]
     corridor = QueueLength(mean=None, max=None)
@@ -111,14 +116,21 @@ def utilisation(
     Corridor: busy summed over the yards / capacity summed over the same yards.
     """
     machines = [spec.handling.rmgs + spec.handling.reach_stackers for spec in stations]
+    pooled = levels.corridor
     shares = {
-        "gate": _share(levels.of("gate_busy")[0], [spec.gate.lanes for spec in stations]),
+        "gate": _share(levels.of("gate_busy")[0], [spec.gate.lanes for spec in stations], pooled),
         "exception_lane": _share(
-            levels.of("exception_busy")[0], [spec.gate.exception_lanes for spec in stations]
+            levels.of("exception_busy")[0],
+            [spec.gate.exception_lanes for spec in stations],
+            pooled,
         ),
-        "handling": _share(_lifting_minutes(lifts, window) / window.minutes, machines),
-        "plugs": _share(levels.of("plugs_in_use")[0], [s.stack.reefer_plugs for s in stations]),
-        "stack": _share(levels.of("stack_teu")[0], [s.stack.capacity_teu for s in stations]),
+        "handling": _share(_lifting_minutes(lifts, window) / window.minutes, machines, pooled),
+        "plugs": _share(
+            levels.of("plugs_in_use")[0], [s.stack.reefer_plugs for s in stations], pooled
+        ),
+        "stack": _share(
+            levels.of("stack_teu")[0], [s.stack.capacity_teu for s in stations], pooled
+        ),
     }
     return [
         Utilisation(gate=gate, exception_lane=manual, handling=handling, plugs=plugs, stack=stack)
@@ -136,19 +148,22 @@ def _lifting_minutes(lifts: Table, window: Window) -> Floats:
         every = np.ones(len(lifts.frame), dtype=np.bool_)
         start = lifts.known_times("start", every, "in the table")
         minutes = window.overlap(start, lifts.floats("end"))
-        return np.asarray(lifts.scoped_sums(minutes, every)[:-1], dtype=np.float64)
+        return np.asarray(lifts.scoped_sums(minutes, every)[: lifts.n_yards], dtype=np.float64)
 
     return lifts.memo(("lifting minutes", window), make)
 
 
-def _share(busy: Floats, capacity: Sequence[int]) -> list[float | None]:
-    """busy / capacity per yard, then the capacity-weighted corridor figure (yards with data);
-    None where there is no data or no capacity (a yard without an exception lane)."""
+def _share(busy: Floats, capacity: Sequence[int], corridor: bool = True) -> list[float | None]:
+    """busy / capacity per yard, then the capacity-weighted corridor figure (yards with data;
+    when `corridor`); None where there is no data or no capacity (a yard without an exception
+    lane)."""
     capacities = np.asarray(capacity, dtype=np.float64)
     known = ~np.isnan(busy) & (capacities > 0)
     per_yard = [
         figure(float(b) / c) if ok else None
         for b, c, ok in zip(busy, capacities, known, strict=True)
     ]
-    corridor = busy[known].sum() / capacities[known].sum() if known.any() else np.nan
-    return [*per_yard, figure(float(corridor))]
+    if not corridor:
+        return per_yard
+    pooled = busy[known].sum() / capacities[known].sum() if known.any() else np.nan
+    return [*per_yard, figure(float(pooled))]

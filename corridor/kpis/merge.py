@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from corridor.kpis.frames import Window
-from corridor.kpis.histogram import merged, percentiles, tally
+from corridor.kpis.histogram import combined, percentiles, tally
 from corridor.kpis.levels import _share
 from corridor.kpis.partials import Partial
 from corridor.kpis.result import (
@@ -52,8 +52,8 @@ def merge(partials: Sequence[Partial]) -> Kpis:
     teu_out = sum(int(part["throughput"]["teu_out"]) for part in partials)
     return Kpis(
         trucks=sum(int(part["trucks"]) for part in partials),
-        truck_turn_min=tally(merged(part["truck_turn_min"] for part in partials)),
-        gate_wait_min=tally(merged(part["gate_wait_min"] for part in partials)),
+        truck_turn_min=tally(combined(part["truck_turn_min"] for part in partials)),
+        gate_wait_min=tally(combined(part["gate_wait_min"] for part in partials)),
         gate_queue_len=_queue(partials, window),
         dwell_h=_dwell(partials),
         throughput=Throughput(
@@ -127,7 +127,7 @@ def _dwell(partials: Sequence[Partial]) -> Dwell:
 
 def _dwell_summary(parts: list[dict[str, Any]]) -> DwellSummary:
     """One group of boxes' dwell figures from the yards' statistics."""
-    departed = merged(part["departed"] for part in parts)
+    departed = combined(part["departed"] for part in parts)
     arrivals = sum(int(part["arrivals"]) for part in parts)
     share = None
     if parts[0]["long_enough"]:
@@ -138,7 +138,7 @@ def _dwell_summary(parts: list[dict[str, Any]]) -> DwellSummary:
     return DwellSummary(
         **tally(departed),
         share_within_24h=share,
-        share_within_24h_departed=figure(within / departed["n"]) if departed["n"] else None,
+        share_within_24h_departed=figure(within / departed.n) if departed.n else None,
         in_yard=_in_yard([part["in_yard"] for part in parts]),
     )
 
@@ -148,7 +148,7 @@ def _in_yard(parts: list[dict[str, Any]]) -> InYard:
     boxes = sum(int(part["boxes"]) for part in parts)
     if boxes == 0:
         return InYard(boxes=0, over_24h=0, age_h=AgeSummary(p50=None, p90=None, max=None))
-    p50, p90 = (figure(v) for v in percentiles(merged(p["age"] for p in parts), (50, 90)))
+    p50, p90 = (figure(v) for v in percentiles(combined(p["age"] for p in parts), (50, 90)))
     oldest = max(float(part["max"]) for part in parts if part["max"] is not None)
     return InYard(
         boxes=boxes,

@@ -29,13 +29,14 @@ import pandas as pd
 
 from corridor.kpis.dwell import (
     DIRECTIONS,
+    GroupSplit,
     _check_directions,
     _Populations,
     group_split,
     populations,
 )
-from corridor.kpis.frames import Flags, Table, Window, prepare_tables
-from corridor.kpis.histogram import histogram
+from corridor.kpis.frames import Table, Window, prepare_tables
+from corridor.kpis.histogram import Histogram, histograms
 from corridor.kpis.levels import _lifting_minutes, levels_over
 from corridor.kpis.reefer import reefer_parts
 from corridor.kpis.stages import _stage_hours
@@ -92,6 +93,8 @@ def yard_partials(
     used["handling"] = _lifting_minutes(lifts, window) / window.minutes
     reefers = _reefer_parts(tables["reefer_excursions"], tables["reefer_readings"], window)
     counts = visits.scoped_counts(departed)
+    n_yards = len(stations)
+    tallies = histograms([*turn[:n_yards], *wait[:n_yards]])
     partials: dict[str, Partial] = {}
     for at, (yard, spec) in enumerate(stations.items()):
         key = levels.key(at, "gate_queue")
@@ -106,8 +109,8 @@ def yard_partials(
         partials[yard] = {
             "window": [float(start), float(end)],
             "trucks": counts[at],
-            "truck_turn_min": histogram(turn[at]),
-            "gate_wait_min": histogram(wait[at]),
+            "truck_turn_min": tallies[at],
+            "gate_wait_min": tallies[n_yards + at],
             "gate_queue": (
                 {"time": times.tolist(), "value": values.tolist()}
                 if levels.series.has(key)
@@ -130,42 +133,51 @@ def yard_partials(
 
 
 def _dwell_parts(boxes: Table, window: Window) -> dict[str, list[dict[str, Any]]]:
-    """Per group of boxes (all, export, import, reefer), per yard: the dwell statistics."""
+    """Per group of boxes (all, export, import, reefer), per yard: the dwell statistics (the
+    corridor's entries dropped). Every group's and yard's histograms are made in one
+    `histograms` call: dwell of the departed, then age of those in the yard."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
     pop = populations(boxes, window)
     _check_directions(boxes, pop.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
     every = np.ones(len(boxes.frame), dtype=np.bool_)
+    splits = {
+        label: group_split(boxes, pop, rows) for label, rows in {"all": every, **groups}.items()
+    }
+    n_yards = boxes.n_yards
+    made = histograms(
+        [split.departed[at] for split in splits.values() for at in range(n_yards)]
+        + [split.ages[at] for split in splits.values() for at in range(n_yards)]
+    )
+    ages_from = len(splits) * n_yards
     return {
-        "all": _dwell_group(boxes, pop, every, window),
-        **{label: _dwell_group(boxes, pop, rows, window) for label, rows in groups.items()},
+        label: [
+            _dwell_yard(pop, split, at, made[g * n_yards + at], made[ages_from + g * n_yards + at])
+            for at in range(n_yards)
+        ]
+        for g, (label, split) in enumerate(splits.items())
     }
 
 
-def _dwell_group(
-    boxes: Table, pop: _Populations, rows: Flags, window: Window
-) -> list[dict[str, Any]]:
-    """One group's dwell statistics per yard (the corridor's entries dropped)."""
-    split = group_split(boxes, pop, rows)
-    departed, ages, ended, censored = split.departed, split.ages, split.ended, split.censored
-    arrivals = split.arrivals
-    return [
-        {
-            "departed": histogram(departed[at]),
-            "within_24h": int(np.count_nonzero(departed[at] <= DWELL_TARGET_H)),
-            "arrivals": arrivals[at],
-            "ended": pop.ended_hours[ended[at]].tolist(),
-            "censored": pop.censored_hours[censored[at]].tolist(),
-            "long_enough": bool(pop.long_enough),
-            "in_yard": {
-                "boxes": int(ages[at].size),
-                "over_24h": int(np.count_nonzero(ages[at] > DWELL_TARGET_H)),
-                "max": float(ages[at].max()) if ages[at].size else None,
-                "age": histogram(ages[at]),
-            },
-        }
-        for at in range(boxes.n_yards)
-    ]
+def _dwell_yard(
+    pop: _Populations, split: GroupSplit, at: int, departed: Histogram, age: Histogram
+) -> dict[str, Any]:
+    """One group's dwell statistics in one yard, with its histograms already made."""
+    ages = split.ages[at]
+    return {
+        "departed": departed,
+        "within_24h": int(np.count_nonzero(split.departed[at] <= DWELL_TARGET_H)),
+        "arrivals": split.arrivals[at],
+        "ended": pop.ended_hours[split.ended[at]].tolist(),
+        "censored": pop.censored_hours[split.censored[at]].tolist(),
+        "long_enough": bool(pop.long_enough),
+        "in_yard": {
+            "boxes": int(ages.size),
+            "over_24h": int(np.count_nonzero(ages > DWELL_TARGET_H)),
+            "max": float(ages.max()) if ages.size else None,
+            "age": age,
+        },
+    }
 
 
 def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from corridor.engine.twin import Twin
+from corridor.kpis.frames import categories
 from stations.records import LEVELS, RECORD_TYPES
 from stations.types import Minutes
 
@@ -76,10 +77,10 @@ def level_frame(twin: Twin, yards: Sequence[str], since: Minutes | None = None) 
     return pd.DataFrame(
         {
             "yard": pd.Categorical.from_codes(
-                np.concatenate(parts_yard), categories=pd.Index(list(yards))
+                np.concatenate(parts_yard), categories=categories(tuple(yards))
             ),
             "level": pd.Categorical.from_codes(
-                np.concatenate(parts_level), categories=pd.Index(list(LEVELS))
+                np.concatenate(parts_level), categories=categories(tuple(LEVELS))
             ),
             "time": np.concatenate(parts_time),
             "value": np.concatenate(parts_value),

@@ -46,7 +46,14 @@ def reefer(excursions: Table, readings: Table, window: Window) -> list[ReeferKpi
 def reefer_parts(excursions: Table, readings: Table, window: Window) -> tuple[Any, Any, Any, Any]:
     """Per scope: readings counted, temperature excursions started, their minutes inside the
     window, and the power-off excursions' minutes inside it (`reefer`'s figures, unrounded;
-    the live twin's mergeable partials take the same, `corridor.kpis.partials`)."""
+    the live twin's mergeable partials take the same, `corridor.kpis.partials`): made once
+    per pair of tables and window (`Table.memo`), for both."""
+    return excursions.memo(
+        ("reefer parts", id(readings), window), lambda: _reefer_parts(excursions, readings, window)
+    )
+
+
+def _reefer_parts(excursions: Table, readings: Table, window: Window) -> tuple[Any, Any, Any, Any]:
     counts = readings.scoped_counts(window.holds(readings.floats("time")))
     kind = {label: excursions.equals("kind", label) for label in KINDS}
     _check_kinds(excursions, kind)

@@ -53,13 +53,41 @@ def compute_kpis(
     (missing figures are None). `tables`: the frames already prepared for these stations
     (`prepare_tables`), when several windows read the same frames.
     """
-    window = Window(start, end)
     yards = list(stations)
     if tables is None:
         tables = prepare_tables(frames, yards)
+    if not tables["truck_visits"].corridor:
+        raise ValueError("tables: prepared without the corridor; use yard_kpis")
+    scopes = _scoped_kpis(tables, Window(start, end), stations)
+    return ScopedKpis(yards=dict(zip(yards, scopes[:-1], strict=True)), corridor=scopes[-1])
+
+
+def yard_kpis(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    start: Minutes,
+    end: Minutes,
+    stations: Mapping[str, StationSpec],
+    tables: Mapping[str, Table] | None = None,
+) -> dict[str, Kpis]:
+    """`compute_kpis`' figures of every yard, without the corridor's: the live twin merges
+    the corridor from the yards' partials (`corridor.kpis.merge`), so its tables are prepared
+    without it (`prepare_tables(..., corridor=False)`, the default here) and nothing is pooled.
+    Each yard's figures are the same bytes as `compute_kpis`'."""
+    yards = list(stations)
+    if tables is None:
+        tables = prepare_tables(frames, yards, corridor=False)
+    scopes = _scoped_kpis(tables, Window(start, end), stations)
+    return dict(zip(yards, scopes[: len(yards)], strict=True))
+
+
+def _scoped_kpis(
+    tables: Mapping[str, Table], window: Window, stations: Mapping[str, StationSpec]
+) -> list[Kpis]:
+    """The KPIs per yard (scenario order), then the corridor's when the tables have it."""
     visits, boxes, lifts = tables["truck_visits"], tables["box_visits"], tables["lifts"]
     levels = levels_over(tables["levels"], window)
-    scopes = [
+    return [
         Kpis(
             trucks=departed,
             truck_turn_min=turn,
@@ -82,7 +110,6 @@ def compute_kpis(
             strict=True,
         )
     ]
-    return ScopedKpis(yards=dict(zip(yards, scopes[:-1], strict=True)), corridor=scopes[-1])
 
 
 def kpi_report(

@@ -73,7 +73,7 @@ def where_the_hours_go(
     )
     return [
         (_stage_figures(means[scope]), _stage_figures(shares[scope]), _bottleneck(shares[scope]))
-        for scope in range(boxes.n_yards + 1)
+        for scope in range(boxes.n_scopes)
     ]
 
 
@@ -99,7 +99,7 @@ def _departed_stages(
     excess hours per stage."""
 
     def make() -> tuple[Floats, Floats, Floats]:
-        milestones, n_yards = MILESTONES[direction], boxes.n_yards
+        milestones, n_yards, corridor = MILESTONES[direction], boxes.n_yards, boxes.corridor
         left_rows = np.flatnonzero(departed)
         gone = _milestones(boxes, milestones, left_rows)
         hours = np.diff(gone, axis=0) / MINUTES_PER_HOUR
@@ -108,9 +108,9 @@ def _departed_stages(
         left_yard = boxes.yard[left_rows].astype(np.intp)  # as bincount wants it, once
         counts = np.bincount(left_yard, minlength=n_yards).astype(np.float64)
         return (
-            _scoped_lines(left_yard, hours, n_yards),
-            np.append(counts, counts.sum()),
-            _excess_hours(left_yard, gone, hours, n_yards),
+            _scoped_lines(left_yard, hours, n_yards, corridor),
+            np.append(counts, counts.sum()) if corridor else counts,
+            _excess_hours(left_yard, gone, hours, n_yards, corridor),
         )
 
     return boxes.memo(("departed stages", direction, departed.tobytes()), make)
@@ -128,7 +128,7 @@ def _in_yard_excess(boxes: Table, window: Window, direction: str, in_yard: Flags
         there = np.fmin(_milestones(boxes, milestones, yard_rows), window.end)
         there_hours = np.diff(there, axis=0) / MINUTES_PER_HOUR
         yard = boxes.yard[yard_rows].astype(np.intp)
-        return _excess_hours(yard, there, there_hours, boxes.n_yards)
+        return _excess_hours(yard, there, there_hours, boxes.n_yards, boxes.corridor)
 
     return boxes.memo(("in-yard stages", window.end, direction, in_yard.tobytes()), make)
 
@@ -141,13 +141,15 @@ def _milestones(boxes: Table, milestones: tuple[str, ...], rows: Indices) -> Flo
     return times
 
 
-def _excess_hours(yard: Codes, times: Floats, hours: Floats, n_yards: int) -> Floats:
+def _excess_hours(
+    yard: Codes, times: Floats, hours: Floats, n_yards: int, corridor: bool
+) -> Floats:
     """Per scope and stage, the hours beyond the target of the boxes over it: a box's excess
     split between its stages in proportion to their hours."""
     total = (times[-1] - times[0]) / MINUTES_PER_HOUR
     with np.errstate(divide="ignore", invalid="ignore"):  # a 0 h stay is not over the target
         share_over = np.where(total > DWELL_TARGET_H, 1.0 - DWELL_TARGET_H / total, 0.0)
-    return _scoped_lines(yard, hours * share_over, n_yards)
+    return _scoped_lines(yard, hours * share_over, n_yards, corridor)
 
 
 def _refuse_milestones(times: Floats, milestones: tuple[str, ...], label: str) -> None:
@@ -168,12 +170,14 @@ def _refuse_milestones(times: Floats, milestones: tuple[str, ...], label: str) -
     )
 
 
-def _scoped_lines(yard: Codes, values: Floats, n_yards: int) -> Floats:
-    """Each line of `values` summed per yard, then the corridor's: (n_yards + 1, lines)."""
-    sums = np.zeros((n_yards + 1, values.shape[0]))
+def _scoped_lines(yard: Codes, values: Floats, n_yards: int, corridor: bool) -> Floats:
+    """Each line of `values` summed per yard, then the corridor's (when wanted): (scopes,
+    lines)."""
+    sums = np.zeros((n_yards + int(corridor), values.shape[0]))
     for line, row in enumerate(values):
         sums[:n_yards, line] = np.bincount(yard, weights=row, minlength=n_yards)
-    sums[n_yards] = sums[:n_yards].sum(axis=0)
+    if corridor:
+        sums[n_yards] = sums[:n_yards].sum(axis=0)
     return sums
 
 

@@ -26,7 +26,7 @@ from corridor.engine.clock import to_minutes
 from corridor.kpis.frames import prepare_tables
 from corridor.kpis.merge import merge
 from corridor.kpis.partials import yard_partials
-from corridor.kpis.report import compute_kpis
+from corridor.kpis.report import yard_kpis
 from corridor.store_contract import KpiPartial, KpiSnapshot, TwinBatch
 from streams.live.plain import plain
 from streams.live.reorder import Micros, from_micros
@@ -64,16 +64,17 @@ def kpi_outputs(
         return [], []
     longest = window_start(twin.epoch, end, max(WINDOWS.values()))
     frames = recent.frames(to_minutes(longest, twin.epoch))
-    tables = prepare_tables(frames, list(twin.stations))  # once for every window and both uses
+    # once for every window and both uses; without the corridor, which the partials give
+    tables = prepare_tables(frames, list(twin.stations), corridor=False)
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
-        kpis = compute_kpis(frames, **bounds, stations=twin.stations, tables=tables)
+        kpis = yard_kpis(frames, **bounds, stations=twin.stations, tables=tables)
         parts = yard_partials(frames, **bounds, stations=twin.stations, tables=tables)
         scopes: dict[str, Mapping[str, Any]] = {
-            **kpis["yards"],
+            **kpis,
             CORRIDOR: merge([parts[yard] for yard in twin.stations]),
         }
         snapshots += [
