@@ -13,9 +13,8 @@ default) is left to the model, row by row, which converts it or raises naming th
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
-from typing_extensions import TypedDict
-
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 
 class BulkCheck:
@@ -24,14 +23,14 @@ class BulkCheck:
     def __init__(
         self, model: type[BaseModel], row: Callable[[Mapping[str, Any]], dict[str, Any]]
     ) -> None:
-        fields = {
-            name: Annotated[(field.annotation, *field.metadata)]  # type: ignore[misc]
+        fields: dict[str, Any] = {
+            name: Annotated[(field.annotation, *field.metadata)]
             if field.metadata
             else field.annotation
             for name, field in model.model_fields.items()
         }
-        shape = TypedDict(f"{model.__name__}Row", fields)  # type: ignore[misc]
-        self._adapter: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[shape])  # type: ignore[valid-type]
+        shape: Any = TypedDict(f"{model.__name__}Row", fields)  # type: ignore[misc]
+        self._adapter: TypeAdapter[Any] = TypeAdapter(list[shape])
         self._row = row
 
     def rows(self, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -39,6 +38,7 @@ class BulkCheck:
         if not items:
             return []
         try:
-            return self._adapter.validate_python(items)
+            checked: list[dict[str, Any]] = self._adapter.validate_python(items)
         except ValidationError:
             return [self._row(item) for item in items]
+        return checked
