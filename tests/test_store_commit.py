@@ -207,6 +207,37 @@ def test_records_keep_their_fields_and_nan_becomes_null(store: SqlStore) -> None
     assert count(store, m.TruckVisit) == 0
 
 
+def test_record_values_other_than_bools_and_floats_go_through_the_column_types(
+    store: SqlStore,
+) -> None:
+    """Bools and floats go to the driver as they are (`api.store.upsert`); an int in a Float or
+    Boolean column is converted as the column type does, and a value it refuses fails the
+    commit, in a batch of otherwise plain rows as alone."""
+    plain = [truck(f"T{serial}", departed=60.0 + serial) for serial in range(5)]
+    converted = truck("T9")._replace(reefer=1, gate_end=42, exception_lane=0)
+    store.commit(TwinBatch("g", {}, records={"truck_visits": [*plain, converted]}))
+    stored = {row["truck_id"]: row for row in rows(store, m.TruckVisit)}
+    assert stored["T9"]["reefer"] is True
+    assert stored["T9"]["exception_lane"] is False
+    assert stored["T9"]["gate_end"] == 42.0
+    assert stored["T9"]["departed"] is None  # NaN, as in the plain rows' columns
+    assert stored["T3"] == plain[3]._asdict()
+    refused = truck("T10")._replace(reefer="sometimes")
+    with pytest.raises(Exception, match=r"sometimes|bool"):
+        store.commit(TwinBatch("g", {}, records={"truck_visits": [*plain, refused]}))
+    assert "T10" not in {row["truck_id"] for row in rows(store, m.TruckVisit)}
+
+
+def test_rows_repeating_a_key_leave_the_last_one_with_nan_among_the_values(
+    store: SqlStore,
+) -> None:
+    first = ReeferExcursion("yuzui", reefer_id(4), "power_off", 130.0, NAN, NAN)
+    last = first._replace(peak_deviation_c=2.5)
+    store.commit(TwinBatch("g", {}, records={"reefer_excursions": [first, last]}))
+    [stored] = rows(store, m.ReeferExcursion)
+    assert (stored["end"], stored["peak_deviation_c"]) == (None, 2.5)
+
+
 def test_unknown_record_tables_and_wrong_widths_are_refused(store: SqlStore) -> None:
     with pytest.raises(ValueError, match="unknown table 'trucks'"):
         store.commit(TwinBatch("g", {}, records={"trucks": [("x",)]}))

@@ -15,7 +15,7 @@ boxes: reefers and boxes of that yard that are not in them have left and are rem
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Float, Table, delete, select
 from api.kpi_responses import validate_kpis
 from api.store import archive_segments, fencing, forecasts, twin_snapshots, yard_forecasts
 from api.store import tables as m
+from api.store.bulk_checks import BulkCheck
 from api.store.db import make_engine, upgrade
 from api.store.db import utc_now as utc_now  # the API's modules take the clock from here
 from api.store.json_values import json_data, jsonable
@@ -170,8 +171,12 @@ class SqlStore:
         snapshots = [_snapshot_row(snapshot) for snapshot in batch.snapshots]
         states = [_state_row(state, now) for state in batch.yard_states]
         reefers = [_reefer_row(reefer) for reefer in batch.reefers]
-        boxes = [_box_row(box) for box in batch.boxes]
-        record_rows = {name: _record_rows(name, rows) for name, rows in batch.records.items()}
+        boxes = _BOXES.rows(batch.boxes)
+        nan_binds_null = self.engine.dialect.name == "sqlite"
+        record_rows = {
+            name: _record_rows(name, rows, nan_binds_null=nan_binds_null)
+            for name, rows in batch.records.items()
+        }
         segment = archive_segments.pack(batch.archived) if batch.archived else None
         partials = [
             {"yard": p.yard, "window": p.window, "as_of": p.as_of, "partial": json_data(p.partial)}
@@ -361,24 +366,54 @@ def _box_row(box: Mapping[str, Any]) -> dict[str, Any]:
     return checked.model_dump()
 
 
-def _record_rows(name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The rows as values in the record's field order, NaN (not happened yet) as NULL."""
+_BOXES = BulkCheck(m.OverdueBoxPublic, _box_row)
+
+
+def _record_rows(
+    name: str, rows: list[tuple[Any, ...]], *, nan_binds_null: bool
+) -> Sequence[tuple[Any, ...]]:
+    """The rows as values in the record's field order, NaN (not happened yet) as NULL.
+
+    `nan_binds_null`: the driver stores a NaN as NULL itself (SQLite), so only the key's
+    columns are rewritten (a NaN there must compare equal to another, as NULL does, when the
+    rows are reduced to one per key). The checks are C calls mapped over the batch, and a
+    column without NaN is left as it is: this runs in the store's commit thread, which holds
+    the GIL through its Python code (`api.store.upsert`).
+    """
     if name in NOT_PERSISTED:
         return []
     if name not in PERSISTED_RECORDS:
         known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
         raise ValueError(f"records: unknown table {name!r}; known: {known}")
-    table, fields, _key = PERSISTED_RECORDS[name]
-    for index, row in enumerate(rows):
-        if len(row) != len(fields):
-            raise ValueError(f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields")
+    table, fields, key = PERSISTED_RECORDS[name]
     if not rows:
         return []
-    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    if set(map(len, rows)) != {len(fields)}:
+        for index, row in enumerate(rows):
+            if len(row) != len(fields):
+                raise ValueError(
+                    f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields"
+                )
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    changed = False
     for index, field in enumerate(fields):
-        if isinstance(table.c[field].type, Float):
-            columns[index] = map(_finite, columns[index])
-    return list(zip(*columns, strict=True))
+        if not isinstance(table.c[field].type, Float):
+            continue
+        if nan_binds_null and field not in key:
+            continue
+        if _has_nan(columns[index]):
+            columns[index] = tuple(map(_finite, columns[index]))
+            changed = True
+    return list(zip(*columns, strict=True)) if changed else rows
+
+
+def _has_nan(column: Sequence[Any]) -> bool:
+    """Whether any value is a NaN: `math.isnan` mapped in C, value by value if some value is
+    not a number (the column's bind processor judges those)."""
+    try:
+        return any(map(math.isnan, column))
+    except (TypeError, OverflowError):
+        return any(isinstance(value, float) and math.isnan(value) for value in column)
 
 
 def _finite(value: Any) -> Any:

@@ -10,6 +10,14 @@ builds and type-processes a parameter dict per row, which measured twice the dat
 time; here the statement is compiled once (and kept), each column's bind processor (the aware
 timestamp's, for instance) is mapped over that column, and the rows go to the driver's `executemany`
 as they are (`exec_driver_sql`): same SQL, same transaction, a fraction of the Python work.
+
+The store's commit runs in a thread beside the worker's main thread and holds the GIL through
+its Python code (`streams.commits`, `docs/performance.md`), so the per-value work is C calls
+mapped over columns. A column whose values are all of types the driver binds exactly as the
+column's processor would (`bool` for a Boolean, `float` for SQLite's Float: SQLite binds NaN
+as NULL) skips its processor, checked with one `set(map(type, column))`; when every column
+does, the rows go to the driver as they came, not rebuilt. Any other value takes the
+processor, which converts it or raises as before.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -17,8 +25,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Boolean, Connection, Float, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeEngine
 
 Row = Mapping[str, Any]
 Values = Sequence[Any]
@@ -85,16 +94,24 @@ class _Prepared:
     sql: str
     order: tuple[int, ...] | None  # positional dialects: column index of each placeholder
     names: tuple[str, ...]  # named dialects: the bind name of each column
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    processors: tuple[tuple[int, Callable[[Any], Any], frozenset[type]], ...]
+    """Column index, bind processor, and the value types the driver binds as it would."""
 
     def execute(self, connection: Connection, rows: Sequence[Values]) -> None:
         """Run the INSERT once per row, through the driver's `executemany`."""
-        values = list(zip(*rows, strict=True))  # column by column: processors run through `map`
-        for index, processor in self.processors:
-            values[index] = tuple(map(processor, values[index]))
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))  # column by column
+        processed = False
+        for index, processor, as_is in self.processors:
+            if not set(map(type, values[index])) <= as_is:
+                values[index] = tuple(map(processor, values[index]))
+                processed = True
+        parameters: Sequence[Any]
         if self.order is not None:
-            ordered = (values[index] for index in self.order)
-            parameters: list[Any] = list(zip(*ordered, strict=True))
+            if not processed and self.order == tuple(range(len(values))):
+                parameters = rows if isinstance(rows, list | tuple) else list(rows)
+            else:
+                ordered = (values[index] for index in self.order)
+                parameters = list(zip(*ordered, strict=True))
         else:
             rows_again = zip(*values, strict=True)
             parameters = [dict(zip(self.names, row, strict=True)) for row in rows_again]
@@ -127,7 +144,7 @@ def _prepared(
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
     processors = tuple(
-        (index, processor)
+        (index, processor, _bound_as_is(table.c[name].type, dialect.name))
         for index, name in enumerate(columns)
         if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     )
@@ -140,6 +157,24 @@ def _prepared(
     prepared = _Prepared(compiled.string, order, names, processors)
     _PREPARED[cache_key] = prepared
     return prepared
+
+
+_NONE = type(None)
+
+
+def _bound_as_is(column_type: TypeEngine[Any], dialect: str) -> frozenset[type]:
+    """The value types the driver binds for a column of `column_type` exactly as the column's
+    bind processor would have it bind them (none: always run the processor).
+
+    Boolean's processor refuses anything but a bool, 0, 1 or None, and gives a bool or an int:
+    the drivers bind a bool as it stands (SQLite as 0 or 1). SQLite's Float processor is
+    `float()`, which leaves a float as it is (NaN included, which SQLite stores as NULL).
+    """
+    if type(column_type) is Boolean:
+        return frozenset({bool, _NONE})
+    if type(column_type) is Float and dialect == "sqlite" and not column_type.asdecimal:
+        return frozenset({float, _NONE})
+    return frozenset()
 
 
 def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
