@@ -50,12 +50,16 @@ def fetch_limits(settings: KafkaSettings) -> dict[str, int]:
     A fetch returns at most `fetch_max_bytes` per request and per partition, except that
     librdkafka always takes a first message larger than that, so an oversized input message is
     read (and dead-lettered) rather than stalling its partition; a response may be that large
-    plus the protocol's framing.
+    plus the protocol's framing. `prefetch_kbytes` caps what librdkafka queues ahead of the
+    worker (its default, 64 MiB, is the whole of a large backlog): a capped queue cut the
+    embedded broker's CPU an event and its fetch requests in a catch-up, and is all a pause
+    drops (`streams.alignment`; `benchmarks/bench_fetch.py`, `docs/performance.md`).
     """
     return {
         "fetch.max.bytes": settings.fetch_max_bytes,
         "max.partition.fetch.bytes": settings.fetch_max_bytes,
         "receive.message.max.bytes": settings.fetch_max_bytes + RESPONSE_FRAMING_BYTES,
+        "queued.max.messages.kbytes": settings.prefetch_kbytes,
     }
 
 
