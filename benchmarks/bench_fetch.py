@@ -187,7 +187,8 @@ def main() -> None:
         for name, runs in results.items()
     }
     for name, extra, batch in configs:
-        settings = ", ".join([f"{k}={v}" for k, v in extra.items()] + [f"batch={batch}"] * bool(batch))
+        shown = [f"{key}={value}" for key, value in extra.items()]
+        settings = ", ".join(shown + [f"batch={batch}"] * bool(batch))
         print(f"  {name} ({settings or 'the worker as it is'}):")
         for key, label, form in COLUMNS:
             ratio = medians[name][key] / medians["current"][key] if medians["current"][key] else 0
