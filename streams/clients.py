@@ -51,9 +51,9 @@ def fetch_limits(settings: KafkaSettings) -> dict[str, int]:
     librdkafka always takes a first message larger than that, so an oversized input message is
     read (and dead-lettered) rather than stalling its partition; a response may be that large
     plus the protocol's framing. `prefetch_kbytes` caps what librdkafka queues ahead of the
-    worker (its default, 64 MiB, is the whole of a large backlog): a capped queue cut the
-    embedded broker's CPU an event and its fetch requests in a catch-up, and is all a pause
-    drops (`streams.alignment`; `benchmarks/bench_fetch.py`, `docs/performance.md`).
+    worker (by default its own 64 MiB, the whole of a large backlog); a smaller cap cut the
+    embedded broker's CPU an event in a catch-up but not the worker's
+    (`benchmarks/bench_fetch.py`, `docs/streams.md`).
     """
     return {
         "fetch.max.bytes": settings.fetch_max_bytes,

@@ -49,7 +49,7 @@ def test_the_password_never_shows(
 
 
 def test_the_prefetch_cap_reaches_the_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert fetch_limits(KafkaSettings())["queued.max.messages.kbytes"] == 1024
+    assert fetch_limits(KafkaSettings())["queued.max.messages.kbytes"] == 65_536
     monkeypatch.setenv("CORRIDOR_KAFKA_PREFETCH_KBYTES", "512")
     settings = KafkaSettings()
 
