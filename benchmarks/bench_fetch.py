@@ -4,8 +4,9 @@ Publishes a backlog of generated traffic (`--events`) onto the embedded broker o
 catches up on it with an in-process worker (memory store, or SQLite with `--sql`) under each
 configuration given with `--config NAME=KEY=VALUE,KEY=VALUE` (librdkafka consumer settings, laid
 over the worker's own; `batch=N` sets the worker's consume batch), alternating the
-configurations `--repeat` times, each run in a consumer group of its own from offset 0. A
-configuration named `current` with no settings is always run first in each round.
+configurations `--repeat` times (each round starting one configuration later), each run in a
+consumer group of its own from offset 0. A configuration named `current` with no settings is
+always among them.
 
 Printed per run and then as medians: events/s (wall, from start until every event is applied,
 the final quiet wait left out), the worker process's CPU microseconds an event (its Python
@@ -164,7 +165,8 @@ def main() -> None:
         )
         publish(events, base)
         for index in range(args.repeat):
-            for name, extra, batch in configs:
+            shift = index % len(configs)  # each configuration in turn goes first
+            for name, extra, batch in configs[shift:] + configs[:shift]:
                 update: dict[str, Any] = {"group_id": f"g{tag}-{name}-{index}"}
                 if batch is not None:
                     update["batch_size"] = batch
