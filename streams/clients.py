@@ -50,12 +50,16 @@ def fetch_limits(settings: KafkaSettings) -> dict[str, int]:
     A fetch returns at most `fetch_max_bytes` per request and per partition, except that
     librdkafka always takes a first message larger than that, so an oversized input message is
     read (and dead-lettered) rather than stalling its partition; a response may be that large
-    plus the protocol's framing.
+    plus the protocol's framing. `prefetch_kbytes` caps what librdkafka queues ahead of the
+    worker (by default its own 64 MiB, the whole of a large backlog); a smaller cap cut the
+    embedded broker's CPU an event in a catch-up but not the worker's
+    (`benchmarks/bench_fetch.py`, `docs/streams.md`).
     """
     return {
         "fetch.max.bytes": settings.fetch_max_bytes,
         "max.partition.fetch.bytes": settings.fetch_max_bytes,
         "receive.message.max.bytes": settings.fetch_max_bytes + RESPONSE_FRAMING_BYTES,
+        "queued.max.messages.kbytes": settings.prefetch_kbytes,
     }
 
 

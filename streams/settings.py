@@ -69,6 +69,10 @@ class KafkaSettings(BaseSettings):
     max_future_skew: timedelta = timedelta(minutes=15)  # live: event time allowed ahead of now
     message_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 1_000_000  # produce
     fetch_max_bytes: Annotated[int, Field(ge=65_536, le=1_000_000_000)] = 52_428_800  # consume
+    # what the consumer queues ahead of the worker (librdkafka's queued.max.messages.kbytes),
+    # and what an alignment pause drops; librdkafka's default (docs/streams.md: a 1 MiB cap
+    # cut the broker's CPU but not the catch-up's)
+    prefetch_kbytes: Annotated[int, Field(ge=1, le=2_097_151)] = 65_536
     extra_config: dict[str, str] = Field(default_factory=dict)  # more librdkafka settings
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from streams.clients import fetch_limits, make_consumer
 from streams.settings import KafkaSettings
 
 SECRET = "s3cr3t-Pa55word-9f2c"
@@ -47,6 +48,15 @@ def test_the_password_never_shows(
     assert settings.redacted()["sasl_username"] == "twin"
 
 
+def test_the_prefetch_cap_reaches_the_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert fetch_limits(KafkaSettings())["queued.max.messages.kbytes"] == 65_536
+    monkeypatch.setenv("CORRIDOR_KAFKA_PREFETCH_KBYTES", "512")
+    settings = KafkaSettings()
+
+    assert fetch_limits(settings)["queued.max.messages.kbytes"] == 512
+    make_consumer(settings).close()  # librdkafka takes it (it refuses what it does not know)
+
+
 def test_settings_are_frozen() -> None:
     settings = KafkaSettings()
     with pytest.raises(ValidationError):
@@ -59,6 +69,7 @@ def test_settings_are_frozen() -> None:
         ({"security_protocol": "SASL_SSL"}, "needs sasl_mechanism"),
         ({"sasl_mechanism": "PLAIN"}, "security_protocol is PLAINTEXT"),
         ({"partitions": 0}, "partitions"),
+        ({"prefetch_kbytes": 0}, "prefetch_kbytes"),
         ({"lateness": -5}, "lateness"),
         ({"extra_config": {"sasl.password": "x"}}, "its own setting"),
         ({"bootstrap_server": "typo:9092"}, "bootstrap_server"),
