@@ -1,7 +1,8 @@
 """Thin constructors for the confluent-kafka clients, and topic administration.
 
-Each client gets the shared settings (`KafkaSettings.client_config`), the choices that matter
-on every broker we run against, and a copied `extra` dict last. librdkafka's own log lines go
+Each client gets the shared settings (`KafkaSettings.client_config`): the choices that matter
+on every broker we run against, then the operator's `extra_config` over them, and a copied
+`extra` dict last. librdkafka's own log lines go
 to the `streams.librdkafka` logger instead of stderr. Nothing outside `streams/` sees a
 librdkafka type.
 """
@@ -77,11 +78,10 @@ def make_consumer(
     extra: dict[str, Any] | None = None,
 ) -> Consumer:
     """A consumer for assigned partitions or a group's share of them (never auto commit)."""
-    config = settings.client_config(**CONSUMER_DEFAULTS)
+    config = settings.client_config(**CONSUMER_DEFAULTS, **fetch_limits(settings))
     config["group.id"] = settings.group_id
     if settings.membership == "group":  # same partition indexes of every topic: a yard's feeds
         config["partition.assignment.strategy"] = "range"  # `streams.rebalance`
-    config.update(fetch_limits(settings))
     config["logger"] = librdkafka_log
     config["error_cb"] = on_error or _log_error
     config.update(dict(extra or {}))

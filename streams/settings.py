@@ -125,11 +125,13 @@ class KafkaSettings(BaseSettings):
         """Input topics, then the dead-letter, KPI and alert topics."""
         return (*self.input_topics, self.topic_dead_letter, self.topic_kpi, self.topic_alerts)
 
-    def client_config(self, **overrides: Any) -> dict[str, Any]:
+    def client_config(self, **defaults: Any) -> dict[str, Any]:
         """librdkafka settings shared by every client: a fresh dict, the secret in clear.
 
-        Hand it to a confluent-kafka client and to nothing else (never log it): use
-        `redacted()` to show the settings.
+        `defaults` are a client's own choices; `extra_config` comes after them, so an operator
+        can still tune any of them (say `fetch.wait.max.ms`) without a release. Hand the dict
+        to a confluent-kafka client and to nothing else (never log it): use `redacted()` to
+        show the settings.
         """
         config: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
@@ -140,8 +142,8 @@ class KafkaSettings(BaseSettings):
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.sasl_username
             config["sasl.password"] = self.sasl_password.get_secret_value()
+        config.update(defaults)
         config.update(self.extra_config)
-        config.update(overrides)
         return config
 
     def redacted(self) -> dict[str, Any]:

@@ -57,6 +57,20 @@ def test_the_prefetch_cap_reaches_the_consumer(monkeypatch: pytest.MonkeyPatch) 
     make_consumer(settings).close()  # librdkafka takes it (it refuses what it does not know)
 
 
+def test_extra_config_overrides_the_clients_own_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "CORRIDOR_KAFKA_EXTRA_CONFIG", '{"fetch.wait.max.ms": "200", "fetch.max.bytes": "1048576"}'
+    )
+    handed: list[dict[str, object]] = []
+    monkeypatch.setattr("streams.clients.Consumer", handed.append)
+
+    make_consumer(KafkaSettings())
+
+    assert handed[0]["fetch.wait.max.ms"] == "200"  # not CONSUMER_DEFAULTS' 50
+    assert handed[0]["fetch.max.bytes"] == "1048576"  # not fetch_limits' own
+    assert handed[0]["enable.auto.commit"] is False  # what it does not name stays
+
+
 def test_settings_are_frozen() -> None:
     settings = KafkaSettings()
     with pytest.raises(ValidationError):
