@@ -17,6 +17,31 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 Membership = Literal["assigned", "group"]
 Positive = Annotated[int, Field(ge=1)]
 _SECRET_KEYS = ("password", "secret", "key.pem", "keystore")
+# librdkafka keys that have a setting of their own, or that the twin's guarantees rest on
+# (offsets stored with the outputs, end-of-partition events, nothing skipped or auto-created,
+# every write acknowledged): refused in `extra_config`, which overrides the clients' choices
+_OWNED_KEYS = {
+    "bootstrap.servers": "bootstrap_servers",
+    "security.protocol": "security_protocol",
+    "client.id": "client_id",
+    "group.id": "group_id",
+    "sasl.mechanism": "sasl_mechanism",
+    "sasl.username": "sasl_username",
+    "message.max.bytes": "message_max_bytes",
+    "fetch.max.bytes": "fetch_max_bytes",
+    "max.partition.fetch.bytes": "fetch_max_bytes",
+    "receive.message.max.bytes": "fetch_max_bytes",
+    "queued.max.messages.kbytes": "prefetch_kbytes",
+}
+_FIXED_KEYS = (
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "enable.partition.eof",
+    "auto.offset.reset",
+    "allow.auto.create.topics",
+    "partition.assignment.strategy",
+    "acks",
+)
 
 
 class KafkaSettings(BaseSettings):
@@ -113,6 +138,10 @@ class KafkaSettings(BaseSettings):
         for key in self.extra_config:
             if any(word in key for word in _SECRET_KEYS):
                 raise ValueError(f"extra_config: put {key!r} in its own setting, not extra_config")
+            if key in _OWNED_KEYS:
+                raise ValueError(f"extra_config: {key!r} is set by {_OWNED_KEYS[key]!r}")
+            if key in _FIXED_KEYS:
+                raise ValueError(f"extra_config: {key!r} is fixed: the twin's guarantees need it")
         return self
 
     @property

@@ -59,7 +59,7 @@ def test_the_prefetch_cap_reaches_the_consumer(monkeypatch: pytest.MonkeyPatch) 
 
 def test_extra_config_overrides_the_clients_own_choices(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
-        "CORRIDOR_KAFKA_EXTRA_CONFIG", '{"fetch.wait.max.ms": "200", "fetch.max.bytes": "1048576"}'
+        "CORRIDOR_KAFKA_EXTRA_CONFIG", '{"fetch.wait.max.ms": "200", "fetch.min.bytes": "4096"}'
     )
     handed: list[dict[str, object]] = []
     monkeypatch.setattr("streams.clients.Consumer", handed.append)
@@ -67,7 +67,7 @@ def test_extra_config_overrides_the_clients_own_choices(monkeypatch: pytest.Monk
     make_consumer(KafkaSettings())
 
     assert handed[0]["fetch.wait.max.ms"] == "200"  # not CONSUMER_DEFAULTS' 50
-    assert handed[0]["fetch.max.bytes"] == "1048576"  # not fetch_limits' own
+    assert handed[0]["fetch.min.bytes"] == "4096"
     assert handed[0]["enable.auto.commit"] is False  # what it does not name stays
 
 
@@ -86,6 +86,9 @@ def test_settings_are_frozen() -> None:
         ({"prefetch_kbytes": 0}, "prefetch_kbytes"),
         ({"lateness": -5}, "lateness"),
         ({"extra_config": {"sasl.password": "x"}}, "its own setting"),
+        ({"extra_config": {"fetch.max.bytes": "1048576"}}, "set by 'fetch_max_bytes'"),
+        ({"extra_config": {"enable.auto.commit": "true"}}, "'enable.auto.commit' is fixed"),
+        ({"extra_config": {"acks": "1"}}, "'acks' is fixed"),
         ({"bootstrap_server": "typo:9092"}, "bootstrap_server"),
     ],
 )
