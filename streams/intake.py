@@ -22,22 +22,20 @@ same flags, the same events held and archived.
 import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from confluent_kafka import KafkaError
 
 from corridor.contract.events import DecodeError, decode_event
 from corridor.engine.clock import in_zone_of
-from corridor.store_contract import ArchivedEvent, TwinBatch
+from corridor.store_contract import ArchivedEvent, TwinBatch, TwinStore
 from streams import dead_letters
-from streams.input_checks import GATE_MILESTONES, KEY_NOT_YARD, refusal
+from streams.input_checks import GATE_MILESTONES, KEY_NOT_YARD, InputFlags, refusal
 from streams.live.reorder import UNIX_EPOCH, Micros, to_micros
-from streams.live.watermark import Partition
+from streams.live.twin import LiveTwin, Origin
+from streams.live.watermark import Partition, WatermarkTracker
 from streams.outputs_sink import Letter
 from streams.ports import InputMessage, held_origin, origin_of
-
-if TYPE_CHECKING:
-    from streams.worker import Worker
 
 _MICROSECOND = timedelta(microseconds=1)
 _archived: Callable[[tuple[str, str, datetime, bytes, str, int, int]], ArchivedEvent] = (
@@ -46,10 +44,37 @@ _archived: Callable[[tuple[str, str, datetime, bytes, str, int, int]], ArchivedE
 """An `ArchivedEvent` from its fields' tuple, in C (its named tuple's `__new__` is Python)."""
 
 
+class Erring(Protocol):
+    """Where the consumer's errors go (`streams.broker_watch.BrokerWatch`)."""
+
+    def on_error(self, error: KafkaError) -> None: ...
+
+
+class Accepting(Protocol):
+    """What the accept path reads and calls of its worker (`streams.worker.Worker`)."""
+
+    live: LiveTwin
+    flags: InputFlags
+    store: TwinStore
+    tracker: WatermarkTracker
+    skew: Micros  # how far ahead of the wall clock an event may be stamped
+    received: Micros | None  # the newest event time accepted since start (written back)
+
+    @property
+    def watch(self) -> Erring: ...
+    def now(self) -> datetime: ...
+    def dead(
+        self, letters: list[Letter], reason: str, detail: str, origin: Origin, raw: bytes
+    ) -> None: ...
+    def internal(
+        self, error: Exception, letters: list[Letter], where: Partition, offset: int, raw: bytes
+    ) -> None: ...
+
+
 class Intake:
     """A worker's accept path (the module's): `take` one consumed batch."""
 
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Accepting) -> None:
         self.worker = worker
         self._zone: tzinfo | None = None  # the zone of the last event time converted
         self._epoch = UNIX_EPOCH  # 1970 in that zone: one zone's times subtract without offsets
