@@ -154,11 +154,10 @@ def catch_up(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each part (alternated)")
     args = parser.parse_args()
-    tune_gc_for_a_long_lived_twin()
-    stations = load_scenario(None).stations
-    days = max(1, -(-args.events // EVENTS_PER_DAY))
+    tune_gc_for_a_long_lived_twin()  # as `corridor worker` does, for every part alike
+    days, stations = max(1, -(-args.events // EVENTS_PER_DAY)), load_scenario(None).stations
     with EmbeddedBroker() as broker, TemporaryDirectory() as scratch:
         settings = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
