@@ -29,7 +29,7 @@ GATE_OUT_BEFORE_GATE_IN = "gate_out_before_gate_in"
 KEY_NOT_YARD = "key_not_yard"
 FLAG_KINDS = (GATE_OUT_BEFORE_GATE_IN, KEY_NOT_YARD)
 OPEN_MILESTONES = 100_000  # trucks remembered with one gate milestone seen (oldest forgotten)
-_GATE_MILESTONES = (TruckGateIn, TruckGateOut)  # a tuple: `isinstance` on a union is slower
+GATE_MILESTONES = (TruckGateIn, TruckGateOut)  # a tuple: `isinstance` on a union is slower
 
 
 def future_detail(event: Event, horizon: Micros, ts: Micros | None = None) -> str | None:
@@ -77,21 +77,16 @@ def yards_ahead(live: LiveTwin, received: Micros | None, lateness: timedelta) ->
 
 
 class InputFlags:
-    """Counts of valid but suspicious inputs: for the next commit and for the next log line."""
+    """Counts of valid but suspicious inputs: for the next commit and for the next log line.
+
+    The accept path (`streams.intake`) checks each accepted event inline: `flag` when its key
+    is not its yard, `gate` for a truck's gate milestone."""
 
     def __init__(self) -> None:
         self.total: Counter[str] = Counter()
         self._uncommitted: Counter[str] = Counter()
         self._unlogged: Counter[str] = Counter()
         self._milestones: OrderedDict[tuple[str, str], tuple[str, Micros]] = OrderedDict()
-
-    def check(self, event: Event, key: bytes | None, ts: Micros | None = None) -> None:
-        """Count what is odd about an accepted event (at `ts`, its time converted, if given)
-        and the key it came with."""
-        if key != event.yard.encode():
-            self._flag(KEY_NOT_YARD)
-        if isinstance(event, _GATE_MILESTONES):
-            self._gate(event, to_micros(event.ts) if ts is None else ts)
 
     def take_uncommitted(self) -> dict[str, int]:
         """The counts since the last call (what the next commit adds to the store's)."""
@@ -104,13 +99,15 @@ class InputFlags:
             log.warning("flagged input: %s x%d (%d since start)", kind, count, self.total[kind])
         self._unlogged.clear()
 
-    def _flag(self, kind: str) -> None:
+    def flag(self, kind: str) -> None:
+        """Count one odd input of `kind` (a key that is not the event's yard, say)."""
         self.total[kind] += 1
         self._uncommitted[kind] += 1
         self._unlogged[kind] += 1
 
-    def _gate(self, event: TruckGateIn | TruckGateOut, ts: Micros) -> None:
-        """Compare a truck's gate-in and gate-out times once both were seen (either order)."""
+    def gate(self, event: TruckGateIn | TruckGateOut, ts: Micros) -> None:
+        """Compare a truck's gate-in and gate-out times (`ts`: its time converted) once both
+        were seen (either order)."""
         milestone = "in" if isinstance(event, TruckGateIn) else "out"
         truck = (event.yard, event.truck_id)
         other = self._milestones.pop(truck, None)
@@ -121,4 +118,4 @@ class InputFlags:
             return
         gate_in, gate_out = (ts, other[1]) if milestone == "in" else (other[1], ts)
         if gate_out < gate_in:
-            self._flag(GATE_OUT_BEFORE_GATE_IN)
+            self.flag(GATE_OUT_BEFORE_GATE_IN)

@@ -3,8 +3,9 @@
 One loop, one batch at a time: consume up to `batch_size` messages from the assigned input
 partitions, decode each (`corridor.contract.events.decode_event`), dead-letter what does not decode,
 repeats an `event_id` or is stamped too far ahead of the wall clock (`streams.input_checks`),
-admit the rest to the live twin's reorder buffer (`streams.live.twin`), pause partitions far
-ahead of the slowest (`streams.alignment`), move the watermark (`streams.live.watermark`), take
+admit the rest to the live twin's reorder buffer (`streams.live.twin`), all in one pass over
+the batch (`streams.intake`), pause partitions far ahead of the slowest (`streams.alignment`),
+move the watermark (`streams.live.watermark`), take
 KPI snapshots when `streams.snapshot_policy` says so, produce dead letters and snapshots, and
 commit the archive, offsets and outputs in one `TwinStore` transaction. No single message can
 stop the loop: whatever raises while one message is handled dead-letters that message
@@ -21,19 +22,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-from corridor.contract.events import DecodeError, decode_event
-from corridor.store_contract import ArchivedEvent, ClockAdvance, TwinBatch, TwinStore
+from corridor.contract.events import DecodeError
+from corridor.store_contract import ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
 from streams import alignment, dead_letters, group_load, partition_ends, rebalance
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
-from streams.input_checks import InputFlags, refusal, yards_ahead
+from streams.input_checks import InputFlags, yards_ahead
+from streams.intake import Intake
 from streams.live.reefer_alerts import ReeferAlerts
-from streams.live.reorder import Micros, from_micros, to_micros
+from streams.live.reorder import Micros, from_micros
 from streams.live.snapshots import kpi_outputs, put_partials, put_yard_views
 from streams.live.twin import LiveTwin, Origin
 from streams.live.watermark import Partition
@@ -45,7 +47,6 @@ from streams.ports import (
     InputMessage,
     ProducerPort,
     held_origin,
-    origin_of,
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
@@ -90,6 +91,7 @@ class Worker:
         self.policy = SnapshotPolicy.of(settings)
         self.twin_snapshots = TwinSnapshots(settings)  # the live twin's state, for restarts
         self.flags = InputFlags()
+        self.intake = Intake(self)  # the accept path, message by message: its module
         self.lateness: Micros = settings.lateness // _MICROSECOND
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
@@ -202,84 +204,15 @@ class Worker:
     def _take(
         self, messages: Sequence[InputMessage], batch: TwinBatch, letters: list[Letter]
     ) -> int:
-        consumed = 0
-        offsets = batch.offsets
-        newest: dict[Partition, Micros] = {}  # per partition, for the tracker after the loop
-        horizon = to_micros(self.now()) + self.skew
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                self._message_error(message, error, newest)
-                continue
-            consumed += 1
-            where, offset = (message.topic() or "", message.partition() or 0), message.offset() or 0
-            offsets[where] = offset + 1
-            raw = message.value() or b""
-            try:
-                ts = self._accept(message, where, offset, raw, batch, letters, horizon)
-            except Exception as failure:  # this message's failure, not the worker's
-                self._internal(failure, letters, where, offset, raw)
-                continue
-            if ts is not None and ts > newest.get(where, ts - 1):
-                newest[where] = ts
-        self._delivered(newest)
+        consumed = self.intake.take(messages, batch, letters)  # the accept path: its module
         if consumed:
-            self.positions.update(offsets)
+            self.positions.update(batch.offsets)
             self._last_input = time.monotonic()
             self.stats.consumed += consumed
             self.stats.archived += len(batch.archived)  # events only: no clock advance yet
         return consumed
 
-    def _accept(
-        self,
-        message: InputMessage,
-        where: Partition,
-        offset: int,
-        raw: bytes,
-        batch: TwinBatch,
-        letters: list[Letter],
-        horizon: Micros,
-    ) -> Micros | None:
-        """Decode, check and admit one message; its event time, or None if dead-lettered."""
-        event = decode_event(raw)
-        if isinstance(event, DecodeError):
-            reason = dead_letters.decode_reason(event)
-            self._dead(letters, reason, str(event), held_origin(message), raw)
-            return None
-        refused = refusal(event, horizon, self.live, self.store, at := to_micros(event.ts))
-        if refused is not None:
-            self._dead(letters, *refused, held_origin(message), raw)
-            return None
-        self.flags.check(event, message.key(), at)
-        ts = self.live.admit(event, raw, message, at)  # origin read only if it is refused
-        if ts is None:
-            detail = f"event_id {event.event_id!r} was accepted before"
-            self._dead(letters, dead_letters.DUPLICATE, detail, held_origin(message), raw)
-            return None
-        batch.archived.append(
-            ArchivedEvent(event.event_id, event.yard, event.ts, raw, where[0], where[1], offset)
-        )
-        if self.received is None or ts > self.received:
-            self.received = ts
-        return ts
-
-    def _delivered(self, newest: dict[Partition, Micros]) -> None:
-        """Tell the tracker the newest time each partition delivered (once, not per message)."""
-        for where, ts in newest.items():
-            self.tracker.delivered(where, ts)
-        newest.clear()
-
-    def _message_error(
-        self, message: InputMessage, error: KafkaError, newest: dict[Partition, Micros]
-    ) -> None:
-        if error.code() == KafkaError._PARTITION_EOF:
-            topic, partition, _offset = origin_of(message)
-            self._delivered(newest)  # what came before the end, in order, as message by message
-            self.tracker.reached_end((topic, partition))
-        else:
-            self.watch.on_error(error)
-
-    def _dead(
+    def dead(
         self, letters: list[Letter], reason: str, detail: str, origin: Origin, raw: bytes
     ) -> None:
         topic, partition, offset, key, headers = origin
@@ -287,7 +220,7 @@ class Worker:
         letters.append(Letter(letter, key, headers))
         self.stats.dead_letters[reason] += 1
 
-    def _internal(
+    def internal(
         self, error: Exception, letters: list[Letter], where: Partition, offset: int, raw: bytes
     ) -> None:
         """Dead-letter a message whose handling raised (without its key and headers, which
@@ -296,7 +229,7 @@ class Worker:
         log.error("%s[%d]@%d dead-lettered %s: %.200s", *where, offset, reason, error)
         log.debug("the failure in full", exc_info=error)
         detail = dead_letters.internal_detail(error)
-        self._dead(letters, reason, detail, Origin(*where, offset), raw)
+        self.dead(letters, reason, detail, Origin(*where, offset), raw)
 
     def _move_watermark(
         self, batch: TwinBatch, letters: list[Letter], *, catching_up: bool
@@ -335,7 +268,7 @@ class Worker:
             reason, detail = dead_letters.refusal_reason(error)
             if not isinstance(error, DecodeError):
                 log.error("event %r dead-lettered %s: %.200s", held.event.event_id, reason, error)
-            self._dead(letters, reason, detail, origin, held.raw)
+            self.dead(letters, reason, detail, origin, held.raw)
         batch.archived.append(ClockAdvance(from_micros(moment)))
         self.stats.advances += 1
 

@@ -212,7 +212,7 @@ def test_any_failure_on_one_message_dead_letters_it_and_the_worker_goes_on(
             raise LookupError("a decoder bug")
         return decode_event(raw)
 
-    monkeypatch.setattr("streams.worker.decode_event", decode)
+    monkeypatch.setattr("streams.intake.decode_event", decode)  # the accept path
     worker = run(cluster, settings, store)
 
     counts = store.dead_letter_counts

@@ -30,13 +30,13 @@ twin forgot: the worker asks the store's archive before admitting it
 (`corridor.store_contract.TwinStore.archived`).
 """
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from corridor.contract.events import DecodeError, Event, decode_event
-from corridor.contract.events import same_instant_rank as tie_rank
 from corridor.engine.clock import epoch_for
 from corridor.engine.twin import Twin
 from corridor.kpis.recent_frames import RecentRecords
@@ -81,6 +81,12 @@ class Held(NamedTuple):
     event: Event
     raw: bytes
     origin: Origin | Source | None
+
+
+_held: Callable[[tuple[Event, bytes, Origin | Source | None]], Held] = functools.partial(
+    tuple.__new__, Held
+)
+"""A `Held` from its fields' tuple, in C (a named tuple's own `__new__` is Python code)."""
 
 
 class Rejection(NamedTuple):
@@ -153,7 +159,7 @@ class LiveTwin:
         if ids is None:
             ids = self.ids_by_day[day] = []
         ids.append(event_id)
-        self.buffer.push(event.yard, ts, Held(event, raw, origin), tie_rank(event))
+        self.buffer.push(event.yard, ts, _held((event, raw, origin)), event.rank)  # its tie rank
         if self.newest is None or ts > self.newest:
             self.newest = ts
         elif ts < self.newest:
