@@ -11,7 +11,11 @@ early end, the fresh answer against the acknowledged end, and the fresh request'
 The fresh question is asked twice: by the consumer (`get_watermark_offsets(cached=False)`) and
 by an admin client's `list_offsets` (what `streams.partition_ends` sends, off the worker's
 loop). `--burners N` runs N CPU-bound processes meanwhile (the machine under load, where the
-embedded broker's fetch responses were seen to lag its log).
+embedded broker's fetch responses were seen to lag its log). The embedded broker answers
+`ListOffsets` with the base offset of the last record batch plus one, so answers below the
+acknowledged end are expected (the producer batches); what matters to the worker is the
+"early, and ... agreed" lines: an answer at or below the position while acknowledged messages
+wait past it would be an end wrongly confirmed.
 
     .venv/bin/python benchmarks/bench_partition_ends.py [--seconds 20] [--burners 6]
 """

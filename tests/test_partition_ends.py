@@ -103,6 +103,13 @@ def test_an_unknown_high_watermark_does_not_hold_a_partition() -> None:
     assert not tracker.all_at_end()
 
 
+def end_answered(tracker: Any, admin: AskedAdmin, end: int) -> None:
+    """The dispatch partition reports an end, the tracker looks, request 0 answers `end`."""
+    tracker.reached_end(DISPATCH)
+    tracker.idle(DISPATCH)
+    admin.answer(0, DISPATCH, end)
+
+
 def test_an_end_the_broker_confirms_is_idle_at_once_one_request_for_a_batch_of_ends() -> None:
     tracker, admin, _clock, _reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 919}, 60.0)
     tracker.reached_end(DISPATCH)
@@ -134,9 +141,7 @@ def test_an_end_the_broker_contradicts_is_not_idle_however_long_and_is_asked_aga
 
 def test_asked_again_no_sooner_than_the_retry_time() -> None:
     tracker, admin, clock, _reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 0}, 0.5)
-    tracker.reached_end(DISPATCH)
-    tracker.idle(DISPATCH)
-    admin.answer(0, DISPATCH, 40)
+    end_answered(tracker, admin, 40)
     clock.now += RETRY_S / 2
     for _ in range(5):
         assert not tracker.idle(DISPATCH)
@@ -171,9 +176,7 @@ def test_a_pending_request_past_the_settling_time_leaves_it_to_the_settling_time
 
 def test_the_cached_high_watermark_still_holds_a_confirmed_end() -> None:
     tracker, admin, _clock, _reader = confirmed_tracker({DISPATCH: 40}, {DISPATCH: 34}, 0.5)
-    tracker.reached_end(DISPATCH)
-    tracker.idle(DISPATCH)
-    admin.answer(0, DISPATCH, 34)
+    end_answered(tracker, admin, 34)
     assert not tracker.idle(DISPATCH)  # a later fetch response saw messages past it
 
 
@@ -183,8 +186,7 @@ def test_an_answer_to_a_request_made_before_the_latest_end_counts_for_nothing() 
     tracker.idle(DISPATCH)  # request 0 sent, for this end
     tracker.delivered(DISPATCH, 1_000)
     reader.positions[DISPATCH] = 50
-    tracker.reached_end(DISPATCH)  # a new end, at 50
-    admin.answer(0, DISPATCH, 50)  # request 0 says 50: but it was made before this end
+    end_answered(tracker, admin, 50)  # request 0 says 50: but it was made before this end
     assert not tracker.idle(DISPATCH)  # so request 1 is asked, and not yet answered
     assert len(admin.requests) == 2
     admin.answer(1, DISPATCH, 50)
