@@ -82,6 +82,13 @@ def main() -> None:
         default=KafkaSettings().end_settle_s,
         help="the latency worker's CORRIDOR_KAFKA_END_SETTLE_S (default: the worker's)",
     )
+    parser.add_argument(
+        "--end-confirm",
+        choices=("on", "off"),
+        default=None,
+        help="the latency worker's CORRIDOR_KAFKA_END_CONFIRM (default: the worker's; a tree "
+        "without it ignores it)",
+    )
     args, stations = workload.begin(parser, tune_gc=True)  # the GC: for every figure below
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
@@ -198,9 +205,10 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     The worker is a `corridor worker` process on the SQL store, as deployed; the producer and
     the KPI reader are other programs (threads of this one). `args.end_settle_s` is the
     worker's end-of-partition settling time (`streams.live.watermark`): a sparse partition
-    (a yard's trains, a few events a second here) holds the watermark at its last event for
-    that long after each one, which is most of the latency on a quiet machine
-    (`docs/performance.md`); the embedded broker needs it, Apache Kafka would not.
+    (a yard's trains, a few events a second here) held the watermark at its last event for
+    that long after each one, most of the latency on a quiet machine (`docs/performance.md`),
+    until the end was confirmed by a fresh `list_offsets` (`args.end_confirm`,
+    `streams.partition_ends`): the settling time now decides only without an answer.
     """
     rate, seconds = args.rate, args.latency_seconds
     settings = KafkaSettings(
@@ -210,6 +218,7 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
+        **confirming(args.end_confirm),
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
@@ -237,6 +246,15 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     report_breakdown(log, seen, seconds)
     settle = args.end_settle_s * 1000
     print(f"{'  end-of-partition settling (worker setting)':<48}{settle:>12.0f} ms")
+    confirmed = getattr(settings, "end_confirm", "absent")  # a tree before the confirmed end
+    print(f"{'  end confirmed by list_offsets (worker setting)':<48}{confirmed!s:>12}")
+
+
+def confirming(choice: str | None) -> dict[str, bool]:
+    """`end_confirm` for the latency worker's settings, if chosen and known to this tree."""
+    if choice is None or "end_confirm" not in KafkaSettings.model_fields:
+        return {}
+    return {"end_confirm": choice == "on"}
 
 
 PHASE_LINE = re.compile(r"seconds in (.*)$", re.MULTILINE)

@@ -7,22 +7,50 @@ load, with a high watermark behind its log for seconds at a time (seen: an end a
 partition holding 364, the next fetch responses reporting 364). So a partition also counts as
 idle only while the high watermark of the latest fetch responses (librdkafka's cached one: no
 request) is not past the worker's position. Against Apache Kafka the two agree.
+
+The end is confirmed (`FreshEnds`): when a partition reports its end, an admin client's
+`list_offsets` asks the broker where the partition ends now, in a request sent after the end
+event and answered off the worker's loop (librdkafka's thread completes a future the loop
+looks at, never waits on). An answer at or below the worker's position makes the partition idle
+at once; one past it keeps the partition delivering, however long (asked again `RETRY_S` later
+if nothing came); a failed or pending request is no answer, and then the settling time decides,
+the older and slower rule.
+
+The embedded broker (Tansu) answers `list_offsets` with the base offset of the partition's last
+record batch plus one, not the end of that batch (20 messages produced in one batch: it says 1).
+Its answer is then a lower bound of the end, and "at or below the position" still proves the
+end: the consumer delivers whole batches, and the last batch begins at or before the position
+only if the consumer already read it. Its answer is never past the end, so "past the position"
+is a real backlog. On a loaded machine (load 3-15) it never confirmed an early end
+(`benchmarks/bench_partition_ends.py`, `docs/performance.md`); it answers in 1-20 ms.
 """
 
-from collections.abc import Mapping
-from typing import Protocol
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import Any, Protocol
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import IsolationLevel, TopicPartition
+from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
 from streams.live.watermark import Partition, WatermarkTracker
-from streams.ports import ConsumerPort
+from streams.ports import AdminPort, ConsumerPort
+from streams.settings import KafkaSettings
+
+RETRY_S = 0.1
+"""After an answer past the position (or a failure), the wait before asking again: an answer
+is about a millisecond on the embedded broker; one request at most every this long."""
+LATEST = OffsetSpec.latest()  # type: ignore[no-untyped-call]  # the end of a partition
+ASK_TIMEOUT_S = 5.0  # a request's bound: a broker that is gone fails it (the settling time rules)
 
 
 class Reading(Protocol):
-    """A worker reading partitions: its consumer and the next offset of each partition."""
+    """A worker reading partitions: its clients and the next offset of each partition."""
 
     @property
     def consumer(self) -> ConsumerPort: ...
+    @property
+    def admin(self) -> AdminPort: ...
     @property
     def positions(self) -> Mapping[Partition, int]: ...
 
@@ -41,6 +69,87 @@ class BrokerEnds:
         return high >= 0 and position is not None and position < high
 
 
-def tracker_for(reading: Reading, *, settle_s: float) -> WatermarkTracker:
-    """A worker's watermark tracker: ends settled `settle_s` and not behind the broker's."""
-    return WatermarkTracker([], settle_s=settle_s, behind=BrokerEnds(reading))
+class _Asked:
+    """One partition's question: its answer (the end offset), and when it was sent."""
+
+    __slots__ = ("answer", "sent")
+
+    def __init__(self, answer: "Future[Any]", sent: float) -> None:
+        self.answer, self.sent = answer, sent
+
+
+class FreshEnds:
+    """`EndCheck` for the watermark tracker: a partition's end confirmed by `list_offsets`
+    (read committed, as the worker's consumer reads), asked off the loop (module docstring).
+
+    The partitions whose end is new wait in `wanted` until the tracker next asks a verdict:
+    then one request goes for all of them, so a batch's ends cost one round trip."""
+
+    def __init__(
+        self,
+        reading: Reading,
+        *,
+        retry_s: float = RETRY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.reading, self.retry_s, self.clock = reading, retry_s, clock
+        self.wanted: set[Partition] = set()
+        self.asked: dict[Partition, _Asked] = {}
+        self.behind: set[Partition] = set()  # answered past the position, asked again since
+
+    def ended(self, partition: Partition) -> None:
+        self.forget(partition)
+        self.wanted.add(partition)
+
+    def forget(self, partition: Partition) -> None:
+        self.asked.pop(partition, None)
+        self.wanted.discard(partition)
+        self.behind.discard(partition)
+
+    def verdict(self, partition: Partition) -> bool | None:
+        if partition in self.wanted:
+            self._ask()
+        asked = self.asked.get(partition)
+        if asked is None or not asked.answer.done():  # the last answer stands meanwhile
+            return False if partition in self.behind else None
+        failed = asked.answer.exception() is not None
+        position = self.reading.positions.get(partition)
+        end = None if failed else asked.answer.result().offset
+        if end is not None and position is not None and end <= position:
+            return True
+        if end is not None and position is not None and end > position:
+            self.behind.add(partition)
+        else:  # failed, or the position unknown: no answer
+            self.behind.discard(partition)
+            failed = True
+        if self.clock() - asked.sent >= self.retry_s:
+            self.wanted.add(partition)
+            self._ask()
+        return None if failed else False
+
+    def _ask(self) -> None:
+        wanted, self.wanted = self.wanted, set()
+        sent = self.clock()
+        try:
+            answers = self.reading.admin.list_offsets(
+                {TopicPartition(*where): LATEST for where in sorted(wanted)},
+                isolation_level=IsolationLevel.READ_COMMITTED,
+                request_timeout=ASK_TIMEOUT_S,
+            )
+        except Exception as error:
+            answers = {}
+            failure: Future[Any] = Future()
+            failure.set_exception(error)
+            for where in wanted:
+                self.asked[where] = _Asked(failure, sent)
+        for where, answer in answers.items():
+            self.asked[(where.topic, where.partition)] = _Asked(answer, sent)
+
+
+def tracker_for(reading: Reading, settings: KafkaSettings) -> WatermarkTracker:
+    """A worker's watermark tracker: ends confirmed by the broker (`settings.end_confirm`)
+    or, without an answer, settled `end_settle_s`, and never behind the broker's cached end."""
+    confirm = FreshEnds(reading) if settings.end_confirm else None
+    return WatermarkTracker(
+        [], settle_s=settings.end_settle_s, behind=BrokerEnds(reading), confirm=confirm
+    )

@@ -75,7 +75,10 @@ class KafkaSettings(BaseSettings):
     batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     poll_timeout_s: Annotated[float, Field(gt=0, le=60)] = 0.2
     quiet_after_s: Annotated[float, Field(ge=0)] = 2.0  # wall time with no input: flush buffer
-    end_settle_s: Annotated[float, Field(ge=0)] = 0.5  # a partition's end trusted after this
+    # a partition's end is confirmed by a fresh `list_offsets` (`streams.partition_ends`); with
+    # no answer (or `end_confirm` off) it is trusted `end_settle_s` after the end event
+    end_confirm: bool = True
+    end_settle_s: Annotated[float, Field(ge=0)] = 0.5
     # a partition whose newest event time runs further ahead of the slowest partition still
     # delivering is paused until that one catches up (`streams.alignment`); 0: never paused
     max_partition_lead: timedelta = timedelta(minutes=30)

@@ -96,7 +96,7 @@ class Worker:
         self.cadence: Micros = settings.kpi_every // _MICROSECOND
         self.skew: Micros = settings.max_future_skew // _MICROSECOND
         self.positions: dict[Partition, int] = {}
-        self.tracker = partition_ends.tracker_for(self, settle_s=settings.end_settle_s)
+        self.tracker = partition_ends.tracker_for(self, settings)
         self.alignment = alignment.of(self, settings)  # partitions far ahead wait: its module
         self.received: Micros | None = None  # the newest event time accepted since start
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)

@@ -193,7 +193,8 @@ def _headers_size(headers: Headers | None) -> int:
 
 
 class FakeAdmin:
-    """Lists, creates and describes the cluster's topics (results as completed futures)."""
+    """Lists, creates and describes the cluster's topics, lists their partitions' ends
+    (results as completed futures)."""
 
     def __init__(self, cluster: FakeCluster) -> None:
         self.cluster = cluster
@@ -215,6 +216,14 @@ class FakeAdmin:
             name: _done(SimpleNamespace(topic_id=self.cluster.topic_ids[name]))
             for name in topics.topic_names
             if name in self.cluster.topics
+        }
+
+    def list_offsets(self, topic_partition_offsets: Any, **kwargs: Any) -> dict[Any, Future[Any]]:
+        """Each partition's end now (what `streams.partition_ends.FreshEnds` asks)."""
+        topics = self.cluster.topics
+        return {
+            where: _done(SimpleNamespace(offset=len(topics[where.topic][where.partition])))
+            for where in topic_partition_offsets
         }
 
     def poll(self, timeout: float = -1) -> int:

@@ -1,7 +1,8 @@
 """Watermark alignment on the real broker: a backlog far ahead waits, and nothing changes but that.
 
 Two days of traffic are published but for the dispatch topic, whose partitions stay empty
-and not yet idle (their end settles after 20 s here): the watermark cannot form, and every
+and not yet idle (their end is not confirmed by the broker and settles after 20 s here, a
+stand-in for a topic whose producer lags): the watermark cannot form, and every
 event read meanwhile waits in the reorder buffer. Unaligned (`max_partition_lead` 0), the
 worker reads the whole reefer and train backlog into the buffer; aligned, it pauses those
 partitions within the lead of the backlog's start, so the buffer's peak stays near the events of
@@ -21,6 +22,7 @@ from streams.broker import EmbeddedBroker
 from streams.connect import connect_worker
 from streams.live.memory_store import MemoryStore
 from streams.live.watermark import Partition
+from streams.partition_ends import FreshEnds
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.topics import topic_for
@@ -50,6 +52,7 @@ def catch_up(broker: EmbeddedBroker, lead: timedelta) -> Run:
         max_partition_lead=lead,
         align_above_held=0,  # whatever is held (the default waits for 50,000 events)
         end_settle_s=HELD_BACK_S,
+        end_confirm=False,  # else the empty dispatch partitions are confirmed idle at once
     )
     events = generated_day(days=2)
     held = [e for e in events if topic_for(e, settings) == settings.topic_dispatch]
@@ -61,7 +64,8 @@ def catch_up(broker: EmbeddedBroker, lead: timedelta) -> Run:
     assert worker.live.watermark is None, "no watermark while dispatch has delivered nothing"
     publish(held, settings)
     until_heard_of(worker, settings.topic_dispatch)
-    worker.tracker.settle_s = 0.3  # the held-back partitions now end as usual
+    worker.tracker.settle_s = 0.3  # the held-back partitions now end as usual: settled,
+    worker.tracker.confirm = FreshEnds(worker)  # or confirmed by the broker
     caught_up = steps_until_idle(worker)
     print(f"lead {lead}: buffer peak {held_back:,} with dispatch held back, {caught_up:,} after")
     worker.close()
