@@ -138,7 +138,9 @@ def catch_up(settings: KafkaSettings, group: str, url: str, total: int, members:
     """
     store = SqlStore.open(url)  # migrated before the workers start
     env = {**os.environ, **settings_env(settings.model_copy(update={"group_id": group}))}
-    command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    # -P: the tree on PYTHONPATH, not the current directory's, is the worker's code (with -c the
+    # current directory comes first, so an A/B run from one checkout ran its code in both arms)
+    command = [sys.executable, "-P", "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
     command += ["--exit-with-parent"]  # a benchmark that dies takes its workers with it
     command += ["--store", url, "--exit-when-idle", "3"]
     if members.tree is not None:

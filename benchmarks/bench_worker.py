@@ -222,7 +222,9 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
-    command = [sys.executable, "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
+    # -P: the tree on PYTHONPATH, not the current directory's, is the worker's code (with -c the
+    # current directory comes first, so an A/B run from one checkout ran its code in both arms)
+    command = [sys.executable, "-P", "-c", WORKER_PROCESS, "worker", "--seed", str(SEED)]
     command += ["--exit-with-parent"]  # a benchmark that dies takes its workers with it
     command += ["--store", f"sqlite:///{db}"]
     worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
