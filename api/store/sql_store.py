@@ -13,13 +13,12 @@ later. A batch carrying a yard's state carries that yard's complete reefer list 
 boxes: reefers and boxes of that yard that are not in them have left and are removed.
 """
 
-import math
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Float, Table, delete, select
+from sqlalchemy import Connection, Engine, Table, delete, select
 
 from api.kpi_responses import validate_kpis
 from api.store import archive_segments, fencing, forecasts, twin_snapshots, yard_forecasts
@@ -28,44 +27,12 @@ from api.store.bulk_checks import BulkCheck
 from api.store.db import make_engine, upgrade
 from api.store.db import utc_now as utc_now  # the API's modules take the clock from here
 from api.store.json_values import json_data, jsonable
+from api.store.record_rows import PERSISTED_RECORDS, persisted_rows
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
 from corridor.forecast.yard_parts import PartsOwner
 from corridor.kpis.merge import complete
-from stations import records
-
-PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
-    "truck_visits": (
-        table_of(m.TruckVisit),
-        records.TruckVisit._fields,
-        ("yard", "truck_id", "dispatched"),
-    ),
-    "box_visits": (
-        table_of(m.BoxVisit),
-        records.BoxVisit._fields,
-        ("yard", "container_id", "entered"),
-    ),
-    "train_visits": (
-        table_of(m.TrainVisit),
-        records.TrainVisit._fields,
-        ("yard", "train_id", "direction"),
-    ),
-    "observations": (
-        table_of(m.Observation),
-        records.Observation._fields,
-        ("yard", "subject_id", "milestone"),
-    ),
-    "reefer_excursions": (
-        table_of(m.ReeferExcursion),
-        records.ReeferExcursion._fields,
-        ("yard", "container_id", "kind", "start"),
-    ),
-}
-"""Record table -> (SQL table, record fields, natural key)."""
-
-NOT_PERSISTED = frozenset({"lifts", "levels", "reefer_readings"})
-"""Records the store does not keep: high-volume, and rebuilt exactly by replaying the archive."""
 
 SEGMENTS_PER_FETCH = 16  # archive segments (committed batches) per round trip when loading
 
@@ -174,7 +141,7 @@ class SqlStore:
         boxes = _BOXES.rows(batch.boxes)
         nan_binds_null = self.engine.dialect.name == "sqlite"
         record_rows = {
-            name: _record_rows(name, rows, nan_binds_null=nan_binds_null)
+            name: persisted_rows(name, rows, nan_binds_null=nan_binds_null)
             for name, rows in batch.records.items()
         }
         segment = archive_segments.pack(batch.archived) if batch.archived else None
@@ -367,55 +334,3 @@ def _box_row(box: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _BOXES = BulkCheck(m.OverdueBoxPublic, _box_row)
-
-
-def _record_rows(
-    name: str, rows: list[tuple[Any, ...]], *, nan_binds_null: bool
-) -> Sequence[tuple[Any, ...]]:
-    """The rows as values in the record's field order, NaN (not happened yet) as NULL.
-
-    `nan_binds_null`: the driver stores a NaN as NULL itself (SQLite), so only the key's
-    columns are rewritten (a NaN there must compare equal to another, as NULL does, when the
-    rows are reduced to one per key). The checks are C calls mapped over the batch, and a
-    column without NaN is left as it is: this runs in the store's commit thread, which holds
-    the GIL through its Python code (`api.store.upsert`).
-    """
-    if name in NOT_PERSISTED:
-        return []
-    if name not in PERSISTED_RECORDS:
-        known = ", ".join(sorted([*PERSISTED_RECORDS, *NOT_PERSISTED]))
-        raise ValueError(f"records: unknown table {name!r}; known: {known}")
-    table, fields, key = PERSISTED_RECORDS[name]
-    if not rows:
-        return []
-    if set(map(len, rows)) != {len(fields)}:
-        for index, row in enumerate(rows):
-            if len(row) != len(fields):
-                raise ValueError(
-                    f"records.{name}[{index}]: {len(row)} values for {len(fields)} fields"
-                )
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    changed = False
-    for index, field in enumerate(fields):
-        if not isinstance(table.c[field].type, Float):
-            continue
-        if nan_binds_null and field not in key:
-            continue
-        if _has_nan(columns[index]):
-            columns[index] = tuple(map(_finite, columns[index]))
-            changed = True
-    return list(zip(*columns, strict=True)) if changed else rows
-
-
-def _has_nan(column: Sequence[Any]) -> bool:
-    """Whether any value is a NaN: `math.isnan` mapped in C, value by value if some value is
-    not a number (the column's bind processor judges those)."""
-    try:
-        return any(map(math.isnan, column))
-    except (TypeError, OverflowError):
-        return any(isinstance(value, float) and math.isnan(value) for value in column)
-
-
-def _finite(value: Any) -> Any:
-    """NaN (a time that has not happened) is stored as NULL."""
-    return None if isinstance(value, float) and math.isnan(value) else value
