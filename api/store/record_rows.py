@@ -9,36 +9,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Float, Table
+from sqlmodel import SQLModel
 
 from api.store import tables as m
 from api.store.tables import table_of
 from stations import records
 
-PERSISTED_RECORDS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
-    "truck_visits": (
-        table_of(m.TruckVisit),
-        records.TruckVisit._fields,
-        ("yard", "truck_id", "dispatched"),
-    ),
-    "box_visits": (
-        table_of(m.BoxVisit),
-        records.BoxVisit._fields,
-        ("yard", "container_id", "entered"),
-    ),
-    "train_visits": (
-        table_of(m.TrainVisit),
-        records.TrainVisit._fields,
-        ("yard", "train_id", "direction"),
-    ),
-    "observations": (
-        table_of(m.Observation),
-        records.Observation._fields,
-        ("yard", "subject_id", "milestone"),
-    ),
-    "reefer_excursions": (
-        table_of(m.ReeferExcursion),
-        records.ReeferExcursion._fields,
-        ("yard", "container_id", "kind", "start"),
+PersistedRecord = tuple[Table, tuple[str, ...], tuple[str, ...]]
+"""A kept record's SQL table, its record's fields (the columns, in order) and natural key."""
+
+
+def _kept(model: type[SQLModel], record: type[tuple[Any, ...]], *key: str) -> PersistedRecord:
+    """A record kept in `model`'s table, its named tuple's fields as the columns, under `key`."""
+    return table_of(model), record._fields, key  # type: ignore[attr-defined]
+
+
+PERSISTED_RECORDS: dict[str, PersistedRecord] = {
+    "truck_visits": _kept(m.TruckVisit, records.TruckVisit, "yard", "truck_id", "dispatched"),
+    "box_visits": _kept(m.BoxVisit, records.BoxVisit, "yard", "container_id", "entered"),
+    "train_visits": _kept(m.TrainVisit, records.TrainVisit, "yard", "train_id", "direction"),
+    "observations": _kept(m.Observation, records.Observation, "yard", "subject_id", "milestone"),
+    "reefer_excursions": _kept(
+        m.ReeferExcursion, records.ReeferExcursion, "yard", "container_id", "kind", "start"
     ),
 }
 """Record table -> (SQL table, record fields, natural key)."""
