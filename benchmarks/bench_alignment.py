@@ -79,10 +79,7 @@ def main() -> None:
     events = workload.generated(stations, args.days, SEED)
     with EmbeddedBroker() as broker:
         tag = uuid.uuid4().hex[:8]
-        topics = {
-            f"topic_{name}": f"b{tag}.{name}"
-            for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
-        }
+        topics = workload.own_topics(f"b{tag}")
         base = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers,
             batch_size=args.batch_size,

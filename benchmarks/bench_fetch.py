@@ -20,7 +20,6 @@ which snapshots more often). Ratios are to `current` in the same run.
         --config small=queued.max.messages.kbytes=1024 --config batch1k=batch=1000
 """
 
-import argparse
 import json
 import statistics
 import tempfile
@@ -30,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import workload  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
-from corridor.scenario import DEFAULT_START, load_scenario
+from corridor.scenario import load_scenario
 from corridor.store_contract import TwinStore
-from corridor.traffic.generator import generate
 from streams.broker import EmbeddedBroker
 from streams.broker_watch import BrokerWatch
 from streams.clients import ensure_topics, make_admin, make_consumer, make_producer
@@ -44,7 +43,6 @@ from streams.settings import KafkaSettings
 from streams.worker import Worker
 
 SEED = 2026
-EVENTS_PER_DAY = 4000
 STATS_MS = 1000  # librdkafka statistics interval: fetch request counts
 
 
@@ -140,16 +138,14 @@ COLUMNS = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = workload.parser(__doc__)
     parser.add_argument("--events", type=int, default=150_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sql", action="store_true", help="SQLite store instead of memory")
     parser.add_argument("--config", action="append", default=[], metavar="NAME=K=V,K=V")
-    args = parser.parse_args()
+    args, stations = workload.begin(parser, tune_gc=False)
     configs = [("current", {}, None), *(parse_config(text) for text in args.config)]
-    stations = load_scenario(None).stations
-    days = max(1, -(-args.events // EVENTS_PER_DAY))
-    events = list(generate(stations, days=days, seed=SEED, start=DEFAULT_START))[: args.events]
+    events = list(workload.backlog(stations, args.events, SEED))
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in configs}
     with EmbeddedBroker() as broker:
         assert broker.pid is not None
@@ -158,10 +154,7 @@ def main() -> None:
         base = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers,
             quiet_after_s=0.5,
-            **{  # type: ignore[arg-type]
-                f"topic_{name}": f"f{tag}.{name}"
-                for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
-            },
+            **workload.own_topics(f"f{tag}"),
         )
         publish(events, base)
         for index in range(args.repeat):

@@ -82,10 +82,7 @@ def main() -> None:
                 settings = KafkaSettings(
                     bootstrap_servers=broker.bootstrap_servers,
                     group_id=f"g{tag}",
-                    **{
-                        f"topic_{name}": f"t{tag}.{name}"
-                        for name in ("dispatch", "reefer", "trains", "dead_letter", "kpi", "alerts")
-                    },
+                    **workload.own_topics(f"t{tag}"),
                 )
                 publish(events, settings)
                 store = SqlStore.open(f"sqlite:///{Path(scratch) / f'{tag}.db'}")

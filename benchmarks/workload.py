@@ -63,11 +63,13 @@ def backlog(stations: Stations, count: int, seed: int) -> Iterator[Event]:
 
 
 def own_topics(prefix: str) -> dict[str, Any]:
-    """`KafkaSettings` topic names of a run's own (`prefix.dispatch`, ...)."""
+    """`KafkaSettings` topic names of a run's own (`prefix.dispatch`, ...), every topic the
+    worker reads or writes, so that runs on one broker share none."""
     return {
         "topic_dispatch": f"{prefix}.dispatch",
         "topic_reefer": f"{prefix}.reefer",
         "topic_trains": f"{prefix}.trains",
         "topic_dead_letter": f"{prefix}.dead-letter",
         "topic_kpi": f"{prefix}.kpi",
+        "topic_alerts": f"{prefix}.alerts",
     }
