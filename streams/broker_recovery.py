@@ -10,7 +10,7 @@ waits for a broker that does not answer, and when it gives up: `streams.broker_o
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaException, TopicPartition
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Reassignment:
-    """Where to read after a recovery: every input partition and its next offset."""
+    """Where to read after a recovery: every input partition (a group member: its share) and
+    its next offset."""
 
     partitions: list[Partition]
     offsets: dict[Partition, int]
@@ -58,8 +59,14 @@ class BrokerRecovery:
         outage = BrokerOutage(settings.broker_lost_exit_s, consumer, producer, admin)
         return cls(admin, settings, watch, outage)
 
-    def recover(self, positions: Mapping[Partition, int]) -> Reassignment | None:
-        """Verify the topics; None (after a pause) while the broker does not answer."""
+    def recover(
+        self, positions: Mapping[Partition, int], share: Collection[Partition] | None = None
+    ) -> Reassignment | None:
+        """Verify the topics; None (after a pause) while the broker does not answer.
+
+        `share`: a consumer group member's partitions, the only ones it reads again (its
+        peers own the rest: taking every input partition, as a single worker does, would read
+        and archive their yards beside them until the next rebalance)."""
         changed = self.watch.changed_topics()
         if changed is None:  # the pause spent serving the clients (`streams.broker_outage`)
             self.outage.waiting(self.settings.poll_timeout_s, answering=self.watch.answering)
@@ -69,7 +76,10 @@ class BrokerRecovery:
         for (topic, partition), position in sorted(positions.items()):
             if topic in inputs:
                 self._lost(topic, partition, position)
-        partitions = partitions_of(self.admin, self.settings.input_topics)
+        if share is None:
+            partitions = partitions_of(self.admin, self.settings.input_topics)
+        else:
+            partitions = sorted(share)
         restart = {where: 0 for where in partitions if where[0] in inputs}
         self.forced_offsets.update(restart)
         kept = {where: positions.get(where, 0) for where in partitions}

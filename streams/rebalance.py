@@ -212,6 +212,11 @@ def waiting(group: Rebalance | None) -> bool:
     return group is not None and not group.owned
 
 
+def share(group: Rebalance | None) -> frozenset[Partition] | None:
+    """A group member's partitions (None for a single worker, which owns every one)."""
+    return None if group is None else group.owned
+
+
 def fresh(messages: Sequence[InputMessage], positions: Mapping[Partition, int]) -> list[Any]:
     """The messages of owned partitions not read yet (end-of-partition events pass)."""
     expected = dict(positions)

@@ -168,7 +168,7 @@ class Worker:
         offsets.
         """
         if self.watch.suspect:
-            again = self.recovery.recover(self.positions)
+            again = self.recovery.recover(self.positions, rebalance.share(self.group))
             if again is not None:
                 self._assign(again.partitions, again.offsets)
             return 0
