@@ -89,13 +89,13 @@ class Intake:
         newest: dict[Partition, Micros] = {}  # per partition, for the tracker after the loop
         horizon = to_micros(worker.now()) + worker.skew
         edge = None if live.watermark is None else live.watermark - live.retention  # window
-        received, zone, epoch, consumed = worker.received, self._zone, self._epoch, 0
+        zone, epoch, errors = self._zone, self._epoch, 0
         for message in messages:
             error = message.error()
             if error is not None:
+                errors += 1
                 self._error(message, error, newest)
                 continue
-            consumed += 1
             topic, partition = message.topic() or "", message.partition() or 0
             offset = message.offset() or 0
             where = (topic, partition)
@@ -130,19 +130,22 @@ class Intake:
             except Exception as failure:  # this message's failure, not the worker's
                 worker.internal(failure, letters, where, offset, raw)
                 continue
-            if received is None or ts > received:
-                received = ts
             if ts > newest.get(where, ts - 1):
                 newest[where] = ts
-        self._zone, self._epoch, worker.received = zone, epoch, received
+        self._zone, self._epoch = zone, epoch
         self._delivered(newest)
-        return consumed
+        return len(messages) - errors
 
     def _delivered(self, newest: dict[Partition, Micros]) -> None:
-        """Tell the tracker the newest time each partition delivered (once, not per message)."""
-        tracker = self.worker.tracker
+        """Tell the tracker the newest time each partition delivered, and the worker the
+        newest time accepted (`received`): once, not per message."""
+        worker = self.worker
         for where, ts in newest.items():
-            tracker.delivered(where, ts)
+            worker.tracker.delivered(where, ts)
+        if newest:
+            latest = max(newest.values())
+            if worker.received is None or latest > worker.received:
+                worker.received = latest
         newest.clear()
 
     def _error(

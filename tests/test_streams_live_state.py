@@ -101,3 +101,17 @@ def test_foreign_or_corrupt_live_snapshots_are_refused() -> None:
     data = state.encode(live.snapshot())
     with pytest.raises(SnapshotError, match="corrupt"):
         state.decode(data[:-20])
+
+
+def test_a_snapshot_lists_each_remembered_id_once_after_forgetting() -> None:
+    """`accepted` is written from `ids_by_day` (not sorted from the set): the same ids, once
+    each, also after `forget` dropped whole days from both."""
+    events = shuffled(generated_day())
+    live = LiveTwin(stations(), SEED, retention=3_600_000_000)  # an hour: a day is forgotten
+    feed(live, events, 0, len(events))
+    assert live.newest is not None
+    live.advance(live.newest)
+    assert 0 < len(live.accepted) < len({event.event_id for event in events}), "some forgotten"
+    taken = state.decode(state.encode(live.snapshot())).accepted
+    assert len(taken) == len(set(taken))
+    assert set(taken) == live.accepted

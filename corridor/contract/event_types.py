@@ -184,7 +184,8 @@ class ReeferReading(EventBase, tag="reefer.reading", frozen=True):
     alarms: Annotated[list[str], msgspec.Meta(max_length=32)] = []
 
     def problem(self) -> DecodeError | None:
-        return _number_error_at("container_id", self.container_id)
+        found = _number_error(self.container_id)  # memoised, called directly: every reading
+        return None if found is None else DecodeError("container_id", found)
 
 
 Event = (

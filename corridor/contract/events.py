@@ -161,7 +161,12 @@ def decode_event(raw: bytes | str) -> Event | DecodeError:
             event = _decoder.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
             return _decode_any_layout(raw)  # for the error it names, or for extra fields
-        problem = semantic_error(event)
+        # `semantic_error`'s common case inline (a known yard, a year well inside the range:
+        # one call less a message); anything else goes through it, which checks in order
+        if event.yard in station_ids() and 2000 < event.ts.year < 2099:
+            problem = event.problem()
+        else:
+            problem = semantic_error(event)
         return problem if problem is not None else event
     return _decode_any_layout(raw)
 

@@ -94,20 +94,19 @@ class ReorderBuffer(Generic[Item]):
         self._fresh: dict[str, list[Entry]] = {}
         self._runs: dict[str, list[_Run]] = {}
         self._arrivals = 0
-        self._size = 0
+        self._released = 0  # so the size is `_arrivals - _released`, not counted per push
 
     def __len__(self) -> int:
-        return self._size
+        return self._arrivals - self._released
 
     def push(self, yard: str, ts: Micros, item: Item, rank: int = 0) -> None:
         """Hold an event until the watermark reaches its time."""
-        fresh = self._fresh.get(yard)
-        if fresh is None:
-            fresh = self._fresh[yard] = []
-            self._runs[yard] = []
-        fresh.append((ts, rank, self._arrivals, item))
-        self._arrivals += 1
-        self._size += 1
+        arrival = self._arrivals
+        self._arrivals = arrival + 1
+        try:  # the yard's fresh list is there for all but its first event (one lookup)
+            self._fresh[yard].append((ts, rank, arrival, item))
+        except KeyError:
+            self._fresh[yard], self._runs[yard] = [(ts, rank, arrival, item)], []
 
     def release(self, moment: Micros) -> list[Item]:
         """Every held event at or before `moment`: yard by yard (in first-seen order), in order."""
@@ -131,7 +130,7 @@ class ReorderBuffer(Generic[Item]):
             if pieces > 1:
                 due.sort()
             released += map(_ITEM, due)
-        self._size -= len(released)
+        self._released += len(released)
         return released
 
     def held(self) -> list[tuple[str, Micros, int, int, Item]]:
@@ -160,7 +159,7 @@ class ReorderBuffer(Generic[Item]):
             buffer._fresh[yard], buffer._runs[yard] = [], []
         for yard, ts, rank, arrival, item in held:
             buffer._fresh[yard].append((ts, rank, arrival, item))
-        buffer._arrivals, buffer._size = arrivals, len(held)
+        buffer._arrivals, buffer._released = arrivals, arrivals - len(held)
         return buffer
 
     def yards(self) -> list[str]:
