@@ -220,6 +220,9 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     `streams.partition_ends`): the settling time now decides only without an answer.
     """
     rate, seconds = args.rate, args.latency_seconds
+    # `bench_worker_ab.py`'s namespace has neither option: its defaults then
+    trace_path = getattr(args, "trace", None) or db.parent / "steps.jsonl"
+    prompt = getattr(args, "reader", "poll") == "poll"
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         group_id="bench-live",
@@ -227,11 +230,11 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
-        **confirming(args.end_confirm),
-        **tracing(args.trace or db.parent / "steps.jsonl"),
+        **confirming(getattr(args, "end_confirm", None)),  # not in bench_worker_ab.py's
+        **tracing(trace_path),
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
-    (args.trace or db.parent / "steps.jsonl").unlink(missing_ok=True)  # the worker appends
+    trace_path.unlink(missing_ok=True)  # the worker appends to it
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
     # -P: the tree on PYTHONPATH, not the current directory's, is the worker's code (with -c the
     # current directory comes first, so an A/B run from one checkout ran its code in both arms)
@@ -245,7 +248,7 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
             break
     stop = threading.Event()
     seen: list[tuple[int, float]] = []  # (as_of micros, wall time seen)
-    watch = (settings, stop, seen, args.reader == "poll")
+    watch = (settings, stop, seen, prompt)
     watcher = threading.Thread(target=watch_kpis, args=watch, daemon=True)
     watcher.start()
     time.sleep(1.0)
@@ -258,9 +261,9 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     _out, log = worker.communicate(timeout=120)  # its final commit, slow on a loaded machine
     report_latency(covered_after(sent, seen), rate)
     report_breakdown(log, seen, seconds)
-    steps = read_steps(args.trace or db.parent / "steps.jsonl")
+    steps = read_steps(trace_path)
     report(decompose(sent, seen, steps), steps)
-    print(f"{'  KPI reader':<48}{args.reader:>12}")
+    print(f"{'  KPI reader':<48}{'poll' if prompt else 'consume':>12}")
     settle = args.end_settle_s * 1000
     print(f"{'  end-of-partition settling (worker setting)':<48}{settle:>12.0f} ms")
     confirmed = getattr(settings, "end_confirm", "absent")  # a tree before the confirmed end
