@@ -2,12 +2,8 @@
 
 A snapshot is taken at a cadence boundary of event time (`KafkaSettings.kpi_every`); its
 value depends only on the events up to that boundary, so *which* boundaries are taken is a
-matter of cost, decided here. Live, the single worker takes at most one per batch (the latest
-boundary crossed), with no gap after it: each step still consumes everything queued before
-the next snapshot, so snapshots cannot make it fall behind where it would keep up without
-them, and a gap of the last snapshot's cost (what it was, "never more than half the worker's
-time") held about 40 % of the KPI moments back by a median of 40 ms and up to 120 ms at
-1,000 events/s (`docs/performance.md`); while catching up (full batches), at most one per
+matter of cost, decided here. Live, at most one per batch (the latest boundary crossed), and
+never more than half the worker's time; while catching up (full batches), at most one per
 `catchup_kpi_every_s` and never more than a tenth of its time, so a backlog is not slowed by
 KPIs nobody reads yet. A consumer group's member follows the same catch-up rule, but on a grid
 the members share, since the corridor's figure is merged from all the members' yard partials
@@ -91,11 +87,10 @@ class SnapshotPolicy:
         return crossed
 
     def due(self, boundary: Micros, *, catching_up: bool) -> bool:
-        """Is a snapshot at this cadence boundary worth its cost now (the single worker's)?
-        Live, always (one a batch: the module docstring); catching up, after `_gap`."""
+        """Is a snapshot at this cadence boundary worth its cost now (the single worker's)?"""
         if not self.after_last(boundary):
             return False
-        return not catching_up or self.monotonic() - self._last_wall >= self._gap(catching_up)
+        return self.monotonic() - self._last_wall >= self._gap(catching_up)
 
     def member_level(
         self, target: Micros, cadence: Micros, crossing: int, *, catching_up: bool
@@ -118,8 +113,7 @@ class SnapshotPolicy:
         return self.level
 
     def _gap(self, catching_up: bool) -> float:
-        """Wall seconds between snapshots: live, the last one's cost (at most half the time: a
-        group member's pace, `member_level`; the single worker has no gap live, `due`);
+        """Wall seconds between snapshots: live, the last one's cost (at most half the time);
         catching up, `catchup_every_s`, or ten times that cost if more (at most a tenth)."""
         return max(self.catchup_every_s, 10 * self._cost) if catching_up else self._cost
 
