@@ -48,6 +48,7 @@ import msgspec
 import workload  # type: ignore[import-not-found]
 from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+from latency_parts import decompose, read_steps, report  # type: ignore[import-not-found]
 from restart_times import Restarts, time_restarts  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
@@ -89,6 +90,14 @@ def main() -> None:
         help="the latency worker's CORRIDOR_KAFKA_END_CONFIRM (default: the worker's; a tree "
         "without it ignores it)",
     )
+    parser.add_argument(
+        "--reader",
+        choices=("poll", "consume"),
+        default="poll",
+        help="how the KPI reader reads: each message as it arrives (poll), or as before in "
+        "batches of `consume(1000, timeout=0.05)`, which holds what arrived until the timeout",
+    )
+    parser.add_argument("--trace", type=Path, help="keep the latency worker's step trace here")
     args, stations = workload.begin(parser, tune_gc=True)  # the GC: for every figure below
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
@@ -211,6 +220,9 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     `streams.partition_ends`): the settling time now decides only without an answer.
     """
     rate, seconds = args.rate, args.latency_seconds
+    # `bench_worker_ab.py`'s namespace has neither option: its defaults then
+    trace_path = getattr(args, "trace", None) or db.parent / "steps.jsonl"
+    prompt = getattr(args, "reader", "poll") == "poll"
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
         group_id="bench-live",
@@ -218,9 +230,11 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
-        **confirming(args.end_confirm),
+        **confirming(getattr(args, "end_confirm", None)),  # not in bench_worker_ab.py's
+        **tracing(trace_path),
     )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
+    trace_path.unlink(missing_ok=True)  # the worker appends to it
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
     # -P: the tree on PYTHONPATH, not the current directory's, is the worker's code (with -c the
     # current directory comes first, so an A/B run from one checkout ran its code in both arms)
@@ -234,7 +248,8 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
             break
     stop = threading.Event()
     seen: list[tuple[int, float]] = []  # (as_of micros, wall time seen)
-    watcher = threading.Thread(target=watch_kpis, args=(settings, stop, seen), daemon=True)
+    watch = (settings, stop, seen, prompt)
+    watcher = threading.Thread(target=watch_kpis, args=watch, daemon=True)
     watcher.start()
     time.sleep(1.0)
     stations = load_scenario(None).stations
@@ -246,10 +261,18 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     _out, log = worker.communicate(timeout=120)  # its final commit, slow on a loaded machine
     report_latency(covered_after(sent, seen), rate)
     report_breakdown(log, seen, seconds)
+    steps = read_steps(trace_path)
+    report(decompose(sent, seen, steps), steps)
+    print(f"{'  KPI reader':<48}{'poll' if prompt else 'consume':>12}")
     settle = args.end_settle_s * 1000
     print(f"{'  end-of-partition settling (worker setting)':<48}{settle:>12.0f} ms")
     confirmed = getattr(settings, "end_confirm", "absent")  # a tree before the confirmed end
     print(f"{'  end confirmed by list_offsets (worker setting)':<48}{confirmed!s:>12}")
+
+
+def tracing(path: Path) -> dict[str, Path]:
+    """`step_trace` for the latency worker's settings, if this tree's worker can trace."""
+    return {"step_trace": path} if "step_trace" in KafkaSettings.model_fields else {}
 
 
 def confirming(choice: str | None) -> dict[str, bool]:
@@ -323,15 +346,20 @@ def produce_steady(
 
 
 def watch_kpis(
-    settings: KafkaSettings, stop: threading.Event, seen: list[tuple[int, float]]
+    settings: KafkaSettings, stop: threading.Event, seen: list[tuple[int, float]], prompt: bool
 ) -> None:
+    """The KPI reader: `(as_of, when seen)` of each snapshot message. `prompt`: `poll`, which
+    returns a message as soon as it is there; else `consume(1000, timeout=0.05)`, which returns
+    only when it has 1,000 messages or the 50 ms are over, so every message it returns is
+    stamped as late as the timeout (the reader's own delay, up to 50 ms, in the latency)."""
     consumer = make_consumer(settings, extra={"group.id": "bench-kpi"})
     partitions = [(settings.topic_kpi, p) for p in range(settings.partitions)]
     consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in partitions])
     decoder = msgspec.json.Decoder()
     while not stop.is_set():
-        for message in consumer.consume(1000, timeout=0.05):
-            if message.error() is None:
+        messages = [consumer.poll(0.05)] if prompt else consumer.consume(1000, timeout=0.05)
+        for message in messages:
+            if message is not None and message.error() is None:
                 snapshot = decoder.decode(message.value() or b"{}")
                 as_of = to_micros(datetime.fromisoformat(snapshot["as_of"]))
                 seen.append((as_of, time.perf_counter()))

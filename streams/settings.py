@@ -7,6 +7,7 @@ show.
 """
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -102,6 +103,7 @@ class KafkaSettings(BaseSettings):
     # cut the broker's CPU but not the catch-up's)
     prefetch_kbytes: Annotated[int, Field(ge=1, le=2_097_151)] = 65_536
     extra_config: dict[str, str] = Field(default_factory=dict)  # more librdkafka settings
+    step_trace: Path | None = None  # a file for one timed line per worker step (step_trace.py)
 
     @model_validator(mode="after")
     def _check(self) -> "KafkaSettings":

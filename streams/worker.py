@@ -30,6 +30,7 @@ from stations.spec import StationSpec
 from streams import alignment, dead_letters, group_load, partition_ends, rebalance
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
+from streams.carried_commits import CarriedCommits
 from streams.clients import partitions_of
 from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, yards_ahead
@@ -50,6 +51,7 @@ from streams.ports import (
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
+from streams.step_trace import StepTrace
 from streams.twin_restart import TwinSnapshots, load
 from streams.worker_stats import WorkerStats
 
@@ -80,9 +82,10 @@ class Worker:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings, self.store = settings, store
-        self.commits = OrderedCommits(store)
+        self.commits = CarriedCommits(OrderedCommits(store))  # live: see carried_commits.py
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
+        self.trace = StepTrace(settings.step_trace)  # off unless asked (benchmarks)
         self.admin, self.consumer, self.now = admin, consumer, now
         self.watch = watch if watch is not None else BrokerWatch(admin, settings)
         self.recovery = BrokerRecovery.of(settings, self.watch, consumer, producer, admin)
@@ -102,6 +105,7 @@ class Worker:
         self.group: rebalance.Rebalance | None = None  # a member's (`streams.rebalance`)
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
         self._last_input, self._last_commit, self._started = time.monotonic(), float("-inf"), False
+        self._views_due = False  # the yard views go on this step's batch (`_move_watermark`)
 
     def start(self) -> None:
         """Load the twin (its newest stored snapshot and the archive after it, or the whole
@@ -180,6 +184,7 @@ class Worker:
             self._assign(sorted(self.positions), self.positions)
             return 0
         self.timer.lap("consume")
+        self.trace.mark("consumed")
         if self.group is not None:  # a rebalance in that call may have left some behind
             messages = rebalance.fresh(messages, self.positions)
         batch = TwinBatch(self.settings.group_id, offsets={})
@@ -190,7 +195,12 @@ class Worker:
         catching_up = len(messages) >= self.settings.batch_size or bool(self.alignment.paused)
         self._move_watermark(batch, letters, catching_up=catching_up)
         self.timer.lap("engine")  # less the snapshots, counted apart
+        if self.trace.on:
+            self.trace.mark("n", len(messages))
+            self.trace.mark("received", self.received)
+            self.trace.mark("watermark", self.live.watermark)
         self._finish(batch, letters, catching_up=catching_up)
+        self.trace.end()
         return consumed
 
     def close(self) -> None:
@@ -200,6 +210,7 @@ class Worker:
             self.twin_snapshots.final(self.live, self.store, self.settings.group_id)
         self.sink.flush()
         self.consumer.close()
+        self.trace.close()
 
     def _take(
         self, messages: Sequence[InputMessage], batch: TwinBatch, letters: list[Letter]
@@ -255,8 +266,7 @@ class Worker:
             batch.records = live.twin.drain()
         streaming = not (catching_up or quiet)  # views once a second, not with every snapshot
         if self.policy.views_due(streaming=streaming, snapshot=bool(batch.snapshots)):
-            put_yard_views(live, batch)
-            self.policy.views_sent()
+            self._views_due = True  # put on the batch once its KPIs are out (`_finish`)
 
     def _quiet(self) -> bool:
         idle = time.monotonic() - self._last_input >= self.settings.quiet_after_s
@@ -274,8 +284,11 @@ class Worker:
 
     def _snapshot(self, moment: Micros, batch: TwinBatch) -> None:
         began = time.monotonic()
+        self.trace.mark("snapshot")
         snapshots, partials = kpi_outputs(self.live, moment, self.now())
         cost = time.monotonic() - began
+        self.trace.mark("snapshot_end")
+        self.trace.mark("as_of", moment)
         self.timer.move(cost, source="engine", target="snapshots")
         if not snapshots:
             return
@@ -291,18 +304,34 @@ class Worker:
         if forced:
             batch.offsets = {**forced, **batch.offsets}
         empty = not (batch.offsets or batch.archived or batch.dead_letters or batch.snapshots)
-        if empty and time.monotonic() - self._last_commit < self.settings.heartbeat_s:
+        beat = time.monotonic() - self._last_commit >= self.settings.heartbeat_s
+        if empty and not (beat or self.commits.holding):
             return  # an empty commit is a heartbeat: /ready tells an idle worker from a dead one
         self.sink.send(letters, batch.snapshots, self.live.take_alerts())
         self.sink.flush(between=self.recovery.recover_outputs)
+        self.trace.mark("delivered")
+        if self._views_due:  # after the flush: not in the way of the batch's KPI moment
+            self.trace.mark("views")
+            put_yard_views(self.live, batch)
+            self.policy.views_sent()
+            self._views_due = False
+            self.trace.mark("views_end")
         batch.lag = self.recovery.lag(self.consumer, self.positions)
         batch.flags = self.flags.take_uncommitted()
         batch.yards_ahead = yards_ahead(self.live, self.received, self.settings.lateness)
-        self.twin_snapshots.attach(self.live, batch, catching_up=catching_up)  # see its module
+        carry = not catching_up and self.group is None  # live: never wait for a commit
+        busy = carry and self.commits.pending  # no twin snapshot then (carried_commits.py)
+        if not busy and self.twin_snapshots.attach(self.live, batch, catching_up=catching_up):
+            self.trace.mark("twin_snapshot", self.twin_snapshots.cost)
         self.timer.lap("deliver")
-        self.commits.commit(batch, background=catching_up or bool(batch.snapshots))  # commits.py
+        self.trace.mark("pending", int(self.commits.pending))  # the previous one still running
+        # in the background: a full batch (streams/commits.py), and live any but a heartbeat
+        # (the next one waits for it only if it carries a twin snapshot: carried_commits.py)
+        background = catching_up or (carry and not empty) or bool(batch.snapshots)
+        self.commits.commit(batch, background=background, carry=carry)
         self._last_commit = time.monotonic()
         self.timer.lap("commit")
+        self.trace.mark("committed")
         self.stats.batches += 1
 
     def _assign(self, partitions: list[Partition], stored: Mapping[Partition, int]) -> None:
