@@ -17,6 +17,8 @@ it out again from its boxes (`rebuilt`).
 
 import math
 
+from simpy.events import PENDING
+
 from stations.box import Box
 from stations.reefers import Reading
 from stations.yard import Yard
@@ -43,14 +45,15 @@ def waiting_for_plug(box: Box) -> bool:
 
 def reading_taken(yard: Yard, box: Box, reading: Reading) -> None:
     """The yard's box took `reading` (its monitor has observed it): at risk or not from now
-    on, as `at_risk` would say, in the fewest steps (two readings in three events are these)."""
+    on, as `at_risk` would say, in the fewest steps (two events in three are readings, in the
+    engine alone too)."""
     request = box.plug_request
     monitor = box.reefer_monitor
-    assert monitor is not None
     if (
         reading.power_on  # so its monitor's `off_since` is None
-        and (request is None or request.triggered)
-        and abs(reading.supply_c - reading.setpoint_c) < monitor.threshold_c(reading.setpoint_c)
+        and monitor is not None
+        and monitor.in_band
+        and (request is None or request._value is not PENDING)  # `triggered`, without a call
     ):
         yard.reefers_at_risk.discard(box.container_id)
     else:

@@ -147,6 +147,7 @@ def _box(yard: Yard, s: BoxState) -> Box:
         monitor.last = None if m.last is None else Reading(*m.last)
         monitor.off_since, monitor._above_since = m.off_since, m.above_since
         monitor._excursion_since, monitor._peak = m.excursion_since, m.peak
+        monitor.settle()
         box.reefer_monitor = monitor
     return box
 

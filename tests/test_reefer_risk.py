@@ -171,6 +171,11 @@ def restarted(live: LiveTwin, data: bytes) -> LiveTwin:
         still = {cid for cid in before.reefers_at_risk if cid in before.monitored}
         still = {cid for cid in still if reefer_risk.at_risk(before, before.monitored[cid])}
         assert yard.reefers_at_risk == still
+        for cid, box in yard.monitored.items():  # what the next reading's test starts from
+            assert box.reefer_monitor is not None
+            was = before.monitored[cid].reefer_monitor
+            assert was is not None
+            assert box.reefer_monitor.in_band == was.in_band, cid
     return restored
 
 
