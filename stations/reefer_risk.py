@@ -6,8 +6,8 @@ on its present course it never breaches, and only a change can put it at risk, a
 keeps the container numbers of the others (`Yard.reefers_at_risk`), updated at those changes,
 and the reefer alerts' scan at every 15-minute boundary of event time
 (`corridor.engine.live_view.reefer_breaches`) reads the handful at risk instead of every
-monitored reefer; scanning those, and running each yard's clock to each boundary, was about an
-eighth of the live twin's engine phase (`docs/performance.md`).
+monitored reefer (the alerts, that scan with the rest of their work at the boundaries, were a
+seventh of a live twin's instructions: `docs/performance.md`).
 
 The set may hold more than the reefers at risk, never fewer: a box granted its plug, or gone,
 stays in it until the scan finds it safe and drops it (`at_risk` decides, the same test the
