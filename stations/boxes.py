@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import simpy
 
-from stations import actors, reefer_checks
+from stations import actors, reefer_checks, reefer_risk
 from stations.box import Box
 from stations.pool import Claim
 from stations.reefers import ReeferMonitor
@@ -65,6 +65,8 @@ def hold_plug(yard: Yard, box: Box, resume: simpy.Event | None = None) -> Proces
     if resume is None:
         request = yard.plugs.request()
         box.plug_request = request
+        if not request.triggered:
+            reefer_risk.plug_awaited(yard, box)
         yield request
     else:
         yield actors.waited(resume)

@@ -67,6 +67,7 @@ class ReeferMonitor:
         "_excursion_since",
         "_peak",
         "container_id",
+        "in_band",
         "last",
         "off_since",
         "setpoint_c",
@@ -80,6 +81,10 @@ class ReeferMonitor:
         self.setpoint_c = setpoint_c
         self.spec = spec
         self.last: Reading | None = None
+        # the last reading's supply air within setpoint ± threshold (False before one): kept
+        # by `observe`, so a yard tells a reefer at risk without working it out again
+        # (`stations.reefer_risk`); `settle` sets it for a monitor given its state directly
+        self.in_band = False
         self.off_since: Minutes | None = None
         self._above_since: Minutes | None = None
         self._excursion_since: Minutes | None = None
@@ -176,10 +181,18 @@ class ReeferMonitor:
         self.off_since = None
         return span
 
+    def settle(self) -> None:
+        """Work `in_band` out from the last reading (a monitor restored field by field)."""
+        last = self.last
+        self.in_band = last is not None and abs(last.supply_c - last.setpoint_c) < self.threshold_c(
+            last.setpoint_c
+        )
+
     def _track_temperature(self, reading: Reading) -> ReeferExcursion | None:
         """The temperature excursion this reading clears, if any."""
         deviation = abs(reading.supply_c - reading.setpoint_c)
         threshold = self.threshold_c(reading.setpoint_c)
+        self.in_band = deviation < threshold
         if self._excursion_since is not None:
             self._peak = max(self._peak, deviation)
             if deviation < threshold - self.spec.hysteresis_c:

@@ -18,7 +18,7 @@ import simpy
 from simpy.events import PENDING
 from simpy.resources.resource import Request
 
-from stations import actors, boxes, rail, reefer_checks, trucks
+from stations import actors, boxes, rail, reefer_checks, reefer_risk, trucks
 from stations.box import Box
 from stations.clock import YardEnvironment
 from stations.reefers import Reading, ReeferMonitor
@@ -72,6 +72,7 @@ def restore_yard(
     except KeyError as missing:
         raise SnapshotError(f"snapshot of {spec.id} is inconsistent: {missing} unknown") from None
     _serve_added_capacity(yard)
+    yard.reefers_at_risk = reefer_risk.rebuilt(yard)  # not in the snapshot: worked out again
     return yard
 
 
@@ -146,6 +147,7 @@ def _box(yard: Yard, s: BoxState) -> Box:
         monitor.last = None if m.last is None else Reading(*m.last)
         monitor.off_since, monitor._above_since = m.off_since, m.above_since
         monitor._excursion_since, monitor._peak = m.excursion_since, m.peak
+        monitor.settle()
         box.reefer_monitor = monitor
     return box
 

@@ -86,6 +86,9 @@ class Yard:
         # alerts scan at every grid boundary, which a scan of every box made a third of the
         # live twin's time (`docs/performance.md`)
         self.monitored: dict[str, Box] = {}
+        # of those, the numbers of the ones that may be heading out of their band, kept as
+        # readings and plug waits change (`stations.reefer_risk`): what that scan reads
+        self.reefers_at_risk: set[str] = set()
         policies = spec.policies
         self.railway = Railway(booking_order=BOOKING_ORDERS[policies.loading_plan])
         self.appointments = (

@@ -16,6 +16,7 @@ from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
 from stations.box import Box
 from stations.yard import Yard
+from tests.reefer_oracle import scan_every_reefer
 
 SEED = 7
 
@@ -70,6 +71,6 @@ def _breaches_by_scan(yard: Yard, twin: Twin) -> list[ReeferBreach]:
     yard.monitored = dict(yard.boxes)  # every box: the ones without a monitor are skipped
     try:
         assert twin.epoch is not None
-        return reefer_breaches(yard, twin.epoch)
+        return scan_every_reefer(yard, twin.epoch)
     finally:
         yard.monitored = saved

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from corridor.engine.clock import to_datetime
+from stations import reefer_risk
 from stations.box import Box
 from stations.yard import Yard
 
@@ -180,29 +181,30 @@ def plug_wait_since(box: Box) -> float | None:
 
 def reefer_breaches(yard: Yard, epoch: datetime) -> list[ReeferBreach]:
     """The reefers of the yard heading out of their band, by container number: what a
-    time-to-breach alert is decided from (`breach_at - yard.now` is the time left)."""
+    time-to-breach alert is decided from (`breach_at - yard.now` is the time left).
+
+    Only the reefers at risk can be (`stations.reefer_risk`); those of them found safe since
+    (granted a plug, or gone) leave the yard's set here, until a reading or a plug wait puts
+    them back."""
+    at_risk = yard.reefers_at_risk
+    if not at_risk:
+        return []
     ambient_c = yard.spec.reefer.ambient_c(yard.spec.local_month(to_datetime(yard.now, epoch)))
     breaches = []
-    boxes = yard.boxes
-    isnan = math.isnan
-    for container_id, box in yard.monitored.items():
+    monitored = yard.monitored
+    for container_id in sorted(at_risk):
+        box = monitored.get(container_id)
+        if box is None or not reefer_risk.at_risk(yard, box):
+            at_risk.discard(container_id)
+            continue
         monitor = box.reefer_monitor
-        if monitor is None or monitor.last is None or boxes.get(container_id) is not box:
-            continue  # (a box replaced under its number by another's arrival is not there)
-        request = box.plug_request  # `plug_wait_since` inlined: the live alerts' scan, per box
-        waiting = (
-            None if request is None or request.triggered or isnan(box.stacked) else box.stacked
-        )
-        if monitor.off_since is None and waiting is None:  # powered: over now, or never
-            deviation = abs(monitor.last.supply_c - monitor.setpoint_c)
-            if deviation < monitor.threshold_c(monitor.setpoint_c):
-                continue
+        assert monitor is not None  # a box at risk has a monitor and a reading
+        waiting = plug_wait_since(box)
         breach = monitor.breach_at(ambient_c, waiting)
         if breach is not None:
             course = monitor.course(waiting)
             start = breach if course is None else course.start
-            breaches.append(ReeferBreach(box.container_id, start, breach))
-    breaches.sort(key=lambda known: known.container_id)
+            breaches.append(ReeferBreach(container_id, start, breach))
     return breaches
 
 

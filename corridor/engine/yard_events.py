@@ -25,7 +25,7 @@ from corridor.contract.events import (
     TruckGateOut,
 )
 from corridor.engine.clock import to_minutes
-from stations import boxes, rail, trucks
+from stations import boxes, rail, reefer_risk, trucks
 from stations.records import ReadingReceived
 from stations.reefers import Reading
 from stations.timetable import ArrivingBox, TrainPlan
@@ -134,6 +134,7 @@ def _reading(yard: Yard, event: ReeferReading, now: Minutes, epoch: datetime) ->
         tuple(event.alarms),
     )
     yard.records.reefer_excursions.extend(monitor.observe(reading))
+    reefer_risk.reading_taken(yard, box, reading)
     yard.records.reefer_readings.append(ReadingReceived(yard.spec.id, box.container_id, now))
     return None
 

@@ -191,7 +191,8 @@ class LiveTwin:
             if alerts is not None:
                 following = upcoming.get(event.yard)
                 if following is None or event.ts > following:
-                    alerts.reach(twin, event.yard, to_micros(event.ts), inclusive=False)
+                    ts = event.ts
+                    alerts.reach(twin, event.yard, to_micros(ts), inclusive=False, zone=ts.tzinfo)
             try:
                 problem: DecodeError | Exception | None = apply(event)
             except Exception as error:  # one event's failure is its own, not the worker's
