@@ -18,13 +18,20 @@ by default) onto the three input topics, then measures in the same run:
    event time);
 6. two workers in one consumer group against one, on another backlog (`bench_group.py`).
 
+`--store-writer thread|process|both` says where the worker's store commits run (a thread of
+the worker, or a writer process beside it: `streams.store_writer`); with `both` the SQL
+catch-up and the latency section run once per writer, alternated, and print side by side.
+`--catch-up-only` runs only the engine alone and the SQL catch-up, `--rounds` times each,
+alternated, with the medians of worker / engine per writer (and, for the process writer, what
+handing the batches over cost the worker: pickling and sending, µs an event).
+
 The latency section also prints where the worker's time went meanwhile (its phases, from the
 worker process's last progress line), how many distinct KPI moments the reader saw, and the
 mean cost of one. `--latency-only` runs that section alone (for A/B runs between commits: put
 the other commit's tree on `PYTHONPATH`, the worker process inherits it).
 
 Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]
-[--latency-only]`.
+[--latency-only] [--catch-up-only --rounds N] [--store-writer both]`.
 """
 
 import argparse
@@ -89,10 +96,23 @@ def main() -> None:
         help="the latency worker's CORRIDOR_KAFKA_END_CONFIRM (default: the worker's; a tree "
         "without it ignores it)",
     )
+    parser.add_argument(
+        "--store-writer",
+        choices=("thread", "process", "both"),
+        default=KafkaSettings().store_writer,
+        help="where the worker's store commits run (both: each, alternated; default: the worker's)",
+    )
+    parser.add_argument("--catch-up-only", action="store_true", help="engine and SQL catch-up")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --catch-up-only")
     args, stations = workload.begin(parser, tune_gc=True)  # the GC: for every figure below
+    writers = ["thread", "process"] if args.store_writer == "both" else [args.store_writer]
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
-            latency(broker, args, Path(scratch) / "live.db")
+            for writer in writers:
+                latency(broker, args, Path(scratch) / f"live-{writer}.db", writer)
+        return
+    if args.catch_up_only:
+        catch_up_rounds(stations, args, writers)
         return
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
@@ -107,8 +127,11 @@ def main() -> None:
         raw = consume_rate(settings, decode=False)
         decoded = consume_rate(settings, decode=True)
         engine = engine_rate(stations, published)  # the whole backlog: an old twin, as the worker's
-        sql_store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker, stats = catch_up(settings, stations, published, sql_store)
+        runs = {}
+        for writer in writers:
+            sql_store = SqlStore.open(f"sqlite:///{Path(scratch) / f'twin-{writer}.db'}")
+            runs[writer] = catch_up(settings.model_copy(update={"store_writer": writer}),
+                                    stations, published, sql_store)  # fmt: skip
         restarts = time_restarts(
             lambda: connect_worker(settings, sql_store, stations, SEED), sql_store, stations, SEED
         )
@@ -117,19 +140,66 @@ def main() -> None:
         print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
         print(f"{'consume + decode_event':<48}{decoded:>12,.0f} msg/s")
         print(f"{'engine alone (replay in memory)':<48}{engine:>12,.0f} ev/s")
-        print(f"{'worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
-        print(f"{'  the same, in-memory store (no SQL: a ceiling)':<48}{in_memory:>12,.0f} ev/s")
-        print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
-        print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
-        print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
+        for writer, (worker, stats) in runs.items():
+            print(f"worker catch-up, store writer: {writer}")
+            print_catch_up(worker, stats, raw=raw, engine=engine)
+        print(f"{'the same, in-memory store (no SQL: a ceiling)':<48}{in_memory:>12,.0f} ev/s")
         print_restarts(restarts)
-        total = sum(stats.seconds.values())
-        for phase in PHASES:  # where the catch-up's time went, measured inside the worker loop
-            seconds = stats.seconds[phase]
-            label = f"  catch-up time in {phase}"
-            print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
-        latency(broker, args, Path(scratch) / "live.db")
+        for writer in writers:
+            latency(broker, args, Path(scratch) / f"live-{writer}.db", writer)
         print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3)[""])
+
+
+def print_catch_up(worker: float, stats: WorkerStats, *, raw: float, engine: float) -> None:
+    """One catch-up's rate, its ratios, and where its time went (the worker loop's phases)."""
+    print(f"{'  worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
+    print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
+    print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
+    print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
+    total = sum(stats.seconds.values())
+    for phase in PHASES:
+        seconds = stats.seconds[phase]
+        label = f"  catch-up time in {phase}"
+        print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
+
+
+def catch_up_rounds(stations: Any, args: argparse.Namespace, writers: list[str]) -> None:
+    """The engine alone and the SQL catch-up per writer, `args.rounds` times, alternated (the
+    first writer of each round changes, so neither always runs first); then the medians."""
+    ratios: dict[str, list[float]] = {writer: [] for writer in writers}
+    handovers: list[float] = []
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+        settings = KafkaSettings(
+            bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
+        )
+        published = publish(workload.backlog(stations, args.events, SEED), settings).produced
+        print(f"backlog: {published:,} events published; load average {load()}")
+        for round_ in range(args.rounds):
+            engine = engine_rate(stations, published)
+            order = writers if round_ % 2 == 0 else writers[::-1]
+            for writer in order:
+                db = Path(scratch) / f"twin-{round_}-{writer}.db"
+                mine = settings.model_copy(update={"store_writer": writer, "group_id": db.stem})
+                store = SqlStore.open(f"sqlite:///{db}")
+                worker, stats = catch_up(mine, stations, published, store, handovers)
+                ratios[writer].append(worker / engine)
+                print(f"round {round_ + 1} {writer:<8} engine {engine:>9,.0f} ev/s, worker "
+                      f"{worker:>9,.0f} ev/s, worker / engine {worker / engine:.3f}, phases "
+                      f"{phase_text(stats)}, load {load()}")  # fmt: skip
+    for writer, values in ratios.items():
+        print(f"{'worker / engine, median, ' + writer:<48}{statistics.median(values):>12.3f} "
+              f"({', '.join(f'{v:.3f}' for v in values)})")  # fmt: skip
+    if handovers:
+        label = "process writer: batch handover, median"
+        print(f"{label:<48}{statistics.median(handovers):>12.2f} µs/event (pickle + send)")
+
+
+def phase_text(stats: WorkerStats) -> str:
+    return " ".join(f"{phase} {stats.seconds[phase]:.1f}" for phase in PHASES)
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def print_restarts(restarts: Restarts) -> None:
@@ -174,11 +244,16 @@ def engine_rate(stations: Any, count: int) -> float:
 
 
 def catch_up(
-    settings: KafkaSettings, stations: Any, total: int, store: TwinStore
+    settings: KafkaSettings,
+    stations: Any,
+    total: int,
+    store: TwinStore,
+    handover: list[float] | None = None,
 ) -> tuple[float, WorkerStats]:
     """The worker from an empty store through the whole backlog, until its final snapshot."""
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
+    worker.commits.wait()  # a writer process opened its store (a second or two): not catch-up
     began = time.perf_counter()
     last_report = began
     while not (worker.stats.consumed >= total and worker.idle_for() > 0):
@@ -189,6 +264,8 @@ def catch_up(
             last_report = time.perf_counter()
     elapsed = time.perf_counter() - began - worker.idle_for()
     worker.close()
+    if handover is not None and hasattr(worker.commits, "handover_s"):  # a process writer's
+        handover.append(worker.commits.handover_s / worker.stats.consumed * 1e6)
     return worker.stats.consumed / elapsed, worker.stats
 
 
@@ -198,7 +275,7 @@ WORKER_PROCESS = (
 )
 
 
-def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
+def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: str) -> None:
     """Produce at `args.rate` events/s for `args.latency_seconds` to a live worker process;
     time until a KPI snapshot covers each event.
 
@@ -219,7 +296,9 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
         **confirming(args.end_confirm),
+        **writing(writer),
     )
+    print(f"latency, store writer: {writer}; load average {load()}")
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
     # -P: the tree on PYTHONPATH, not the current directory's, is the worker's code (with -c the
@@ -250,6 +329,11 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     print(f"{'  end-of-partition settling (worker setting)':<48}{settle:>12.0f} ms")
     confirmed = getattr(settings, "end_confirm", "absent")  # a tree before the confirmed end
     print(f"{'  end confirmed by list_offsets (worker setting)':<48}{confirmed!s:>12}")
+
+
+def writing(writer: str) -> dict[str, str]:
+    """`store_writer` for the latency worker's settings, if this tree knows the setting."""
+    return {"store_writer": writer} if "store_writer" in KafkaSettings.model_fields else {}
 
 
 def confirming(choice: str | None) -> dict[str, bool]:

@@ -31,7 +31,7 @@ from streams import alignment, dead_letters, group_load, partition_ends, rebalan
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
-from streams.commits import OrderedCommits
+from streams.commits import commits_for
 from streams.input_checks import InputFlags, yards_ahead
 from streams.intake import Intake
 from streams.live.reefer_alerts import ReeferAlerts
@@ -80,7 +80,7 @@ class Worker:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings, self.store = settings, store
-        self.commits = OrderedCommits(store)
+        self.commits = commits_for(store, settings.store_writer)  # a thread or a process
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now

@@ -1,0 +1,184 @@
+"""The store's commits in a writer process of the worker's own (`store_writer = "process"`).
+
+A store commit is Python work (the archive segment packed, the record rows and the outputs
+checked, SQLAlchemy's statements built) beside the database's own: in a thread of the worker
+it holds the worker's GIL in turn with the engine, so on two cores the commit's CPU adds to the
+engine's instead of running beside it (`docs/performance.md`, "the ratio's bound on 2 cores").
+`ProcessCommits` does what `streams.commits.OrderedCommits` does, in a spawned child process
+that opens the same store (`CORRIDOR_KAFKA_STORE_WRITER=process`): the worker encodes each
+batch (`streams.batch_wire`: C calls over its bulk) and sends it down a pipe; the writer
+commits it in one transaction, as the thread did, and answers with the outcome. One batch
+at a time and in order: a commit is sent only once the previous one's outcome is in, so the
+guarantees of `streams.commits` hold unchanged (offsets in the same transaction as the
+archive and outputs, fencing checked inside it, a foreground commit stored before the step
+returns, a failed commit raised in the worker at its next commit or wait).
+
+The writer lives and dies with the worker. It ignores SIGINT and SIGTERM (the worker's to
+handle: it finishes, commits last, then closes the writer) and ends when the worker closes it
+or when the worker is gone: a thread watches the parent's sentinel (a pipe the parent holds,
+closed by the kernel when the parent dies, however it dies) and exits the process at once,
+mid-transaction or not. So no commit lands after the worker died, when a restarted worker may
+already have read the stored offsets (a transaction cut off is rolled back by the database:
+crash equivalence). A writer that dies first is a `StoreWriterError` at the worker's next
+commit or wait: that batch and any after it are not stored, and the worker stops (a restart
+resumes from the stored offsets, as after a crash).
+"""
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from corridor.store_contract import StoreOpener, TwinBatch, TwinStore
+from streams import batch_wire
+
+log = logging.getLogger(__name__)
+
+STOP = b""  # the worker's last message: close the store and exit
+EXIT_ORPHANED = 70  # the writer's exit code when the worker went first
+CLOSE_WITHIN_S = 30.0  # after the last commit, the writer's time to close its store and exit
+
+
+class StoreWriterError(RuntimeError):
+    """The writer process is gone (or answered nonsense): the batch in flight is not stored."""
+
+
+class ProcessCommits:
+    """`OrderedCommits`' interface, the commits done by a writer process (module docstring)."""
+
+    def __init__(self, opener: StoreOpener) -> None:
+        self._not_kept = opener.records_not_kept  # not sent: the store drops them
+        context = multiprocessing.get_context("spawn")  # the worker has threads: never fork
+        self._connection, child = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=serve, args=(child, opener.open), name="corridor-store-writer", daemon=True
+        )
+        self.process.start()
+        child.close()
+        log.info("store writer process %d started", self.process.pid)
+        self._awaiting = True  # the writer's first answer: whether it opened the store
+        self._closed = False
+        self.handover_s = 0.0  # the worker's time pickling and sending batches (benchmarks)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a commit (or the opening) is still under way in the writer."""
+        return self._awaiting and not self._connection.poll()
+
+    def commit(self, batch: TwinBatch, *, background: bool) -> None:
+        """Commit `batch` after the previous one: in the background, or before returning."""
+        self.wait()
+        began = time.perf_counter()
+        data = batch_wire.encode(batch, self._not_kept)
+        try:
+            self._connection.send_bytes(data)
+        except OSError as error:
+            raise self._gone("before it was sent a batch") from error
+        self.handover_s += time.perf_counter() - began
+        self._awaiting = True
+        if not background:
+            self.wait()
+
+    def wait(self) -> None:
+        """Until the writer's last commit is stored; re-raises its error (or the writer's end)."""
+        if not self._awaiting:
+            return
+        self._awaiting = False
+        try:
+            answer = self._connection.recv_bytes()
+        except (EOFError, OSError) as error:
+            raise self._gone("before it answered: the batch sent last is not stored") from error
+        outcome = pickle.loads(answer)
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+    def close(self) -> None:
+        """Wait for the last commit, then stop the writer (closing its store)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.wait()
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        with contextlib.suppress(OSError):  # gone already: `wait` said so if a commit was lost
+            self._connection.send_bytes(STOP)
+        self.process.join(CLOSE_WITHIN_S)
+        if self.process.is_alive():
+            log.error("store writer %d did not exit: killed", self.process.pid)
+            self.process.kill()
+            self.process.join()
+        self._connection.close()
+
+    def _gone(self, when: str) -> StoreWriterError:
+        self.process.join(1.0)
+        code = self.process.exitcode
+        how = "still running" if code is None else f"exit code {code}"
+        return StoreWriterError(f"the store writer process {self.process.pid} ended ({how}) {when}")
+
+
+def serve(connection: Connection, open_store: Callable[[], TwinStore]) -> None:
+    """The writer process's body: open the store, then commit each batch received, in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker stops first, then closes us
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _exit_with_parent()
+    try:
+        store = open_store()
+    except Exception as error:
+        connection.send_bytes(_outcome(error))
+        return
+    connection.send_bytes(_outcome(None))
+    try:
+        while data := connection.recv_bytes():
+            try:
+                store.commit(batch_wire.decode(data))
+                outcome = _outcome(None)
+            except Exception as error:  # the worker's to raise, at its next commit or wait
+                outcome = _outcome(error)
+            connection.send_bytes(outcome)
+    except EOFError:
+        pass  # the worker closed its end without a word: nothing more to commit
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
+def _exit_with_parent() -> None:
+    """Exit the moment the worker is gone, whatever this process is doing (module docstring)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel: Any = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(EXIT_ORPHANED)  # no clean-up: an open transaction is rolled back, not stored
+
+    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+
+
+def _outcome(error: Exception | None) -> bytes:
+    """The answer to a commit: None, or its error with the writer's traceback as a note."""
+    if error is None:
+        return pickle.dumps(None)
+    error.add_note("in the store writer process:\n" + "".join(traceback.format_exception(error)))
+    try:
+        data = pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(data)  # some errors pickle but do not unpickle (their own __init__)
+    except Exception:  # an error that does not cross: its text and the traceback
+        text = f"{type(error).__name__}: {error}"
+        substitute = StoreWriterError(f"the store commit failed: {text}")
+        substitute.__notes__ = list(getattr(error, "__notes__", []))
+        return pickle.dumps(substitute)
+    return data
