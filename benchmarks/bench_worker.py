@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import psutil
 import workload  # type: ignore[import-not-found]
 from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
@@ -167,7 +168,9 @@ def catch_up_rounds(stations: Any, args: argparse.Namespace, writers: list[str])
     """The engine alone and the SQL catch-up per writer, `args.rounds` times, alternated (the
     first writer of each round changes, so neither always runs first); then the medians."""
     ratios: dict[str, list[float]] = {writer: [] for writer in writers}
-    handovers: list[float] = []
+    cpu: dict[str, dict[str, list[float]]] = {
+        writer: {"worker": [], "writer": [], "handover": []} for writer in writers
+    }
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
@@ -181,17 +184,19 @@ def catch_up_rounds(stations: Any, args: argparse.Namespace, writers: list[str])
                 db = Path(scratch) / f"twin-{round_}-{writer}.db"
                 mine = settings.model_copy(update={"store_writer": writer, "group_id": db.stem})
                 store = SqlStore.open(f"sqlite:///{db}")
-                worker, stats = catch_up(mine, stations, published, store, handovers)
+                worker, stats = catch_up(mine, stations, published, store, cpu[writer])
                 ratios[writer].append(worker / engine)
+                used = ", ".join(f"{k} {v[-1]:.1f}" for k, v in cpu[writer].items() if v)
                 print(f"round {round_ + 1} {writer:<8} engine {engine:>9,.0f} ev/s, worker "
                       f"{worker:>9,.0f} ev/s, worker / engine {worker / engine:.3f}, phases "
-                      f"{phase_text(stats)}, load {load()}")  # fmt: skip
+                      f"{phase_text(stats)}; CPU µs/ev {used}; load {load()}")  # fmt: skip
     for writer, values in ratios.items():
         print(f"{'worker / engine, median, ' + writer:<48}{statistics.median(values):>12.3f} "
               f"({', '.join(f'{v:.3f}' for v in values)})")  # fmt: skip
-    if handovers:
-        label = "process writer: batch handover, median"
-        print(f"{label:<48}{statistics.median(handovers):>12.2f} µs/event (pickle + send)")
+        for part, used in cpu[writer].items():
+            if used:
+                label = f"  CPU µs/event, median, {part}"
+                print(f"{label:<48}{statistics.median(used):>12.1f}")
 
 
 def phase_text(stats: WorkerStats) -> str:
@@ -248,13 +253,20 @@ def catch_up(
     stations: Any,
     total: int,
     store: TwinStore,
-    handover: list[float] | None = None,
+    cpu: dict[str, list[float]] | None = None,
 ) -> tuple[float, WorkerStats]:
-    """The worker from an empty store through the whole backlog, until its final snapshot."""
+    """The worker from an empty store through the whole backlog, until its final snapshot.
+
+    `cpu` (if given) gets µs of CPU an event: "worker" (this process, every thread: the loop,
+    a commit thread, librdkafka's), "writer" (a writer process's, opening aside) and
+    "handover" (the loop's encoding of batches for a writer process)."""
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
     worker.commits.wait()  # a writer process opened its store (a second or two): not catch-up
-    began = time.perf_counter()
+    writer = getattr(worker.commits, "process", None)
+    writer_cpu = psutil.Process(writer.pid) if writer is not None else None
+    writer_began = sum(writer_cpu.cpu_times()[:2]) if writer_cpu is not None else 0.0
+    began, cpu_began = time.perf_counter(), time.process_time()
     last_report = began
     while not (worker.stats.consumed >= total and worker.idle_for() > 0):
         worker.step()
@@ -263,10 +275,15 @@ def catch_up(
             print(f"  catch-up: {worker.stats.consumed:,} consumed, {rate:,.0f} ev/s")
             last_report = time.perf_counter()
     elapsed = time.perf_counter() - began - worker.idle_for()
+    consumed = worker.stats.consumed
+    if cpu is not None:
+        cpu["worker"].append((time.process_time() - cpu_began) / consumed * 1e6)
+        if writer_cpu is not None:
+            writer_s = sum(writer_cpu.cpu_times()[:2]) - writer_began
+            cpu["writer"].append(writer_s / consumed * 1e6)
+            cpu["handover"].append(getattr(worker.commits, "handover_s", 0.0) / consumed * 1e6)
     worker.close()
-    if handover is not None and hasattr(worker.commits, "handover_s"):  # a process writer's
-        handover.append(worker.commits.handover_s / worker.stats.consumed * 1e6)
-    return worker.stats.consumed / elapsed, worker.stats
+    return consumed / elapsed, worker.stats
 
 
 WORKER_PROCESS = (
