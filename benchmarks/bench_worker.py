@@ -262,7 +262,9 @@ def catch_up(
     "handover" (the loop's encoding of batches for a writer process)."""
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
-    worker.commits.wait()  # a writer process opened its store (a second or two): not catch-up
+    opened = getattr(worker.commits, "opened", None)
+    if opened is not None:
+        opened()  # a writer process opened its store (a second or two): not catch-up
     writer = getattr(worker.commits, "process", None)
     writer_cpu = psutil.Process(writer.pid) if writer is not None else None
     writer_began = sum(writer_cpu.cpu_times()[:2]) if writer_cpu is not None else 0.0
@@ -307,8 +309,8 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: 
     rate, seconds = args.rate, args.latency_seconds
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
-        group_id="bench-live",
-        **workload.own_topics("live"),
+        group_id=f"bench-{db.stem}",
+        **workload.own_topics(db.stem),  # each writer's run its own topics, in one broker
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,

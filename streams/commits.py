@@ -16,43 +16,8 @@ anything later is stored.
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Literal, Protocol
 
-from corridor.store_contract import ReopenableStore, TwinBatch, TwinStore
-from streams.store_writer import ProcessCommits
-
-StoreWriter = Literal["thread", "process"]
-
-
-class Commits(Protocol):
-    """What the worker asks of its commits: `OrderedCommits`, or `ProcessCommits`."""
-
-    @property
-    def pending(self) -> bool:
-        """Whether a commit is still running in the background."""
-        ...
-
-    def commit(self, batch: TwinBatch, *, background: bool) -> None:
-        """Commit `batch` after the previous one: in the background, or before returning."""
-        ...
-
-    def wait(self) -> None:
-        """Until the background commit (if any) is stored; re-raises its error."""
-        ...
-
-    def close(self) -> None:
-        """Wait for the last commit and stop committing."""
-        ...
-
-
-def commits_for(store: TwinStore, writer: StoreWriter) -> Commits:
-    """The worker's commits: in a writer process when asked and the store can be opened from
-    one (`streams.store_writer`), else in a thread of the worker (the in-memory stores)."""
-    if writer == "process" and isinstance(store, ReopenableStore):
-        opener = store.reopener()
-        if opener is not None:
-            return ProcessCommits(opener)
-    return OrderedCommits(store)
+from corridor.store_contract import TwinBatch, TwinStore
 
 
 class OrderedCommits:

@@ -38,14 +38,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from corridor.store_contract import StoreOpener, TwinBatch, TwinStore
+from corridor.store_contract import ReopenableStore, StoreOpener, TwinBatch, TwinStore
 from streams import batch_wire
+from streams.commits import OrderedCommits
 
 log = logging.getLogger(__name__)
 
 STOP = b""  # the worker's last message: close the store and exit
 EXIT_ORPHANED = 70  # the writer's exit code when the worker went first
 CLOSE_WITHIN_S = 30.0  # after the last commit, the writer's time to close its store and exit
+LOCAL_BELOW = 1_000  # archive entries: a smaller batch is committed in the worker process
+
+
+def commits_for(store: TwinStore, writer: str) -> "OrderedCommits | ProcessCommits":
+    """The worker's commits: in a writer process when asked (`writer` "process") and the store
+    can be opened from one, else in a thread of the worker (the in-memory stores)."""
+    if writer == "process" and isinstance(store, ReopenableStore):
+        opener = store.reopener()
+        if opener is not None:
+            return ProcessCommits(opener, store)
+    return OrderedCommits(store)
 
 
 class StoreWriterError(RuntimeError):
@@ -57,9 +69,14 @@ class ProcessCommits:
 
     The worker's thread only encodes a batch; a thread of its own ("store-writer-pipe") sends
     it and waits for the answer (pipe I/O, which releases the GIL), so a background commit
-    costs the worker's loop the encoding alone, not the pipe's pace."""
+    costs the worker's loop the encoding alone, not the pipe's pace. A small batch (a live
+    one: fewer than `LOCAL_BELOW` archive entries) is committed in this process, as by
+    `OrderedCommits`, once the writer's last commit is in: for it a round trip to another
+    process, woken by the scheduler twice, cost more wall time than the commit (the latency
+    section of `benchmarks/bench_worker.py`: p99 doubled on a loaded machine)."""
 
-    def __init__(self, opener: StoreOpener) -> None:
+    def __init__(self, opener: StoreOpener, store: TwinStore) -> None:
+        self._local = OrderedCommits(store)  # the small batches', on this process's connection
         self._not_kept = opener.records_not_kept  # not sent: the store drops them
         context = multiprocessing.get_context("spawn")  # the worker has threads: never fork
         self._connection, child = context.Pipe(duplex=True)
@@ -70,18 +87,28 @@ class ProcessCommits:
         child.close()
         log.info("store writer process %d started", self.process.pid)
         self._pipe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer-pipe")
-        self._pending: Future[None] | None = self._pipe.submit(self._answer)  # the opening's
+        self._opening = self._pipe.submit(self._answer)  # before any batch goes down the pipe
+        self._pending: Future[None] | None = None
         self._closed = False
         self.handover_s = 0.0  # the worker's CPU time encoding batches (benchmarks)
 
+    def opened(self) -> None:
+        """Until the writer has opened the store (a second or two after it started); raises
+        if it could not. Commits need not wait for it: small ones do not, large ones queue."""
+        self._opening.result()
+
     @property
     def pending(self) -> bool:
-        """Whether a commit (or the opening) is still under way in the writer."""
-        return self._pending is not None and not self._pending.done()
+        """Whether a commit is still under way."""
+        in_writer = self._pending is not None and not self._pending.done()
+        return in_writer or self._local.pending
 
     def commit(self, batch: TwinBatch, *, background: bool) -> None:
         """Commit `batch` after the previous one: in the background, or before returning."""
         self.wait()
+        if len(batch.archived) < LOCAL_BELOW:
+            self._local.commit(batch, background=background)
+            return
         began = time.thread_time()
         data = batch_wire.encode(batch, self._not_kept)
         self.handover_s += time.thread_time() - began
@@ -90,7 +117,8 @@ class ProcessCommits:
             self.wait()
 
     def wait(self) -> None:
-        """Until the writer's last commit is stored; re-raises its error (or the writer's end)."""
+        """Until the last commit is stored; re-raises its error (or the writer's end)."""
+        self._local.wait()
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -106,6 +134,7 @@ class ProcessCommits:
             self._stop()
 
     def _round_trip(self, data: bytes) -> None:
+        self._opening.result()  # done (the pipe's thread ran it first): raises if it failed
         try:
             self._connection.send_bytes(data)
         except OSError as error:
@@ -123,6 +152,7 @@ class ProcessCommits:
             raise outcome
 
     def _stop(self) -> None:
+        self._local.close()
         self._pipe.shutdown()
         with contextlib.suppress(OSError):  # gone already: `wait` said so if a commit was lost
             self._connection.send_bytes(STOP)

@@ -31,7 +31,6 @@ from streams import alignment, dead_letters, group_load, partition_ends, rebalan
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.clients import partitions_of
-from streams.commits import commits_for
 from streams.input_checks import InputFlags, yards_ahead
 from streams.intake import Intake
 from streams.live.reefer_alerts import ReeferAlerts
@@ -50,6 +49,7 @@ from streams.ports import (
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
+from streams.store_writer import commits_for
 from streams.twin_restart import TwinSnapshots, load
 from streams.worker_stats import WorkerStats
 

@@ -31,10 +31,10 @@ from corridor.store_contract import ArchivedEvent, ClockAdvance, StoreOpener, Tw
 from stations.records import BoxVisit, Lift, TruckVisit
 from streams import batch_wire
 from streams.broker import EmbeddedBroker
-from streams.commits import OrderedCommits, commits_for
+from streams.commits import OrderedCommits
 from streams.connect import connect_worker
 from streams.publish import publish
-from streams.store_writer import ProcessCommits, StoreWriterError
+from streams.store_writer import ProcessCommits, StoreWriterError, commits_for
 from streams.worker import Worker
 from tests.api_fixtures import T0, final_kpis
 from tests.broker_fixtures import SEED, generated_day, run_worker, settings_for, stations
@@ -204,7 +204,7 @@ def open_hanging(url: str) -> HangingStore:
 
 def hold_a_commit(url: str) -> None:
     """A worker's part, as a process of its own: a commit under way in its writer, forever."""
-    commits = ProcessCommits(StoreOpener(partial(open_hanging, url)))
+    commits = ProcessCommits(StoreOpener(partial(open_hanging, url)), SqlStore.open(url))
     commits.commit(batch(1), background=True)
     print(commits.process.pid, flush=True)
     time.sleep(600)
