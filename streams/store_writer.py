@@ -5,13 +5,14 @@ checked, SQLAlchemy's statements built) beside the database's own: in a thread o
 it holds the worker's GIL in turn with the engine, so on two cores the commit's CPU adds to the
 engine's instead of running beside it (`docs/performance.md`, "the ratio's bound on 2 cores").
 `ProcessCommits` does what `streams.commits.OrderedCommits` does, in a spawned child process
-that opens the same store (`CORRIDOR_KAFKA_STORE_WRITER=process`): the worker encodes each
-batch (`streams.batch_wire`: C calls over its bulk) and sends it down a pipe; the writer
-commits it in one transaction, as the thread did, and answers with the outcome. One batch
-at a time and in order: a commit is sent only once the previous one's outcome is in, so the
-guarantees of `streams.commits` hold unchanged (offsets in the same transaction as the
-archive and outputs, fencing checked inside it, a foreground commit stored before the step
-returns, a failed commit raised in the worker at its next commit or wait).
+that opens the same store (`CORRIDOR_KAFKA_STORE_WRITER=process`; small live batches aside,
+see the class): the worker encodes each batch (`streams.batch_wire`: C calls over its bulk)
+and sends it down a pipe; the writer commits it in one transaction, as the thread did, and
+answers with the outcome. One batch at a time and in order: a commit is sent only once the
+previous one's outcome is in, so the guarantees of `streams.commits` hold unchanged (offsets
+in the same transaction as the archive and outputs, fencing checked inside it, a foreground
+commit stored before the step returns, a failed commit raised in the worker at its next
+commit or wait).
 
 The writer lives and dies with the worker. It ignores SIGINT and SIGTERM (the worker's to
 handle: it finishes, commits last, then closes the writer) and ends when the worker closes it
@@ -50,13 +51,16 @@ CLOSE_WITHIN_S = 30.0  # after the last commit, the writer's time to close its s
 LOCAL_BELOW = 1_000  # archive entries: a smaller batch is committed in the worker process
 
 
-def commits_for(store: TwinStore, writer: str) -> "OrderedCommits | ProcessCommits":
+def commits_for(
+    store: TwinStore, writer: str, writer_from: int = LOCAL_BELOW
+) -> "OrderedCommits | ProcessCommits":
     """The worker's commits: in a writer process when asked (`writer` "process") and the store
-    can be opened from one, else in a thread of the worker (the in-memory stores)."""
+    can be opened from one, else in a thread of the worker (the in-memory stores); batches of
+    fewer than `writer_from` archive entries in the worker all the same (`ProcessCommits`)."""
     if writer == "process" and isinstance(store, ReopenableStore):
         opener = store.reopener()
         if opener is not None:
-            return ProcessCommits(opener, store)
+            return ProcessCommits(opener, store, writer_from=writer_from)
     return OrderedCommits(store)
 
 
@@ -70,12 +74,15 @@ class ProcessCommits:
     The worker's thread only encodes a batch; a thread of its own ("store-writer-pipe") sends
     it and waits for the answer (pipe I/O, which releases the GIL), so a background commit
     costs the worker's loop the encoding alone, not the pipe's pace. A small batch (a live
-    one: fewer than `LOCAL_BELOW` archive entries) is committed in this process, as by
+    one: fewer than `writer_from` archive entries) is committed in this process, as by
     `OrderedCommits`, once the writer's last commit is in: for it a round trip to another
     process, woken by the scheduler twice, cost more wall time than the commit (the latency
     section of `benchmarks/bench_worker.py`: p99 doubled on a loaded machine)."""
 
-    def __init__(self, opener: StoreOpener, store: TwinStore) -> None:
+    def __init__(
+        self, opener: StoreOpener, store: TwinStore, *, writer_from: int = LOCAL_BELOW
+    ) -> None:
+        self.writer_from = writer_from
         self._local = OrderedCommits(store)  # the small batches', on this process's connection
         self._not_kept = opener.records_not_kept  # not sent: the store drops them
         context = multiprocessing.get_context("spawn")  # the worker has threads: never fork
@@ -106,7 +113,7 @@ class ProcessCommits:
     def commit(self, batch: TwinBatch, *, background: bool) -> None:
         """Commit `batch` after the previous one: in the background, or before returning."""
         self.wait()
-        if len(batch.archived) < LOCAL_BELOW:
+        if len(batch.archived) < self.writer_from:
             self._local.commit(batch, background=background)
             return
         began = time.thread_time()

@@ -80,7 +80,7 @@ class Worker:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings, self.store = settings, store
-        self.commits = commits_for(store, settings.store_writer)  # a thread or a process
+        self.commits = commits_for(store, settings.store_writer, settings.store_writer_from)
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.admin, self.consumer, self.now = admin, consumer, now

@@ -102,7 +102,7 @@ def test_the_writer_process_stores_what_the_thread_stores(
 ) -> None:
     other = SqlStore.open(f"sqlite:///{tmp_path / 'thread.db'}")
     store = SqlStore.open(database_url, migrate=False)
-    by_process, by_thread = commits_for(store, "process"), commits_for(other, "thread")
+    by_process, by_thread = commits_for(store, "process", 0), commits_for(other, "thread")
     assert isinstance(by_process, ProcessCommits)
     assert isinstance(by_thread, OrderedCommits)
     for offset in (1, 2, 3):
@@ -123,7 +123,7 @@ def test_a_failed_commit_in_the_writer_raises_at_the_next_and_nothing_later_is_s
     database_url: str,
 ) -> None:
     store = SqlStore.open(database_url, migrate=False)
-    commits = commits_for(store, "process")
+    commits = commits_for(store, "process", writer_from=0)
     commits.commit(batch(1), background=True)
     commits.commit(batch(2, {"no_such_records": [(1,)]}), background=True)
     with pytest.raises(ValueError, match="unknown table 'no_such_records'") as raised:
@@ -144,7 +144,7 @@ def test_an_in_memory_database_keeps_its_commits_in_a_thread() -> None:
 def test_a_writer_that_dies_stops_the_worker_and_a_restart_loses_nothing(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(broker, batch_size=200, store_writer="process")
+    settings = settings_for(broker, batch_size=200, store_writer="process", store_writer_from=0)
     events = generated_day()
     publish(events, settings)
     store = SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
@@ -176,7 +176,7 @@ def test_a_writer_that_dies_stops_the_worker_and_a_restart_loses_nothing(
 def test_the_writer_is_gone_with_its_worker_killed_or_stopped(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    settings = settings_for(broker, batch_size=100, store_writer="process")
+    settings = settings_for(broker, batch_size=100, store_writer="process", store_writer_from=0)
     publish(generated_day(), settings)
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     for how in (signal.SIGKILL, signal.SIGTERM):
@@ -204,7 +204,8 @@ def open_hanging(url: str) -> HangingStore:
 
 def hold_a_commit(url: str) -> None:
     """A worker's part, as a process of its own: a commit under way in its writer, forever."""
-    commits = ProcessCommits(StoreOpener(partial(open_hanging, url)), SqlStore.open(url))
+    opener = StoreOpener(partial(open_hanging, url))
+    commits = ProcessCommits(opener, SqlStore.open(url), writer_from=0)
     commits.commit(batch(1), background=True)
     print(commits.process.pid, flush=True)
     time.sleep(600)
