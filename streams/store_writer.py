@@ -30,7 +30,9 @@ import logging
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import time
 import traceback
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 STOP = b""  # the worker's last message: close the store and exit
 EXIT_ORPHANED = 70  # the writer's exit code when the worker went first
 CLOSE_WITHIN_S = 30.0  # after the last commit, the writer's time to close its store and exit
+SHARED_MEMORY = "/dev/shm"  # where the batches are spooled (else the temporary directory)
 LOCAL_BELOW = 1_000  # archive entries: a smaller batch is committed in the worker process
 
 
@@ -71,9 +74,11 @@ class StoreWriterError(RuntimeError):
 class ProcessCommits:
     """`OrderedCommits`' interface, the commits done by a writer process (module docstring).
 
-    The worker's thread only encodes a batch; a thread of its own ("store-writer-pipe") sends
-    it and waits for the answer (pipe I/O, which releases the GIL), so a background commit
-    costs the worker's loop the encoding alone, not the pipe's pace. A small batch (a live
+    The worker's thread encodes a batch and writes it to a spool file (one `write`, to shared
+    memory where there is `/dev/shm`); a thread of its own ("store-writer-pipe") sends the
+    file's name down the pipe and waits for the answer. Sent down the pipe itself, a batch of
+    a few MB went in some twenty chunks, the sending thread taking the GIL from the worker's
+    loop for each, a scheduling delay each on a loaded machine. A small batch (a live
     one: fewer than `writer_from` archive entries) is committed in this process, as by
     `OrderedCommits`, once the writer's last commit is in: for it a round trip to another
     process, woken by the scheduler twice, cost more wall time than the commit (the latency
@@ -85,10 +90,16 @@ class ProcessCommits:
         self.writer_from = writer_from
         self._local = OrderedCommits(store)  # the small batches', on this process's connection
         self._not_kept = opener.records_not_kept  # not sent: the store drops them
+        shared = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+        self._spool = tempfile.mkdtemp(prefix="corridor-store-writer-", dir=shared)
+        self._batch_file = os.path.join(self._spool, "batch")  # one at a time: reused
         context = multiprocessing.get_context("spawn")  # the worker has threads: never fork
         self._connection, child = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=serve, args=(child, opener.open), name="corridor-store-writer", daemon=True
+            target=serve,
+            args=(child, opener.open, self._spool),
+            name="corridor-store-writer",
+            daemon=True,
         )
         self.process.start()
         child.close()
@@ -118,8 +129,10 @@ class ProcessCommits:
             return
         began = time.thread_time()
         data = batch_wire.encode(batch, self._not_kept)
+        with open(self._batch_file, "wb") as spool:
+            spool.write(data)
         self.handover_s += time.thread_time() - began
-        self._pending = self._pipe.submit(self._round_trip, data)
+        self._pending = self._pipe.submit(self._round_trip, self._batch_file.encode())
         if not background:
             self.wait()
 
@@ -169,6 +182,7 @@ class ProcessCommits:
             self.process.kill()
             self.process.join()
         self._connection.close()
+        shutil.rmtree(self._spool, ignore_errors=True)
 
     def _gone(self, when: str) -> StoreWriterError:
         self.process.join(1.0)
@@ -177,11 +191,12 @@ class ProcessCommits:
         return StoreWriterError(f"the store writer process {self.process.pid} ended ({how}) {when}")
 
 
-def serve(connection: Connection, open_store: Callable[[], TwinStore]) -> None:
-    """The writer process's body: open the store, then commit each batch received, in order."""
+def serve(connection: Connection, open_store: Callable[[], TwinStore], spool: str) -> None:
+    """The writer process's body: open the store, then commit each batch received, in order
+    (a message names the spool file holding the batch)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker stops first, then closes us
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _exit_with_parent()
+    _exit_with_parent(spool)
     try:
         store = open_store()
     except Exception as error:
@@ -189,8 +204,10 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore]) -> None:
         return
     connection.send_bytes(_outcome(None))
     try:
-        while data := connection.recv_bytes():
+        while name := connection.recv_bytes():
             try:
+                with open(name, "rb") as spool_file:
+                    data = spool_file.read()
                 store.commit(batch_wire.decode(data))
                 outcome = _outcome(None)
             except Exception as error:  # the worker's to raise, at its next commit or wait
@@ -204,8 +221,9 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore]) -> None:
             close()
 
 
-def _exit_with_parent() -> None:
-    """Exit the moment the worker is gone, whatever this process is doing (module docstring)."""
+def _exit_with_parent(spool: str) -> None:
+    """Exit the moment the worker is gone, whatever this process is doing (module docstring),
+    removing the spool (the worker cannot)."""
     parent = multiprocessing.parent_process()
     if parent is None:
         return
@@ -213,6 +231,7 @@ def _exit_with_parent() -> None:
 
     def watch() -> None:
         wait([sentinel])
+        shutil.rmtree(spool, ignore_errors=True)
         os._exit(EXIT_ORPHANED)  # no clean-up: an open transaction is rolled back, not stored
 
     threading.Thread(target=watch, name="worker-watch", daemon=True).start()
