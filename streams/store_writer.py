@@ -25,6 +25,7 @@ commit or wait: that batch and any after it are not stored, and the worker stops
 resumes from the stored offsets, as after a crash).
 """
 
+import atexit
 import contextlib
 import logging
 import multiprocessing
@@ -91,13 +92,13 @@ class ProcessCommits:
         self._local = OrderedCommits(store)  # the small batches', on this process's connection
         self._not_kept = opener.records_not_kept  # not sent: the store drops them
         shared = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
-        self._spool = tempfile.mkdtemp(prefix="corridor-store-writer-", dir=shared)
-        self._batch_file = os.path.join(self._spool, "batch")  # one at a time: reused
+        self.spool = tempfile.mkdtemp(prefix="corridor-store-writer-", dir=shared)  # a dir
+        self._batch_file = os.path.join(self.spool, "batch")  # one at a time: reused
         context = multiprocessing.get_context("spawn")  # the worker has threads: never fork
         self._connection, child = context.Pipe(duplex=True)
         self.process = context.Process(
             target=serve,
-            args=(child, opener.open, self._spool),
+            args=(child, opener.open, self.spool),
             name="corridor-store-writer",
             daemon=True,
         )
@@ -108,6 +109,11 @@ class ProcessCommits:
         self._opening = self._pipe.submit(self._answer)  # before any batch goes down the pipe
         self._pending: Future[None] | None = None
         self._closed = False
+        # A worker that exits without `close` (an error escaped its loop) must not hang in
+        # multiprocessing's exit handler, which joins the writer (deaf to SIGTERM, waiting for
+        # a batch): at exit the pipe is closed first, and the writer ends its last commit and
+        # exits, as a thread's last commit would finish before the interpreter's exit.
+        atexit.register(self._connection.close)
         self.handover_s = 0.0  # the worker's CPU time encoding batches (benchmarks)
 
     def opened(self) -> None:
@@ -182,7 +188,7 @@ class ProcessCommits:
             self.process.kill()
             self.process.join()
         self._connection.close()
-        shutil.rmtree(self._spool, ignore_errors=True)
+        shutil.rmtree(self.spool, ignore_errors=True)
 
     def _gone(self, when: str) -> StoreWriterError:
         self.process.join(1.0)
@@ -216,6 +222,7 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore], spool: st
     except EOFError:
         pass  # the worker closed its end without a word: nothing more to commit
     finally:
+        shutil.rmtree(spool, ignore_errors=True)  # the worker's too, but it may have exited
         close = getattr(store, "close", None)
         if close is not None:
             close()

@@ -6,6 +6,7 @@ Real stores (SQLite files, and PostgreSQL when `CORRIDOR_TEST_POSTGRES_URL` is s
 broker for the worker tests, real processes killed with SIGKILL.
 """
 
+import contextlib
 import math
 import os
 import re
@@ -112,6 +113,7 @@ def test_the_writer_process_stores_what_the_thread_stores(
     by_process.close()
     by_thread.close()
     assert not by_process.process.is_alive()
+    assert not os.path.exists(by_process.spool), "the spool is removed on close"
     assert store.load_offsets("g") == other.load_offsets("g") == {("t", 0): 3}
     assert list(store.load_archive()) == list(other.load_archive())
     for model in (m.TruckVisit, m.BoxVisit, m.ArchiveSegment):
@@ -207,7 +209,7 @@ def hold_a_commit(url: str) -> None:
     opener = StoreOpener(partial(open_hanging, url))
     commits = ProcessCommits(opener, SqlStore.open(url), writer_from=0)
     commits.commit(batch(1), background=True)
-    print(commits.process.pid, flush=True)
+    print(commits.process.pid, commits.spool, flush=True)
     time.sleep(600)
 
 
@@ -217,11 +219,15 @@ def test_a_commit_under_way_does_not_land_after_its_worker_died(tmp_path: Path) 
     code = f"from tests.test_store_writer import hold_a_commit; hold_a_commit({url!r})"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=PIPE) as worker:
-        assert worker.stdout is not None
-        writer = psutil.Process(int(worker.stdout.readline()))
-        time.sleep(3)  # the writer opens the store and begins the commit
-        worker.kill()
+        try:
+            assert worker.stdout is not None
+            pid, spool = worker.stdout.readline().split()
+            writer = psutil.Process(int(pid))
+            time.sleep(3)  # the writer opens the store and begins the commit
+        finally:
+            worker.kill()  # however the above went: `with` waits for it
     assert gone(writer, within_s=5), "the writer went on with its commit"
+    assert not os.path.exists(spool), "the writer removes the spool when its worker is gone"
     store = SqlStore.open(url)
     assert store.load_offsets("g") == {}
     store.close()
@@ -255,3 +261,36 @@ def gone(process: psutil.Process, within_s: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+HELD: list[ProcessCommits] = []
+
+
+def exit_without_close(url: str) -> None:
+    """A worker's part whose loop raised: it exits without closing its commits, still held
+    (by the traceback, in a real worker)."""
+    commits = ProcessCommits(StoreOpener(partial(SqlStore.open, url)), SqlStore.open(url))
+    HELD.append(commits)
+    commits.commit(batch(1), background=True)
+    print(commits.process.pid, commits.spool, flush=True)
+    raise SystemExit(3)
+
+
+def test_a_worker_exiting_without_close_is_not_held_by_its_writer(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    SqlStore.open(url).close()  # migrated
+    code = f"from tests.test_store_writer import exit_without_close; exit_without_close({url!r})"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=PIPE) as worker:
+        try:
+            assert worker.stdout is not None
+            pid, spool = worker.stdout.readline().split()
+            assert worker.wait(timeout=60) == 3
+        finally:
+            worker.kill()
+    with contextlib.suppress(psutil.NoSuchProcess):  # else gone already
+        assert gone(psutil.Process(int(pid)), within_s=5)
+    assert not os.path.exists(spool)
+    store = SqlStore.open(url)
+    assert store.load_offsets("g") == {("t", 0): 1}, "the commit under way finished"
+    store.close()
