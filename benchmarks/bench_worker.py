@@ -18,13 +18,20 @@ by default) onto the three input topics, then measures in the same run:
    event time);
 6. two workers in one consumer group against one, on another backlog (`bench_group.py`).
 
+`--store-writer thread|process|both` says where the worker's store commits run (a thread of
+the worker, or a writer process beside it: `streams.store_writer`); with `both` the SQL
+catch-up and the latency section run once per writer, alternated, and print side by side.
+`--catch-up-only` runs only the engine alone and the SQL catch-up, `--rounds` times each,
+alternated, with the medians of worker / engine per writer (and, for the process writer, what
+handing the batches over cost the worker: pickling and sending, µs an event).
+
 The latency section also prints where the worker's time went meanwhile (its phases, from the
 worker process's last progress line), how many distinct KPI moments the reader saw, and the
 mean cost of one. `--latency-only` runs that section alone (for A/B runs between commits: put
 the other commit's tree on `PYTHONPATH`, the worker process inherits it).
 
 Run: `.venv/bin/python benchmarks/bench_worker.py [--events N] [--latency-seconds S]
-[--latency-only]`.
+[--latency-only] [--catch-up-only --rounds N] [--store-writer both]`.
 """
 
 import argparse
@@ -45,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import psutil
 import workload  # type: ignore[import-not-found]
 from bench_group import group_rates, print_rates  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
@@ -98,10 +106,23 @@ def main() -> None:
         "batches of `consume(1000, timeout=0.05)`, which holds what arrived until the timeout",
     )
     parser.add_argument("--trace", type=Path, help="keep the latency worker's step trace here")
+    parser.add_argument(
+        "--store-writer",
+        choices=("thread", "process", "both"),
+        default=KafkaSettings().store_writer,
+        help="where the worker's store commits run (both: each, alternated; default: the worker's)",
+    )
+    parser.add_argument("--catch-up-only", action="store_true", help="engine and SQL catch-up")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --catch-up-only")
     args, stations = workload.begin(parser, tune_gc=True)  # the GC: for every figure below
+    writers = ["thread", "process"] if args.store_writer == "both" else [args.store_writer]
     if args.latency_only:
         with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
-            latency(broker, args, Path(scratch) / "live.db")
+            for writer in writers:
+                latency(broker, args, Path(scratch) / f"live-{writer}.db", writer)
+        return
+    if args.catch_up_only:
+        catch_up_rounds(stations, args, writers)
         return
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
@@ -116,8 +137,11 @@ def main() -> None:
         raw = consume_rate(settings, decode=False)
         decoded = consume_rate(settings, decode=True)
         engine = engine_rate(stations, published)  # the whole backlog: an old twin, as the worker's
-        sql_store = SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}")
-        worker, stats = catch_up(settings, stations, published, sql_store)
+        runs = {}
+        for writer in writers:
+            sql_store = SqlStore.open(f"sqlite:///{Path(scratch) / f'twin-{writer}.db'}")
+            runs[writer] = catch_up(settings.model_copy(update={"store_writer": writer}),
+                                    stations, published, sql_store)  # fmt: skip
         restarts = time_restarts(
             lambda: connect_worker(settings, sql_store, stations, SEED), sql_store, stations, SEED
         )
@@ -126,19 +150,70 @@ def main() -> None:
         print(f"{'raw consume (confluent-kafka, no decode)':<48}{raw:>12,.0f} msg/s")
         print(f"{'consume + decode_event':<48}{decoded:>12,.0f} msg/s")
         print(f"{'engine alone (replay in memory)':<48}{engine:>12,.0f} ev/s")
-        print(f"{'worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
-        print(f"{'  the same, in-memory store (no SQL: a ceiling)':<48}{in_memory:>12,.0f} ev/s")
-        print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
-        print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
-        print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
+        for writer, (worker, stats) in runs.items():
+            print(f"worker catch-up, store writer: {writer}")
+            print_catch_up(worker, stats, raw=raw, engine=engine)
+        print(f"{'the same, in-memory store (no SQL: a ceiling)':<48}{in_memory:>12,.0f} ev/s")
         print_restarts(restarts)
-        total = sum(stats.seconds.values())
-        for phase in PHASES:  # where the catch-up's time went, measured inside the worker loop
-            seconds = stats.seconds[phase]
-            label = f"  catch-up time in {phase}"
-            print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
-        latency(broker, args, Path(scratch) / "live.db")
+        for writer in writers:
+            latency(broker, args, Path(scratch) / f"live-{writer}.db", writer)
         print_rates(*group_rates(broker, args.group_events, partitions=12, repeats=3)[""])
+
+
+def print_catch_up(worker: float, stats: WorkerStats, *, raw: float, engine: float) -> None:
+    """One catch-up's rate, its ratios, and where its time went (the worker loop's phases)."""
+    print(f"{'  worker catch-up, end to end (decode -> KPI)':<48}{worker:>12,.0f} ev/s")
+    print(f"{'  worker / raw consume':<48}{worker / raw:>12.3f}")
+    print(f"{'  worker / engine alone':<48}{worker / engine:>12.3f}")
+    print(f"{'  KPI snapshots written during catch-up':<48}{stats.snapshots:>12,}")
+    total = sum(stats.seconds.values())
+    for phase in PHASES:
+        seconds = stats.seconds[phase]
+        label = f"  catch-up time in {phase}"
+        print(f"{label:<48}{seconds:>10.1f} s ({seconds / total:>4.0%})")
+
+
+def catch_up_rounds(stations: Any, args: argparse.Namespace, writers: list[str]) -> None:
+    """The engine alone and the SQL catch-up per writer, `args.rounds` times, alternated (the
+    first writer of each round changes, so neither always runs first); then the medians."""
+    ratios: dict[str, list[float]] = {writer: [] for writer in writers}
+    cpu: dict[str, dict[str, list[float]]] = {
+        writer: {"worker": [], "writer": [], "handover": []} for writer in writers
+    }
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
+        settings = KafkaSettings(
+            bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
+        )
+        published = publish(workload.backlog(stations, args.events, SEED), settings).produced
+        print(f"backlog: {published:,} events published; load average {load()}")
+        for round_ in range(args.rounds):
+            engine = engine_rate(stations, published)
+            order = writers if round_ % 2 == 0 else writers[::-1]
+            for writer in order:
+                db = Path(scratch) / f"twin-{round_}-{writer}.db"
+                mine = settings.model_copy(update={"store_writer": writer, "group_id": db.stem})
+                store = SqlStore.open(f"sqlite:///{db}")
+                worker, stats = catch_up(mine, stations, published, store, cpu[writer])
+                ratios[writer].append(worker / engine)
+                used = ", ".join(f"{k} {v[-1]:.1f}" for k, v in cpu[writer].items() if v)
+                print(f"round {round_ + 1} {writer:<8} engine {engine:>9,.0f} ev/s, worker "
+                      f"{worker:>9,.0f} ev/s, worker / engine {worker / engine:.3f}, phases "
+                      f"{phase_text(stats)}; CPU µs/ev {used}; load {load()}")  # fmt: skip
+    for writer, values in ratios.items():
+        print(f"{'worker / engine, median, ' + writer:<48}{statistics.median(values):>12.3f} "
+              f"({', '.join(f'{v:.3f}' for v in values)})")  # fmt: skip
+        for part, used in cpu[writer].items():
+            if used:
+                label = f"  CPU µs/event, median, {part}"
+                print(f"{label:<48}{statistics.median(used):>12.1f}")
+
+
+def phase_text(stats: WorkerStats) -> str:
+    return " ".join(f"{phase} {stats.seconds[phase]:.1f}" for phase in PHASES)
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def print_restarts(restarts: Restarts) -> None:
@@ -183,12 +258,26 @@ def engine_rate(stations: Any, count: int) -> float:
 
 
 def catch_up(
-    settings: KafkaSettings, stations: Any, total: int, store: TwinStore
+    settings: KafkaSettings,
+    stations: Any,
+    total: int,
+    store: TwinStore,
+    cpu: dict[str, list[float]] | None = None,
 ) -> tuple[float, WorkerStats]:
-    """The worker from an empty store through the whole backlog, until its final snapshot."""
+    """The worker from an empty store through the whole backlog, until its final snapshot.
+
+    `cpu` (if given) gets µs of CPU an event: "worker" (this process, every thread: the loop,
+    a commit thread, librdkafka's), "writer" (a writer process's, opening aside) and
+    "handover" (the loop's encoding of batches for a writer process)."""
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
-    began = time.perf_counter()
+    opened = getattr(worker.commits, "opened", None)
+    if opened is not None:
+        opened()  # a writer process opened its store (a second or two): not catch-up
+    writer = getattr(worker.commits, "process", None)
+    writer_cpu = psutil.Process(writer.pid) if writer is not None else None
+    writer_began = sum(writer_cpu.cpu_times()[:2]) if writer_cpu is not None else 0.0
+    began, cpu_began = time.perf_counter(), time.process_time()
     last_report = began
     while not (worker.stats.consumed >= total and worker.idle_for() > 0):
         worker.step()
@@ -197,8 +286,15 @@ def catch_up(
             print(f"  catch-up: {worker.stats.consumed:,} consumed, {rate:,.0f} ev/s")
             last_report = time.perf_counter()
     elapsed = time.perf_counter() - began - worker.idle_for()
+    consumed = worker.stats.consumed
+    if cpu is not None:
+        cpu["worker"].append((time.process_time() - cpu_began) / consumed * 1e6)
+        if writer_cpu is not None:
+            writer_s = sum(writer_cpu.cpu_times()[:2]) - writer_began
+            cpu["writer"].append(writer_s / consumed * 1e6)
+            cpu["handover"].append(getattr(worker.commits, "handover_s", 0.0) / consumed * 1e6)
     worker.close()
-    return worker.stats.consumed / elapsed, worker.stats
+    return consumed / elapsed, worker.stats
 
 
 WORKER_PROCESS = (
@@ -207,7 +303,7 @@ WORKER_PROCESS = (
 )
 
 
-def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
+def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: str) -> None:
     """Produce at `args.rate` events/s for `args.latency_seconds` to a live worker process;
     time until a KPI snapshot covers each event.
 
@@ -225,14 +321,16 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
     prompt = getattr(args, "reader", "poll") == "poll"
     settings = KafkaSettings(
         bootstrap_servers=broker.bootstrap_servers,
-        group_id="bench-live",
-        **workload.own_topics("live"),
+        group_id=f"bench-{db.stem}",
+        **workload.own_topics(db.stem),  # each writer's run its own topics, in one broker
         poll_timeout_s=0.01,
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
         **confirming(getattr(args, "end_confirm", None)),  # not in bench_worker_ab.py's
         **tracing(trace_path),
+        **writing(writer),
     )
+    print(f"latency, store writer: {writer}; load average {load()}")
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     trace_path.unlink(missing_ok=True)  # the worker appends to it
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
@@ -273,6 +371,11 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path) -> None:
 def tracing(path: Path) -> dict[str, Path]:
     """`step_trace` for the latency worker's settings, if this tree's worker can trace."""
     return {"step_trace": path} if "step_trace" in KafkaSettings.model_fields else {}
+
+
+def writing(writer: str) -> dict[str, str]:
+    """`store_writer` for the latency worker's settings, if this tree knows the setting."""
+    return {"store_writer": writer} if "store_writer" in KafkaSettings.model_fields else {}
 
 
 def confirming(choice: str | None) -> dict[str, bool]:

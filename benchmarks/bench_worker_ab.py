@@ -46,7 +46,7 @@ def main() -> None:
         total = sum(stats.seconds.values())
         shares = ", ".join(f"{p} {stats.seconds[p] / total:.0%}" for p in PHASES)
         print(f"  catch-up phases: {shares}; deliver {stats.seconds['deliver']:.1f} s")
-        bench.latency(broker, args, Path(scratch) / "live.db")
+        bench.latency(broker, args, Path(scratch) / "live.db", KafkaSettings().store_writer)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ The production implementation is SQLModel-based and lives in `api/`; this module
 the core and the Kafka edge can both speak it without importing SQL.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -194,6 +194,25 @@ class TwinSnapshotStore(Protocol):
 
     def load_archive(self, after: int = 0) -> Iterator[ArchiveEntry]:
         """The archived entries after `after` (a snapshot's position; 0: all), in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOpener:
+    """How another process opens the same store (`open`: picklable), and the record tables the
+    store does not keep (`TwinBatch.records` of these need not be sent to it)."""
+
+    open: Callable[[], TwinStore]
+    records_not_kept: frozenset[str] = frozenset()
+
+
+@runtime_checkable
+class ReopenableStore(Protocol):
+    """A `TwinStore` that another process can open too: the worker's commits can then run in a
+    writer process of their own (`streams.store_writer`)."""
+
+    def reopener(self) -> StoreOpener | None:
+        """This store, for another process (None: it cannot be, e.g. an in-memory database)."""
         ...
 
 

@@ -84,6 +84,10 @@ class KafkaSettings(BaseSettings):
     # delivering is paused until that one catches up (`streams.alignment`); 0: never paused
     max_partition_lead: timedelta = timedelta(minutes=30)
     align_above_held: Annotated[int, Field(ge=0)] = 50_000  # ... while the buffer holds more
+    # where the store's commits run: a thread of the worker, or a writer process of its own
+    # beside it, off the worker's GIL (`streams.store_writer`; in-memory stores: a thread)
+    store_writer: Literal["thread", "process"] = "thread"
+    store_writer_from: Annotated[int, Field(ge=0)] = 1_000  # archive entries: smaller, in-thread
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0  # an idle worker still commits this often
     catchup_kpi_every_s: Annotated[float, Field(ge=0)] = 5.0  # wall time between catch-up KPIs
     member_kpi_every_max: timedelta | None = None  # a member's KPIs at most this far apart

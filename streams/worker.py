@@ -32,7 +32,6 @@ from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.carried_commits import CarriedCommits
 from streams.clients import partitions_of
-from streams.commits import OrderedCommits
 from streams.input_checks import InputFlags, yards_ahead
 from streams.intake import Intake
 from streams.live.reefer_alerts import ReeferAlerts
@@ -52,6 +51,7 @@ from streams.ports import (
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
 from streams.step_trace import StepTrace
+from streams.store_writer import commits_for
 from streams.twin_restart import TwinSnapshots, load
 from streams.worker_stats import WorkerStats
 
@@ -82,7 +82,9 @@ class Worker:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings, self.store = settings, store
-        self.commits = CarriedCommits(OrderedCommits(store))  # live: see carried_commits.py
+        self.commits = CarriedCommits(  # live: see carried_commits.py
+            commits_for(store, settings.store_writer, settings.store_writer_from)
+        )
         self.live = LiveTwin(stations, seed, alerts=ReeferAlerts.of(settings))
         self.timer = PhaseTimer()
         self.trace = StepTrace(settings.step_trace)  # off unless asked (benchmarks)

@@ -16,6 +16,7 @@ boxes: reefers and boxes of that yard that are not in them have left and are rem
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select
@@ -27,7 +28,7 @@ from api.store.bulk_checks import BulkCheck
 from api.store.db import make_engine, upgrade
 from api.store.db import utc_now as utc_now  # the API's modules take the clock from here
 from api.store.json_values import json_data, jsonable
-from api.store.record_rows import PERSISTED_RECORDS, persisted_rows
+from api.store.record_rows import NOT_PERSISTED, PERSISTED_RECORDS, persisted_rows
 from api.store.tables import table_of
 from api.store.upsert import dialect_insert, insert_new_values, upsert, upsert_values
 from corridor import store_contract
@@ -54,6 +55,15 @@ class SqlStore:
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
+
+    def reopener(self) -> store_contract.StoreOpener | None:
+        """This store opened again, in another process (`streams.store_writer`); None for an
+        in-memory SQLite database, which only this process sees. The schema is this one's."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return None
+        opened = partial(SqlStore.open, url.render_as_string(hide_password=False), migrate=False)
+        return store_contract.StoreOpener(opened, NOT_PERSISTED)
 
     def load_offsets(self, group: str) -> dict[store_contract.TopicPartition, int]:
         """The next offset to read per topic partition, as last committed by `group`."""
