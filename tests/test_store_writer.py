@@ -152,7 +152,7 @@ def test_a_writer_that_dies_stops_the_worker_and_a_restart_loses_nothing(
     store = SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")
     worker = connect_worker(settings, store, stations(), SEED)
     worker.start()
-    commits = worker.commits
+    commits = worker.commits.inner  # under the live batches' carrying (`streams.carried_commits`)
     assert isinstance(commits, ProcessCommits)
     while worker.stats.batches < 5:
         worker.step()
