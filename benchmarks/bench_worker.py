@@ -342,7 +342,7 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: 
     worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     assert worker.stderr is not None
     for line in worker.stderr:  # wait until it has its partitions
-        if "assigned" in line:
+        if ": assigned {" in line:  # its partitions, not the settings line's membership
             break
     stop = threading.Event()
     seen: list[tuple[int, float]] = []  # (as_of micros, wall time seen)

@@ -50,7 +50,8 @@ class Recorded:
 def run_live(store: Recorded, **settings: Any) -> tuple[int, list[bytes]]:
     """The worker through `EVENTS` a part at a time: the batches it held while a commit ran,
     and the KPI messages it published."""
-    given = fake_settings(batch_size=200, **settings)
+    # the commits recorded in this process: the thread writer whatever the environment says
+    given = fake_settings(batch_size=200, store_writer="thread", **settings)
     cluster = cluster_for(given)
     worker = fake_worker(cluster, given, store, stations(), SEED)  # type: ignore[arg-type]
     worker.start()

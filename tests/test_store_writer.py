@@ -244,7 +244,7 @@ def writer_of(pid: int, log: Path) -> psutil.Process:
     while time.monotonic() < deadline:
         text = log.read_text()
         found = re.search(r"store writer process (\d+) started", text)
-        if found and "assigned" in text:
+        if found and ": assigned {" in text:  # its partitions (not the settings line's membership)
             return psutil.Process(int(found.group(1)))
         assert psutil.pid_exists(pid), text[-3000:]
         time.sleep(0.05)
