@@ -22,7 +22,6 @@ and its MessagePack encoding.
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -32,10 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import callgrind  # type: ignore[import-not-found]  # beside this script
+
 SEED = 2026
 MODES = ("setup", "decode", "admit", "take")
 BATCH = 10_000  # the worker's default `batch_size`
-_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def messages(count: int) -> list[Any]:
@@ -94,14 +94,7 @@ def child(mode: str, count: int) -> None:
 
 def instructions(tree: Path, mode: str, count: int) -> int:
     """Instructions a child in `mode` executes under callgrind, with `tree` first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}  # same sets, same work
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
-    command += [__file__, "--child", mode, "--events", str(count)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    found = _REFS.search(done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return callgrind.instructions(__file__, tree, ["--child", mode, "--events", str(count)])
 
 
 def snapshot_child(days: int, repeat: int) -> None:

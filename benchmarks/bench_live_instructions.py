@@ -19,15 +19,12 @@ seeded alike in every child (`PYTHONHASHSEED`).
 """
 
 import argparse
-import os
-import re
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import callgrind  # type: ignore[import-not-found]  # beside this script
+
 SEED = 2026
-_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def child(mode: str, count: int, batch: int) -> None:
@@ -68,25 +65,8 @@ def child(mode: str, count: int, batch: int) -> None:
 
 def instructions(tree: Path, mode: str, count: int, batch: int) -> int:
     """Instructions a child in `mode` executes under callgrind, with `tree` first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}  # same sets, same work
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        __file__,
-        "--child",
-        mode,
-        "--events",
-        str(count),
-        "--batch",
-        str(batch),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    found = _REFS.search(done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    child = ["--child", mode, "--events", str(count), "--batch", str(batch)]
+    return callgrind.instructions(__file__, tree, child)
 
 
 def main() -> None:

@@ -21,18 +21,15 @@ so that sets and dicts of strings do the same work in each. The trees run two at
 """
 
 import argparse
-import os
-import re
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import callgrind  # type: ignore[import-not-found]  # beside this script
+
 SEED = 2026
 MODES = ("setup", "engine", "worker")
-_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def child(mode: str, count: int) -> None:
@@ -71,23 +68,7 @@ def child(mode: str, count: int) -> None:
 
 def instructions(tree: Path, mode: str, count: int) -> int:
     """Instructions a child in `mode` executes under callgrind, with `tree` first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}  # same sets, same work
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        __file__,
-        "--child",
-        mode,
-        "--events",
-        str(count),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    found = _REFS.search(done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return callgrind.instructions(__file__, tree, ["--child", mode, "--events", str(count)])
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from streams.store_writer import ProcessCommits, StoreWriterError, commits_for
 from streams.worker import Worker
 from tests.api_fixtures import T0, final_kpis
 from tests.broker_fixtures import SEED, generated_day, run_worker, settings_for, stations
-from tests.worker_processes import ROOT, dead_letter_reasons, start_worker
+from tests.worker_processes import ROOT, dead_letter_reasons, gone, start_worker
 
 NAN = math.nan
 EIGHT = T0.astimezone(timezone(timedelta(hours=8)))  # event times arrive with their offset
@@ -249,18 +249,6 @@ def writer_of(pid: int, log: Path) -> psutil.Process:
         assert psutil.pid_exists(pid), text[-3000:]
         time.sleep(0.05)
     raise AssertionError("the worker started no store writer")
-
-
-def gone(process: psutil.Process, within_s: float) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 HELD: list[ProcessCommits] = []

@@ -35,7 +35,7 @@ from tests.broker_fixtures import (
     worker_on_the_first_of_two_days,
 )
 from tests.kafka_doubles import FakeAdmin, FakeConsumer, FakeProducer, cluster_for, fake_settings
-from tests.worker_processes import ROOT, start_worker, worker_command
+from tests.worker_processes import ROOT, gone, start_worker, worker_command
 
 DEADLINE_S = 8.0  # broker_lost_exit_s in these tests
 RSS_GROWTH_BOUND = 16_000_000  # bytes a waiting worker may add (it adds about 25 KB/s unserved)
@@ -122,17 +122,17 @@ def test_a_worker_started_with_exit_with_parent_stops_when_its_parent_is_killed(
     worker = psutil.Process(int(parent.stdout.readline()))
     try:
         deadline = time.monotonic() + 60
-        while "assigned" not in log.read_text():
+        while ": assigned {" not in log.read_text():  # its partitions, not the settings line
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        gone = wait_gone(worker, timeout_s=30)
+        ended = gone(worker, within_s=30)
     finally:
         parent.stdout.close()
         if worker.is_running():
             worker.kill()
-    assert gone, log.read_text()[-3000:]
+    assert ended, log.read_text()[-3000:]
     assert "parent process" in log.read_text()
 
 
@@ -205,16 +205,3 @@ def sample_rss_until_exit(
         time.sleep(0.25)
     worker.wait(timeout=5)
     return peak
-
-
-def wait_gone(process: psutil.Process, timeout_s: float) -> bool:
-    """Whether the process ended (or is a zombie waiting for its new parent) in time."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.2)
-    return False

@@ -10,9 +10,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import func, select
 
 from api.store.sql_store import SqlStore
@@ -67,3 +69,16 @@ def dead_letter_reasons(store: SqlStore) -> dict[str, int]:
 def as_json(value: Any) -> Any:
     """`value` as it comes back from the store's JSON column."""
     return json.loads(json.dumps(value, allow_nan=False))
+
+
+def gone(process: psutil.Process, within_s: float) -> bool:
+    """Whether the process ended (or is a zombie waiting for its new parent) in time."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
