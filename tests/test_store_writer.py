@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -204,6 +205,22 @@ def open_hanging(url: str) -> HangingStore:
     return HangingStore(SqlStore.open(url, migrate=False).engine)
 
 
+@contextlib.contextmanager
+def a_worker_part(part: str, url: str) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
+    """This module's function `part` run on the store `url` as a process of its own: the
+    process, and its writer's pid and spool from its first line; killed however the `with`
+    block went (the `Popen`'s own `with` then waits for it)."""
+    code = f"from tests.test_store_writer import {part}; {part}({url!r})"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=PIPE) as worker:
+        try:
+            assert worker.stdout is not None
+            pid, spool = worker.stdout.readline().decode().split()
+            yield worker, int(pid), spool
+        finally:
+            worker.kill()
+
+
 def hold_a_commit(url: str) -> None:
     """A worker's part, as a process of its own: a commit under way in its writer, forever."""
     opener = StoreOpener(partial(open_hanging, url))
@@ -216,16 +233,9 @@ def hold_a_commit(url: str) -> None:
 def test_a_commit_under_way_does_not_land_after_its_worker_died(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     SqlStore.open(url).close()  # migrated
-    code = f"from tests.test_store_writer import hold_a_commit; hold_a_commit({url!r})"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=PIPE) as worker:
-        try:
-            assert worker.stdout is not None
-            pid, spool = worker.stdout.readline().split()
-            writer = psutil.Process(int(pid))
-            time.sleep(3)  # the writer opens the store and begins the commit
-        finally:
-            worker.kill()  # however the above went: `with` waits for it
+    with a_worker_part("hold_a_commit", url) as (_worker, pid, spool):
+        writer = psutil.Process(pid)
+        time.sleep(3)  # the writer opens the store and begins the commit
     assert gone(writer, within_s=5), "the writer went on with its commit"
     assert not os.path.exists(spool), "the writer removes the spool when its worker is gone"
     store = SqlStore.open(url)
@@ -267,17 +277,10 @@ def exit_without_close(url: str) -> None:
 def test_a_worker_exiting_without_close_is_not_held_by_its_writer(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     SqlStore.open(url).close()  # migrated
-    code = f"from tests.test_store_writer import exit_without_close; exit_without_close({url!r})"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=PIPE) as worker:
-        try:
-            assert worker.stdout is not None
-            pid, spool = worker.stdout.readline().split()
-            assert worker.wait(timeout=60) == 3
-        finally:
-            worker.kill()
+    with a_worker_part("exit_without_close", url) as (worker, pid, spool):
+        assert worker.wait(timeout=60) == 3
     with contextlib.suppress(psutil.NoSuchProcess):  # else gone already
-        assert gone(psutil.Process(int(pid)), within_s=5)
+        assert gone(psutil.Process(pid), within_s=5)
     assert not os.path.exists(spool)
     store = SqlStore.open(url)
     assert store.load_offsets("g") == {("t", 0): 1}, "the commit under way finished"
