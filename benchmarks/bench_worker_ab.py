@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import bench_worker as bench  # type: ignore[import-not-found]
+import live_latency  # type: ignore[import-not-found]
 import workload  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
@@ -46,7 +47,7 @@ def main() -> None:
         total = sum(stats.seconds.values())
         shares = ", ".join(f"{p} {stats.seconds[p] / total:.0%}" for p in PHASES)
         print(f"  catch-up phases: {shares}; deliver {stats.seconds['deliver']:.1f} s")
-        bench.latency(broker, args, Path(scratch) / "live.db", KafkaSettings().store_writer)
+        live_latency.latency(broker, args, Path(scratch) / "live.db", KafkaSettings().store_writer)
 
 
 if __name__ == "__main__":
