@@ -26,15 +26,12 @@ from stations.yard import Yard
 
 def at_risk(yard: Yard, box: Box) -> bool:
     """Is the yard's box under this number heading out of its band, or already out? Off power,
-    waiting for a plug, or its last supply air reading outside setpoint ± threshold (a NaN
-    reading counts as outside: it is not known to be within)."""
+    waiting for a plug, or its last supply air reading outside setpoint ± threshold
+    (`ReeferMonitor.in_band`, kept as it observes: a NaN reading counts as outside)."""
     monitor = box.reefer_monitor
     if monitor is None or monitor.last is None or yard.boxes.get(box.container_id) is not box:
         return False
-    if monitor.off_since is not None or waiting_for_plug(box):
-        return True
-    deviation = abs(monitor.last.supply_c - monitor.setpoint_c)
-    return not deviation < monitor.threshold_c(monitor.setpoint_c)
+    return monitor.off_since is not None or waiting_for_plug(box) or not monitor.in_band
 
 
 def waiting_for_plug(box: Box) -> bool:
