@@ -22,8 +22,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-
 from corridor.contract.events import DecodeError
 from corridor.store_contract import ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
@@ -51,6 +49,7 @@ from streams.ports import (
 )
 from streams.settings import KafkaSettings
 from streams.snapshot_policy import SnapshotPolicy
+from streams.start_offsets import start_offsets
 from streams.step_trace import StepTrace
 from streams.store_writer import commits_for
 from streams.twin_restart import TwinSnapshots, load
@@ -341,12 +340,7 @@ class Worker:
         self.positions = {where: stored.get(where, 0) for where in partitions}
         self.tracker.reset(partitions)
         self.alignment.assigned(partitions)
-        self.consumer.assign(
-            [
-                TopicPartition(topic, partition, stored.get((topic, partition), OFFSET_BEGINNING))
-                for topic, partition in partitions
-            ]
-        )
+        self.consumer.assign(start_offsets(self.consumer, partitions, stored))  # its module
         log.info("assigned %s", {f"{t}[{p}]": self.positions[(t, p)] for t, p in partitions})
 
     def _report(self) -> None:
