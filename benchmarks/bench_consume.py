@@ -69,6 +69,7 @@ class Reads:
     began: float
     first_s: float | None = None
     waited_s: float = 0.0
+    empty_s: float = 0.0
 
     def __call__(self, consumer: Consuming[Any], limit: int, *, timeout: float) -> Sequence[Any]:
         began = time.perf_counter()
@@ -78,6 +79,8 @@ class Reads:
             self.first_s = now - self.began
         if 0 < len(messages) < limit and now - began >= timeout:
             self.waited_s += now - began
+        if not messages and self.first_s is not None:
+            self.empty_s += now - began
         return messages
 
 
@@ -110,8 +113,8 @@ def main() -> None:
                 print(f"round {round_ + 1} {way:<10} engine {engine:>7,.0f} ev/s, worker "
                       f"{worker:>7,.0f} ev/s, worker / engine {worker / engine:.3f}; consume "
                       f"{stats.seconds['consume']:.2f} s, first message {reads.first_s or 0:.2f} "
-                      f"s, waited {reads.waited_s:.2f} s; phases {bench.phase_text(stats)}; "
-                      f"load {bench.load()}")  # fmt: skip
+                      f"s, waited {reads.waited_s:.2f} s, empty {reads.empty_s:.2f} s; phases "
+                      f"{bench.phase_text(stats)}; load {bench.load()}")  # fmt: skip
     streams.worker.read_batch, streams.worker.start_offsets = read_batch, start_offsets
     medians = {way: statistics.median(values) for way, values in ratios.items()}
     for way, values in ratios.items():
