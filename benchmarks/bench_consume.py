@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 import streams.worker
 from api.store.sql_store import SqlStore
+from streams.alignment import Alignment
 from streams.batch_read import Consuming, read_batch
 from streams.broker import EmbeddedBroker
 from streams.live.watermark import Partition
@@ -63,25 +64,44 @@ WAYS: dict[str, tuple[Read, Starts]] = {
 
 @dataclass
 class Reads:
-    """A way of reading, timed: the first message, and the reads that waited for a short batch."""
+    """A way of reading, timed: each read's end, seconds and messages."""
 
     read: Read
     began: float
-    first_s: float | None = None
-    waited_s: float = 0.0
-    empty_s: float = 0.0
+    reads: list[tuple[float, float, int]] = field(default_factory=list)
+    timeout: float = 0.0
 
     def __call__(self, consumer: Consuming[Any], limit: int, *, timeout: float) -> Sequence[Any]:
         began = time.perf_counter()
         messages = self.read(consumer, limit, timeout=timeout)
         now = time.perf_counter()
-        if messages and self.first_s is None:
-            self.first_s = now - self.began
-        if 0 < len(messages) < limit and now - began >= timeout:
-            self.waited_s += now - began
-        if not messages and self.first_s is not None:
-            self.empty_s += now - began
+        self.reads.append((now, now - began, len(messages)))
+        self.timeout = timeout
         return messages
+
+    def summary(self, limit: int) -> str:
+        """When the first message came; seconds in short batches after waiting out the
+        timeout (`waited`), in reads that found nothing before the last message (`stalled`)
+        and after it (`tail`)."""
+        with_messages = [end for end, _, n in self.reads if n]
+        first, last = with_messages[0] - self.began, with_messages[-1]
+        waited = sum(s for _, s, n in self.reads if 0 < n < limit and s >= self.timeout)
+        stalled = sum(s for end, s, n in self.reads if not n and self.began + first < end < last)
+        tail = sum(s for end, s, n in self.reads if not n and end > last)
+        return (f"first message {first:.2f} s, waited {waited:.2f} s, stalled {stalled:.2f} s, "
+                f"tail {tail:.2f} s")  # fmt: skip
+
+
+PAUSED = [0]  # partitions paused by alignment so far (its `align` counted)
+
+
+def count_pauses(align: Callable[[Alignment], None]) -> Callable[[Alignment], None]:
+    def counted(self: Alignment) -> None:
+        before = self.pauses
+        align(self)
+        PAUSED[0] += self.pauses - before
+
+    return counted
 
 
 def main() -> None:
@@ -89,6 +109,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=150_000)
     parser.add_argument("--rounds", type=int, default=3)
     args, stations = workload.begin(parser, tune_gc=True)
+    Alignment.align = count_pauses(Alignment.align)  # type: ignore[method-assign]
     ratios: dict[str, list[float]] = {way: [] for way in WAYS}
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as scratch:
         settings = KafkaSettings(
@@ -110,11 +131,12 @@ def main() -> None:
                     settings.model_copy(update={"group_id": db.stem}), stations, published, store
                 )
                 ratios[way].append(worker / engine)
+                paused, PAUSED[0] = PAUSED[0], 0
                 print(f"round {round_ + 1} {way:<10} engine {engine:>7,.0f} ev/s, worker "
                       f"{worker:>7,.0f} ev/s, worker / engine {worker / engine:.3f}; consume "
-                      f"{stats.seconds['consume']:.2f} s, first message {reads.first_s or 0:.2f} "
-                      f"s, waited {reads.waited_s:.2f} s, empty {reads.empty_s:.2f} s; phases "
-                      f"{bench.phase_text(stats)}; load {bench.load()}")  # fmt: skip
+                      f"{stats.seconds['consume']:.2f} s: {reads.summary(settings.batch_size)}; "
+                      f"partitions paused {paused}; phases {bench.phase_text(stats)}; "
+                      f"load {bench.load()}")  # fmt: skip
     streams.worker.read_batch, streams.worker.start_offsets = read_batch, start_offsets
     medians = {way: statistics.median(values) for way, values in ratios.items()}
     for way, values in ratios.items():
