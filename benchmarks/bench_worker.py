@@ -70,6 +70,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="backlog size (at least)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for the latency run")
+    parser.add_argument(
+        "--poll-timeout-s",
+        type=float,
+        default=0.01,
+        help="the latency worker's CORRIDOR_KAFKA_POLL_TIMEOUT_S (default 0.01; the worker's 0.2)",
+    )
     parser.add_argument("--group-events", type=int, default=150_000, help="group backlog size")
     parser.add_argument("--latency-only", action="store_true", help="only the latency section")
     parser.add_argument(

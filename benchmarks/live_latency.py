@@ -69,7 +69,7 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: 
         bootstrap_servers=broker.bootstrap_servers,
         group_id=f"bench-{db.stem}",
         **workload.own_topics(db.stem),  # each writer's run its own topics, in one broker
-        poll_timeout_s=0.01,
+        poll_timeout_s=getattr(args, "poll_timeout_s", 0.01),  # not in bench_worker_ab.py's
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
         **confirming(getattr(args, "end_confirm", None)),  # not in bench_worker_ab.py's

@@ -7,8 +7,9 @@ backlog (the partitions end one after another, or a resumed partition is fetched
 waiting the worker's `poll_timeout_s` (0.2 s) for messages that were not coming: a tenth of a
 150,000-event catch-up's wall time (`docs/performance.md`). So the worker first takes what is
 queued without waiting, and waits as before only when nothing is: a catch-up, whose queue
-librdkafka keeps full, never waits, and a live worker, which starts a step with an empty queue,
-reads as it always did.
+librdkafka keeps full, never waits. Live, a step that waited is followed by one that takes at
+once what came during the first one's work, about twice the steps of before at 1,000 events/s,
+with the latency and the other phases' time unchanged within the noise.
 """
 
 from collections.abc import Sequence
