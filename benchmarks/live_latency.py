@@ -69,14 +69,17 @@ def latency(broker: EmbeddedBroker, args: argparse.Namespace, db: Path, writer: 
         bootstrap_servers=broker.bootstrap_servers,
         group_id=f"bench-{db.stem}",
         **workload.own_topics(db.stem),  # each writer's run its own topics, in one broker
-        poll_timeout_s=getattr(args, "poll_timeout_s", 0.01),  # not in bench_worker_ab.py's
+        **polling(getattr(args, "poll_timeout_s", None)),  # not in bench_worker_ab.py's
         lateness=timedelta(minutes=5),
         end_settle_s=args.end_settle_s,
         **confirming(getattr(args, "end_confirm", None)),  # not in bench_worker_ab.py's
         **tracing(trace_path),
         **writing(writer),
     )
-    print(f"latency, store writer: {writer}; load average {load()}")
+    print(
+        f"latency, store writer: {writer}, poll timeout {settings.poll_timeout_s} s; "
+        f"load average {load()}"
+    )
     ensure_topics(make_admin(settings), settings, settings.all_topics)
     trace_path.unlink(missing_ok=True)  # the worker appends to it
     env = {**os.environ, **{f"CORRIDOR_KAFKA_{k.upper()}": v for k, v in env_values(settings)}}
@@ -129,6 +132,11 @@ def confirming(choice: str | None) -> dict[str, bool]:
     if choice is None or "end_confirm" not in KafkaSettings.model_fields:
         return {}
     return {"end_confirm": choice == "on"}
+
+
+def polling(timeout_s: float | None) -> dict[str, float]:
+    """`poll_timeout_s` for the latency worker's settings if chosen, else the worker's own."""
+    return {} if timeout_s is None else {"poll_timeout_s": timeout_s}
 
 
 PHASE_LINE = re.compile(r"seconds in (.*)$", re.MULTILINE)
