@@ -64,7 +64,7 @@ def _dispatch(
         setpoint_c=event.setpoint_c,
         train_id=event.train_id or "",
     )
-    yard.dispatched_trucks[event.truck_id] = now
+    yard.truck_dispatched(event.truck_id, now)
     trucks.dispatch(yard, order)
     return None
 
