@@ -102,6 +102,7 @@ def snapshot_child(days: int, repeat: int) -> None:
     """Print the CPU ms of `repeat` twin snapshots (and encodings) of a twin run `days` days."""
     import workload
 
+    from corridor.contract.events import encode_event
     from corridor.runtime import tune_gc_for_a_long_lived_twin
     from corridor.scenario import load_scenario
     from streams.live import state
@@ -112,7 +113,7 @@ def snapshot_child(days: int, repeat: int) -> None:
     live = LiveTwin(stations, SEED)
     hour = 3_600_000_000
     for event in workload.generated(stations, days, SEED):
-        ts = live.admit(event, b"", None)
+        ts = live.admit(event, encode_event(event), None)  # raw bytes: held ones restore
         if ts is not None and (live.watermark is None or ts - 2 * hour > live.watermark):
             live.advance(ts - hour)  # an hour of lateness: some events held, as live
     snapshots, encodings, decodings, restores = [], [], [], []
