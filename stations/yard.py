@@ -98,8 +98,11 @@ class Yard:
         checks = policies.reefer_checks
         self.reefer_technicians = Pool(env, checks.technicians) if checks else None
         # truck id -> its latest dispatch; this and the milestones waiting for their pair are
-        # kept in time order (a key written again moves to the newest end), so that the daily
-        # `forget_before` reads only the entries it drops, not the whole of each dict
+        # kept in time order, so that the daily `forget_before` reads only the entries it
+        # drops, not the whole of each dict: they are written at the yard's clock, and a key
+        # written again is taken out first (a dict keeps a key at its first insertion), here
+        # and where trucks are dispatched (`corridor.engine.yard_events`), inline: they are
+        # on the engine's path, and a call each cost it about 0.5 % (`docs/performance.md`)
         self.dispatched_trucks: dict[str, Minutes] = {}
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
@@ -148,17 +151,15 @@ class Yard:
         """One draw of a process time from the named stream."""
         return distribution.sample(self.streams[purpose])
 
-    def truck_dispatched(self, truck_id: str, at: Minutes) -> None:
-        """A truck was dispatched at `at` (no earlier than the yard's last dispatch)."""
-        _write_newest(self.dispatched_trucks, truck_id, at)
-
     def milestone(self, subject_id: str, milestone: str, time: Minutes) -> None:
         """The model reached a milestone at `time` (the yard's clock); pair it with its
         observation if one came first."""
         key = (subject_id, milestone)
         observed = self._observed.pop(key, None)
         if observed is None:
-            _write_newest(self._modelled, key, time)
+            modelled = self._modelled
+            modelled.pop(key, None)  # modelled again: to the newest end (`forget_before`)
+            modelled[key] = time
         else:
             self._record_observation(key, observed, time)
 
@@ -168,7 +169,9 @@ class Yard:
         key = (subject_id, milestone)
         modelled = self._modelled.pop(key, None)
         if modelled is None:
-            _write_newest(self._observed, key, observed)
+            waiting = self._observed
+            waiting.pop(key, None)  # observed again: to the newest end (`forget_before`)
+            waiting[key] = observed
         else:
             self._record_observation(key, observed, modelled)
 
@@ -214,15 +217,8 @@ class Yard:
 Key = TypeVar("Key")
 
 
-def _write_newest(times: dict[Key, Minutes], key: Key, at: Minutes) -> None:
-    """Set `key`'s time to `at`, the newest in `times`, at the newest end: a dict keeps its
-    keys in first-insertion order, so a key written again is taken out first."""
-    times.pop(key, None)
-    times[key] = at
-
-
 def _leading_before(times: dict[Key, Minutes], before: Minutes) -> list[Key]:
-    """The keys of `times`, which is in time order (`_write_newest`), with a time before
+    """The keys of `times`, which is in time order (see `Yard.__init__`), with a time before
     `before`: its leading ones. (An entry out of that order is merely kept longer, as a
     record is by `corridor.engine.retention`.)"""
     leading = []

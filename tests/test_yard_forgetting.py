@@ -14,12 +14,14 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corridor.engine.yard_events import apply_to_yard
 from stations.clock import YardEnvironment
 from stations.snapshot import snapshot_yard
 from stations.snapshot_restore import restore_yard
 from stations.types import Minutes
 from stations.yard import Yard
 from tests.broker_fixtures import SEED, stations
+from tests.factories import T0, dispatch
 
 SUBJECTS = ["truck-1", "truck-2", "truck-3", "train-1"]  # few, so that keys are written again
 MILESTONES = ["gate_in", "gate_out"]
@@ -37,12 +39,15 @@ def new_yard() -> Yard:
 
 
 def play(yard: Yard, steps: list[tuple[str, str, str, float]]) -> Minutes:
-    """Run the steps at non-decreasing times, as the engine writes them; returns the last."""
+    """Run the steps at non-decreasing times, as the engine writes them; returns the last.
+    (A dispatch goes through the engine's handler, which starts the truck's process; the
+    yard's clock is not run, so nothing else happens.)"""
     now = 0.0
-    for kind, subject, milestone, gap in steps:
+    for number, (kind, subject, milestone, gap) in enumerate(steps):
         now += gap
         if kind == "dispatch":
-            yard.truck_dispatched(subject, now)
+            event = msgspec.structs.replace(dispatch(number, ts=now, eta=now), truck_id=subject)
+            assert apply_to_yard(yard, event, now, T0) is None
         elif kind == "milestone":
             yard.milestone(subject, milestone, now)
         else:
