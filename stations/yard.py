@@ -102,7 +102,7 @@ class Yard:
         # drops, not the whole of each dict: they are written at the yard's clock, and a key
         # written again is taken out first (a dict keeps a key at its first insertion), here
         # and where trucks are dispatched (`corridor.engine.yard_events`), inline: they are
-        # on the engine's path, and a call each cost it about 0.5 % (`docs/performance.md`)
+        # on the engine's path, where a call each cost about twice as much (`docs/performance.md`)
         self.dispatched_trucks: dict[str, Minutes] = {}
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
