@@ -14,7 +14,8 @@ each as instructions a message, a child's setup (the messages, decoded, a worker
 With `--snapshot-days`, it also times in CPU (medians of `--repeat`, the trees alternated)
 what a stored twin snapshot (`streams.twin_restart.TwinSnapshots.attach`, the worker's
 `deliver` phase while catching up) costs on a twin that ran that many days: `LiveTwin.snapshot`
-and its MessagePack encoding.
+and its MessagePack encoding, the encoded size, and what a restart does with it: decoding and
+`LiveTwin.restored`.
 
     .venv/bin/python benchmarks/bench_accept_path.py [--events 10000] [--tree /tmp/base] \
         [--tree .] [--snapshot-days 12]
@@ -29,7 +30,7 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import callgrind  # type: ignore[import-not-found]  # beside this script
 
@@ -101,6 +102,7 @@ def snapshot_child(days: int, repeat: int) -> None:
     """Print the CPU ms of `repeat` twin snapshots (and encodings) of a twin run `days` days."""
     import workload
 
+    from corridor.contract.events import encode_event
     from corridor.runtime import tune_gc_for_a_long_lived_twin
     from corridor.scenario import load_scenario
     from streams.live import state
@@ -111,26 +113,45 @@ def snapshot_child(days: int, repeat: int) -> None:
     live = LiveTwin(stations, SEED)
     hour = 3_600_000_000
     for event in workload.generated(stations, days, SEED):
-        ts = live.admit(event, b"", None)
+        ts = live.admit(event, encode_event(event), None)  # raw bytes: held ones restore
         if ts is not None and (live.watermark is None or ts - 2 * hour > live.watermark):
             live.advance(ts - hour)  # an hour of lateness: some events held, as live
-    snapshots, encodings = [], []
+    snapshots, encodings, decodings, restores = [], [], [], []
     for _ in range(repeat):
         began = time.process_time()
         taken = live.snapshot()
         snapshots.append(time.process_time() - began)
         began = time.process_time()
-        state.encode(taken)
+        data = state.encode(taken)
         encodings.append(time.process_time() - began)
-    print(len(live.accepted), statistics.median(snapshots), statistics.median(encodings))
+        began = time.process_time()
+        decoded = state.decode(data)
+        decodings.append(time.process_time() - began)
+        began = time.process_time()
+        LiveTwin.restored(decoded, stations)
+        restores.append(time.process_time() - began)
+    times = [statistics.median(t) for t in (snapshots, encodings, decodings, restores)]
+    print(len(live.accepted), len(data), *times)
 
 
-def snapshot_times(tree: Path, days: int, repeat: int) -> tuple[int, float, float]:
+class SnapshotTimes(NamedTuple):
+    """A stored twin snapshot's ids and bytes, and CPU seconds: snapshot, encode, decode,
+    restore (the restored twin from the decoded snapshot)."""
+
+    ids: int
+    size: int
+    snapshot: float
+    encode: float
+    decode: float
+    restore: float
+
+
+def snapshot_times(tree: Path, days: int, repeat: int) -> SnapshotTimes:
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
     command = [sys.executable, __file__, "--snapshot-child", str(days), "--repeat", str(repeat)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    ids, snapshot, encoding = done.stdout.split()
-    return int(ids), float(snapshot), float(encoding)
+    ids, size, *times = done.stdout.split()
+    return SnapshotTimes(int(ids), int(size), *(float(t) for t in times))
 
 
 def main() -> None:
@@ -176,11 +197,17 @@ def print_instructions(trees: list[Path], count: int) -> None:
 
 def print_snapshots(trees: list[Path], days: int, repeat: int, rounds: int) -> None:
     print(f"twin snapshot after {days} days, CPU ms, medians of {repeat} (rounds alternated)")
-    print(f"{'tree':<40}{'ids':>8}{'snapshot':>10}{'encode':>8}")
+    print(
+        f"{'tree':<40}{'ids':>8}{'bytes':>12}{'snapshot':>10}{'encode':>8}{'decode':>8}"
+        f"{'restore':>9}"
+    )
     for _ in range(rounds):
         for tree in trees:
-            ids, snapshot, encoding = snapshot_times(tree, days, repeat)
-            print(f"{str(tree)[-40:]:<40}{ids:>8,}{snapshot * 1e3:>10.1f}{encoding * 1e3:>8.1f}")
+            t = snapshot_times(tree, days, repeat)
+            print(
+                f"{str(tree)[-40:]:<40}{t.ids:>8,}{t.size:>12,}{t.snapshot * 1e3:>10.1f}"
+                f"{t.encode * 1e3:>8.1f}{t.decode * 1e3:>8.1f}{t.restore * 1e3:>9.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ runs a fresh actor. A spec other than the snapshot's (a what-if: one more reach 
 taken as it is; servers it adds go to those waiting at once.
 """
 
+import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ from stations.yard import Yard
 
 Start = Callable[[simpy.Event], None]
 """Starts one restored actor, given the event it waits on."""
+
+
+_TIME = operator.itemgetter(-1)
+"""The time of a dispatched truck's or a milestone's snapshot entry (its last field)."""
 
 
 def restore_yard(
@@ -99,10 +104,16 @@ def _restore_state(yard: Yard, s: YardSnapshot, fresh_streams: bool) -> None:
     railway.held = {train: [found[c] for c in held] for train, held in s.railway.held}
     if s.appointments is not None and yard.appointments is not None:
         yard.appointments.booked = dict(s.appointments)
-    yard.dispatched_trucks = dict(s.dispatched_trucks)
+    # in time order, as `Yard.forget_before` reads them (a snapshot of an older version may
+    # hold a key written again at its first place); a stable sort keeps a newer one's order
+    yard.dispatched_trucks = dict(sorted(s.dispatched_trucks, key=_TIME))
     yard.inspections_in_progress = s.inspections_in_progress
-    yard._modelled = {(subject, milestone): t for subject, milestone, t in s.modelled}
-    yard._observed = {(subject, milestone): t for subject, milestone, t in s.observed}
+    yard._modelled = {
+        (subject, milestone): t for subject, milestone, t in sorted(s.modelled, key=_TIME)
+    }
+    yard._observed = {
+        (subject, milestone): t for subject, milestone, t in sorted(s.observed, key=_TIME)
+    }
     if not fresh_streams:
         for stream in s.streams:
             yard.streams[stream.purpose].set_plain_state(

@@ -8,6 +8,7 @@ and the level series (queue lengths, occupancy) that KPIs time-weight.
 """
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import simpy
 
@@ -96,7 +97,13 @@ class Yard:
         )
         checks = policies.reefer_checks
         self.reefer_technicians = Pool(env, checks.technicians) if checks else None
-        self.dispatched_trucks: dict[str, Minutes] = {}  # truck id -> its latest dispatch
+        # truck id -> its latest dispatch; this and the milestones waiting for their pair are
+        # kept in time order, so that the daily `forget_before` reads only the entries it
+        # drops, not the whole of each dict: they are written at the yard's clock, and a key
+        # written again is taken out first (a dict keeps a key at its first insertion), here
+        # and where trucks are dispatched (`corridor.engine.yard_events`), inline: they are
+        # on the engine's path, where a call each cost about twice as much (`docs/performance.md`)
+        self.dispatched_trucks: dict[str, Minutes] = {}
         self.awaited_boxes: dict[str, simpy.Event] = {}  # import boxes a truck came for early
         self.inspections_in_progress = 0
         self._modelled: dict[tuple[str, str], Minutes] = {}
@@ -145,20 +152,26 @@ class Yard:
         return distribution.sample(self.streams[purpose])
 
     def milestone(self, subject_id: str, milestone: str, time: Minutes) -> None:
-        """The model reached a milestone; pair it with its observation if one came first."""
+        """The model reached a milestone at `time` (the yard's clock); pair it with its
+        observation if one came first."""
         key = (subject_id, milestone)
         observed = self._observed.pop(key, None)
         if observed is None:
-            self._modelled[key] = time
+            modelled = self._modelled
+            modelled.pop(key, None)  # modelled again: to the newest end (`forget_before`)
+            modelled[key] = time
         else:
             self._record_observation(key, observed, time)
 
     def observe(self, subject_id: str, milestone: str, observed: Minutes) -> None:
-        """A milestone was observed; recorded beside the model's time once both are known."""
+        """A milestone was observed at `observed` (no earlier than the last observation);
+        recorded beside the model's time once both are known."""
         key = (subject_id, milestone)
         modelled = self._modelled.pop(key, None)
         if modelled is None:
-            self._observed[key] = observed
+            waiting = self._observed
+            waiting.pop(key, None)  # observed again: to the newest end (`forget_before`)
+            waiting[key] = observed
         else:
             self._record_observation(key, observed, modelled)
 
@@ -173,13 +186,13 @@ class Yard:
         trains still to leave are untouched.
         """
         trucks = self.dispatched_trucks
-        for truck in [truck for truck, at in trucks.items() if at < before]:
+        for truck in _leading_before(trucks, before):
             del trucks[truck]
         modelled = self._modelled
-        for key in [key for key, at in modelled.items() if at < before]:
+        for key in _leading_before(modelled, before):
             del modelled[key]
         observed = self._observed
-        for key in [key for key, at in observed.items() if at < before]:
+        for key in _leading_before(observed, before):
             self._record_observation(key, observed.pop(key), NOT_YET)
         known = self.railway.known
         for train in [train for train, plan in known.items() if plan.departed < before]:
@@ -199,3 +212,18 @@ class Yard:
         self.records.observations.append(
             Observation(self.spec.id, subject, milestone, observed, modelled)
         )
+
+
+Key = TypeVar("Key")
+
+
+def _leading_before(times: dict[Key, Minutes], before: Minutes) -> list[Key]:
+    """The keys of `times`, which is in time order (see `Yard.__init__`), with a time before
+    `before`: its leading ones. (An entry out of that order is merely kept longer, as a
+    record is by `corridor.engine.retention`.)"""
+    leading = []
+    for key, at in times.items():
+        if not at < before:  # (a NaN time, never written, would stop it here: kept)
+            break
+        leading.append(key)
+    return leading

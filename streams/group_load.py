@@ -272,7 +272,6 @@ def merge(pieces: list[Piece], seed: int) -> LiveSnapshot:
         watermark=min(watermarks) if watermarks else None,
         newest=max(newest) if newest else None,
         reordered=0,
-        accepted=sorted({i for s in snapshots for i in s.accepted}),
         ids_by_day=sorted(ids_by_day.items()),
         forgotten_before=min(forgotten) if forgotten else None,
         retention=snapshots[0].retention,

@@ -46,7 +46,16 @@ CATCHUP_SHARE = 0.1
 the last: a batch of a backlog spans days of event time, so the event-time period alone asked
 for one every batch, and a snapshot costs the whole live twin (its buffer and accepted ids
 too), which a lagging topic makes large. A crash then replays at most about ten snapshots'
-cost of archive; live, event time and wall time agree and the period alone decides."""
+cost of archive; live, event time and wall time agree and the period alone decides.
+
+The trade, measured (`benchmarks/bench_catchup_share.py`, 150,000 events, 5 rounds alternated,
+load 8-10: `docs/performance.md`, branch `catchup`): at 0.05 instead of 0.1 a catch-up stored
+6 snapshots instead of 9 and caught up 2.8 % faster in the medians (11,938 against 11,612
+events/s; faster in 4 rounds of 5, by -17 to +11 %), inside the rounds' spread, while a
+crash at a random moment left a tail of 11,208 archive entries on average instead of 10,222
+(about 0.5 s of replay either way). Neither side moves clearly: the share stays 0.1. The cost
+it weighs is the main thread's (taking and encoding the snapshot); storing it is the commit
+thread's, in the background, and not counted."""
 
 
 @dataclass(frozen=True, slots=True)

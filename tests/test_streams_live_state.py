@@ -2,6 +2,7 @@
 buffer, watermark and accepted ids, it goes on exactly as the live twin never stopped."""
 
 import random
+from pathlib import Path
 
 import msgspec
 import pandas as pd
@@ -94,8 +95,8 @@ def test_foreign_or_corrupt_live_snapshots_are_refused() -> None:
         state.decode(b"\x93garbage")
     with pytest.raises(SnapshotError, match=r"not a live twin snapshot \(format 'x'"):
         state.decode(msgspec.msgpack.encode({"format": "x", "version": state.VERSION}))
-    with pytest.raises(SnapshotError, match="live twin snapshot version 2, this twin reads"):
-        state.decode(msgspec.msgpack.encode({"format": state.FORMAT, "version": 2}))
+    with pytest.raises(SnapshotError, match="live twin snapshot version 3, this twin reads"):
+        state.decode(msgspec.msgpack.encode({"format": state.FORMAT, "version": 3}))
     live = LiveTwin(stations(), SEED)
     feed(live, generated_day(), 0, 400)
     data = state.encode(live.snapshot())
@@ -104,14 +105,51 @@ def test_foreign_or_corrupt_live_snapshots_are_refused() -> None:
 
 
 def test_a_snapshot_lists_each_remembered_id_once_after_forgetting() -> None:
-    """`accepted` is written from `ids_by_day` (not sorted from the set): the same ids, once
-    each, also after `forget` dropped whole days from both."""
+    """The accepted ids are `ids_by_day`'s (version 2 has no second list): the same ids,
+    once each, also after `forget` dropped whole days."""
     events = shuffled(generated_day())
     live = LiveTwin(stations(), SEED, retention=3_600_000_000)  # an hour: a day is forgotten
     feed(live, events, 0, len(events))
     assert live.newest is not None
     live.advance(live.newest)
     assert 0 < len(live.accepted) < len({event.event_id for event in events}), "some forgotten"
-    taken = state.decode(state.encode(live.snapshot())).accepted
-    assert len(taken) == len(set(taken))
-    assert set(taken) == live.accepted
+    taken = state.decode(state.encode(live.snapshot())).ids_by_day
+    listed = [event_id for _, ids in taken for event_id in ids]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == live.accepted
+
+
+VERSION_1 = Path(__file__).parent / "data" / "live_snapshot_v1.msgpack"
+"""A version 1 snapshot, written by main `e8150e2` (the last version 1 writer): a live twin of
+an hour's retention fed the first 400 of `shuffled(generated_day())` by `feed`, then
+`state.encode(live.snapshot())`: 112 ids remembered, 17 events held."""
+
+
+def test_a_version_1_snapshot_loads_and_goes_on_as_never_stopped() -> None:
+    data = VERSION_1.read_bytes()
+    old = msgspec.msgpack.decode(data)
+    assert old["version"] == 1
+    restored = LiveTwin.restored(state.decode(data), stations())
+    assert restored.accepted == set(old["accepted"])
+    assert len(restored.buffer) == len(old["held"]) > 0
+    kept = {name: value for name, value in old.items() if name != "accepted"}
+    assert state.encode(restored.snapshot()) == msgspec.msgpack.encode({**kept, "version": 2})
+
+    events = shuffled(generated_day())
+    never = LiveTwin(stations(), SEED, retention=3_600_000_000)
+    feed(never, events, 0, len(events))
+    feed(restored, events, 400, len(events))
+    for live in (never, restored):
+        assert live.newest is not None
+        live.advance(live.newest)
+    mine, theirs = frames(restored), frames(never)
+    for name, frame in theirs.items():
+        pd.testing.assert_frame_equal(mine[name], frame, obj=name)
+    assert restored.accepted == never.accepted
+
+
+def test_a_version_1_snapshot_whose_two_id_lists_disagree_is_refused() -> None:
+    old = msgspec.msgpack.decode(VERSION_1.read_bytes())
+    old["accepted"] = old["accepted"][1:]
+    with pytest.raises(SnapshotError, match=r"version 1: its accepted ids .* not those by day"):
+        state.decode(msgspec.msgpack.encode(old))

@@ -64,7 +64,9 @@ def _dispatch(
         setpoint_c=event.setpoint_c,
         train_id=event.train_id or "",
     )
-    yard.dispatched_trucks[event.truck_id] = now
+    dispatched = yard.dispatched_trucks  # in time order: dispatched again, to the newest end
+    dispatched.pop(event.truck_id, None)  # (`stations.yard.Yard.forget_before` reads it so)
+    dispatched[event.truck_id] = now
     trucks.dispatch(yard, order)
     return None
 

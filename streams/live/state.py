@@ -3,10 +3,17 @@
 `LiveTwin.snapshot()` gives a `LiveSnapshot`: the twin's snapshot (`corridor.engine.snapshots`),
 the events held in the reorder buffer (raw bytes, where they came from, their place in the
 buffer's order), the watermark and newest event time, and the accepted event ids that refuse
-repeats. `LiveTwin.restored` loads it: fed the same admits and advances afterwards, it gives
-the records of a live twin never stopped. Encoded as MessagePack like the engine's snapshot;
-the format is in `docs/snapshots.md` ("The live twin").
+repeats, by the day they may be forgotten. `LiveTwin.restored` loads it: fed the same admits
+and advances afterwards, it gives the records of a live twin never stopped. Encoded as
+MessagePack like the engine's snapshot; the format is in `docs/snapshots.md` ("The live twin").
+
+Version 2 dropped version 1's `accepted`, every remembered id listed a second time beside
+`ids_by_day` (the same ids: the twin adds each to both and forgets whole days from both). A
+version 1 snapshot is still read (`decode`), and refused if its two lists disagree: a
+snapshot is a cache of the archive, which the worker then replays instead.
 """
+
+import itertools
 
 import msgspec
 
@@ -14,7 +21,8 @@ from corridor.engine.snapshots import TwinSnapshot, decode_versioned
 from stations.snapshot import SnapshotError as SnapshotError  # what `decode` raises
 
 FORMAT = "corridor-live-twin-snapshot"
-VERSION = 1
+VERSION = 2
+_WHAT = "live twin snapshot"
 
 
 class HeldState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
@@ -55,7 +63,6 @@ class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     watermark: int | None
     newest: int | None
     reordered: int
-    accepted: list[str]
     ids_by_day: list[tuple[int, list[str]]]  # accepted ids by the day they may be forgotten
     forgotten_before: int | None  # microseconds: the horizon of the last forgetting
     retention: int  # microseconds: how long accepted ids and drained records are kept
@@ -64,12 +71,52 @@ class LiveSnapshot(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     held: list[HeldState]
     alerts: AlertsState | None = None  # None: the twin decides no reefer alerts
 
+    def accepted_ids(self) -> set[str]:
+        """Every accepted id still remembered (those of `ids_by_day`)."""
+        return set(itertools.chain.from_iterable(ids for _, ids in self.ids_by_day))
+
 
 def encode(snapshot: LiveSnapshot) -> bytes:
     """The live twin's snapshot as MessagePack bytes."""
     return msgspec.msgpack.encode(snapshot)
 
 
+class LiveSnapshotV1(LiveSnapshot, kw_only=True):
+    """Version 1: the same, with the accepted ids listed once more (`accepted`)."""
+
+    accepted: list[str]
+
+
 def decode(data: bytes) -> LiveSnapshot:
-    """A live snapshot from `encode`'s bytes; anything else raises `SnapshotError`."""
-    return decode_versioned(data, LiveSnapshot, "live twin snapshot", FORMAT, VERSION)
+    """A live snapshot from `encode`'s bytes (or version 1's); anything else raises
+    `SnapshotError`."""
+    try:
+        return decode_versioned(data, LiveSnapshot, _WHAT, FORMAT, VERSION)
+    except SnapshotError:
+        if _version(data) != 1:
+            raise
+    return _from_version_1(decode_versioned(data, LiveSnapshotV1, _WHAT, FORMAT, 1))
+
+
+class _Version(msgspec.Struct):
+    version: int = 0
+
+
+def _version(data: bytes) -> int | None:
+    try:
+        return msgspec.msgpack.decode(data, type=_Version).version
+    except msgspec.MsgspecError:
+        return None
+
+
+def _from_version_1(old: LiveSnapshotV1) -> LiveSnapshot:
+    """Version 1's snapshot as version 2's, if its two lists of ids hold the same ids."""
+    fields = msgspec.structs.asdict(old)
+    accepted = set(fields.pop("accepted"))
+    snapshot = LiveSnapshot(**{**fields, "version": VERSION})
+    if accepted != snapshot.accepted_ids():
+        raise SnapshotError(
+            f"{_WHAT} version 1: its accepted ids ({len(accepted)}) are not those by day"
+            f" ({len(snapshot.accepted_ids())}); rebuild the state from the archive"
+        )
+    return snapshot

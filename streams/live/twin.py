@@ -31,7 +31,6 @@ twin forgot: the worker asks the store's archive before admitting it
 """
 
 import functools
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -277,7 +276,6 @@ class LiveTwin:
             watermark=self.watermark,
             newest=self.newest,
             reordered=self.reordered,
-            accepted=list(itertools.chain.from_iterable(self.ids_by_day.values())),  # their order
             ids_by_day=list(self.ids_by_day.items()),
             forgotten_before=self.forgotten_before,
             retention=self.retention,
@@ -315,7 +313,7 @@ class LiveTwin:
             watermark=snapshot.watermark,
             newest=snapshot.newest,
             buffer=ReorderBuffer.restored(snapshot.buffer_yards, held, snapshot.arrivals),
-            accepted=set(snapshot.accepted),
+            accepted=snapshot.accepted_ids(),
             retention=snapshot.retention,
             ids_by_day=dict(snapshot.ids_by_day),
             forgotten_before=snapshot.forgotten_before,
