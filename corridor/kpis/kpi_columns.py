@@ -108,11 +108,21 @@ class KpiColumns:
 
     def frame(self, parts: Sequence[Columns]) -> pd.DataFrame:
         """One frame of the parts' rows in order, typed as `table_frame` types these columns."""
+        return self.frame_of(self.joined(parts))
+
+    def joined(self, parts: Sequence[Columns]) -> Columns:
+        """The parts' rows in order, as one array a column (`yard` and labels as codes)."""
+        if not parts:
+            return {
+                name: np.empty(0, dtype=self._numbers.get(name, np.int32)) for name in self.names
+            }
+        return {name: np.concatenate([part[name] for part in parts]) for name in self.names}
+
+    def frame_of(self, columns: Columns) -> pd.DataFrame:
+        """The frame of `joined` columns, typed as `table_frame` types them (its own arrays)."""
         data: dict[str, object] = {}
         for name in self.names:
-            joined = np.concatenate([part[name] for part in parts]) if parts else None
-            if joined is None:
-                joined = np.empty(0, dtype=self._numbers.get(name, np.int32))
+            joined = columns[name]
             if name == "yard":
                 data[name] = pd.Categorical.from_codes(
                     joined, categories=categories(tuple(self.yards))

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_minutes
-from corridor.kpis.frames import prepare_tables
 from corridor.kpis.merge import merge
 from corridor.kpis.partials import yard_partials
 from corridor.kpis.report import yard_kpis
@@ -63,16 +62,16 @@ def kpi_outputs(
     if end <= twin.epoch:  # nothing has happened yet: every window would be empty
         return [], []
     longest = window_start(twin.epoch, end, max(WINDOWS.values()))
-    frames = recent.frames(to_minutes(longest, twin.epoch))
     # once for every window and both uses; without the corridor, which the partials give
-    tables = prepare_tables(frames, list(twin.stations), corridor=False)
+    tables = recent.tables(to_minutes(longest, twin.epoch), list(twin.stations))
+    no_frames: dict[str, Any] = {}  # the tables hold them
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
-        kpis = yard_kpis(frames, **bounds, stations=twin.stations, tables=tables)
-        parts = yard_partials(frames, **bounds, stations=twin.stations, tables=tables)
+        kpis = yard_kpis(no_frames, **bounds, stations=twin.stations, tables=tables)
+        parts = yard_partials(no_frames, **bounds, stations=twin.stations, tables=tables)
         scopes: dict[str, Mapping[str, Any]] = {
             **kpis,
             CORRIDOR: merge([parts[yard] for yard in twin.stations]),
