@@ -34,7 +34,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from corridor.engine.retention import IS_PAST, IsPast
@@ -92,8 +91,9 @@ class RecentRecords:
     def tables(self, since: Minutes, yards: Sequence[str]) -> dict[str, Table]:
         """`prepare_tables(self.frames(since), yards, corridor=False)`, without reading back
         what the kept columns already hold: each row's yard is its kept code (when the twin's
-        yards are `yards`, in order) and the number columns are the kept arrays, put in the
-        tables' caches as `Table.floats` would read them off the frames."""
+        yards are `yards`, in order), and the number columns and label matches are the kept
+        arrays, put in the tables' caches as `Table` would read them off the frames
+        (`KpiColumns.read`)."""
         if list(self.twin.yards) != list(yards):
             return prepare_tables(self.frames(since), yards, corridor=False)
         joined = self._joined(since)
@@ -107,10 +107,7 @@ class RecentRecords:
         if codes.size and int(codes.min()) < 0:  # a yard not in the scenario: its error
             label_index(frame["yard"], list(self.twin.yards), f"{name}.yard")
         table = Table(name, frame, codes, len(self.twin.yards), corridor=False)
-        for column, values in columns.items():
-            if values.dtype == np.float64:
-                values.flags.writeable = False  # as `Table.floats` keeps what it reads
-                table.cache[("floats", column)] = values
+        table.cache.update(self._columns[name].read(columns))
         return table
 
     def _joined(self, since: Minutes) -> dict[str, Columns]:
