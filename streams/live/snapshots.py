@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_minutes
-from corridor.kpis.merge import merge
+from corridor.kpis.merge import Shared, merge
 from corridor.kpis.partials import yard_partials
 from corridor.kpis.report import yard_kpis
 from corridor.store_contract import KpiPartial, KpiSnapshot, TwinBatch
@@ -67,6 +67,7 @@ def kpi_outputs(
     no_frames: dict[str, Any] = {}  # the tables hold them
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
+    shared: Shared = {}  # the corridor's boxes in the yards at `end`: alike in every window
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
@@ -74,7 +75,7 @@ def kpi_outputs(
         parts = yard_partials(no_frames, **bounds, stations=twin.stations, tables=tables)
         scopes: dict[str, Mapping[str, Any]] = {
             **kpis,
-            CORRIDOR: merge([parts[yard] for yard in twin.stations]),
+            CORRIDOR: merge([parts[yard] for yard in twin.stations], shared),
         }
         snapshots += [
             KpiSnapshot(scope, window, end, computed_at, kpis) for scope, kpis in scopes.items()
