@@ -13,9 +13,10 @@ holds every yard or several workers each hold some (their stores merge the parti
 commit), so the corridor figure does not depend on who holds which yard. Its counts, sums,
 means and shares are `compute_kpis`' own; its percentiles are within 0.5 % (`docs/kpis.md`).
 
-Only the records the longest window can see are turned into frames
+Only the records the longest window can see are turned into tables
 (`corridor.kpis.recent_frames`), so a snapshot costs the same on the first day and after a year,
-and its figures are byte-identical to `compute_kpis` over every record since the epoch.
+and its figures are byte-identical to `compute_kpis` over every record since the epoch. What
+depends on the moment alone (the boxes in the yard) is made once for the four windows.
 """
 
 from collections.abc import Mapping, Sequence
