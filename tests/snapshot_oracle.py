@@ -3,9 +3,10 @@
 `kpi_outputs` (`streams.live.snapshots`) reads only the recent records, kept between
 snapshots, and reuses what it made for one window in the others. This computes the same
 snapshot as the live twin did before any of that: every (scope, window) of `kpis.json` figures
-from `corridor.kpis.record_frames.record_frames` of the whole twin (every record it holds,
-pandas frames, prepared once for the four windows), the corridor merged from the yards'
-partials. Equal inputs give equal bytes: the tests compare the two as JSON.
+from `corridor.kpis.record_frames.record_frames` of the whole twin (every record it holds, as
+pandas frames), each window's yard KPIs and partials from tables prepared for them alone, the
+corridor merged from the yards' partials. Equal inputs give equal bytes: the tests compare
+the two as JSON.
 """
 
 from datetime import datetime
@@ -13,7 +14,6 @@ from typing import Any
 
 from corridor.engine.clock import to_minutes
 from corridor.engine.twin import Twin
-from corridor.kpis.frames import prepare_tables
 from corridor.kpis.merge import merge
 from corridor.kpis.partials import yard_partials
 from corridor.kpis.record_frames import record_frames
@@ -30,14 +30,14 @@ def full_outputs(
     assert twin.epoch is not None
     end = from_micros(as_of)
     frames = record_frames(twin)
-    tables = prepare_tables(frames, list(twin.stations), corridor=False)
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
-        kpis = yard_kpis(frames, **bounds, stations=twin.stations, tables=tables)
-        parts = yard_partials(frames, **bounds, stations=twin.stations, tables=tables)
+        # tables of its own for each: nothing made for one window or use is read by another
+        kpis = yard_kpis(frames, **bounds, stations=twin.stations)
+        parts = yard_partials(frames, **bounds, stations=twin.stations)
         scopes: dict[str, Any] = {**kpis, CORRIDOR: merge([parts[y] for y in twin.stations])}
         snapshots += [KpiSnapshot(s, window, end, computed_at, k) for s, k in scopes.items()]
         partials += [KpiPartial(yard, window, end, part) for yard, part in parts.items()]

@@ -65,7 +65,7 @@ def merge(partials: Sequence[Partial], shared: Shared | None = None) -> Kpis:
         truck_turn_min=tally(combined(part["truck_turn_min"] for part in partials)),
         gate_wait_min=tally(combined(part["gate_wait_min"] for part in partials)),
         gate_queue_len=_queue(partials, window),
-        dwell_h=_dwell(partials, end, {} if shared is None else shared),
+        dwell_h=_dwell(partials, end, shared),
         throughput=Throughput(
             teu_in=teu_in,
             teu_out=teu_out,
@@ -119,7 +119,7 @@ def _use(partials: Sequence[Partial], name: str) -> float | None:
     return _share(busy, [int(part["utilisation"][name][1]) for part in partials])[-1]
 
 
-def _dwell(partials: Sequence[Partial], end: float, shared: Shared) -> Dwell:
+def _dwell(partials: Sequence[Partial], end: float, shared: Shared | None) -> Dwell:
     """Dwell overall, by kind of box, and where the hours go (`corridor.kpis.dwell`)."""
     groups = {
         group: _dwell_summary([part["dwell"][group] for part in partials], (group, end), shared)
@@ -136,7 +136,7 @@ def _dwell(partials: Sequence[Partial], end: float, shared: Shared) -> Dwell:
 
 
 def _dwell_summary(
-    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared
+    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared | None
 ) -> DwellSummary:
     """One group of boxes' dwell figures from the yards' statistics (the boxes in the yards
     as `shared` has them for the group and `moment`, else merged and kept there)."""
@@ -157,9 +157,11 @@ def _dwell_summary(
 
 
 def _shared_in_yard(
-    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared
+    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared | None
 ) -> InYard:
     """`_in_yard` of the parts, or a copy of what `shared` kept of it for the moment."""
+    if shared is None:
+        return _in_yard([part["in_yard"] for part in parts])
     kept = shared.get(moment)
     if kept is None:
         kept = shared[moment] = _in_yard([part["in_yard"] for part in parts])
