@@ -111,10 +111,10 @@ def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
     boxes_now = populations(boxes, window)
     _check_directions(boxes, boxes_now.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
-    every = np.ones(len(boxes.frame), dtype=np.bool_)
+    every = np.ones(boxes.rows, dtype=np.bool_)
     overall = _summaries(boxes, boxes_now, every)
     by = {label: _summaries(boxes, boxes_now, rows) for label, rows in groups.items()}
-    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard = np.zeros(boxes.rows, dtype=np.bool_)
     in_yard[boxes_now.in_yard_rows] = True
     stages = where_the_hours_go(boxes, window, boxes_now.departed, in_yard, groups)
     scoped = []

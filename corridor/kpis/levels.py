@@ -150,7 +150,7 @@ def _lifting_minutes(lifts: Table, window: Window) -> Floats:
     """Minutes of lifting inside the window, per yard (made once per table and window)."""
 
     def make() -> Floats:
-        every = np.ones(len(lifts.frame), dtype=np.bool_)
+        every = np.ones(lifts.rows, dtype=np.bool_)
         start = lifts.known_times("start", every, "in the table")
         minutes = window.overlap(start, lifts.floats("end"))
         return np.asarray(lifts.scoped_sums(minutes, every)[: lifts.n_yards], dtype=np.float64)

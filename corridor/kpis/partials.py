@@ -141,7 +141,7 @@ def _dwell_parts(boxes: Table, window: Window) -> dict[str, list[dict[str, Any]]
     pop = populations(boxes, window)
     _check_directions(boxes, pop.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
-    every = np.ones(len(boxes.frame), dtype=np.bool_)
+    every = np.ones(boxes.rows, dtype=np.bool_)
     splits = {
         label: group_split(boxes, pop, rows) for label, rows in {"all": every, **groups}.items()
     }
@@ -208,9 +208,9 @@ def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:
     that order, `corridor.kpis.stages`, so the merge adds them the same way to the bit)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
     pop = populations(boxes, window)
-    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard = np.zeros(boxes.rows, dtype=np.bool_)
     in_yard[pop.in_yard_rows] = True
-    none = np.zeros(len(boxes.frame), dtype=np.bool_)
+    none = np.zeros(boxes.rows, dtype=np.bool_)
     gone = [
         _stage_hours(boxes, window, label, pop.departed & groups[label], none)
         for label in DIRECTIONS

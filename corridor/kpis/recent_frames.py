@@ -30,6 +30,7 @@ in the yard are read off the yards' `Box`es (`KpiColumns.convert_attributes`), n
 records first.
 """
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -93,7 +94,8 @@ class RecentRecords:
         what the kept columns already hold: each row's yard is its kept code (when the twin's
         yards are `yards`, in order), and the number columns and label matches are the kept
         arrays, put in the tables' caches as `Table` would read them off the frames
-        (`KpiColumns.read`)."""
+        (`KpiColumns.read`); a table's pandas frame is made only if something reads it (an
+        error's message, a label never seen)."""
         if list(self.twin.yards) != list(yards):
             return prepare_tables(self.frames(since), yards, corridor=False)
         joined = self._joined(since)
@@ -102,10 +104,11 @@ class RecentRecords:
         return tables
 
     def _table(self, name: str, columns: Columns) -> Table:
-        frame = self._columns[name].frame_of(columns)
+        kept = self._columns[name]
         codes = columns["yard"]
         if codes.size and int(codes.min()) < 0:  # a yard not in the scenario: its error
-            label_index(frame["yard"], list(self.twin.yards), f"{name}.yard")
+            label_index(kept.frame_of(columns)["yard"], list(self.twin.yards), f"{name}.yard")
+        frame = functools.partial(kept.frame_of, columns)  # made only if something reads it
         table = Table(name, frame, codes, len(self.twin.yards), corridor=False)
         table.cache.update(self._columns[name].read(columns))
         return table

@@ -7,6 +7,7 @@ each time beside it as an absolute UTC timestamp, `<column>_utc` (`timestamp[us,
 a file means the same thing without the epoch it was computed from (`docs/outputs.md`).
 """
 
+import functools
 import itertools
 import operator
 import typing
@@ -73,7 +74,7 @@ def level_table(twin: Twin, since: Minutes) -> Table:
     not read back from the frame's categoricals."""
     yards = list(twin.yards)
     yard, level, time, value = _level_columns(twin, since)
-    frame = _level_frame(yard, level, time, value, yards)
+    frame = functools.partial(_level_frame, yard, level, time, value, yards)  # if read
     table = Table("levels", frame, yard, len(yards), corridor=False)
     key = yard.astype(np.intp) * len(LEVELS) + level
     table.cache[("levels", "series")] = series_of(key, time, value, len(yards) * len(LEVELS))
