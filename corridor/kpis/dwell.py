@@ -111,10 +111,10 @@ def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
     boxes_now = populations(boxes, window)
     _check_directions(boxes, boxes_now.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
-    every = np.ones(len(boxes.frame), dtype=np.bool_)
+    every = np.ones(boxes.rows, dtype=np.bool_)
     overall = _summaries(boxes, boxes_now, every)
     by = {label: _summaries(boxes, boxes_now, rows) for label, rows in groups.items()}
-    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard = np.zeros(boxes.rows, dtype=np.bool_)
     in_yard[boxes_now.in_yard_rows] = True
     stages = where_the_hours_go(boxes, window, boxes_now.departed, in_yard, groups)
     scoped = []
@@ -139,16 +139,21 @@ def dwell_h(boxes: Table, window: Window) -> list[Dwell]:
 def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummary]:
     """A `DwellSummary` per yard, then the corridor's, of the box visits in `rows`."""
     split = group_split(boxes, pop, rows)
+    # the boxes in the yard are those of the window's end, whatever its start: once per end
+    in_yard = boxes.memo(
+        ("in-yard figures", pop.window.end, rows.tobytes()),
+        lambda: [_in_yard(age) for age in split.ages],
+    )
     return [
         DwellSummary(
             **summary(hours),
             share_within_24h=_arrivals_share(ends, seen, count, pop.long_enough),
             share_within_24h_departed=_share(hours),
-            in_yard=_in_yard(age),
+            in_yard=_copied(there),
         )
-        for hours, age, ends, seen, count in zip(
+        for hours, there, ends, seen, count in zip(
             split.departed,
-            split.ages,
+            in_yard,
             (pop.ended_hours[at] for at in split.ended),
             (pop.censored_hours[at] for at in split.censored),
             split.arrivals,
@@ -199,6 +204,13 @@ def _in_yard(age: Floats) -> InYard:
         boxes=int(age.size),
         over_24h=int(np.count_nonzero(age > DWELL_TARGET_H)),
         age_h=AgeSummary(p50=p50, p90=p90, max=figure(float(age.max()))),
+    )
+
+
+def _copied(in_yard: InYard) -> InYard:
+    """A copy of `in_yard` for one window's figures (another window's are the same values)."""
+    return InYard(
+        boxes=in_yard["boxes"], over_24h=in_yard["over_24h"], age_h=AgeSummary(**in_yard["age_h"])
     )
 
 

@@ -75,6 +75,9 @@ class Window:
 class Table:
     """One record frame and, per row, the index of its yard in the scenario's yard list.
 
+    The frame may be given as how to make it (`source`), made on first read: the live
+    snapshot's tables hold the arrays the KPIs read already (`RecentRecords.tables`).
+
     Its column arrays are made once and kept (`cache`): a live snapshot reads the same
     tables for four windows, the KPIs and the partials. They are read-only, so no reader can
     change what the next one reads. So are the figures `memo` keeps.
@@ -84,11 +87,27 @@ class Table:
     partials (`corridor.kpis.merge`), so pooling the yards' rows again was work thrown away."""
 
     name: str
-    frame: pd.DataFrame
+    source: pd.DataFrame | Callable[[], pd.DataFrame]  # the frame, or how to make it
     yard: Codes
     n_yards: int
     corridor: bool = True
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The record frame; made on first read when `source` says how (the live snapshot's
+        tables put what the KPIs read in the cache first, so most never make it)."""
+        if isinstance(self.source, pd.DataFrame):
+            return self.source
+        found: pd.DataFrame | None = self.cache.get(("frame",))
+        if found is None:
+            found = self.cache[("frame",)] = self.source()
+        return found
+
+    @property
+    def rows(self) -> int:
+        """The number of rows (records)."""
+        return len(self.yard)
 
     @property
     def n_scopes(self) -> int:
@@ -205,7 +224,7 @@ def prepare_tables(
             raise ValueError(f"{name}: missing column(s) {', '.join(absent)}")
         yard = label_index(frame["yard"], yards, f"{name}.yard")
         tables[name] = Table(
-            name=name, frame=frame, yard=yard, n_yards=len(yards), corridor=corridor
+            name=name, source=frame, yard=yard, n_yards=len(yards), corridor=corridor
         )
     return tables
 

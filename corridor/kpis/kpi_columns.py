@@ -28,6 +28,8 @@ Record = Any
 """A record tuple (`stations.records`)."""
 
 _NUMBERS: dict[object, type] = {float: np.float64, int: np.int64, bool: np.bool_}
+_READS: dict[type, str] = {np.float64: "floats", np.int64: "ints", np.bool_: "flags"}
+"""`Table`'s cache key of a column of each number type (`Table.floats`, `ints`, `flags`)."""
 Columns = dict[str, NDArray[Any]]
 """Column name to array; `yard` and labels as integer codes (`LabelCodes`)."""
 
@@ -108,11 +110,36 @@ class KpiColumns:
 
     def frame(self, parts: Sequence[Columns]) -> pd.DataFrame:
         """One frame of the parts' rows in order, typed as `table_frame` types these columns."""
+        return self.frame_of(self.joined(parts))
+
+    def joined(self, parts: Sequence[Columns]) -> Columns:
+        """The parts' rows in order, as one array a column (`yard` and labels as codes)."""
+        if not parts:
+            return {
+                name: np.empty(0, dtype=self._numbers.get(name, np.int32)) for name in self.names
+            }
+        return {name: np.concatenate([part[name] for part in parts]) for name in self.names}
+
+    def read(self, columns: Columns) -> dict[tuple[str, str], NDArray[Any]]:
+        """What `corridor.kpis.frames.Table` reads off `frame_of(columns)`, keyed as its cache:
+        each number column as its array, each label's matches (`Table.equals`) as the codes
+        equal to the label's; read-only, as the table keeps what it reads."""
+        read: dict[tuple[str, str], NDArray[Any]] = {}
+        for name, values in columns.items():
+            if name in self.labels:
+                for label, code in self.labels[name].code_of.items():
+                    read[(name, label)] = values == code
+            elif name in self._numbers:
+                read[(_READS[self._numbers[name]], name)] = values
+        for array in read.values():
+            array.flags.writeable = False
+        return read
+
+    def frame_of(self, columns: Columns) -> pd.DataFrame:
+        """The frame of `joined` columns, typed as `table_frame` types them (its own arrays)."""
         data: dict[str, object] = {}
         for name in self.names:
-            joined = np.concatenate([part[name] for part in parts]) if parts else None
-            if joined is None:
-                joined = np.empty(0, dtype=self._numbers.get(name, np.int32))
+            joined = columns[name]
             if name == "yard":
                 data[name] = pd.Categorical.from_codes(
                     joined, categories=categories(tuple(self.yards))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corridor.kpis.frames import Floats, Table, Window, label_index
+from corridor.kpis.frames import Floats, Indices, Table, Window, label_index
 from corridor.kpis.result import QueueLength, Utilisation
 from corridor.kpis.stats import figure
 from corridor.kpis.steps import StepSeries, step_series, step_stats, summed
@@ -70,12 +70,17 @@ def levels_over(table: Table, window: Window) -> Levels:
 def _step_series(table: Table) -> StepSeries:
     level = label_index(table.frame["level"], LEVELS, "levels.level")
     key = table.yard.astype(np.intp) * len(LEVELS) + level
-    time, value = table.floats("time"), table.floats("value")
+    return series_of(key, table.floats("time"), table.floats("value"), table.n_yards * len(LEVELS))
+
+
+def series_of(key: Indices, time: Floats, value: Floats, n_keys: int) -> StepSeries:
+    """The level points as step series (`step_series`), after checking they are numbers; the
+    arrays read-only, as every window's reader shares them."""
     for column, numbers in (("time", time), ("value", value)):
         bad = int(np.count_nonzero(~np.isfinite(numbers)))
         if bad:
             raise ValueError(f"levels.{column}: {bad} rows are not finite numbers")
-    series = step_series(key, time, value, table.n_yards * len(LEVELS))
+    series = step_series(key, time, value, n_keys)
     for array in (series.time, series.value, series.bounds):  # shared by every window's reader
         array.flags.writeable = False
     return series
@@ -145,7 +150,7 @@ def _lifting_minutes(lifts: Table, window: Window) -> Floats:
     """Minutes of lifting inside the window, per yard (made once per table and window)."""
 
     def make() -> Floats:
-        every = np.ones(len(lifts.frame), dtype=np.bool_)
+        every = np.ones(lifts.rows, dtype=np.bool_)
         start = lifts.known_times("start", every, "in the table")
         minutes = window.overlap(start, lifts.floats("end"))
         return np.asarray(lifts.scoped_sums(minutes, every)[: lifts.n_yards], dtype=np.float64)

@@ -39,8 +39,18 @@ from corridor.kpis.survival import share_ended
 USES = ("gate", "exception_lane", "handling", "plugs", "stack")
 
 
-def merge(partials: Sequence[Partial]) -> Kpis:
-    """The corridor's `Kpis` from every yard's partial over one window, in scenario order."""
+Shared = dict[tuple[str, float], InYard]
+"""The corridor's boxes in the yards per group of boxes and moment (a window's end), merged
+for one window and read by the others ending then (`merge`)."""
+
+
+def merge(partials: Sequence[Partial], shared: Shared | None = None) -> Kpis:
+    """The corridor's `Kpis` from every yard's partial over one window, in scenario order.
+
+    `shared`: what one call merged of the boxes in the yards, which depends on the window's
+    end alone (`corridor.kpis.dwell`), for the next calls over windows ending at the same
+    moment with the same yards' partials (the live snapshot's four windows) to read instead
+    of merging it again."""
     if not partials:
         raise ValueError("partials: the corridor needs at least one yard's partial")
     windows = {tuple(part["window"]) for part in partials}
@@ -55,7 +65,7 @@ def merge(partials: Sequence[Partial]) -> Kpis:
         truck_turn_min=tally(combined(part["truck_turn_min"] for part in partials)),
         gate_wait_min=tally(combined(part["gate_wait_min"] for part in partials)),
         gate_queue_len=_queue(partials, window),
-        dwell_h=_dwell(partials),
+        dwell_h=_dwell(partials, end, shared),
         throughput=Throughput(
             teu_in=teu_in,
             teu_out=teu_out,
@@ -109,10 +119,10 @@ def _use(partials: Sequence[Partial], name: str) -> float | None:
     return _share(busy, [int(part["utilisation"][name][1]) for part in partials])[-1]
 
 
-def _dwell(partials: Sequence[Partial]) -> Dwell:
+def _dwell(partials: Sequence[Partial], end: float, shared: Shared | None) -> Dwell:
     """Dwell overall, by kind of box, and where the hours go (`corridor.kpis.dwell`)."""
     groups = {
-        group: _dwell_summary([part["dwell"][group] for part in partials])
+        group: _dwell_summary([part["dwell"][group] for part in partials], (group, end), shared)
         for group in ("all", "export", "import", "reefer")
     }
     hours, excess, bottleneck = _stages([part["stages"] for part in partials])
@@ -125,8 +135,11 @@ def _dwell(partials: Sequence[Partial]) -> Dwell:
     )
 
 
-def _dwell_summary(parts: list[dict[str, Any]]) -> DwellSummary:
-    """One group of boxes' dwell figures from the yards' statistics."""
+def _dwell_summary(
+    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared | None
+) -> DwellSummary:
+    """One group of boxes' dwell figures from the yards' statistics (the boxes in the yards
+    as `shared` has them for the group and `moment`, else merged and kept there)."""
     departed = combined(part["departed"] for part in parts)
     arrivals = sum(int(part["arrivals"]) for part in parts)
     share = None
@@ -139,8 +152,20 @@ def _dwell_summary(parts: list[dict[str, Any]]) -> DwellSummary:
         **tally(departed),
         share_within_24h=share,
         share_within_24h_departed=figure(within / departed.n) if departed.n else None,
-        in_yard=_in_yard([part["in_yard"] for part in parts]),
+        in_yard=_shared_in_yard(parts, moment, shared),
     )
+
+
+def _shared_in_yard(
+    parts: list[dict[str, Any]], moment: tuple[str, float], shared: Shared | None
+) -> InYard:
+    """`_in_yard` of the parts, or a copy of what `shared` kept of it for the moment."""
+    if shared is None:
+        return _in_yard([part["in_yard"] for part in parts])
+    kept = shared.get(moment)
+    if kept is None:
+        kept = shared[moment] = _in_yard([part["in_yard"] for part in parts])
+    return InYard(boxes=kept["boxes"], over_24h=kept["over_24h"], age_h=AgeSummary(**kept["age_h"]))
 
 
 def _in_yard(parts: list[dict[str, Any]]) -> InYard:

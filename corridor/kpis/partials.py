@@ -35,7 +35,7 @@ from corridor.kpis.dwell import (
     group_split,
     populations,
 )
-from corridor.kpis.frames import Table, Window, prepare_tables
+from corridor.kpis.frames import Floats, Table, Window, prepare_tables
 from corridor.kpis.histogram import Histogram, histograms
 from corridor.kpis.levels import _lifting_minutes, levels_over
 from corridor.kpis.reefer import reefer_parts
@@ -134,36 +134,63 @@ def yard_partials(
 
 def _dwell_parts(boxes: Table, window: Window) -> dict[str, list[dict[str, Any]]]:
     """Per group of boxes (all, export, import, reefer), per yard: the dwell statistics (the
-    corridor's entries dropped). Every group's and yard's histograms are made in one
-    `histograms` call: dwell of the departed, then age of those in the yard."""
+    corridor's entries dropped). The departed boxes' histograms are made in one `histograms`
+    call; those of the boxes in the yard, which depend on the window's end alone, once per
+    table and end (`_in_yard_parts`)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
     pop = populations(boxes, window)
     _check_directions(boxes, pop.counted, groups)
     groups["reefer"] = boxes.flags("reefer")
-    every = np.ones(len(boxes.frame), dtype=np.bool_)
+    every = np.ones(boxes.rows, dtype=np.bool_)
     splits = {
         label: group_split(boxes, pop, rows) for label, rows in {"all": every, **groups}.items()
     }
     n_yards = boxes.n_yards
-    made = histograms(
-        [split.departed[at] for split in splits.values() for at in range(n_yards)]
-        + [split.ages[at] for split in splits.values() for at in range(n_yards)]
-    )
-    ages_from = len(splits) * n_yards
+    made = histograms([split.departed[at] for split in splits.values() for at in range(n_yards)])
+    in_yard = _in_yard_parts(boxes, window, list(splits.values()))
     return {
         label: [
-            _dwell_yard(pop, split, at, made[g * n_yards + at], made[ages_from + g * n_yards + at])
+            _dwell_yard(pop, split, at, made[g * n_yards + at], in_yard[g][at])
             for at in range(n_yards)
         ]
         for g, (label, split) in enumerate(splits.items())
     }
 
 
+def _in_yard_parts(
+    boxes: Table, window: Window, splits: list[GroupSplit]
+) -> list[list[dict[str, Any]]]:
+    """Per group (`splits`, in `_dwell_parts`' order), per yard: the boxes in the yard at the
+    window's end, those over the target, the oldest and the histogram of their ages. Every
+    window ending at that moment has the same (`corridor.kpis.dwell`: the boxes in the yard
+    are those entered before the end and not left by it), so they are made once per table and
+    end (`Table.memo`) and each window's partial takes a copy of the figures."""
+
+    def make() -> list[list[dict[str, Any]]]:
+        n_yards = boxes.n_yards
+        ages = [split.ages[at] for split in splits for at in range(n_yards)]
+        made = histograms(ages)
+        return [
+            [_in_yard(ages[g * n_yards + at], made[g * n_yards + at]) for at in range(n_yards)]
+            for g in range(len(splits))
+        ]
+
+    return boxes.memo(("in-yard parts", window.end), make)
+
+
+def _in_yard(ages: Floats, histogram: Histogram) -> dict[str, Any]:
+    return {
+        "boxes": int(ages.size),
+        "over_24h": int(np.count_nonzero(ages > DWELL_TARGET_H)),
+        "max": float(ages.max()) if ages.size else None,
+        "age": histogram,
+    }
+
+
 def _dwell_yard(
-    pop: _Populations, split: GroupSplit, at: int, departed: Histogram, age: Histogram
+    pop: _Populations, split: GroupSplit, at: int, departed: Histogram, in_yard: dict[str, Any]
 ) -> dict[str, Any]:
     """One group's dwell statistics in one yard, with its histograms already made."""
-    ages = split.ages[at]
     return {
         "departed": departed,
         "within_24h": int(np.count_nonzero(split.departed[at] <= DWELL_TARGET_H)),
@@ -171,12 +198,7 @@ def _dwell_yard(
         "ended": pop.ended_hours[split.ended[at]].tolist(),
         "censored": pop.censored_hours[split.censored[at]].tolist(),
         "long_enough": bool(pop.long_enough),
-        "in_yard": {
-            "boxes": int(ages.size),
-            "over_24h": int(np.count_nonzero(ages > DWELL_TARGET_H)),
-            "max": float(ages.max()) if ages.size else None,
-            "age": age,
-        },
+        "in_yard": dict(in_yard),  # a window's own dict: the age histogram is shared, read-only
     }
 
 
@@ -186,9 +208,9 @@ def _stage_parts(boxes: Table, window: Window) -> dict[str, list[list[float]]]:
     that order, `corridor.kpis.stages`, so the merge adds them the same way to the bit)."""
     groups = {label: boxes.equals("direction", label) for label in DIRECTIONS}
     pop = populations(boxes, window)
-    in_yard = np.zeros(len(boxes.frame), dtype=np.bool_)
+    in_yard = np.zeros(boxes.rows, dtype=np.bool_)
     in_yard[pop.in_yard_rows] = True
-    none = np.zeros(len(boxes.frame), dtype=np.bool_)
+    none = np.zeros(boxes.rows, dtype=np.bool_)
     gone = [
         _stage_hours(boxes, window, label, pop.departed & groups[label], none)
         for label in DIRECTIONS

@@ -30,15 +30,18 @@ in the yard are read off the yards' `Box`es (`KpiColumns.convert_attributes`), n
 records first.
 """
 
+import functools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from corridor.engine.retention import IS_PAST, IsPast
 from corridor.engine.twin import Twin
+from corridor.kpis.frames import Table, label_index, prepare_tables
 from corridor.kpis.kpi_columns import Columns, KeptRows, KpiColumns
-from corridor.kpis.record_frames import level_frame
+from corridor.kpis.record_frames import level_frame, level_table
 from stations.records import NOT_YET, BoxVisit, Lift, ReadingReceived, ReeferExcursion, TruckVisit
 from stations.types import Minutes
 
@@ -81,6 +84,37 @@ class RecentRecords:
 
     def frames(self, since: Minutes) -> dict[str, pd.DataFrame]:
         """Frames for KPI windows that start at or after `since` (Minutes since the epoch)."""
+        joined = self._joined(since)
+        frames = {name: self._columns[name].frame_of(joined[name]) for name in PAST}
+        frames["levels"] = level_frame(self.twin, list(self.twin.yards), since)
+        return frames
+
+    def tables(self, since: Minutes, yards: Sequence[str]) -> dict[str, Table]:
+        """`prepare_tables(self.frames(since), yards, corridor=False)`, without reading back
+        what the kept columns already hold: each row's yard is its kept code (when the twin's
+        yards are `yards`, in order), and the number columns and label matches are the kept
+        arrays, put in the tables' caches as `Table` would read them off the frames
+        (`KpiColumns.read`); a table's pandas frame is made only if something reads it (an
+        error's message, a label never seen)."""
+        if list(self.twin.yards) != list(yards):
+            return prepare_tables(self.frames(since), yards, corridor=False)
+        joined = self._joined(since)
+        tables = {name: self._table(name, columns) for name, columns in joined.items()}
+        tables["levels"] = level_table(self.twin, since)
+        return tables
+
+    def _table(self, name: str, columns: Columns) -> Table:
+        kept = self._columns[name]
+        codes = columns["yard"]
+        if codes.size and int(codes.min()) < 0:  # a yard not in the scenario: its error
+            label_index(kept.frame_of(columns)["yard"], list(self.twin.yards), f"{name}.yard")
+        frame = functools.partial(kept.frame_of, columns)  # made only if something reads it
+        table = Table(name, frame, codes, len(self.twin.yards), corridor=False)
+        table.cache.update(self._columns[name].read(columns))
+        return table
+
+    def _joined(self, since: Minutes) -> dict[str, Columns]:
+        """The KPI columns of every record a window starting at or after `since` reads."""
         if since < self._since:  # an earlier moment than before: the kept prefixes may be needed
             self._past = {}
         self._since = since
@@ -100,6 +134,4 @@ class RecentRecords:
             parts["box_visits"].append(boxes.convert_attributes(still_there, given))
             excursions = self._columns["reefer_excursions"]
             parts["reefer_excursions"].append(excursions.convert(self.twin.open_excursions(sid)))
-        frames = {name: self._columns[name].frame(parts[name]) for name in PAST}
-        frames["levels"] = level_frame(self.twin, list(self.twin.yards), since)
-        return frames
+        return {name: self._columns[name].joined(parts[name]) for name in PAST}

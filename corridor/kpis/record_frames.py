@@ -7,6 +7,7 @@ each time beside it as an absolute UTC timestamp, `<column>_utc` (`timestamp[us,
 a file means the same thing without the epoch it was computed from (`docs/outputs.md`).
 """
 
+import functools
 import itertools
 import operator
 import typing
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from corridor.engine.twin import Twin
-from corridor.kpis.frames import categories
+from corridor.kpis.frames import Table, categories
+from corridor.kpis.levels import series_of
 from stations.records import LEVELS, RECORD_TYPES
 from stations.types import Minutes
 
@@ -61,6 +64,28 @@ def level_frame(twin: Twin, yards: Sequence[str], since: Minutes | None = None) 
     With `since`, each series starts at its last point at or before `since` (the value it held
     then) instead of at the epoch: all a window starting at or after `since` reads of it.
     """
+    return _level_frame(*_level_columns(twin, since), yards)
+
+
+def level_table(twin: Twin, since: Minutes) -> Table:
+    """`level_frame(twin, twin's yards, since)` as the KPIs' `Table`, its step series
+    (`corridor.kpis.levels.levels_over`) made from the same arrays: the rows are the yards'
+    series one after the other, so each row's yard and level are known as they are laid out,
+    not read back from the frame's categoricals."""
+    yards = list(twin.yards)
+    yard, level, time, value = _level_columns(twin, since)
+    frame = functools.partial(_level_frame, yard, level, time, value, yards)  # if read
+    table = Table("levels", frame, yard, len(yards), corridor=False)
+    key = yard.astype(np.intp) * len(LEVELS) + level
+    table.cache[("levels", "series")] = series_of(key, time, value, len(yards) * len(LEVELS))
+    return table
+
+
+Levels = tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.float64], NDArray[np.float64]]
+"""Per point of every level series: its yard's and level's index, time and value."""
+
+
+def _level_columns(twin: Twin, since: Minutes | None) -> Levels:
     parts_yard, parts_level, parts_time, parts_value = [], [], [], []
     for yard_index, yard in enumerate(twin.yards.values()):
         for level_index, level in enumerate(LEVELS):
@@ -74,16 +99,27 @@ def level_frame(twin: Twin, yards: Sequence[str], since: Minutes | None = None) 
             parts_value.append(values)
             parts_yard.append(np.full(len(times), yard_index, dtype=np.int8))
             parts_level.append(np.full(len(times), level_index, dtype=np.int8))
+    return (
+        np.concatenate(parts_yard),
+        np.concatenate(parts_level),
+        np.concatenate(parts_time),
+        np.concatenate(parts_value),
+    )
+
+
+def _level_frame(
+    yard: NDArray[np.int8],
+    level: NDArray[np.int8],
+    time: NDArray[np.float64],
+    value: NDArray[np.float64],
+    yards: Sequence[str],
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "yard": pd.Categorical.from_codes(
-                np.concatenate(parts_yard), categories=categories(tuple(yards))
-            ),
-            "level": pd.Categorical.from_codes(
-                np.concatenate(parts_level), categories=categories(tuple(LEVELS))
-            ),
-            "time": np.concatenate(parts_time),
-            "value": np.concatenate(parts_value),
+            "yard": pd.Categorical.from_codes(yard, categories=categories(tuple(yards))),
+            "level": pd.Categorical.from_codes(level, categories=categories(tuple(LEVELS))),
+            "time": time,
+            "value": value,
         }
     )
 

@@ -57,7 +57,7 @@ def _reefer_parts(excursions: Table, readings: Table, window: Window) -> tuple[A
     counts = readings.scoped_counts(window.holds(readings.floats("time")))
     kind = {label: excursions.equals("kind", label) for label in KINDS}
     _check_kinds(excursions, kind)
-    every = np.ones(len(excursions.frame), dtype=np.bool_)
+    every = np.ones(excursions.rows, dtype=np.bool_)
     start = excursions.known_times("start", every, "in the table")
     inside = window.overlap(start, excursions.floats("end"))
     temperature = kind["temperature"]

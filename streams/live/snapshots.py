@@ -13,9 +13,10 @@ holds every yard or several workers each hold some (their stores merge the parti
 commit), so the corridor figure does not depend on who holds which yard. Its counts, sums,
 means and shares are `compute_kpis`' own; its percentiles are within 0.5 % (`docs/kpis.md`).
 
-Only the records the longest window can see are turned into frames
+Only the records the longest window can see are turned into tables
 (`corridor.kpis.recent_frames`), so a snapshot costs the same on the first day and after a year,
-and its figures are byte-identical to `compute_kpis` over every record since the epoch.
+and its figures are byte-identical to `compute_kpis` over every record since the epoch. What
+depends on the moment alone (the boxes in the yard) is made once for the four windows.
 """
 
 from collections.abc import Mapping, Sequence
@@ -23,8 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corridor.engine.clock import to_minutes
-from corridor.kpis.frames import prepare_tables
-from corridor.kpis.merge import merge
+from corridor.kpis.merge import Shared, merge
 from corridor.kpis.partials import yard_partials
 from corridor.kpis.report import yard_kpis
 from corridor.store_contract import KpiPartial, KpiSnapshot, TwinBatch
@@ -63,19 +63,20 @@ def kpi_outputs(
     if end <= twin.epoch:  # nothing has happened yet: every window would be empty
         return [], []
     longest = window_start(twin.epoch, end, max(WINDOWS.values()))
-    frames = recent.frames(to_minutes(longest, twin.epoch))
     # once for every window and both uses; without the corridor, which the partials give
-    tables = prepare_tables(frames, list(twin.stations), corridor=False)
+    tables = recent.tables(to_minutes(longest, twin.epoch), list(twin.stations))
+    no_frames: dict[str, Any] = {}  # the tables hold them
     snapshots: list[KpiSnapshot] = []
     partials: list[KpiPartial] = []
+    shared: Shared = {}  # the corridor's boxes in the yards at `end`: alike in every window
     for window, length in WINDOWS.items():
         start = window_start(twin.epoch, end, length)
         bounds = {"start": to_minutes(start, twin.epoch), "end": to_minutes(end, twin.epoch)}
-        kpis = yard_kpis(frames, **bounds, stations=twin.stations, tables=tables)
-        parts = yard_partials(frames, **bounds, stations=twin.stations, tables=tables)
+        kpis = yard_kpis(no_frames, **bounds, stations=twin.stations, tables=tables)
+        parts = yard_partials(no_frames, **bounds, stations=twin.stations, tables=tables)
         scopes: dict[str, Mapping[str, Any]] = {
             **kpis,
-            CORRIDOR: merge([parts[yard] for yard in twin.stations]),
+            CORRIDOR: merge([parts[yard] for yard in twin.stations], shared),
         }
         snapshots += [
             KpiSnapshot(scope, window, end, computed_at, kpis) for scope, kpis in scopes.items()
