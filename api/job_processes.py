@@ -7,7 +7,8 @@ resource tracker removes only once every process sharing it has ended. So each w
 the API process (the sentinel a spawned child is given: a pipe the parent holds open, closed
 by the kernel however the parent dies) and exits the moment it is gone, a job under way or
 not: its result could not be stored any more, and the job's lease lets another API process
-fail it (`api.store.job_leases`).
+fail it (`api.store.job_leases`). The watch is a thread that only waits: declared fork-safe,
+so the what-if's replications still fork from the job process (`corridor.forecast.forking`).
 """
 
 import multiprocessing
@@ -16,6 +17,8 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import wait
 from typing import Any
+
+from corridor.forecast.forking import fork_safe
 
 EXIT_ORPHANED = 70  # a job process's exit code when the API process went first
 
@@ -38,4 +41,5 @@ def exit_with_parent() -> None:
         wait([sentinel])
         os._exit(EXIT_ORPHANED)  # no clean-up: nothing of a job is stored by this process
 
-    threading.Thread(target=watch, name="api-watch", daemon=True).start()
+    # it only waits, holding no lock: the job's forked replications may run beside it
+    fork_safe(threading.Thread(target=watch, name="api-watch", daemon=True)).start()
