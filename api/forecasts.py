@@ -19,7 +19,6 @@ threads and must not fork, and whose GIL must stay free), one job at a time; tha
 the replications (`corridor.forecast.forking`).
 """
 
-import multiprocessing
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from api.job_processes import job_pool
 from api.settings import ApiSettings
 from api.store import forecasts, yard_forecasts
 from api.store.archive_window import events_between, newest_event_time
@@ -88,7 +88,7 @@ class Forecaster:
 
     def start(self) -> None:
         """Open the (spawned, single) job process lazily: it starts with the first what-if."""
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = job_pool(1)  # spawned, gone with this process
 
     def stop(self) -> None:
         """Stop the job process (a what-if under way is abandoned)."""

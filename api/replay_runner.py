@@ -10,7 +10,6 @@ be stored fails the job with the reason, and stopping the service fails its queu
 """
 
 import logging
-import multiprocessing
 import threading
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.job_processes import job_pool
 from api.replay_job import run_replay
 from api.store import tables as m
 from api.store.job_leases import JobLeases, LeaseHeartbeat, new_owner_id
@@ -55,8 +55,7 @@ class ReplayRunner:
         """Open the pools, fail the jobs of dead owners and start renewing leases."""
         self.spool.mkdir(parents=True, exist_ok=True)
         self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="replay")
-        context = multiprocessing.get_context("spawn")
-        self._processes = ProcessPoolExecutor(self.workers, mp_context=context)
+        self._processes = job_pool(self.workers)  # spawned, gone with this process
         self._heartbeat.start()
 
     def stop(self) -> None:

@@ -206,6 +206,7 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore], spool: st
     try:
         store = open_store()
     except Exception as error:
+        shutil.rmtree(spool, ignore_errors=True)  # the worker's too, but it may have exited
         connection.send_bytes(_outcome(error))
         return
     connection.send_bytes(_outcome(None))

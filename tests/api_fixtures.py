@@ -306,6 +306,9 @@ def free_port() -> int:
         return port
 
 
+STOP_GRACE_S = 1  # uvicorn's wait for open connections at a stop (whole seconds)
+
+
 @dataclass
 class LiveServer:
     """A uvicorn server running an app in a thread, on a loopback port."""
@@ -318,7 +321,16 @@ class LiveServer:
 def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
     """Start uvicorn for `app` (on `port`, or a free one) and wait until it accepts requests."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        # a page still open (its event stream never ends by itself) must not hold the stop:
+        # uvicorn otherwise waits for its connections for ever, and the app's shutdown with it
+        timeout_graceful_shutdown=STOP_GRACE_S,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -331,9 +343,12 @@ def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
 
 
 def stop_server(live: LiveServer) -> None:
-    """Ask uvicorn to exit and wait for its thread."""
+    """Ask uvicorn to exit and wait for its thread: its connections cut after `STOP_GRACE_S`,
+    then the app's shutdown (a server left running would serve on into later tests)."""
     live.server.should_exit = True
-    live.thread.join(timeout=20)
+    live.thread.join(timeout=60)
+    if live.thread.is_alive():
+        raise RuntimeError(f"uvicorn at {live.url} did not stop within 60 s")
 
 
 @pytest.fixture

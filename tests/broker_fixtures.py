@@ -40,6 +40,7 @@ from streams.live.memory_store import MemoryStore
 from streams.publish import publish
 from streams.settings import KafkaSettings
 from streams.worker import Worker
+from tests.leak_check import lives_for_the_session
 
 SEED = 11
 WINDOWS = {
@@ -74,6 +75,8 @@ def port_free(port: int) -> bool:
 def broker() -> Iterator[EmbeddedBroker]:
     """One embedded broker for the session (memory storage)."""
     with EmbeddedBroker() as running:
+        assert running.pid is not None
+        lives_for_the_session(running.pid)
         yield running
 
 

@@ -11,6 +11,7 @@ defaults). As a control, FastAPI's stock docs page, under the same fences, rende
 and is caught by both asking for its CDN: the fences are not merely decorative.
 """
 
+import contextlib
 import inspect
 import socket
 import threading
@@ -69,8 +70,11 @@ class Trap:
                 self.asked.append(first.decode("latin-1"))
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the `accept`, which a close alone does not
+            self.socket.shutdown(socket.SHUT_RDWR)
         self.socket.close()
         self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "the trap's thread still serves"
 
 
 class WatchedChromium(Chromium):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import insert, select
 
@@ -26,6 +27,7 @@ from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
 from tests.api_fixtures import TEST_KEY, free_port
+from tests.worker_processes import gone
 
 KEY = {"X-API-Key": TEST_KEY}
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +190,25 @@ def test_a_killed_processes_jobs_fail_once_its_lease_expires(
     survivor, survivor_url = start_api(postgres_url, tmp_path, "survivor")
     processes.append(survivor)
     orphans = [submit(doomed_url, small_log, seed) for seed in (1, 2)]
+    children = job_processes_of(doomed.pid)
     doomed.kill()  # no goodbye: its jobs stay queued or running until the lease expires
     doomed.wait(timeout=30)
     jobs = wait_all(survivor_url, orphans, timeout=60)
     assert [job["status"] for job in jobs.values()] == ["failed", "failed"]
     assert all("no heartbeat for 2 s" in job["error"] for job in jobs.values())
+    # its job processes go with it, and then multiprocessing's resource tracker, which
+    # removes their semaphores from /dev/shm (`api.job_processes`)
+    left = [child for child in children if not gone(child, within_s=10)]
+    assert not left, [" ".join(child.cmdline())[-80:] for child in left]
+
+
+def job_processes_of(pid: int) -> list[psutil.Process]:
+    """The processes of the API process `pid` once its replay pool has started: the job
+    processes and multiprocessing's resource tracker."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = psutil.Process(pid).children(recursive=True)
+        if any("spawn_main" in " ".join(child.cmdline()) for child in children):
+            return children
+        time.sleep(0.1)
+    raise AssertionError("the API process started no job process")

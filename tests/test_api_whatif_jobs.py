@@ -9,11 +9,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +29,7 @@ from tests.api_fixtures import TEST_KEY, free_port, test_settings
 from tests.test_api_cli import LAUNCH
 from tests.test_api_forecast import archive
 from tests.test_api_whatif import SAME, wait_for_whatif
+from tests.worker_processes import gone
 
 KEY = {"X-API-Key": TEST_KEY}
 QUICK = {"name": "same yard", "scenario": SAME, "hours": 1, "replications": 2}
@@ -94,7 +96,7 @@ def test_a_graceful_stop_leaves_no_job_pending(archived: SqlStore, database_url:
 def test_a_job_whose_api_was_killed_is_failed_with_the_reason(
     archived: SqlStore, database_url: str
 ) -> None:
-    """`corridor api` killed (-9, its forecast process too) mid-job; the next API process
+    """`corridor api` killed (-9) mid-job, its job process gone with it; the next API process
     fails the job once its lease has expired, saying why."""
     port = free_port()
     env = {
@@ -110,16 +112,23 @@ def test_a_job_whose_api_was_killed_is_failed_with_the_reason(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the kill takes its children too
+        start_new_session=True,  # its own process group, for the clean-up below
     )
     base = f"http://127.0.0.1:{port}"
+    children: list[psutil.Process] = []
     try:
         wait_until(lambda: httpx.get(f"{base}/health", timeout=1).status_code == 200)
         long = {**QUICK, "hours": 24, "replications": 32}  # minutes of work
         job_id = httpx.post(f"{base}/whatif", json=long, headers=KEY, timeout=30).json()["id"]
         wait_until(lambda: httpx.get(f"{base}/whatif/{job_id}").json()["status"] == "running")
+        children = psutil.Process(server.pid).children(recursive=True)
+        server.kill()  # the API process alone: its job process goes by itself
+        server.wait(timeout=30)
+        # then multiprocessing's resource tracker, removing the pool's semaphores
+        assert all(gone(child, within_s=10) for child in children), "a job process outlived it"
     finally:
-        os.killpg(server.pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):  # what is left, if the test failed
+            os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
     with api(archived, database_url, whatif_lease_s=2.0) as restarted:
         wait_until(lambda: restarted.get(f"/whatif/{job_id}").json()["status"] == "failed")

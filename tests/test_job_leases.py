@@ -160,27 +160,34 @@ def test_a_move_names_the_status_it_expects_and_the_owner(leases: Jobs) -> None:
     assert not move(leases.engine, "no-such-job", ["queued"], status="running")
 
 
+LEASE_S = 2.0
+
+
 def test_the_heartbeat_renews_its_owners_jobs_and_fails_the_dead_until_stopped(
     leases: Jobs,
 ) -> None:
     owner = new_owner_id()
     leases.add("mine", "running", owner, beat_s_ago=0.0)
     leases.add("dead", "running", OTHER, beat_s_ago=60.0)
-    heartbeat = LeaseHeartbeat(leases.leases, leases.engine, owner, 0.4, lambda: ["mine"], "test")
+    # a lease of 2 s, renewed every 0.5 s: a loaded machine may hold the renewing thread back
+    # for a second (a lease of 0.4 s once expired under the whole suite at load 10)
+    heartbeat = LeaseHeartbeat(
+        leases.leases, leases.engine, owner, LEASE_S, lambda: ["mine"], "test"
+    )
     heartbeat.start()
     try:
         assert leases.read("dead")["status"] == "failed"  # at once, at start
-        time.sleep(1.2)  # three lease lengths: renewed every 0.1 s, it never expires
-        assert leases.leases.fail_expired(leases.engine, lease_s=0.4) == 0
+        time.sleep(LEASE_S * 1.5)  # longer than a lease: renewed, it does not expire
+        assert leases.leases.fail_expired(leases.engine, lease_s=LEASE_S) == 0
         assert leases.read("mine")["status"] == "running"
     finally:
         heartbeat.stop()
     renewed = leases.read("mine")["heartbeat_at"]
-    assert renewed > utc_now() - timedelta(seconds=0.4)
-    time.sleep(0.3)
+    assert renewed > utc_now() - timedelta(seconds=LEASE_S)
+    time.sleep(LEASE_S / 2)  # two renewal periods
     assert leases.read("mine")["heartbeat_at"] == renewed  # stopped: no more renewals
-    time.sleep(0.2)
-    assert leases.leases.fail_expired(leases.engine, lease_s=0.4) == 1  # and so it expires
+    time.sleep(LEASE_S * 0.75)  # a lease and a quarter since the last renewal, at least
+    assert leases.leases.fail_expired(leases.engine, lease_s=LEASE_S) == 1  # and so it expires
     assert leases.read("mine")["status"] == "failed"
 
 

@@ -149,7 +149,11 @@ def test_a_worker_restarted_halfway_sends_each_alert_once(broker: EmbeddedBroker
     before = alert_messages(settings)
     assert 0 < len(before) < sum(episodes.values())  # stopped between alerts
     publish(events[half:], settings)
-    # stopped without closing, as a crash after a commit; a new worker takes over
+    # stopped without closing, as a crash after a commit (`run` waited for it: no final
+    # snapshot, no last flush); what it ran is ended, not left to later tests
+    first.commits.close()
+    first.consumer.close()
+    # a new worker takes over
     second = connect_worker(settings, store, stations(), SEED)
     second.run(idle_exit_s=0.6)
     second.close()

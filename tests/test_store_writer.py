@@ -137,6 +137,22 @@ def test_a_failed_commit_in_the_writer_raises_at_the_next_and_nothing_later_is_s
     store.close()
 
 
+def no_database() -> SqlStore:
+    raise ConnectionError("the database does not answer")
+
+
+def test_a_writer_that_cannot_open_the_store_says_so_and_leaves_no_spool(tmp_path: Path) -> None:
+    commits = ProcessCommits(StoreOpener(no_database), SqlStore.open(f"sqlite:///{tmp_path}/t.db"))
+    with pytest.raises(ConnectionError, match="does not answer"):
+        commits.opened()
+    # removed by the writer before it answered: a worker that exits now (without `close`,
+    # which would remove it too) leaves nothing in /dev/shm
+    assert not os.path.exists(commits.spool)
+    commits.process.join(10)
+    assert commits.process.exitcode == 0
+    commits.close()
+
+
 def test_an_in_memory_database_keeps_its_commits_in_a_thread() -> None:
     store = SqlStore.open("sqlite://")
     assert isinstance(commits_for(store, "process"), OrderedCommits)

@@ -74,7 +74,9 @@ def never_stopped() -> dict[tuple[str, str], Any]:
     assert (
         second.stats.rebuilt == len(store.archive) - second.stats.archived - second.stats.advances
     )
-    return {key: as_json(kpis.kpis) for key, kpis in store.latest_snapshots().items()}
+    newest = {key: as_json(kpis.kpis) for key, kpis in store.latest_snapshots().items()}
+    second.close()  # its commit thread would run on into later modules
+    return newest
 
 
 def first_part(store: SqlStore) -> tuple[FakeCluster, SqlStore, KafkaSettings]:

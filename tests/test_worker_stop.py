@@ -12,9 +12,11 @@ stopping and the output recovery without a broker are checked on their own.
 import contextlib
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +78,11 @@ def test_a_worker_whose_broker_is_gone_or_hung_stops_within_the_bound(
             own_broker.stop()
         time.sleep(2.0)
         assert worker.poll() is None, log.read_text()[-3000:]
-        signalled = time.monotonic()
-        worker.send_signal(signum)
-        with contextlib.suppress(subprocess.TimeoutExpired):  # measured and asserted below
-            worker.wait(STOP_WITHIN_S + 20)
-        stopped_after = time.monotonic() - signalled
+        with bound_as_the_machine_keeps_it() as reference:
+            worker.send_signal(signum)
+            reference.send_signal(signum)
+            # measured and asserted below
+            stopped_after, bound_after = ended_after([worker, reference], STOP_WITHIN_S + 20)
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -91,9 +93,9 @@ def test_a_worker_whose_broker_is_gone_or_hung_stops_within_the_bound(
 
     text = log.read_text()
     name = signal.Signals(signum).name
-    print(f"{name} ({membership}, broker {broker_state}): exit {worker.returncode} "
-          f"after {stopped_after:.1f} s")  # fmt: skip
-    assert stopped_after <= STOP_WITHIN_S + 1.0, text[-3000:]  # + the interpreter's exit
+    print(f"{name} ({membership}, broker {broker_state}): exit {worker.returncode} after "
+          f"{stopped_after:.1f} s; the bound alone {bound_after:.1f} s")  # fmt: skip
+    assert stopped_after <= bound_after + 1.0, text[-3000:]  # + the interpreter's exit
     assert worker.returncode in (0, EXIT_UNDELIVERED, EXIT_STOP_OVERDUE), text[-3000:]
     assert "internal error" not in text
     archived = [e for e in store.load_archive() if isinstance(e, ArchivedEvent)]
@@ -102,6 +104,51 @@ def test_a_worker_whose_broker_is_gone_or_hung_stops_within_the_bound(
     per_partition = Counter((e.topic, e.partition) for e in archived)
     offsets = store.load_offsets(settings.group_id)
     assert {where: offset for where, offset in offsets.items() if offset} == dict(per_partition)
+
+
+# The bound alone, as this machine keeps it at this moment: a process that takes the signal in
+# Python, then ends `stop_within_s` later from a watchdog thread with `os._exit` (the worker's
+# slowest way out, `streams.stopping`), its main thread busy as a worker's is. On a quiet
+# machine it ends 10 s after the signal; under load as late as the load makes any process.
+BOUND_ALONE = """
+import os, signal, sys, threading
+stop = threading.Event()
+for signum in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(signum, lambda *_: stop.set())
+def watchdog():
+    stop.wait()
+    threading.Event().wait(float(sys.argv[1]))
+    os._exit(0)
+threading.Thread(target=watchdog, daemon=True).start()
+print("ready", flush=True)
+while True:
+    sum(range(1000))
+"""
+
+
+@contextlib.contextmanager
+def bound_as_the_machine_keeps_it() -> Iterator[subprocess.Popen[bytes]]:
+    """`BOUND_ALONE` running, ready for SIGTERM or SIGINT; killed if the test leaves it running."""
+    command = [sys.executable, "-c", BOUND_ALONE, str(STOP_WITHIN_S)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as reference:
+        try:
+            assert reference.stdout is not None
+            assert reference.stdout.readline() == b"ready\n"
+            yield reference
+        finally:
+            reference.kill()
+
+
+def ended_after(processes: list[subprocess.Popen[bytes]], timeout_s: float) -> list[float]:
+    """Seconds from now until each process ended (`timeout_s` for one still running then)."""
+    began = time.monotonic()
+    ended: dict[int, float] = {}
+    while len(ended) < len(processes) and time.monotonic() - began < timeout_s:
+        for index, process in enumerate(processes):
+            if index not in ended and process.poll() is not None:
+                ended[index] = time.monotonic() - began
+        time.sleep(0.01)
+    return [ended.get(index, timeout_s) for index in range(len(processes))]
 
 
 class SilentProducer(FakeProducer):

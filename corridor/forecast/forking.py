@@ -5,17 +5,20 @@ made by `os.fork` holds the parent's twin as it was, copy-on-write, for the cost
 it then touches. Each child runs its replication, pickles the result down a pipe and exits.
 Only a process without threads may fork (a lock held by another thread would stay held in
 the child for ever): a bench or command, or a worker of the API's job pool, never the API's
-own process.
+own process. A thread that holds no lock while it runs, only waiting in one system call (the
+job process's watch for the API's end, `api.job_processes`), may be declared `fork_safe`.
 """
 
 import os
 import pickle
 import select
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
+_FORK_SAFE: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
 
 
 class ChildFailedError(RuntimeError):
@@ -24,7 +27,7 @@ class ChildFailedError(RuntimeError):
 
 def forked(run: Callable[[int], Result], replications: int, workers: int) -> list[Result]:
     """`run(r)` for r in 0..replications-1, each in a child process; results in order."""
-    if threading.active_count() > 1:
+    if any(thread not in _FORK_SAFE for thread in _other_threads()):
         raise RuntimeError("forked replications need a process without other threads")
     results: dict[int, Result] = {}
     running: dict[int, tuple[int, int]] = {}  # read end -> (replication, pid)
@@ -47,6 +50,17 @@ def forked(run: Callable[[int], Result], replications: int, workers: int) -> lis
             os.waitpid(pid, 0)
             results[replication] = _unpickled(b"".join(chunks.pop(read)), replication)
     return [results[r] for r in range(replications)]
+
+
+def fork_safe(thread: threading.Thread) -> threading.Thread:
+    """Declare that `thread` holds no lock a forked child could inherit held (see the module
+    docstring): `forked` then runs beside it."""
+    _FORK_SAFE.add(thread)
+    return thread
+
+
+def _other_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread is not threading.current_thread()]
 
 
 def _spawn(run: Callable[[int], Result], replication: int) -> tuple[int, int]:
