@@ -12,15 +12,10 @@ so the what-if's replications still fork from the job process (`corridor.forecas
 """
 
 import multiprocessing
-import os
-import threading
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.connection import wait
-from typing import Any
 
 from corridor.forecast.forking import fork_safe
-
-EXIT_ORPHANED = 70  # a job process's exit code when the API process went first
+from corridor.runtime import orphan_watch
 
 
 def job_pool(workers: int) -> ProcessPoolExecutor:
@@ -31,15 +26,8 @@ def job_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def exit_with_parent() -> None:
-    """In a spawned process: exit at once when the process that started it is gone."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    sentinel: Any = parent.sentinel
-
-    def watch() -> None:
-        wait([sentinel])
-        os._exit(EXIT_ORPHANED)  # no clean-up: nothing of a job is stored by this process
-
-    # it only waits, holding no lock: the job's forked replications may run beside it
-    fork_safe(threading.Thread(target=watch, name="api-watch", daemon=True)).start()
+    """In a spawned process: exit at once when the process that started it is gone (nothing of a
+    job is stored by this process, so nothing is cleaned up)."""
+    watch = orphan_watch("api-watch")
+    if watch is not None:  # it only waits: the job's forked replications may run beside it
+        fork_safe(watch).start()

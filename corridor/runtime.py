@@ -1,6 +1,13 @@
-"""Process settings for a long-lived twin (a replay, a simulation, the worker)."""
+"""Process settings for a long-lived twin (a replay, a simulation, the worker), and the watch
+that ends a spawned helper process with the process that spawned it."""
 
 import gc
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from typing import Any
 
 GC_THRESHOLDS = (100_000, 1_000, 1_000)
 
@@ -15,3 +22,32 @@ def tune_gc_for_a_long_lived_twin() -> None:
     young generation is collected every 100,000 allocations and the older ones almost never.
     """
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+EXIT_ORPHANED = 70  # a spawned process's exit code when the process that spawned it went first
+
+
+def orphan_watch(
+    name: str, before_exit: Callable[[], None] = lambda: None
+) -> threading.Thread | None:
+    """A daemon thread, not yet started, that ends this process (`EXIT_ORPHANED`, after
+    `before_exit`, with no other clean-up) the moment the process that spawned it is gone; None
+    in a process multiprocessing did not spawn.
+
+    It waits on the sentinel a spawned child is given: a pipe the parent holds open, closed by
+    the kernel however the parent dies (`kill -9`, the OOM killer), so the child neither waits
+    for work that cannot come nor finishes work nobody can store. The thread only waits and
+    holds no lock (so a caller may declare it fork-safe). Used by the store writer
+    (`streams.store_writer`) and the API's job processes (`api.job_processes`).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return None
+    sentinel: Any = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        before_exit()
+        os._exit(EXIT_ORPHANED)
+
+    return threading.Thread(target=watch, name=name, daemon=True)

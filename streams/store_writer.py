@@ -34,14 +34,13 @@ import pickle
 import shutil
 import signal
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from multiprocessing.connection import Connection
 
+from corridor.runtime import orphan_watch
 from corridor.store_contract import ReopenableStore, StoreOpener, TwinBatch, TwinStore
 from streams import batch_wire
 from streams.commits import OrderedCommits
@@ -49,7 +48,6 @@ from streams.commits import OrderedCommits
 log = logging.getLogger(__name__)
 
 STOP = b""  # the worker's last message: close the store and exit
-EXIT_ORPHANED = 70  # the writer's exit code when the worker went first
 CLOSE_WITHIN_S = 30.0  # after the last commit, the writer's time to close its store and exit
 SHARED_MEMORY = "/dev/shm"  # where the batches are spooled (else the temporary directory)
 LOCAL_BELOW = 1_000  # archive entries: a smaller batch is committed in the worker process
@@ -231,18 +229,10 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore], spool: st
 
 def _exit_with_parent(spool: str) -> None:
     """Exit the moment the worker is gone, whatever this process is doing (module docstring),
-    removing the spool (the worker cannot)."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    sentinel: Any = parent.sentinel
-
-    def watch() -> None:
-        wait([sentinel])
-        shutil.rmtree(spool, ignore_errors=True)
-        os._exit(EXIT_ORPHANED)  # no clean-up: an open transaction is rolled back, not stored
-
-    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+    removing the spool (the worker cannot); an open transaction is rolled back, not stored."""
+    watch = orphan_watch("worker-watch", lambda: shutil.rmtree(spool, ignore_errors=True))
+    if watch is not None:
+        watch.start()
 
 
 def _outcome(error: Exception | None) -> bytes:

@@ -98,6 +98,8 @@ def test_the_worker_takes_the_end_of_a_backlog_without_waiting_out_its_poll_time
         settings, MemoryStore(), stations(), SEED, consumer=consumer, producer=producer, admin=admin
     )
     worker.start()
-
-    assert worker.step() == 40
-    assert consumer.waited == 0.0
+    try:
+        assert worker.step() == 40
+        assert consumer.waited == 0.0
+    finally:
+        worker.close()  # its commit thread (`tests.leak_check`)

@@ -77,6 +77,7 @@ def test_a_worker_on_an_empty_store_assigns_the_looked_up_starts() -> None:
     worker.consumer = consumer  # before `start`, which assigns
 
     worker.start()
+    worker.close()
 
     assert {tp.offset for tp in consumer.assigned} == {3}
     assert len(consumer.assigned) == len(settings.input_topics)
