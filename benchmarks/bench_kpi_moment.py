@@ -34,18 +34,12 @@ def child(days: int, steps: int, step: int) -> None:
     from corridor.scenario import load_scenario
     from streams.live.reorder import to_micros
     from streams.live.snapshots import kpi_outputs
-    from streams.live.twin import LiveTwin
 
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` tunes it
     stations = load_scenario(None).stations
     events = workload.generated(stations, days, SEED)
     tail = events[-step * steps :]
-    live = LiveTwin(stations, SEED)
-    for event in events[: -len(tail)]:
-        live.admit(event, b"")
-    live.advance(to_micros(events[-len(tail) - 1].ts) - LATENESS)
-    assert live.twin is not None
-    live.twin.drain()
+    live = workload.warmed_live_twin(stations, events, len(tail), SEED, LATENESS)
     cpu = []
     for at in range(steps):
         for event in tail[at * step : (at + 1) * step]:

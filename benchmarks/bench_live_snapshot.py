@@ -22,7 +22,6 @@ from api.store.sql_store import SqlStore
 from corridor.store_contract import TwinBatch
 from streams.live.reorder import to_micros
 from streams.live.snapshots import kpi_outputs, put_yard_views
-from streams.live.twin import LiveTwin
 
 SEED = 11
 LATENESS = 5 * 60 * 1_000_000  # microseconds
@@ -35,12 +34,7 @@ def main() -> None:
     args, stations = workload.begin(parser, tune_gc=True)
     events = workload.generated(stations, args.days, SEED)
     tail = events[-STEP * args.steps :]
-    live = LiveTwin(stations, SEED)
-    for event in events[: -len(tail)]:
-        live.admit(event, b"")
-    live.advance(to_micros(events[-len(tail) - 1].ts) - LATENESS)
-    assert live.twin is not None
-    live.twin.drain()
+    live = workload.warmed_live_twin(stations, events, len(tail), SEED, LATENESS)
     parts: list[tuple[float, float, float]] = []
     cpu: list[float] = []
     commit_cpu: list[float] = []

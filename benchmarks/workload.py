@@ -11,13 +11,16 @@ defaults and from each other.
 import argparse
 import itertools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corridor.contract.events import Event
 from corridor.runtime import tune_gc_for_a_long_lived_twin
 from corridor.scenario import DEFAULT_START, load_scenario
 from corridor.traffic.generator import generate
 from stations.spec import StationSpec
+
+if TYPE_CHECKING:
+    from streams.live.twin import LiveTwin
 
 Stations = Mapping[str, StationSpec]
 EVENTS_PER_DAY = 4000  # three baseline yards, realistic mode: at least this many
@@ -60,6 +63,25 @@ def backlog(stations: Stations, count: int, seed: int) -> Iterator[Event]:
     """The first `count` events of the generated traffic (the same whatever the days: the
     generator's first events do not depend on how many days follow)."""
     return itertools.islice(traffic(stations, days_for(count), seed), count)
+
+
+def warmed_live_twin(
+    stations: Stations, events: list[Event], tail: int, seed: int, lateness: int
+) -> "LiveTwin":
+    """A `LiveTwin` fed every event but the last `tail`, advanced to `lateness` microseconds
+    before the first of those, its records drained (as the worker's store takes them): the
+    state a live KPI moment's benchmark then steps through the tail from. Imported here, so
+    the `LiveTwin` is the one of the tree on `PYTHONPATH`."""
+    from streams.live.reorder import to_micros
+    from streams.live.twin import LiveTwin
+
+    live = LiveTwin(stations, seed)
+    for event in events[:-tail]:
+        live.admit(event, b"")
+    live.advance(to_micros(events[-tail - 1].ts) - lateness)
+    assert live.twin is not None
+    live.twin.drain()
+    return live
 
 
 def own_topics(prefix: str) -> dict[str, Any]:
