@@ -149,7 +149,7 @@ def _summaries(boxes: Table, pop: _Populations, rows: Flags) -> list[DwellSummar
             **summary(hours),
             share_within_24h=_arrivals_share(ends, seen, count, pop.long_enough),
             share_within_24h_departed=_share(hours),
-            in_yard=_copied(there),
+            in_yard=copied_in_yard(there),
         )
         for hours, there, ends, seen, count in zip(
             split.departed,
@@ -207,8 +207,9 @@ def _in_yard(age: Floats) -> InYard:
     )
 
 
-def _copied(in_yard: InYard) -> InYard:
-    """A copy of `in_yard` for one window's figures (another window's are the same values)."""
+def copied_in_yard(in_yard: InYard) -> InYard:
+    """A copy of `in_yard` for one window's figures (another window's are the same values:
+    the boxes in the yard depend on the window's end alone)."""
     return InYard(
         boxes=in_yard["boxes"], over_24h=in_yard["over_24h"], age_h=AgeSummary(**in_yard["age_h"])
     )

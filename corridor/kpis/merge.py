@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from corridor.kpis.dwell import copied_in_yard
 from corridor.kpis.frames import Window
 from corridor.kpis.histogram import combined, percentiles, tally
 from corridor.kpis.levels import _share
@@ -165,7 +166,7 @@ def _shared_in_yard(
     kept = shared.get(moment)
     if kept is None:
         kept = shared[moment] = _in_yard([part["in_yard"] for part in parts])
-    return InYard(boxes=kept["boxes"], over_24h=kept["over_24h"], age_h=AgeSummary(**kept["age_h"]))
+    return copied_in_yard(kept)
 
 
 def _in_yard(parts: list[dict[str, Any]]) -> InYard:

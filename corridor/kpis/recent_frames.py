@@ -110,7 +110,7 @@ class RecentRecords:
             label_index(kept.frame_of(columns)["yard"], list(self.twin.yards), f"{name}.yard")
         frame = functools.partial(kept.frame_of, columns)  # made only if something reads it
         table = Table(name, frame, codes, len(self.twin.yards), corridor=False)
-        table.cache.update(self._columns[name].read(columns))
+        table.cache.update(kept.read(columns))
         return table
 
     def _joined(self, since: Minutes) -> dict[str, Columns]:
