@@ -1,9 +1,13 @@
-"""Process settings for a long-lived twin (a replay, a simulation, the worker), and the watch
-that ends a spawned helper process with the process that spawned it."""
+"""Process settings for a long-lived twin (a replay, a simulation, the worker), and the watches
+that end a helper process with the process that started it (spawned: `orphan_watch`; forked:
+`killed_with_parent`)."""
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import wait
@@ -51,3 +55,23 @@ def orphan_watch(
         os._exit(EXIT_ORPHANED)
 
     return threading.Thread(target=watch, name=name, daemon=True)
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def killed_with_parent(parent_pid: int) -> None:
+    """In a child just forked from `parent_pid`: ask Linux to SIGKILL it when the thread that
+    forked it ends (its process exiting or killed, however), and exit at once if the parent is
+    already gone; nothing elsewhere.
+
+    A forked child has no sentinel to watch (`orphan_watch`), and may not start a thread of its
+    own before its work; the kernel does the watching instead. Used by the forked replications
+    (`corridor.forecast.forking`), so that a forecast or what-if process that is killed (or ends
+    itself as an orphan) takes its replications with it instead of leaving them computing."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # gone before the request was made
+        os._exit(EXIT_ORPHANED)

@@ -103,8 +103,9 @@ def add_commands(
 
 def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int:
     """Run the worker until SIGTERM/SIGINT (or `--exit-when-idle`, or `--exit-with-parent`),
-    gone within `stop_within_s` of it; exits `EXIT_BROKER_LOST` after `broker_lost_exit_s`
-    without a broker (other exit codes: `streams.stopping`)."""
+    gone within `stop_within_s` of it, interpreter exit included (so a command, not a call
+    for a process that goes on); exits `EXIT_BROKER_LOST` after `broker_lost_exit_s` without a
+    broker (other exit codes: `streams.stopping`)."""
     _logging()
     parent = starting_process() if args.exit_with_parent else None  # before anything else runs
     tune_gc_for_a_long_lived_twin()
@@ -130,7 +131,7 @@ def run_worker(args: argparse.Namespace, open_store: StoreFactory | None) -> int
         try:
             return _run_until_stopped(worker, stop, args.exit_when_idle)
         finally:
-            deadline.finished()
+            deadline.exiting()  # bounded until the process is gone, not only its close
     finally:
         if broker is not None:
             broker.stop()

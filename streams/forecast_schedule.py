@@ -32,7 +32,11 @@ held when the snapshot was taken; the store merges the corridor's forecast once 
 part of that moment is in, and the API reads it. A forecast that fails (or is refused: the
 yards were handed over since) is logged and counted; the next step tries again. A snapshot
 refused at a busy instant (`SnapshotError`) skips that step. On a hand-over (`cancel`) and on
-close a forecast under way is killed and a waiting one dropped.
+close (first thing in the worker's close) a forecast under way is killed, its forked
+replications with it, and a waiting one dropped. A worker that dies (`kill -9`, or ended by
+its stop deadline, `streams.stopping`) takes its forecast along too: the forecast process
+watches it (`corridor.runtime.orphan_watch`) and exits at once, removing the job's files
+(`tests/test_forecast_process_exit.py`: gone within 0.1 s).
 
 Settings come from the environment (`CORRIDOR_FORECAST_<FIELD>`); `every_min` 0 turns it off.
 """
@@ -55,9 +59,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corridor.engine.snapshots import encode
+from corridor.forecast.forking import fork_safe
 from corridor.forecast.live_start import LiveForecastJob, run_live_parts
 from corridor.forecast.run import MAX_HOURS
 from corridor.forecast.yard_parts import PartsOwner
+from corridor.runtime import orphan_watch
 from stations.snapshot import SnapshotError
 from stations.spec import StationSpec
 from streams.live.reorder import Micros, from_micros
@@ -104,8 +110,20 @@ def _lower_priority(nice: int, idle_class: bool) -> None:
             log.warning("the forecast process stays niced only: %s", error)
 
 
+def _end_with_the_worker(files: Path) -> None:
+    """In the forecast process: exit the moment the worker is gone (killed, or ended by its stop
+    deadline), removing the job's files, which the worker cannot any more: nobody is left to
+    store the result. The watch only waits, so the replications still fork beside it
+    (`corridor.forecast.forking`, which kills them with this process)."""
+    watch = orphan_watch("forecast-watch", lambda: shutil.rmtree(files, ignore_errors=True))
+    if watch is not None:
+        fork_safe(watch).start()
+
+
 def forecast_process(job_path: str, result_path: str, nice: int, idle_class: bool) -> None:
-    """The forecast process's body: read the job, forecast, write the result (or the error)."""
+    """The forecast process's body: read the job, forecast, write the result (or the error);
+    gone with the worker."""
+    _end_with_the_worker(Path(job_path).parent)
     _lower_priority(nice, idle_class)
     try:
         with open(job_path, "rb") as file:

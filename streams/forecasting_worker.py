@@ -1,6 +1,6 @@
 """A worker that also forecasts: the loop of `streams.worker`, with the forecast schedule
 (`streams.forecast_schedule`) consulted as the watermark moves and after each batch, and stopped
-on a hand-over and on close.
+on a hand-over and first thing on close.
 
 Kept apart from `streams.worker` so the loop itself stays as it is: the schedule only reads the
 live twin between batches (and stops the watermark at a grid point of its own, where it takes
@@ -75,8 +75,10 @@ class ForecastingWorker(Worker):
             self.forecasts.cancel()
 
     def close(self) -> None:
-        """Close the worker (`Worker.close`), then stop the forecast process."""
+        """Stop the forecast process (a forecast under way is killed: nothing would store it
+        after the close, and it would take CPU from the close), then close the worker
+        (`Worker.close`)."""
         try:
-            super().close()
-        finally:
             self.forecasts.close()
+        finally:
+            super().close()

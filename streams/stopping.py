@@ -12,19 +12,34 @@ by 15 s and more. So once a stop is asked:
 - the output flush stops waiting (`OutputSink.stopping`): one short flush, and what is not
   delivered stays queued and is counted. The store has every output of its commits: those not
   delivered miss from the KPI, alert and dead-letter topics only;
-- a watchdog thread ends the process with `EXIT_STOP_OVERDUE` if the stop has not finished
-  `stop_within_s` after it was asked (`os._exit`: a call blocked in C cannot be interrupted
-  otherwise). The store stays consistent whatever is interrupted: each commit is one
-  transaction (archive, offsets and outputs together), so an overdue stop is a crash at worst,
-  after which a restart resumes from the last commit (`docs/streams.md`, "Exactly once").
+- a watchdog thread ends the process with `EXIT_STOP_OVERDUE` if the process is not gone
+  `stop_within_s` after the stop was asked (`os._exit`: a call blocked in C cannot be
+  interrupted otherwise). The store stays consistent whatever is interrupted: each commit is
+  one transaction (archive, offsets and outputs together), so an overdue stop is a crash at
+  worst, after which a restart resumes from the last commit (`docs/streams.md`, "Exactly
+  once").
+
+The bound is the whole exit's, not only `Worker.close`'s: the watchdog is never disarmed in
+`corridor worker` (`StopDeadline.exiting`), so the embedded broker's stop and the interpreter's own
+exit after the command returns (joining non-daemon threads, exit handlers such as multiprocessing's
+join of its children, destructors such as librdkafka's) are bounded too (a worker that stops by
+itself starts the clock then: once closed after `--exit-when-idle`, before its close when its broker
+is lost). Python's threads stop running once the interpreter begins tearing its modules down, so a
+block met there is ended by `faulthandler`'s watchdog, a C thread, `TEARDOWN_MARGIN_S` later: it
+writes every thread's stack to stderr and exits with `EXIT_TEARDOWN_OVERDUE`. So from the stop being
+asked to the process being gone takes at most `stop_within_s`, or `stop_within_s +
+TEARDOWN_MARGIN_S` when the block is in the teardown (`tests/test_worker_stop_exit.py` blocks each
+phase). A clean exit within the bound keeps its exit code.
 
 Exit codes of `corridor worker`: 0, stopped with everything delivered; `EXIT_UNDELIVERED`
 (75, as for a broker lost: `streams.broker_outage`), stopped and stored, but outputs were not
 delivered because the broker did not answer; `EXIT_STOP_OVERDUE` (75 too), the stop did not
-finish in time and the process was ended. 75 is sysexits' "temporary failure": the state is
-stored and a start later resumes it.
+finish in time and the process was ended; `EXIT_TEARDOWN_OVERDUE` (1, faulthandler's), the
+interpreter's teardown did not finish in time (its state was stored before: restart it as for
+75). 75 is sysexits' "temporary failure": the state is stored and a start later resumes it.
 """
 
+import faulthandler
 import logging
 import os
 import signal
@@ -39,6 +54,8 @@ log = logging.getLogger(__name__)
 
 EXIT_UNDELIVERED = EXIT_BROKER_LOST
 EXIT_STOP_OVERDUE = EXIT_BROKER_LOST
+EXIT_TEARDOWN_OVERDUE = 1  # faulthandler's `dump_traceback_later(exit=True)` exits with 1
+TEARDOWN_MARGIN_S = 2.0  # after stop_within_s, for a block in the interpreter's teardown
 
 
 class Stopping(Protocol):
@@ -70,8 +87,10 @@ def stop_on_signals() -> threading.Event:
 
 
 class StopDeadline:
-    """Ends the process with `EXIT_STOP_OVERDUE` if `finished` is not called within
-    `within_s` of `stop` being set (see the module docstring)."""
+    """Ends the process with `EXIT_STOP_OVERDUE` if it is still running `within_s` after `stop`
+    was set, unless `finished` was called (see the module docstring). With `teardown_margin_s`,
+    faulthandler's C watchdog ends it with `EXIT_TEARDOWN_OVERDUE` that much later, for a
+    block where no Python thread runs any more (the interpreter's teardown)."""
 
     def __init__(
         self,
@@ -79,24 +98,37 @@ class StopDeadline:
         within_s: float,
         *,
         end: Callable[[int], object] = os._exit,
+        teardown_margin_s: float | None = None,
     ) -> None:
         self.stop, self.within_s, self.end = stop, within_s, end
+        self.teardown_margin_s = teardown_margin_s
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="stop-deadline", daemon=True)
         self.thread.start()
 
+    def exiting(self) -> None:
+        """The worker's own work is over and the process exits: the bound holds until it is
+        gone, counted from the stop asked (from now when none was: a worker that stopped by
+        itself)."""
+        self.stop.set()
+
     def finished(self) -> None:
-        """The stop is done (or the worker ended otherwise): the watchdog stands down."""
+        """The stop is done and the process goes on (an in-process caller): the watchdogs stand
+        down."""
         self.done.set()
         self.stop.set()  # wakes the watchdog, which then sees `done`
 
     def _watch(self) -> None:
         self.stop.wait()
+        if self.teardown_margin_s is not None and not self.done.is_set():
+            faulthandler.dump_traceback_later(self.within_s + self.teardown_margin_s, exit=True)
         if self.done.wait(self.within_s):
+            if self.teardown_margin_s is not None:
+                faulthandler.cancel_dump_traceback_later()
             return
         log.error(
-            "the stop did not finish within %g s (stop_within_s): exiting with %d; the store "
-            "holds the last commit",
+            "the worker was not gone within %g s (stop_within_s) of the stop: exiting with %d; "
+            "the store holds the last commit",
             self.within_s,
             EXIT_STOP_OVERDUE,
         )
@@ -106,10 +138,12 @@ class StopDeadline:
 
 
 def bound(worker: Stopping, stop: threading.Event, within_s: float) -> StopDeadline:
-    """Make the worker's stop on `stop` last at most `within_s`: its flush stops waiting and a
-    watchdog ends what still blocks."""
+    """Make the worker process's exit on `stop` last at most `within_s` (plus
+    `TEARDOWN_MARGIN_S` for a block in the interpreter's teardown): its flush stops waiting and
+    the watchdogs end what still blocks. Call `exiting` when the run is over, never
+    `finished`."""
     worker.sink.stopping = stop
-    return StopDeadline(stop, within_s)
+    return StopDeadline(stop, within_s, teardown_margin_s=TEARDOWN_MARGIN_S)
 
 
 def exit_code(worker: Stopping) -> int:

@@ -127,9 +127,11 @@ while True:
 
 
 @contextlib.contextmanager
-def bound_as_the_machine_keeps_it() -> Iterator[subprocess.Popen[bytes]]:
+def bound_as_the_machine_keeps_it(
+    within_s: float = STOP_WITHIN_S,
+) -> Iterator[subprocess.Popen[bytes]]:
     """`BOUND_ALONE` running, ready for SIGTERM or SIGINT; killed if the test leaves it running."""
-    command = [sys.executable, "-c", BOUND_ALONE, str(STOP_WITHIN_S)]
+    command = [sys.executable, "-c", BOUND_ALONE, str(within_s)]
     with subprocess.Popen(command, stdout=subprocess.PIPE) as reference:
         try:
             assert reference.stdout is not None
@@ -206,3 +208,14 @@ def test_the_stop_deadline_ends_a_stop_that_overruns_and_not_one_that_finishes()
     finished.thread.join(2.0)
     time.sleep(0.2)
     assert ended == []
+
+
+def test_an_exit_is_bounded_from_the_stop_or_from_its_start_when_none_was_asked() -> None:
+    ended: list[int] = []
+    stop = threading.Event()
+    exiting = StopDeadline(stop, 0.1, end=ended.append)
+    time.sleep(0.3)
+    assert ended == []  # no stop asked, no exit begun: the worker runs on
+    exiting.exiting()  # a worker that stopped by itself (`--exit-when-idle`)
+    exiting.thread.join(2.0)
+    assert ended == [EXIT_STOP_OVERDUE]  # not stood down: still running 0.1 s later is overdue

@@ -3,10 +3,12 @@
 A twin cannot be copied (its SimPy processes are generators), but a process can: a child
 made by `os.fork` holds the parent's twin as it was, copy-on-write, for the cost of the pages
 it then touches. Each child runs its replication, pickles the result down a pipe and exits.
-Only a process without threads may fork (a lock held by another thread would stay held in
-the child for ever): a bench or command, or a worker of the API's job pool, never the API's
-own process. A thread that holds no lock while it runs, only waiting in one system call (the
-job process's watch for the API's end, `api.job_processes`), may be declared `fork_safe`.
+Each child is killed with the process that forked it (`corridor.runtime.killed_with_parent`, Linux),
+so a forecast or a what-if cut short leaves no replication computing. Only a process without threads
+may fork (a lock held by another thread would stay held in the child for ever): a bench or command,
+or a worker of the API's job pool, never the API's own process. A thread that holds no lock while it
+runs, only waiting in one system call (the job process's watch for the API's end,
+`api.job_processes`), may be declared `fork_safe`.
 """
 
 import os
@@ -16,6 +18,8 @@ import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from corridor.runtime import killed_with_parent
 
 Result = TypeVar("Result")
 _FORK_SAFE: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
@@ -65,8 +69,10 @@ def _other_threads() -> list[threading.Thread]:
 
 def _spawn(run: Callable[[int], Result], replication: int) -> tuple[int, int]:
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: run, send, leave without running the parent's exit handlers
+        killed_with_parent(parent)  # a parent killed or gone as an orphan takes it along
         os.close(read)
         code = 0
         try:
