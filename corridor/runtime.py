@@ -60,18 +60,26 @@ def orphan_watch(
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
+def signalled_when_parent_dies(signal_number: int = signal.SIGTERM) -> None:
+    """In a child (after fork, before its work or `exec`): ask Linux to send it `signal_number`
+    when the thread that started it ends, however its process ends; nothing elsewhere. Linux
+    watches the starting *thread*, so start children from one that outlives them (the main
+    thread). Used as `preexec_fn` by the embedded broker (`streams.broker`) and `corridor up`'s
+    parts (`corridor.cli.supervisor`), and by `killed_with_parent`."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal_number)
+
+
 def killed_with_parent(parent_pid: int) -> None:
-    """In a child just forked from `parent_pid`: ask Linux to SIGKILL it when the thread that
-    forked it ends (its process exiting or killed, however), and exit at once if the parent is
-    already gone; nothing elsewhere.
+    """In a child just forked from `parent_pid`: SIGKILL it when the thread that forked it ends
+    (`signalled_when_parent_dies`), and exit at once if the parent is already gone.
 
     A forked child has no sentinel to watch (`orphan_watch`), and may not start a thread of its
     own before its work; the kernel does the watching instead. Used by the forked replications
     (`corridor.forecast.forking`), so that a forecast or what-if process that is killed (or ends
     itself as an orphan) takes its replications with it instead of leaving them computing."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    signalled_when_parent_dies(signal.SIGKILL)
     if os.getppid() != parent_pid:  # gone before the request was made
         os._exit(EXIT_ORPHANED)

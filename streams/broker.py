@@ -23,13 +23,10 @@ Supervision leans on libraries where they know better than a hand-written loop:
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import os
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,9 +35,10 @@ from types import TracebackType
 import psutil
 from confluent_kafka.admin import AdminClient
 
+from corridor.runtime import signalled_when_parent_dies
+
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 5.0
 
 
@@ -113,7 +111,7 @@ class EmbeddedBroker:
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=signalled_when_parent_dies,
             )
         atexit.register(self.stop)
         log.info("broker pid %d on %s, log %s", self._process.pid, url, self.log_path)
@@ -206,9 +204,3 @@ def _tree(pid: int) -> list[psutil.Process]:
         return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM the broker if the process that started it dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -11,11 +11,9 @@ child also asks to be sent SIGTERM if `up` itself dies (`PR_SET_PDEATHSIG`), so 
 """
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +21,8 @@ from pathlib import Path
 
 import psutil
 
-_PR_SET_PDEATHSIG = 1
+from corridor.runtime import signalled_when_parent_dies
+
 POLL_S = 0.2
 
 
@@ -91,7 +90,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env={**self.env, **(env or {})},
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=signalled_when_parent_dies,
             )
         child = Child(name, process, log_path, may_finish, stop_grace_s)
         self.children.append(child)
@@ -171,9 +170,3 @@ def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 def _signal_group(pid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signum)
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM it if the process that started it dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
