@@ -5,11 +5,12 @@ A process tuned as a twin's (`corridor.runtime.tune_gc_for_a_long_lived_twin`) c
 young generation every 100,000 net allocations and its middle one every 1,000 of those; every
 object that survived a young collection waits in the middle one: a loaded or caught-up twin's,
 hundreds of thousands of them. The collection that rescans them (hours apart live, during a
-long catch-up too) takes about as many milliseconds as the twin has thousands of objects
-(`benchmarks/bench_gc_pauses.py`: 200 ms for a twin of 200,000 events). So whenever the twin
-has settled, as the worker loads it and after each day of event time it forgot, what is not
-frozen yet is collected (all generations: the objects since the last freeze, not the frozen
-twin) and the survivors frozen (`gc.freeze`): no collection scans them again. Reference
+long catch-up too) costs about half a millisecond per thousand (`benchmarks/bench_gc_pauses.py`:
+200 ms for a twin of 200,000 events, 400,000 objects; 2 ms frozen). So whenever the twin
+has settled, as the worker loads it and, live, after each day of event time it forgot (a
+catch-up's days once, at its end: settling each of them cost 10 % more CPU an event), what is
+not frozen yet is collected (all generations: the objects since the last freeze, not the
+frozen twin) and the survivors frozen (`gc.freeze`): no collection scans them again. Reference
 counting still frees what the twin forgets (it makes no reference cycles:
 `tests/test_engine_garbage.py`). A twin a group member hands over may hold cycles (its
 SimPy processes), so it is unfrozen when dropped and collected at the next settling.
@@ -32,8 +33,8 @@ class GcPolicy:
         self.settled = 0  # how many times the twin was frozen
 
     def settle(self) -> None:
-        """The twin settled (loaded, or a day forgotten): collect what is not frozen yet and
-        freeze what survives."""
+        """The twin settled (loaded, or live with a day forgotten): collect what is not frozen
+        yet and freeze what survives."""
         if self.active:
             gc.collect()
             gc.freeze()

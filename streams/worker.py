@@ -207,8 +207,8 @@ class Worker:
             self.trace.mark("received", self.received)
             self.trace.mark("watermark", self.live.watermark)
         self._finish(batch, letters, catching_up=catching_up)
-        if self.live.forgotten_before != self._forgotten:  # a day forgotten: between steps
-            self._settle()
+        if not catching_up and self.live.forgotten_before != self._forgotten:
+            self._settle()  # live, a day forgotten since (or caught up on days): between steps
         self.trace.end()
         return consumed
 
@@ -344,7 +344,7 @@ class Worker:
         self.stats.batches += 1
 
     def _settle(self) -> None:
-        """The twin settled (loaded, or a day forgotten): frozen (`streams.gc_policy`)."""
+        """The twin settled (loaded, or live with a day forgotten): frozen (`streams.gc_policy`)."""
         self.gc.settle()
         self._forgotten = self.live.forgotten_before
 
