@@ -8,8 +8,10 @@ This builds such a twin (`workload.warmed_live_twin`: `--events` generated event
 advanced, as a catch-up leaves it), leaves it where the automatic collections put it (the
 middle generation, after one young collection), and times `gc.collect(generation)` for each
 generation, `--rounds` times (the middle one once: its collection moves the twin on to the
-oldest), with the twin collectable, then frozen as `streams.gc_policy.GcPolicy.settle` freezes
-it; medians, ms. The young generation is given `--young` fresh tracked objects before each.
+oldest), with the twin collectable, then frozen (`gc.freeze`, as a worker that froze its
+settled twin would have it); medians, ms. The young generation is given `--young` fresh
+tracked objects before each. What freezing the live twin cost besides (the cycles frozen
+alive leak) is in `docs/performance.md`, "gcpause".
 
     .venv/bin/python benchmarks/bench_gc_pauses.py [--events 400000] [--rounds 5]
 """

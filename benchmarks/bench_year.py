@@ -37,6 +37,7 @@ Run: `.venv/bin/python benchmarks/bench_year.py [--days 365] [--out bench-year] 
 
 import contextlib
 import csv
+import gc
 import itertools
 import os
 import tempfile
@@ -49,7 +50,7 @@ from typing import Any, NamedTuple
 import matplotlib
 import workload
 from inprocess_worker import inprocess_worker
-from memory_watch import MemoryWatch, tracked_objects
+from memory_watch import MemoryWatch
 from publisher_process import PublisherProcess
 from restart_times import time_restarts
 
@@ -173,7 +174,7 @@ def run_months(worker: Worker, deliver: Deliver, stations: Any, args: Any) -> li
         worker.commits.wait()  # the month's last commit stored: its buffers are let go
         seconds = time.perf_counter() - began
         rss, trimmed = watch.sample(month)
-        objects, (waiting, no_room) = len(tracked_objects()), waiting_trucks(worker)
+        objects, (waiting, no_room) = len(gc.get_objects()), waiting_trucks(worker)
         events_so_far = worker.stats.consumed
         sample = Sample(
             month, last_day, events_so_far, rss, trimmed, objects, waiting, no_room, seconds

@@ -41,19 +41,7 @@ def malloc_trim() -> bool:
 
 def types_held() -> Counter[str]:
     """GC-tracked objects by type name (records in tuples the GC untracks are not counted)."""
-    return Counter(type(item).__qualname__ for item in tracked_objects())
-
-
-def tracked_objects() -> list[object]:
-    """Every GC-tracked object, the frozen ones too (the worker freezes its settled twin:
-    `streams.gc_policy`): unfrozen to be listed, then frozen again (after a collection, so
-    only what the next settling would have frozen anyway is frozen early)."""
-    if not gc.get_freeze_count():
-        return gc.get_objects()
-    gc.unfreeze()
-    objects = gc.get_objects()
-    gc.freeze()
-    return objects
+    return Counter(type(item).__qualname__ for item in gc.get_objects())
 
 
 class MemoryWatch:

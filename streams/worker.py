@@ -30,7 +30,6 @@ from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.carried_commits import CarriedCommits
 from streams.clients import partitions_of
-from streams.gc_policy import GcPolicy
 from streams.input_checks import InputFlags, yards_ahead
 from streams.intake import Intake
 from streams.live.reefer_alerts import ReeferAlerts
@@ -108,8 +107,6 @@ class Worker:
         self.load = group_load.load_partitions(store, stations, seed, settings)  # a member's
         self._last_input, self._last_commit, self._started = time.monotonic(), float("-inf"), False
         self._views_due = False  # the yard views go on this step's batch (`_move_watermark`)
-        self.gc = GcPolicy()  # the settled twin frozen out of the collected generations
-        self._forgotten = self.live.forgotten_before  # the twin's last day forgotten, settled
 
     def start(self) -> None:
         """Load the twin (its newest stored snapshot and the archive after it, or the whole
@@ -124,7 +121,6 @@ class Worker:
         loaded = load(self.store, self.live.stations, self.live.seed, alerts=self.live.alerts)
         self.live, self.stats.rebuilt = loaded.live, loaded.entries
         self.twin_snapshots.start(self.live)
-        self._settle()
         self._assign(everything, self.store.load_offsets(self.settings.group_id))
 
     def take_over(self, partitions: list[Partition]) -> group_load.Loaded:
@@ -132,7 +128,6 @@ class Worker:
         loaded = self.load(frozenset(partitions))
         self.live, self.stats.rebuilt = loaded.live, self.stats.rebuilt + loaded.entries
         self.policy.last_at = None  # a new twin: its snapshots are due again, as of any time
-        self._settle()
         self._assign(partitions, self.store.load_offsets(self.settings.group_id))
         return loaded
 
@@ -141,7 +136,6 @@ class Worker:
         self.commits.wait()
         self.twin_snapshots.final(self.live, self.store, self.settings.group_id)
         self.live, self.positions = LiveTwin(self.live.stations, self.live.seed), {}
-        self.gc.release()
         self.tracker.reset([])
 
     def run(
@@ -207,8 +201,6 @@ class Worker:
             self.trace.mark("received", self.received)
             self.trace.mark("watermark", self.live.watermark)
         self._finish(batch, letters, catching_up=catching_up)
-        if not catching_up and self.live.forgotten_before != self._forgotten:
-            self._settle()  # live, a day forgotten since (or caught up on days): between steps
         self.trace.end()
         return consumed
 
@@ -342,11 +334,6 @@ class Worker:
         self.timer.lap("commit")
         self.trace.mark("committed")
         self.stats.batches += 1
-
-    def _settle(self) -> None:
-        """The twin settled (loaded, or live with a day forgotten): frozen (`streams.gc_policy`)."""
-        self.gc.settle()
-        self._forgotten = self.live.forgotten_before
 
     def _assign(self, partitions: list[Partition], stored: Mapping[Partition, int]) -> None:
         self.positions = {where: stored.get(where, 0) for where in partitions}
