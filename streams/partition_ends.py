@@ -157,12 +157,14 @@ class FreshEnds:
         return False
 
     def _outdated(self, seen: Micros | None) -> list[Partition]:
-        """Partitions answered at their end before input up to `seen`, none asked since."""
-        return [
-            where
-            for where, asked in self.asked.items()
-            if where in self.at_end and asked.answer.done() and asked_before(asked.seen, seen)
-        ]
+        """Partitions answered at their end before input up to `seen`, none asked since (each
+        answer taken in first: a new question replaces the old one)."""
+        outdated = []
+        for where, asked in self.asked.items():
+            answered = asked.answer.done() and not self._read(where, asked)
+            if answered and where in self.at_end and asked_before(asked.seen, seen):
+                outdated.append(where)
+        return outdated
 
     def _ask(self, seen: Micros | None) -> None:
         """One request for the partitions wanted and those whose answer is outdated."""

@@ -270,3 +270,21 @@ def test_a_failed_question_leaves_the_older_answer_standing_and_is_asked_again_l
     assert len(admin.requests) == 3  # asked again, RETRY_S after the failed one
     admin.answer(2, DISPATCH, 34)
     assert tracker.watermark(LATENESS) == 900
+
+
+def test_an_answer_is_taken_in_before_its_partition_is_asked_again() -> None:
+    tracker, admin, _clock, reader = confirmed_tracker({}, {}, 60.0)
+    trains = ("trains", 4)
+    tracker.reset([DISPATCH, REEFER, trains])
+    reader.positions.update({DISPATCH: 34, REEFER: 7, trains: 0})
+    tracker.reached_end(DISPATCH)
+    tracker.reached_end(REEFER)
+    tracker.delivered(trains, 1_000)
+    tracker.watermark(LATENESS)  # request 0: both ends, asked with input up to 1,000
+    admin.answer(0, DISPATCH, 34)
+    admin.answer(0, REEFER, 7)
+    tracker.delivered(trains, 2_000)
+    # dispatch's verdict comes first and asks both again; reefer's answer to request 0 was not
+    # read yet, and it still vouches for the input up to 1,000
+    assert tracker.watermark(LATENESS) == 900
+    assert set(admin.requests[1]) == {DISPATCH, REEFER}
