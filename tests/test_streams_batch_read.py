@@ -20,17 +20,19 @@ from tests.kafka_doubles import (
 
 
 class Queue:
-    """Messages librdkafka holds now, and those that would arrive within any wait."""
+    """Messages librdkafka holds now, and those that arrive together `after` seconds into a wait."""
 
-    def __init__(self, queued: int, arriving: int = 0) -> None:
-        self.queued, self.arriving = list(range(queued)), list(range(arriving))
+    def __init__(self, queued: int, arriving: int = 0, after: float = 0.01) -> None:
+        self.queued, self.arriving, self.after = list(range(queued)), list(range(arriving)), after
         self.waited = 0.0
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> Sequence[int]:
         if len(self.queued) < num_messages and timeout > 0:
-            self.waited += timeout  # the batch cannot fill: the whole timeout passes
-            self.queued += self.arriving
-            self.arriving = []
+            if self.arriving and self.after <= timeout:
+                self.queued += self.arriving
+                self.arriving = []
+            full = len(self.queued) >= num_messages
+            self.waited += self.after if full else timeout  # else the whole timeout passes
         taken, self.queued = self.queued[:num_messages], self.queued[num_messages:]
         return taken
 
@@ -49,12 +51,26 @@ def test_a_full_batch_is_taken_without_waiting_and_the_rest_stays_queued() -> No
     assert (queue.waited, len(queue.queued)) == (0.0, 150)
 
 
-def test_with_nothing_queued_it_waits_for_what_arrives_as_before() -> None:
-    queue = Queue(queued=0, arriving=3)
+def test_with_nothing_queued_it_waits_for_the_first_arrival_only_and_takes_all_that_came() -> None:
+    queue = Queue(queued=0, arriving=3, after=0.01)
 
-    assert len(read_batch(queue, 100, timeout=0.2)) == 3
+    assert read_batch(queue, 100, timeout=0.2) == [0, 1, 2]
+    assert queue.waited == 0.01  # not the whole 0.2 s for a batch of 100 that cannot fill
+
+
+def test_with_nothing_arriving_it_waits_the_whole_timeout() -> None:
+    queue = Queue(queued=0)
+
+    assert read_batch(queue, 100, timeout=0.2) == []
     assert queue.waited == 0.2
-    assert read_batch(Queue(queued=0), 100, timeout=0.2) == []
+    assert read_batch(Queue(queued=0, arriving=2, after=0.5), 100, timeout=0.2) == []
+
+
+def test_a_batch_of_one_waits_for_one() -> None:
+    queue = Queue(queued=0, arriving=2)
+
+    assert read_batch(queue, 1, timeout=0.2) == [0]
+    assert (queue.waited, queue.queued) == (0.01, [1])
 
 
 class BatchConsumer(FakeConsumer):
