@@ -169,7 +169,8 @@ class WatermarkTracker:
         ended = self.ended_at.get(partition)
         if ended is None:
             return None
-        answer = self.confirm.verdict(partition, self.seen) if self.confirm else NO_ANSWER
+        confirm = self.confirm
+        answer = NO_ANSWER if confirm is None else confirm.verdict(partition, self.seen)
         if answer.at_end is False:
             return None
         if answer.at_end is None and self.clock() - ended < self.settle_s:
