@@ -1,5 +1,5 @@
-"""Benchmark: the worker's catch-up read as it is (one batch call) against the reverted read
-(what is queued at once, `read_batch` below) and `streams.start_offsets`, alternated.
+"""Benchmark: the worker's catch-up with its consume phase as on main before `streams.batch_read`
+and `streams.start_offsets`, and with each of them, alternated on one backlog and broker.
 
 The ways differ only in how the worker reads (`read_batch`: one `consume(n, timeout)`, which
 waits out the timeout whenever the batch cannot fill, or what is queued at once) and where an
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import bench_worker as bench  # type: ignore[import-not-found]
 import workload  # type: ignore[import-not-found]
@@ -32,6 +32,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 import streams.worker
 from api.store.sql_store import SqlStore
 from streams.alignment import Alignment
+from streams.batch_read import Consuming, read_batch
 from streams.broker import EmbeddedBroker
 from streams.live.watermark import Partition
 from streams.publish import publish
@@ -40,25 +41,6 @@ from streams.start_offsets import start_offsets
 
 Read = Callable[..., Sequence[Any]]
 Starts = Callable[..., list[TopicPartition]]
-
-
-# the read tried in `streams.worker` and reverted (`docs/streams.md`), kept here to measure it
-Message = TypeVar("Message", covariant=True)
-
-
-class Consuming(Protocol[Message]):
-    """The one consumer call read makes (`confluent_kafka.Consumer.consume`'s)."""
-
-    def consume(self, num_messages: int = 1, timeout: float = -1) -> Sequence[Message]: ...
-
-
-def read_batch(consumer: Consuming[Message], limit: int, *, timeout: float) -> Sequence[Message]:
-    """Up to `limit` messages: those queued now, or (none queued) those that come within
-    `timeout`, up to `limit`."""
-    queued = consumer.consume(limit, timeout=0)
-    if queued:
-        return queued
-    return consumer.consume(limit, timeout=timeout)
 
 
 def one_call(consumer: Consuming[Any], limit: int, *, timeout: float) -> Sequence[Any]:

@@ -14,7 +14,10 @@ event and answered off the worker's loop (librdkafka's thread completes a future
 looks at, never waits on). An answer at or below the worker's position makes the partition idle
 at once; one past it keeps the partition delivering, however long (asked again `RETRY_S` later
 if nothing came); a failed or pending request is no answer, and then the settling time decides,
-the older and slower rule.
+the older and slower rule. An answer is true of the moment its request was sent: each request
+is stamped with the newest event time the worker had received then (`seen`), and once newer
+input has arrived the end is asked again, the old answer standing meanwhile
+(`streams.live.watermark` bounds the watermark by the stamp).
 
 The embedded broker (Tansu) answers `list_offsets` with the base offset of the partition's last
 record batch plus one, not the end of that batch (20 messages produced in one batch: it says 1).
@@ -33,7 +36,14 @@ from typing import Any, Protocol
 from confluent_kafka import IsolationLevel, TopicPartition
 from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
-from streams.live.watermark import Partition, WatermarkTracker
+from streams.live.reorder import Micros
+from streams.live.watermark import (
+    NO_ANSWER,
+    EndAnswer,
+    Partition,
+    WatermarkTracker,
+    asked_before,
+)
 from streams.ports import AdminPort, ConsumerPort
 from streams.settings import KafkaSettings
 
@@ -70,20 +80,23 @@ class BrokerEnds:
 
 
 class _Asked:
-    """One partition's question: its answer (the end offset), and when it was sent."""
+    """One question about a partition's end: its answer (the end offset), when it was sent,
+    and the newest event time the worker had received then."""
 
-    __slots__ = ("answer", "sent")
+    __slots__ = ("answer", "seen", "sent")
 
-    def __init__(self, answer: "Future[Any]", sent: float) -> None:
-        self.answer, self.sent = answer, sent
+    def __init__(self, answer: "Future[Any]", sent: float, seen: Micros | None) -> None:
+        self.answer, self.sent, self.seen = answer, sent, seen
 
 
 class FreshEnds:
     """`EndCheck` for the watermark tracker: a partition's end confirmed by `list_offsets`
     (read committed, as the worker's consumer reads), asked off the loop (module docstring).
 
-    The partitions whose end is new wait in `wanted` until the tracker next asks a verdict:
-    then one request goes for all of them, so a batch's ends cost one round trip."""
+    The partitions whose end is new, or whose answer is older than the input, wait in `wanted`
+    until the tracker next asks a verdict: then one request goes for all of them, so a batch's
+    ends cost one round trip. One request a partition is out at a time; the last answer stands
+    until the next one comes."""
 
     def __init__(
         self,
@@ -94,8 +107,9 @@ class FreshEnds:
     ) -> None:
         self.reading, self.retry_s, self.clock = reading, retry_s, clock
         self.wanted: set[Partition] = set()
-        self.asked: dict[Partition, _Asked] = {}
-        self.behind: set[Partition] = set()  # answered past the position, asked again since
+        self.asked: dict[Partition, _Asked] = {}  # the latest question, answered or not
+        self.at_end: dict[Partition, Micros | None] = {}  # answered at its end, as of `seen`
+        self.behind: set[Partition] = set()  # answered past the position
 
     def ended(self, partition: Partition) -> None:
         self.forget(partition)
@@ -103,32 +117,58 @@ class FreshEnds:
 
     def forget(self, partition: Partition) -> None:
         self.asked.pop(partition, None)
+        self.at_end.pop(partition, None)
         self.wanted.discard(partition)
         self.behind.discard(partition)
 
-    def verdict(self, partition: Partition) -> bool | None:
+    def verdict(self, partition: Partition, seen: Micros | None) -> EndAnswer:
         if partition in self.wanted:
-            self._ask()
+            self._ask(seen)
         asked = self.asked.get(partition)
-        if asked is None or not asked.answer.done():  # the last answer stands meanwhile
-            return False if partition in self.behind else None
+        if asked is not None and asked.answer.done():
+            failed = self._read(partition, asked)
+            if failed or partition in self.behind:
+                again = self.clock() - asked.sent >= self.retry_s
+            else:
+                again = asked_before(asked.seen, seen)  # input came since: asked at once
+            if again:
+                self.wanted.add(partition)
+                self._ask(seen)
+        if partition in self.behind:
+            return EndAnswer(False)
+        if partition in self.at_end:
+            return EndAnswer(True, self.at_end[partition])
+        return NO_ANSWER
+
+    def _read(self, partition: Partition, asked: _Asked) -> bool:
+        """Take an answer in (again, as it may be: the same outcome); whether it failed."""
         failed = asked.answer.exception() is not None
         position = self.reading.positions.get(partition)
         end = None if failed else asked.answer.result().offset
-        if end is not None and position is not None and end <= position:
+        if end is None or position is None:  # failed, or the position unknown: no answer
+            self.behind.discard(partition)  # an earlier `at_end` still vouches for its input
             return True
-        if end is not None and position is not None and end > position:
-            self.behind.add(partition)
-        else:  # failed, or the position unknown: no answer
+        if end <= position:
+            self.at_end[partition] = asked.seen
             self.behind.discard(partition)
-            failed = True
-        if self.clock() - asked.sent >= self.retry_s:
-            self.wanted.add(partition)
-            self._ask()
-        return None if failed else False
+        else:
+            self.at_end.pop(partition, None)
+            self.behind.add(partition)
+        return False
 
-    def _ask(self) -> None:
-        wanted, self.wanted = self.wanted, set()
+    def _outdated(self, seen: Micros | None) -> list[Partition]:
+        """Partitions answered at their end before input up to `seen`, none asked since (each
+        answer taken in first: a new question replaces the old one)."""
+        outdated = []
+        for where, asked in self.asked.items():
+            answered = asked.answer.done() and not self._read(where, asked)
+            if answered and where in self.at_end and asked_before(asked.seen, seen):
+                outdated.append(where)
+        return outdated
+
+    def _ask(self, seen: Micros | None) -> None:
+        """One request for the partitions wanted and those whose answer is outdated."""
+        wanted, self.wanted = self.wanted | set(self._outdated(seen)), set()
         sent = self.clock()
         try:
             answers = self.reading.admin.list_offsets(
@@ -141,9 +181,9 @@ class FreshEnds:
             failure: Future[Any] = Future()
             failure.set_exception(error)
             for where in wanted:
-                self.asked[where] = _Asked(failure, sent)
+                self.asked[where] = _Asked(failure, sent, seen)
         for where, answer in answers.items():
-            self.asked[(where.topic, where.partition)] = _Asked(answer, sent)
+            self.asked[(where.topic, where.partition)] = _Asked(answer, sent, seen)
 
 
 def tracker_for(reading: Reading, settings: KafkaSettings) -> WatermarkTracker:

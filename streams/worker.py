@@ -26,6 +26,7 @@ from corridor.contract.events import DecodeError
 from corridor.store_contract import ClockAdvance, TwinBatch, TwinStore
 from stations.spec import StationSpec
 from streams import alignment, dead_letters, group_load, partition_ends, rebalance
+from streams.batch_read import read_batch
 from streams.broker_recovery import BrokerRecovery
 from streams.broker_watch import BrokerWatch
 from streams.carried_commits import CarriedCommits
@@ -178,8 +179,8 @@ class Worker:
                 self._assign(again.partitions, again.offsets)
             return 0
         self.timer.start()
-        messages = self.consumer.consume(
-            self.settings.batch_size, timeout=self.settings.poll_timeout_s
+        messages = read_batch(  # what is queued at once, else wait (`streams.batch_read`)
+            self.consumer, self.settings.batch_size, timeout=self.settings.poll_timeout_s
         )
         if self.watch.suspect:  # reported during this fetch: read the batch again once verified
             self._assign(sorted(self.positions), self.positions)

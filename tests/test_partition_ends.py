@@ -203,3 +203,88 @@ def test_a_new_assignment_voids_the_questions() -> None:
     tracker.reached_end(DISPATCH)
     assert not tracker.idle(DISPATCH)
     assert len(admin.requests) == 2
+
+
+LATENESS = 100
+
+
+def test_an_answer_vouches_only_for_the_input_received_before_it_was_asked() -> None:
+    tracker, admin, _clock, reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 0}, 60.0)
+    tracker.delivered(DISPATCH, 500)
+    end_answered(tracker, admin, 34)  # request 0, asked with input up to 500
+    tracker.delivered(REEFER, 1_000)
+    assert tracker.watermark(LATENESS) == 400  # not 900: dispatch may have more since 500
+    assert len(admin.requests) == 2  # so its end is asked again at once
+    admin.answer(1, DISPATCH, 34)
+    assert tracker.watermark(LATENESS) == 900
+    tracker.delivered(REEFER, 5_000)
+    assert tracker.watermark(LATENESS) == 900  # the answer stands until the next one comes
+    assert tracker.idle(DISPATCH)
+    admin.answer(2, DISPATCH, 34)
+    assert tracker.watermark(LATENESS) == 4_900
+    tracker.delivered(REEFER, 9_000)
+    assert tracker.watermark(LATENESS) == 4_900
+    admin.answer(3, DISPATCH, 50)  # produced to meanwhile: 16 messages past the position
+    assert not tracker.idle(DISPATCH)
+    assert tracker.watermark(LATENESS) == 400  # held at its own newest until they come
+    assert reader.positions[DISPATCH] == 34
+
+
+def test_an_end_confirmed_before_any_input_vouches_for_none_of_it() -> None:
+    tracker, admin, _clock, _reader = confirmed_tracker({}, {DISPATCH: 0, REEFER: 0}, 60.0)
+    end_answered(tracker, admin, 0)  # an empty partition, confirmed at the start
+    tracker.delivered(REEFER, 1_000)
+    assert tracker.watermark(LATENESS) is None
+    admin.answer(1, DISPATCH, 0)
+    assert tracker.watermark(LATENESS) == 900
+
+
+def test_all_at_end_only_with_every_answer_as_new_as_the_input() -> None:
+    tracker, admin, _clock, reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 7}, 60.0)
+    tracker.delivered(DISPATCH, 500)
+    end_answered(tracker, admin, 34)
+    tracker.delivered(REEFER, 1_000)
+    tracker.reached_end(REEFER)
+    assert not tracker.all_at_end()
+    assert len(admin.requests) == 2  # one request for both: the new end and the outdated one
+    assert set(admin.requests[1]) == {DISPATCH, REEFER}
+    admin.answer(1, REEFER, 7)
+    assert not tracker.all_at_end()  # dispatch's answer is older than the reefer input
+    assert tracker.idle(DISPATCH)  # (the older answer stands meanwhile)
+    assert tracker.idle(REEFER)
+    admin.answer(1, DISPATCH, 34)
+    assert tracker.all_at_end()
+    assert len(admin.requests) == 2
+    assert reader.positions == {DISPATCH: 34, REEFER: 7}
+
+
+def test_a_failed_question_leaves_the_older_answer_standing_and_is_asked_again_later() -> None:
+    tracker, admin, clock, _reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 0}, 0.5)
+    tracker.delivered(DISPATCH, 500)
+    end_answered(tracker, admin, 34)
+    tracker.delivered(REEFER, 1_000)
+    tracker.watermark(LATENESS)
+    admin.answer(1, DISPATCH, TimeoutError("timed out"))
+    clock.now += 10.0  # settled long ago: still the answer's moment bounds the watermark
+    assert tracker.watermark(LATENESS) == 400
+    assert len(admin.requests) == 3  # asked again, RETRY_S after the failed one
+    admin.answer(2, DISPATCH, 34)
+    assert tracker.watermark(LATENESS) == 900
+
+
+def test_an_answer_is_taken_in_before_its_partition_is_asked_again() -> None:
+    tracker, admin, _clock, reader = confirmed_tracker({}, {}, 60.0)
+    trains = ("trains", 4)
+    tracker.reset([DISPATCH, REEFER, trains])
+    reader.positions.update({DISPATCH: 34, REEFER: 7, trains: 0})
+    tracker.reached_end(DISPATCH)
+    tracker.reached_end(REEFER)
+    tracker.delivered(trains, 1_000)
+    tracker.watermark(LATENESS)  # request 0: both ends, asked with input up to 1,000
+    admin.answer(0, DISPATCH, 34)
+    admin.answer(0, REEFER, 7)
+    tracker.delivered(trains, 2_000)
+    # dispatch's verdict comes first and asks both again; reefer's answer to request 0 was not
+    # read yet, and it still vouches for the input up to 1,000
+    assert tracker.watermark(LATENESS) == 900
+    assert set(admin.requests[1]) == {DISPATCH, REEFER}

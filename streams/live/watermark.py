@@ -25,17 +25,46 @@ event (`streams.partition_ends.FreshEnds`). Its answer decides at once: nothing 
 position, idle; something past it, not idle, however long it waits. Only while there is no
 answer (the request still out, or failed) does the settling time decide, as before.
 
+A confirmed end is true of one moment, the moment its request was sent, and says nothing about
+what was produced after it: a partition confirmed at its end and then produced to, while the
+worker reads another partition's new messages, is idle for the tracker until its own messages
+arrive. Taken as idle then, it let that other partition's first batch move the watermark past
+its events, which came a moment later and were applied late (issue 14: `bench_year.py --feed
+broker` dead-lettered hundreds of pickups and readings as `rejected:container_id` when a day was
+published after the worker had caught up; `docs/streams.md`, "Watermark"). So an answer vouches
+for the input received before its request, and for nothing after: the request is stamped with
+`seen`, the newest event time delivered on any partition when it was sent, and an idle
+partition holds the watermark at most at its stamp minus the lateness (whatever its producer
+sends later is produced after every event seen then, so no more than the lateness earlier
+than they are, the rule the watermark already applies to every partition). Input newer than
+the stamp has the end asked again at once, the old answer standing until the new one comes: the
+watermark follows the input one answer behind (a round trip to the broker, 1-20 ms on the
+embedded one). Every partition counts as at its end (`all_at_end`, which lets a quiet worker
+flush its buffer) only with every answer as new as the input. The settling time, without any
+answer, has no moment to vouch for and is not bounded so: it is the fallback when the broker
+does not answer (or `end_confirm` is off), and it stays exposed to this race.
+
 The tracker is a live heuristic: its decisions reach the twin only as archived clock advances,
 so a rebuild never depends on it.
 """
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from streams.live.reorder import Micros
 
 Partition = tuple[str, int]
+
+
+class EndAnswer(NamedTuple):
+    """The broker's word on a partition's end, and the input it vouches for."""
+
+    at_end: bool | None  # nothing past the worker's position, something, or no answer yet
+    seen: Micros | None = None  # at_end: the newest event time delivered when it was asked
+
+
+NO_ANSWER = EndAnswer(None)
 
 
 class EndCheck(Protocol):
@@ -47,8 +76,9 @@ class EndCheck(Protocol):
     def forget(self, partition: Partition) -> None:
         """The partition delivered again (or left the assignment): its answer is void."""
 
-    def verdict(self, partition: Partition) -> bool | None:
-        """Nothing past the worker's position (True), something (False), or no answer yet."""
+    def verdict(self, partition: Partition, seen: Micros | None) -> EndAnswer:
+        """The latest answer; asked again if it is older than `seen`, the newest event time
+        delivered on any partition now (the old answer stands until the new one comes)."""
 
 
 class WatermarkTracker:
@@ -66,6 +96,7 @@ class WatermarkTracker:
         self.settle_s, self.behind, self.confirm, self.clock = settle_s, behind, confirm, clock
         self.newest: dict[Partition, Micros | None] = {}
         self.ended_at: dict[Partition, float | None] = {}  # wall time of its end, if at end
+        self.seen: Micros | None = None  # the newest time any partition delivered
         self.reset(partitions)
 
     def reset(self, partitions: list[Partition]) -> None:
@@ -81,6 +112,8 @@ class WatermarkTracker:
         known = self.newest.get(partition)
         if known is None or newest > known:
             self.newest[partition] = newest
+        if self.seen is None or newest > self.seen:
+            self.seen = newest
         if self.ended_at.get(partition) is not None and self.confirm is not None:
             self.confirm.forget(partition)
         self.ended_at[partition] = None
@@ -95,25 +128,59 @@ class WatermarkTracker:
     def idle(self, partition: Partition) -> bool:
         """At its end, confirmed there (or, with no answer, settled there), and not `behind`
         the broker's log (see the module docstring)."""
-        ended = self.ended_at.get(partition)
-        if ended is None:
-            return False
-        verdict = self.confirm.verdict(partition) if self.confirm is not None else None
-        if verdict is False or (verdict is None and self.clock() - ended < self.settle_s):
-            return False
-        return self.behind is None or not self.behind(partition)
+        return self._idle(partition) is not None
 
     def all_at_end(self) -> bool:
-        """Every partition is idle (the worker is live, not catching up)."""
-        return all(self.idle(partition) for partition in self.ended_at)
+        """Every partition is idle, each confirmed end asked after the newest input (the
+        worker is live, not catching up)."""
+        for partition in self.ended_at:
+            answer = self._idle(partition)
+            if answer is None or (answer.at_end and asked_before(answer.seen, self.seen)):
+                return False
+        return True
 
     def watermark(self, lateness: Micros) -> Micros | None:
         """The event time every future on-time event is at or after, if known yet."""
-        delivering = [p for p in self.ended_at if not self.idle(p)]
+        delivering: list[Partition] = []
+        vouched: list[Micros | None] = []  # what each confirmed idle partition vouches for
+        for partition in self.ended_at:
+            answer = self._idle(partition)
+            if answer is None:
+                delivering.append(partition)
+            elif answer.at_end:
+                vouched.append(answer.seen)
         if any(self.newest[p] is None for p in delivering):
             return None
         times = [self.newest[p] for p in delivering] if delivering else list(self.newest.values())
         known = [t for t in times if t is not None]
         if not known:
             return None
-        return (min(known) if delivering else max(known)) - lateness
+        mark = (min(known) if delivering else max(known)) - lateness
+        if not vouched:
+            return mark
+        stamps = [stamp for stamp in vouched if stamp is not None]
+        if len(stamps) < len(vouched):  # confirmed before any input: vouches for none of it
+            return None
+        return min(mark, min(stamps) - lateness)
+
+    def _idle(self, partition: Partition) -> EndAnswer | None:
+        """None if the partition is not idle; else the answer that makes it so (`NO_ANSWER`
+        when settled without one)."""
+        ended = self.ended_at.get(partition)
+        if ended is None:
+            return None
+        confirm = self.confirm
+        answer = NO_ANSWER if confirm is None else confirm.verdict(partition, self.seen)
+        if answer.at_end is False:
+            return None
+        if answer.at_end is None and self.clock() - ended < self.settle_s:
+            return None
+        if self.behind is not None and self.behind(partition):
+            return None
+        return answer
+
+
+def asked_before(stamp: Micros | None, seen: Micros | None) -> bool:
+    """Whether a question stamped `stamp` (the newest time delivered when it was sent) was
+    asked before input up to `seen` arrived: its answer says nothing of that input."""
+    return seen is not None and (stamp is None or stamp < seen)

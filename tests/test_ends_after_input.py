@@ -1,0 +1,89 @@
+"""An end the broker confirmed vouches only for the input received before it was asked.
+
+The bug (issue 14's `rejected:container_id` in `benchmarks/bench_year.py --feed broker`): a
+worker caught up on every partition, each end confirmed; a producer then published the next
+day onto all of them, and the worker's first small batch held one partition's new messages
+only. The other partitions still counted as idle (their old confirmation stood, and
+librdkafka's cached high watermark had not yet seen their new messages), so that batch moved
+the watermark hours ahead, and their own events, delivered a moment later, were applied late:
+pickups before their drop-offs, dead-lettered `rejected:container_id`.
+
+`LaggingConsumer` is the in-memory consumer with librdkafka's cached high watermark: a
+partition's end as of the last `consume` that read it (its last fetch response), not now.
+"""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from confluent_kafka import TopicPartition
+
+from corridor.scenario import DEFAULT_START
+from streams.live.memory_store import MemoryStore
+from streams.worker import Worker
+from tests.broker_fixtures import SEED, generated_day, stations
+from tests.kafka_doubles import (
+    FakeAdmin,
+    FakeCluster,
+    FakeConsumer,
+    FakeMessage,
+    FakeProducer,
+    cluster_for,
+    fake_settings,
+    publish,
+)
+
+DAYS = generated_day(days=2)
+MIDNIGHT = DEFAULT_START + timedelta(days=1)
+NOW = DAYS[-1].ts + timedelta(hours=1)  # the wall clock the worker is given
+
+
+class LaggingConsumer(FakeConsumer):
+    """`FakeConsumer` whose cached high watermarks are those of the reads that reached them."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        super().__init__(cluster)
+        self.cached: dict[tuple[str, int], int] = {}
+
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> Sequence[FakeMessage]:
+        taken = super().consume(num_messages, timeout)
+        for where in {(m.topic_, m.partition_) for m in taken}:
+            self.cached[where] = len(self.cluster.topics[where[0]][where[1]])
+        return taken
+
+    def get_watermark_offsets(
+        self, partition: TopicPartition, timeout: float = -1, cached: bool = False
+    ) -> tuple[int, int]:
+        if not cached:
+            return super().get_watermark_offsets(partition, timeout)
+        return 0, self.cached.get((partition.topic, partition.partition), -1001)
+
+
+def test_a_day_published_after_the_ends_were_confirmed_is_never_late() -> None:
+    settings = fake_settings(batch_size=50, quiet_after_s=3600.0)  # small batches, never quiet
+    cluster, store = cluster_for(settings), MemoryStore()
+    worker = Worker(
+        settings,
+        store,
+        stations(),
+        SEED,
+        consumer=LaggingConsumer(cluster),
+        producer=FakeProducer(cluster),
+        admin=FakeAdmin(cluster),
+        now=lambda: NOW,
+    )
+    worker.start()
+    publish(cluster, settings, [event for event in DAYS if event.ts < MIDNIGHT])
+    while worker.step() or not worker.tracker.all_at_end():
+        pass  # the first day read, every end confirmed
+    first_day_watermark = worker.live.watermark
+    assert first_day_watermark is not None
+
+    publish(cluster, settings, [event for event in DAYS if event.ts >= MIDNIGHT])
+    while worker.step() or not worker.tracker.all_at_end():
+        pass
+    worker.close()
+
+    assert worker.stats.consumed == len(DAYS)
+    assert worker.live.twin is not None
+    assert worker.live.twin.counts.late == 0
+    assert not worker.stats.dead_letters
