@@ -179,7 +179,7 @@ class FreshEnds:
         except Exception as error:
             answers = {}
             failure: Future[Any] = Future()
-            failure.set_exception(error)
+            failure.set_exception(error.with_traceback(None))  # no cycle through this frame
             for where in wanted:
                 self.asked[where] = _Asked(failure, sent, seen)
         for where, answer in answers.items():

@@ -2,6 +2,8 @@
 never past the position, and a fresh `list_offsets` made after the end event confirming it (or,
 with no answer, the settling time)."""
 
+import gc
+import weakref
 from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any
@@ -288,3 +290,20 @@ def test_an_answer_is_taken_in_before_its_partition_is_asked_again() -> None:
     # read yet, and it still vouches for the input up to 1,000
     assert tracker.watermark(LATENESS) == 900
     assert set(admin.requests[1]) == {DISPATCH, REEFER}
+
+
+def test_a_refused_question_leaves_no_reference_cycle() -> None:
+    """The failed request's stand-in answer is freed with its question, without the cyclic
+    collector: kept with its traceback, it held the frame that held it (a cycle a refused ask,
+    every ask on a broker that refuses `list_offsets`)."""
+    tracker, admin, _clock, _reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 0}, 0.5)
+    admin.refuse = RuntimeError("broker gone")
+    tracker.reached_end(DISPATCH)
+    tracker.idle(DISPATCH)
+    answer = weakref.ref(tracker.confirm.asked[DISPATCH].answer)
+    gc.disable()
+    try:
+        tracker.confirm.forget(DISPATCH)
+        assert answer() is None
+    finally:
+        gc.enable()
