@@ -115,8 +115,9 @@ def main() -> None:
         samples = run_months(worker, deliver, stations, args)
         worker.close()
         stats = worker.stats
+        late = worker.live.twin.counts.late if worker.live.twin is not None else 0
         print(f"archived: {stats.archived:,} events and {stats.advances:,} clock advances; "
-              f"dead letters: {dict(stats.dead_letters) or 0}")  # fmt: skip
+              f"dead letters: {dict(stats.dead_letters) or 0}; late events: {late:,}")  # fmt: skip
         report(samples, args.out)
         if args.restart:
             restart(args.feed, settings, stations, store)
