@@ -38,17 +38,9 @@ def timed(argv: list[str], tree: Path) -> tuple[float, float, int]:
 
 
 def module_argv(module: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        module,
-        "-q",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-    ]
+    """pytest on `module` ("tests/test_x.py", or with options: "tests/test_x.py -k name")."""
+    quiet = ["-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    return [sys.executable, "-m", "pytest", *module.split(), *quiet]
 
 
 def startup_argv() -> list[str]:
