@@ -67,9 +67,9 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         await run_in_threadpool(services.whatifs.start)
         try:
             yield
-        finally:
-            await run_in_threadpool(services.forecaster.stop)
+        finally:  # the what-ifs failed saying why, then their process ended (not awaited)
             await run_in_threadpool(services.whatifs.stop)
+            await run_in_threadpool(services.forecaster.stop)
             await run_in_threadpool(services.replays.stop)
 
     # /docs and /redoc from assets shipped in the fastapi-offline wheel (under

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from api.job_processes import job_pool
+from api.job_processes import end_at_once, job_pool
 from api.settings import ApiSettings
 from api.store import forecasts, yard_forecasts
 from api.store.archive_window import events_between, newest_event_time
@@ -91,9 +91,9 @@ class Forecaster:
         self._pool = job_pool(1)  # spawned, gone with this process
 
     def stop(self) -> None:
-        """Stop the job process (a what-if under way is abandoned)."""
+        """End the job process at once: a what-if under way is abandoned, not waited for."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            end_at_once(self._pool)
         self._pool = None
 
     def now(self) -> datetime | None:

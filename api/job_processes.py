@@ -9,10 +9,17 @@ by the kernel however the parent dies) and exits the moment it is gone, a job un
 not: its result could not be stored any more, and the job's lease lets another API process
 fail it (`api.store.job_leases`). The watch is a thread that only waits: declared fork-safe,
 so the what-if's replications still fork from the job process (`corridor.forecast.forking`).
+
+A stopping API does not wait for a job either (`end_at_once`): a what-if runs for minutes, and
+`ProcessPoolExecutor.shutdown` would hold the stop (a deploy, Ctrl-C, a container's grace
+period) that long for an answer nobody asked for any more.
 """
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
+
+import psutil
 
 from corridor.forecast.forking import fork_safe
 from corridor.runtime import orphan_watch
@@ -31,3 +38,34 @@ def exit_with_parent() -> None:
     watch = orphan_watch("api-watch")
     if watch is not None:  # it only waits: the job's forked replications may run beside it
         fork_safe(watch).start()
+
+
+def end_at_once(pool: ProcessPoolExecutor) -> None:
+    """Close `pool` without waiting for its jobs: the queued ones are cancelled, the running
+    ones end with their process, and so do the replications it forked (their futures fail with
+    `BrokenProcessPool`: the caller fails the jobs with its own reason first)."""
+    # `_processes` is private; Python 3.14's `kill_workers()` would still leave the forks running
+    workers = [_process(pid) for pid in list(getattr(pool, "_processes", None) or {})]
+    family = [worker for worker in workers if worker is not None]
+    for worker in family:
+        with suppress(psutil.NoSuchProcess):
+            worker.suspend()  # stopped, it forks no new replication
+    family += [fork for worker in list(family) for fork in _children(worker)]
+    for member in family:
+        with suppress(psutil.NoSuchProcess):
+            member.kill()
+    pool.shutdown(wait=True, cancel_futures=True)  # joins only what has ended already
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _children(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.store.sql_store import SqlStore
+from corridor.contract.events import Event
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
@@ -25,9 +26,15 @@ KEY = {"X-API-Key": TEST_KEY}
 SAME = {"stations": {"yuzui": {"handling": {"reach_stackers": 4}}}}  # yuzui has 4 already
 
 
+@pytest.fixture(scope="module")
+def history() -> list[Event]:
+    """Two days of generated traffic, the same for every test (generated once)."""
+    return list(generate(load_all_stations(), days=2, seed=SEED, start=DEFAULT_START))
+
+
 @pytest.fixture
-def whatif_client(store: SqlStore, database_url: str) -> Iterator[TestClient]:
-    archive(store, list(generate(load_all_stations(), days=2, seed=SEED, start=DEFAULT_START)))
+def whatif_client(store: SqlStore, database_url: str, history: list[Event]) -> Iterator[TestClient]:
+    archive(store, history)
     settings = test_settings(
         database_url, forecast_seed=SEED, forecast_workers=1, whatif_max_jobs=1
     )

@@ -22,6 +22,7 @@ from api.app import create_app
 from api.store import whatif_jobs_table as jobs
 from api.store.sql_store import SqlStore
 from api.store.whatif_jobs_table import WhatIfJobRow, utc_now
+from api.whatif_jobs import STOPPED
 from corridor.scenario import DEFAULT_START
 from corridor.traffic.generator import generate
 from stations.spec import load_all_stations
@@ -32,6 +33,7 @@ from tests.test_api_whatif import SAME, wait_for_whatif
 from tests.worker_processes import gone
 
 KEY = {"X-API-Key": TEST_KEY}
+STOP_WITHIN_S = 10.0  # a loaded machine's stop; the what-if it ends runs 15-20 s on a quiet one
 QUICK = {"name": "same yard", "scenario": SAME, "hours": 1, "replications": 2}
 
 
@@ -90,6 +92,41 @@ def test_a_graceful_stop_leaves_no_job_pending(archived: SqlStore, database_url:
         finished = [restarted.get(f"/whatif/{job_id}").json() for job_id in ids]
     for job in finished:  # ran to its end while the API stopped, or failed saying why
         assert job["status"] == "done" or "interrupted" in job["error"], job
+
+
+def test_a_stopping_api_ends_its_running_whatif_at_once(
+    archived: SqlStore, database_url: str
+) -> None:
+    """A what-if of minutes under way when the API stops: the stop takes seconds, not the job's
+    length, the job is failed saying why, and its job process and forked replications are
+    gone."""
+    before = {child.pid for child in psutil.Process().children()}
+    with api(archived, database_url) as client:
+        long = {**QUICK, "hours": 24, "replications": 32}  # minutes of work
+        job_id = client.post("/whatif", json=long, headers=KEY).json()["id"]
+        wait_until(lambda: client.get(f"/whatif/{job_id}").json()["status"] == "running")
+        running = job_processes(before)
+        assert running, "no job process found"
+        stopping = time.monotonic()
+    stop_s = time.monotonic() - stopping
+    assert stop_s < STOP_WITHIN_S, f"the stop took {stop_s:.1f} s: it waited for the what-if"
+    assert all(gone(process, within_s=10) for process in running), "a job process outlived it"
+    with api(archived, database_url) as restarted:
+        job = restarted.get(f"/whatif/{job_id}").json()
+    assert job["status"] == "failed", job
+    assert job["error"] == STOPPED
+    assert job["result"] is None
+
+
+def job_processes(before: set[int]) -> list[psutil.Process]:
+    """This process's job processes started since `before` (not multiprocessing's resource
+    tracker), with the replications they forked."""
+    started = [
+        child
+        for child in psutil.Process().children()
+        if child.pid not in before and "spawn_main" in " ".join(child.cmdline())
+    ]
+    return [*started, *(fork for child in started for fork in child.children(recursive=True))]
 
 
 @pytest.mark.slow

@@ -196,6 +196,30 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert error.count("\n") == 1
 
 
+def test_every_run_is_checked_before_any_is_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A mistyped last scenario is named at once, not after the base's replications have run."""
+
+    def never(_task: object) -> None:
+        raise AssertionError("a replication ran before every path was checked")
+
+    monkeypatch.setattr("corridor.compare.runs._run_one", never)
+    (tmp_path / "broken.toml").write_text("lanes = = 1\n")
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    for last, message in [
+        ("scenarios/nope.toml", "nope.toml"),
+        (str(tmp_path / "broken.toml"), "not valid TOML"),
+        (str(empty), "not a run directory"),
+        ("nowhere", "no such run directory"),
+    ]:
+        assert cli("compare", "scenarios/baseline.toml", last, "--out", str(tmp_path)) == 2
+        error = capsys.readouterr().err
+        assert message in error
+        assert error.count("\n") == 1
+
+
 def replicated_run_directory(folder: Path, dwell: list[float]) -> Path:
     """A run directory as `--replications N` writes it, with one KPI."""
     folder.mkdir()

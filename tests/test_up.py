@@ -182,8 +182,14 @@ def test_a_part_that_dies_stops_the_others_and_up_says_which(run_up: Any) -> Non
 @pytest.mark.broker
 @pytest.mark.slow
 def test_up_for_a_while_stops_by_itself(run_up: Any) -> None:
-    up = run_up("--days", "1", "--for", "15")
+    """`--for 6` counts from the dashboard line: the API still answers 3 s after it (a timer
+    started with the process, 4 s or more before the line, would have stopped it by then)."""
+    up = run_up("--days", "1", "--for", "6")
     family = up.wait_started()
+    seen = time.monotonic()
+    assert family, "no part was running to stop"
+    time.sleep(max(0.0, seen + 3.0 - time.monotonic()))
+    assert up.get("/health")["status"] == "ok"
 
     assert up.process.wait(timeout=120) == 0, up.err.read_text()
     assert up.out.read_text().endswith("corridor up: stopped\n")

@@ -2,29 +2,32 @@
 
 Each function returns one `<svg>` element as text. matplotlib is used without pyplot (a
 `Figure` of its own, no global state), with text kept as text (`svg.fonttype = none`) and a
-fixed id salt and no date, so the same runs give the same bytes.
+fixed id salt and no date, so the same runs give the same bytes. It is imported by the first
+chart (`_figure`), not with this module: it is half of the `corridor` command's start-up
+(0.4 of 0.9 s), which every command paid, a mistyped one too.
 """
 
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from corridor.compare.runs import Run
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MINUTES_PER_HOUR = 60.0
 TARGET_DWELL_H = 24.0
 UTILISATION = ("gate", "handling", "plugs", "stack")
-mpl.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "corridor-compare"})
 
 
 def ranking_chart(ranking: pd.DataFrame) -> str:
     """Hours of mean dwell saved per yard and lever, with the 95 % interval as error bars."""
     yards = list(dict.fromkeys(ranking["scope"]))
-    figure = Figure(figsize=(8, 0.5 + 0.35 * max(len(ranking), 1) + 0.3 * len(yards)))
+    figure = _figure((8, 0.5 + 0.35 * max(len(ranking), 1) + 0.3 * len(yards)))
     axes = figure.add_subplot()
     labels = [f"{row.scope}: {row.scenario}" for row in ranking.itertuples(index=False)]
     saved = ranking["hours_saved"].to_numpy(dtype=float)
@@ -51,7 +54,7 @@ def dwell_chart(runs: Sequence[Run]) -> str:
 def stage_chart(runs: Sequence[Run]) -> str:
     """Where dwell goes: mean hours from entering to stacked, and from stacked to leaving."""
     yards = _yards(runs)
-    figure = Figure(figsize=(8, 0.8 + 0.45 * len(yards) * max(len(runs), 1)))
+    figure = _figure((8, 0.8 + 0.45 * len(yards) * max(len(runs), 1)))
     axes = figure.add_subplot()
     labels, before, after = [], [], []
     for yard in yards:
@@ -85,7 +88,7 @@ def turnaround_chart(runs: Sequence[Run]) -> str:
 def gate_queue_chart(runs: Sequence[Run]) -> str:
     """Time-weighted mean gate queue by hour of the day, per yard and run."""
     yards = _yards(runs)
-    figure = Figure(figsize=(8, 2.4 * len(yards)))
+    figure = _figure((8, 2.4 * len(yards)))
     for index, yard in enumerate(yards):
         axes = figure.add_subplot(len(yards), 1, index + 1)
         for run in runs:
@@ -104,7 +107,7 @@ def gate_queue_chart(runs: Sequence[Run]) -> str:
 def equipment_chart(runs: Sequence[Run]) -> str:
     """Mean use (share of capacity, over the replications) of gate, handling, plugs, stack."""
     yards = _yards(runs)
-    figure = Figure(figsize=(8, 2.4 * len(yards)))
+    figure = _figure((8, 2.4 * len(yards)))
     width = 0.8 / max(len(runs), 1)
     for index, yard in enumerate(yards):
         axes = figure.add_subplot(len(yards), 1, index + 1)
@@ -127,7 +130,7 @@ def _ecdf_panels(
     target: float | None,
 ) -> str:
     yards = _yards(runs)
-    figure = Figure(figsize=(8, 2.4 * len(yards)))
+    figure = _figure((8, 2.4 * len(yards)))
     for index, yard in enumerate(yards):
         axes = figure.add_subplot(len(yards), 1, index + 1)
         for run in runs:
@@ -169,7 +172,16 @@ def _mean(values: Sequence[float | None]) -> float:
     return float(np.mean(present)) if present else 0.0
 
 
-def _svg(figure: Figure) -> str:
+def _figure(size: tuple[float, float]) -> "Figure":
+    """A new figure of `size` inches, matplotlib set up for the report on first use."""
+    import matplotlib as mpl  # here, not at the top: see the module docstring
+    from matplotlib.figure import Figure
+
+    mpl.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "corridor-compare"})
+    return Figure(figsize=size)
+
+
+def _svg(figure: "Figure") -> str:
     first = figure.axes[0] if figure.axes else None
     if first is not None and first.get_legend_handles_labels()[0]:
         first.legend(fontsize=8)

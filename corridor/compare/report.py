@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from corridor.compare.page import report_html
-from corridor.compare.runs import Run, RunPlan, load_run
+from corridor.compare.runs import Run, RunPlan, check_run, load_run
 from corridor.compare.table import comparison_frame, markdown, write_csv
 
 
@@ -21,7 +21,10 @@ class Comparison:
 
 
 def compare_paths(base: Path, scenarios: Sequence[Path], plan: RunPlan) -> Comparison:
-    """Load (or run) the base and every scenario, and compare each with the base."""
+    """Load (or run) the base and every scenario, and compare each with the base; every path
+    is checked before the first is run."""
+    for path in (base, *scenarios):
+        check_run(path)
     base_run = load_run(base, plan)
     others = [load_run(path, plan) for path in scenarios]
     return compare_runs(base_run, others)

@@ -66,13 +66,24 @@ class RunPlan:
 
 def load_run(path: Path, plan: RunPlan) -> Run:
     """The run at `path`: a run directory or a scenario file (see the module docstring)."""
+    check_run(path)
     if path.is_dir():
         return read_run_directory(path)
-    if path.suffix == ".toml":
-        return run_scenario_file(path, plan)
-    if not path.exists():
+    return run_scenario_file(path, plan)
+
+
+def check_run(path: Path) -> None:
+    """Raise `ValueError`, naming `path`, unless it is a run directory or a valid scenario file:
+    called on every path before any is run, a mistyped last one costs no run of the others."""
+    if path.is_dir():
+        if not (path / "kpis.json").is_file():
+            raise ValueError(f"{path}: not a run directory (no kpis.json)")  # as read_run_directory
+    elif path.suffix == ".toml":
+        load_scenario(path)
+    elif not path.exists():
         raise ValueError(f"{path}: no such run directory or scenario file")
-    raise ValueError(f"{path}: expected a run directory or a scenario file (.toml)")
+    else:
+        raise ValueError(f"{path}: expected a run directory or a scenario file (.toml)")
 
 
 def read_run_directory(path: Path) -> Run:
