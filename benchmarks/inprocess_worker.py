@@ -4,7 +4,9 @@ The real `streams.worker.Worker` (decode, checks, reorder buffer, watermark, eng
 twin snapshots, the store's commit thread) with in-process stand-ins for its three Kafka
 clients (`streams.ports`): a consumer that encodes generated events as `corridor publish`
 would and hands them out in the generator's order, a producer that counts and drops the
-outputs, an admin that lists the configured topics. What this leaves out of a measure is
+outputs, an admin that lists the configured topics and answers where each partition ends (the
+consumer's ends: a partition's end is confirmed at once, as a broker answers). What this
+leaves out of a measure is
 librdkafka (its fetch and produce buffers, its threads) and the broker's delivery order; what
 it keeps is everything the worker itself holds. It is not a test double: tests use
 `tests/kafka_doubles.py`, which keep every message.
@@ -14,6 +16,7 @@ import itertools
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any
 
@@ -160,10 +163,30 @@ class DiscardingProducer:
 
 
 class InProcessAdmin:
-    """The topics of `settings`, each with `settings.partitions` partitions."""
+    """The topics of `settings`, each with `settings.partitions` partitions, and where each
+    partition ends: the offset after the last message the input handed out.
 
-    def __init__(self, settings: KafkaSettings) -> None:
-        self.settings = settings
+    `list_offsets` answers as the worker's admin client does (`streams.partition_ends` asks it
+    to confirm a partition's end). Without it every request failed at once, the worker fell
+    back on the settling time, and, before that failure was kept without its traceback, the
+    worker held every batch it had consumed (issue 14): a stand-in that refuses measures a
+    worker that cannot confirm its ends, not the worker as it runs on a broker.
+    """
+
+    def __init__(self, settings: KafkaSettings, feed: GeneratedInput) -> None:
+        self.settings, self.feed = settings, feed
+
+    def list_offsets(
+        self, topic_partition_offsets: Any, **kwargs: Any
+    ) -> dict[TopicPartition, Future[Any]]:
+        """Each partition's end now, answered at once (a broker answers in about 1 ms)."""
+        answers: dict[TopicPartition, Future[Any]] = {}
+        for where in topic_partition_offsets:
+            answer: Future[Any] = Future()
+            end = self.feed.ends.get((where.topic, where.partition), 0)
+            answer.set_result(SimpleNamespace(offset=end))
+            answers[where] = answer
+        return answers
 
     def list_topics(self, *args: Any, **kwargs: Any) -> Any:
         partitions = dict.fromkeys(range(self.settings.partitions))
@@ -192,6 +215,6 @@ def inprocess_worker(
         seed,
         consumer=feed,
         producer=DiscardingProducer(),
-        admin=InProcessAdmin(settings),
+        admin=InProcessAdmin(settings, feed),
     )
     return worker, feed

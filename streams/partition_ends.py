@@ -179,11 +179,20 @@ class FreshEnds:
         except Exception as error:
             answers = {}
             failure: Future[Any] = Future()
-            failure.set_exception(error.with_traceback(None))  # no cycle through this frame
+            failure.set_exception(_bare(error))
             for where in wanted:
                 self.asked[where] = _Asked(failure, sent, seen)
         for where, answer in answers.items():
             self.asked[(where.topic, where.partition)] = _Asked(answer, sent, seen)
+
+
+def _bare(error: Exception) -> Exception:
+    """`error` without its traceback and chained exceptions: kept as a failed answer until the
+    partition is asked again, its frames would hold the worker's step that asked (its whole
+    batch) and, through `verdict`'s `asked`, the previous failure: every batch, on an admin
+    that keeps refusing (bench_year kept all 600,000 messages of 120 days, issue 14)."""
+    error.__cause__ = error.__context__ = None
+    return error.with_traceback(None)
 
 
 def tracker_for(reading: Reading, settings: KafkaSettings) -> WatermarkTracker:

@@ -307,3 +307,30 @@ def test_a_refused_question_leaves_no_reference_cycle() -> None:
         assert answer() is None
     finally:
         gc.enable()
+
+
+class Batch:
+    """Stands in for what the worker's step holds while the tracker asks: a batch's messages."""
+
+
+def ask_while_holding(tracker: Any, held: list[weakref.ref[Batch]]) -> None:
+    """One worker step: a batch on this frame while the tracker asks whether DISPATCH is idle."""
+    batch = Batch()
+    held.append(weakref.ref(batch))
+    tracker.idle(DISPATCH)
+
+
+def test_a_refused_request_keeps_no_frame_of_the_step_that_asked() -> None:
+    """A request refused at once (the admin raised) is a failed answer kept until asked again;
+    its traceback's frames held every batch of the steps that asked, each retry also the last
+    failure (a local of `verdict`): bench_year's worker kept every message (issue 14)."""
+    tracker, admin, clock, _reader = confirmed_tracker({}, {DISPATCH: 34, REEFER: 0}, 60.0)
+    admin.refuse = RuntimeError("broker gone")
+    tracker.reached_end(DISPATCH)
+    held: list[weakref.ref[Batch]] = []
+    for _ in range(20):
+        ask_while_holding(tracker, held)
+        clock.now += RETRY_S  # each step asks again
+    gc.collect()
+    assert [ref for ref in held if ref() is not None] == []
+    assert not tracker.idle(DISPATCH)  # still no answer: the settling time decides
