@@ -265,18 +265,20 @@ def fake_worker(
     seed: int,
     *,
     broker_max_bytes: int | None = None,
+    consumer: FakeConsumer | None = None,
+    admin: FakeAdmin | None = None,
     **kwargs: Any,
 ) -> Worker:
-    """A real `Worker` on the fake cluster (whose producer limit may differ from ours)."""
-    admin = FakeAdmin(cluster)
+    """A real `Worker` on the fake cluster (whose producer limit may differ from ours), with
+    the fake consumer and admin or a test's own kind of them."""
     return Worker(
         settings,
         store,
         stations,
         seed,
-        consumer=FakeConsumer(cluster),
+        consumer=consumer or FakeConsumer(cluster),
         producer=FakeProducer(cluster, broker_max_bytes or settings.message_max_bytes),
-        admin=admin,
+        admin=admin or FakeAdmin(cluster),
         **kwargs,
     )
 

@@ -19,16 +19,14 @@ from confluent_kafka import TopicPartition
 
 from corridor.scenario import DEFAULT_START
 from streams.live.memory_store import MemoryStore
-from streams.worker import Worker
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.kafka_doubles import (
-    FakeAdmin,
     FakeCluster,
     FakeConsumer,
     FakeMessage,
-    FakeProducer,
     cluster_for,
     fake_settings,
+    fake_worker,
     publish,
 )
 
@@ -61,14 +59,13 @@ class LaggingConsumer(FakeConsumer):
 def test_a_day_published_after_the_ends_were_confirmed_is_never_late() -> None:
     settings = fake_settings(batch_size=50, quiet_after_s=3600.0)  # small batches, never quiet
     cluster, store = cluster_for(settings), MemoryStore()
-    worker = Worker(
+    worker = fake_worker(
+        cluster,
         settings,
         store,
         stations(),
         SEED,
         consumer=LaggingConsumer(cluster),
-        producer=FakeProducer(cluster),
-        admin=FakeAdmin(cluster),
         now=lambda: NOW,
     )
     worker.start()

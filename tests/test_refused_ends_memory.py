@@ -24,10 +24,9 @@ from tests.broker_fixtures import SEED, generated_day, stations
 from tests.kafka_doubles import (
     FakeAdmin,
     FakeCluster,
-    FakeConsumer,
-    FakeProducer,
     cluster_for,
     fake_settings,
+    fake_worker,
     publish,
 )
 
@@ -67,15 +66,8 @@ def test_a_worker_whose_end_requests_fail_holds_no_archived_batch(tmp_path: Path
     settings = fake_settings(batch_size=BATCH)  # no answer: an end is idle once reached
     cluster = cluster_for(settings)
     store = SqlStore.open(f"sqlite:///{tmp_path / 'twin.db'}")  # keeps no entry in memory
-    worker = Worker(
-        settings,
-        store,
-        stations(),
-        SEED,
-        consumer=FakeConsumer(cluster),
-        producer=FakeProducer(cluster),
-        admin=RefusingAdmin(cluster),
-        now=lambda: now,
+    worker = fake_worker(
+        cluster, settings, store, stations(), SEED, admin=RefusingAdmin(cluster), now=lambda: now
     )
     confirm = worker.tracker.confirm
     assert isinstance(confirm, FreshEnds)
