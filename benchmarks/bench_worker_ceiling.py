@@ -22,7 +22,6 @@ fit in for 0.6.
 """
 
 import argparse
-import itertools
 import statistics
 import threading
 import time
@@ -33,7 +32,8 @@ from tempfile import TemporaryDirectory
 from typing import Any, NamedTuple
 
 import psutil
-from bench_worker import EVENTS_PER_DAY, SEED, traffic  # type: ignore[import-not-found]
+import workload  # type: ignore[import-not-found]
+from bench_worker import SEED  # type: ignore[import-not-found]
 from bench_worker_inprocess import CommitTimedStore  # type: ignore[import-not-found]
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
@@ -157,13 +157,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each part (alternated)")
     args = parser.parse_args()
     tune_gc_for_a_long_lived_twin()  # as `corridor worker` does, for every part alike
-    days, stations = max(1, -(-args.events // EVENTS_PER_DAY)), load_scenario(None).stations
+    stations = load_scenario(None).stations
     with EmbeddedBroker() as broker, TemporaryDirectory() as scratch:
         settings = KafkaSettings(
             bootstrap_servers=broker.bootstrap_servers, group_id="bench", quiet_after_s=0.5
         )
-        count = publish(itertools.islice(traffic(stations, days), args.events), settings).produced
-        events: list[Event] = list(itertools.islice(traffic(stations, days), count))
+        count = publish(workload.backlog(stations, args.events, SEED), settings).produced
+        events: list[Event] = list(workload.backlog(stations, count, SEED))
         consumes, decodes, engines, workers = [], [], [], []
         for run in range(args.repeat):  # the parts alternate, so a slow minute hits them all
             cpu, (values, inside) = timed(broker, partial(consume_all, settings, f"raw-{run}"))
