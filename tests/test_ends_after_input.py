@@ -33,6 +33,7 @@ from tests.kafka_doubles import (
 DAYS = generated_day(days=2)
 MIDNIGHT = DEFAULT_START + timedelta(days=1)
 NOW = DAYS[-1].ts + timedelta(hours=1)  # the wall clock the worker is given
+SETTLE_S = 1.0  # with `StepClock`: a settle takes a hundred steps
 
 
 class LaggingConsumer(FakeConsumer):
@@ -54,6 +55,19 @@ class LaggingConsumer(FakeConsumer):
         if not cached:
             return super().get_watermark_offsets(partition, timeout)
         return 0, self.cached.get((partition.topic, partition.partition), -1001)
+
+
+class StepClock:
+    """A wall clock that moves 0.01 s each step of the worker, however long the step took."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += 0.01
 
 
 def test_a_day_published_after_the_ends_were_confirmed_is_never_late() -> None:
@@ -78,6 +92,43 @@ def test_a_day_published_after_the_ends_were_confirmed_is_never_late() -> None:
     publish(cluster, settings, [event for event in DAYS if event.ts >= MIDNIGHT])
     while worker.step() or not worker.tracker.all_at_end():
         pass
+    worker.close()
+
+    assert worker.stats.consumed == len(DAYS)
+    assert worker.live.twin is not None
+    assert worker.live.twin.counts.late == 0
+    assert not worker.stats.dead_letters
+
+
+def test_without_the_brokers_answer_a_settled_end_vouches_only_for_the_input_before_it() -> None:
+    """The fallback when the broker does not answer (`end_confirm` off): a partition settled at
+    its end is idle for input up to what had arrived when it settled; newer input elsewhere has
+    it settle again before the watermark passes that input (the old settle standing meanwhile).
+    The tracker's wall clock moves by steps here, so a stalled machine cannot settle early."""
+    settings = fake_settings(
+        batch_size=50, quiet_after_s=3600.0, end_confirm=False, end_settle_s=SETTLE_S
+    )
+    cluster, store = cluster_for(settings), MemoryStore()
+    worker = fake_worker(
+        cluster,
+        settings,
+        store,
+        stations(),
+        SEED,
+        consumer=LaggingConsumer(cluster),
+        now=lambda: NOW,
+    )
+    clock = StepClock()
+    worker.tracker.clock = clock
+    worker.start()
+    publish(cluster, settings, [event for event in DAYS if event.ts < MIDNIGHT])
+    while worker.step() or not worker.tracker.all_at_end():
+        clock.tick()  # the first day read, every end settled
+    assert worker.live.watermark is not None
+
+    publish(cluster, settings, [event for event in DAYS if event.ts >= MIDNIGHT])
+    while worker.step() or not worker.tracker.all_at_end():
+        clock.tick()
     worker.close()
 
     assert worker.stats.consumed == len(DAYS)

@@ -65,7 +65,10 @@ def catch_up(broker: EmbeddedBroker, lead: timedelta) -> Run:
     publish(held, settings)
     until_heard_of(worker, settings.topic_dispatch)
     worker.tracker.settle_s = 0.3  # the held-back partitions now end as usual: settled,
-    worker.tracker.confirm = FreshEnds(worker)  # or confirmed by the broker
+    worker.tracker.confirm = FreshEnds(worker)  # or confirmed by the broker, those at their
+    for where, ended in worker.tracker.ended_at.items():  # end already asked at once (as
+        if ended is not None:  # with `end_confirm` on from the start: each settle vouches
+            worker.tracker.confirm.ended(where)  # only for the input before it)
     caught_up = steps_until_idle(worker)
     print(f"lead {lead}: buffer peak {held_back:,} with dispatch held back, {caught_up:,} after")
     worker.close()

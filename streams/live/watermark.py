@@ -40,9 +40,15 @@ than they are, the rule the watermark already applies to every partition). Input
 the stamp has the end asked again at once, the old answer standing until the new one comes: the
 watermark follows the input one answer behind (a round trip to the broker, 1-20 ms on the
 embedded one). Every partition counts as at its end (`all_at_end`, which lets a quiet worker
-flush its buffer) only with every answer as new as the input. The settling time, without any
-answer, has no moment to vouch for and is not bounded so: it is the fallback when the broker
-does not answer (or `end_confirm` is off), and it stays exposed to this race.
+flush its buffer) only with every answer as new as the input.
+
+The settling time, the fallback when the broker does not answer (or `end_confirm` is off), is
+bounded the same way: a settle is stamped with the newest event time delivered when it began,
+and vouches for that input only; input newer than the stamp has the partition settle again
+(`settle_s` more at its end), the old settle standing meanwhile, so the watermark follows the
+input one settling time behind. Without the stamp a settled partition stayed idle however
+much was produced to it since, and the race above came back whenever the broker did not answer
+(`tests/test_ends_after_input.py`).
 
 The tracker is a live heuristic: its decisions reach the twin only as archived clock advances,
 so a rebuild never depends on it.
@@ -65,6 +71,14 @@ class EndAnswer(NamedTuple):
 
 
 NO_ANSWER = EndAnswer(None)
+
+
+class Settle(NamedTuple):
+    """A partition at its end without the broker's answer: since when (wall time), and the
+    newest event time delivered on any partition then (the input its settle vouches for)."""
+
+    began: float
+    seen: Micros | None
 
 
 class EndCheck(Protocol):
@@ -96,6 +110,8 @@ class WatermarkTracker:
         self.settle_s, self.behind, self.confirm, self.clock = settle_s, behind, confirm, clock
         self.newest: dict[Partition, Micros | None] = {}
         self.ended_at: dict[Partition, float | None] = {}  # wall time of its end, if at end
+        self.settling: dict[Partition, Settle] = {}  # at its end, no answer: the settle under way
+        self.settled: dict[Partition, Settle] = {}  # ... and the last one completed, standing
         self.seen: Micros | None = None  # the newest time any partition delivered
         self.reset(partitions)
 
@@ -106,6 +122,7 @@ class WatermarkTracker:
                 self.confirm.forget(partition)
         self.newest = dict.fromkeys(partitions)
         self.ended_at = dict.fromkeys(partitions)
+        self.settling, self.settled = {}, {}
 
     def delivered(self, partition: Partition, newest: Micros) -> None:
         """A partition delivered events up to `newest` (the largest time in the batch)."""
@@ -117,11 +134,14 @@ class WatermarkTracker:
         if self.ended_at.get(partition) is not None and self.confirm is not None:
             self.confirm.forget(partition)
         self.ended_at[partition] = None
+        self.settling.pop(partition, None)
+        self.settled.pop(partition, None)
 
     def reached_end(self, partition: Partition) -> None:
         """The partition has no more messages right now (as far as the broker says)."""
         if self.ended_at.get(partition) is None:
-            self.ended_at[partition] = self.clock()
+            now = self.ended_at[partition] = self.clock()
+            self.settling[partition] = Settle(now, self.seen)
             if self.confirm is not None:
                 self.confirm.ended(partition)
 
@@ -164,20 +184,30 @@ class WatermarkTracker:
         return min(mark, min(stamps) - lateness)
 
     def _idle(self, partition: Partition) -> EndAnswer | None:
-        """None if the partition is not idle; else the answer that makes it so (`NO_ANSWER`
-        when settled without one)."""
-        ended = self.ended_at.get(partition)
-        if ended is None:
+        """None if the partition is not idle; else the answer that makes it so (without the
+        broker's, its settle's: `_settled`)."""
+        if self.ended_at.get(partition) is None:
             return None
         confirm = self.confirm
         answer = NO_ANSWER if confirm is None else confirm.verdict(partition, self.seen)
         if answer.at_end is False:
             return None
-        if answer.at_end is None and self.clock() - ended < self.settle_s:
+        settled = self._settled(partition) if answer.at_end is None else answer
+        if settled is None or (self.behind is not None and self.behind(partition)):
             return None
-        if self.behind is not None and self.behind(partition):
-            return None
-        return answer
+        return settled
+
+    def _settled(self, partition: Partition) -> EndAnswer | None:
+        """The partition's last completed settle as an answer stamped with the input it vouches
+        for, or None before its first; a new settle begins once input newer than the stamp of
+        the one under way has arrived (see the module docstring)."""
+        now, under_way = self.clock(), self.settling[partition]
+        if now - under_way.began >= self.settle_s:
+            self.settled[partition] = under_way
+            if asked_before(under_way.seen, self.seen):
+                self.settling[partition] = Settle(now, self.seen)
+        done = self.settled.get(partition)
+        return None if done is None else EndAnswer(True, done.seen)
 
 
 def asked_before(stamp: Micros | None, seen: Micros | None) -> bool:
