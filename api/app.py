@@ -1,8 +1,9 @@
 """The FastAPI application: `create_app(settings)` wires settings, store, routers and dashboard.
 
-Startup brings the schema to the latest migration (unless told not to) and opens the replay
-pool; shutdown closes it. Everything the routes need hangs off `app.state`, so two apps in one
-process (tests) never share state.
+Startup brings the schema to the latest migration (unless told not to) and opens the job
+pools; shutdown fails the jobs still pending, saying why, and ends their processes at once.
+Everything the routes need hangs off `app.state`, so two apps in one process (tests) never
+share state.
 """
 
 from collections.abc import AsyncIterator
@@ -67,7 +68,7 @@ def create_app(settings: ApiSettings | None = None, *, store: SqlStore | None = 
         await run_in_threadpool(services.whatifs.start)
         try:
             yield
-        finally:  # the what-ifs failed saying why, then their process ended (not awaited)
+        finally:  # each kind's jobs failed saying why, then their processes ended (not awaited)
             await run_in_threadpool(services.whatifs.stop)
             await run_in_threadpool(services.forecaster.stop)
             await run_in_threadpool(services.replays.stop)

@@ -10,9 +10,15 @@ not: its result could not be stored any more, and the job's lease lets another A
 fail it (`api.store.job_leases`). The watch is a thread that only waits: declared fork-safe,
 so the what-if's replications still fork from the job process (`corridor.forecast.forking`).
 
-A stopping API does not wait for a job either (`end_at_once`): a what-if runs for minutes, and
-`ProcessPoolExecutor.shutdown` would hold the stop (a deploy, Ctrl-C, a container's grace
-period) that long for an answer nobody asked for any more.
+A stopping API does not wait for a job either (`end_at_once`): a what-if, or the replay of a
+long log, runs for minutes, and `ProcessPoolExecutor.shutdown` would hold the stop (a deploy,
+Ctrl-C, a container's grace period) that long for an answer nobody asked for any more. Its
+jobs are failed first, saying why (`api.store.job_leases.LeaseHeartbeat.abandon`), so the end
+of their process is not taken for their outcome.
+
+The watch is the sentinel, not Linux's parent-death signal (`corridor.runtime`): a pool starts
+its processes from whichever thread submits (a request's worker thread, which ends when idle),
+and that signal fires when the starting *thread* ends.
 """
 
 import multiprocessing

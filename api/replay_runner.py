@@ -6,7 +6,8 @@ the job running, hands `replay_job.run_replay` to the process pool (spawned, so 
 holds the API's GIL) and stores the report or the error. The process that queues a job owns
 it and renews its lease while it is pending (`api.store.job_leases`); its heartbeat thread also
 fails the jobs of owners that died. A job is never left pending for ever: a result that cannot
-be stored fails the job with the reason, and stopping the service fails its queued jobs.
+be stored fails the job with the reason, and stopping the service fails its running and queued
+jobs (`STOPPED`) and ends the replay under way with its process (`api.job_processes`).
 """
 
 import logging
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.job_processes import job_pool
+from api.job_processes import end_at_once, job_pool
 from api.replay_job import run_replay
 from api.store import tables as m
 from api.store.job_leases import JobLeases, LeaseHeartbeat, new_owner_id
@@ -28,7 +29,7 @@ from api.store.tables import table_of
 
 log = logging.getLogger(__name__)
 JOBS = table_of(m.ReplayJob)
-STOPPED = "the service stopped before the job finished"
+STOPPED = "interrupted: the API stopped before the replay finished; submit it again"
 LEASES = JobLeases(JOBS, "the API process running it stopped (no heartbeat for {lease_s:g} s)")
 
 
@@ -59,23 +60,21 @@ class ReplayRunner:
         self._heartbeat.start()
 
     def stop(self) -> None:
-        """Let running jobs finish, fail the queued ones, stop renewing leases."""
-        if self._threads is not None:
-            self._threads.shutdown(wait=False, cancel_futures=True)
-        if self._processes is not None:
-            self._processes.shutdown(wait=True, cancel_futures=True)
-        if self._threads is not None:
-            self._threads.shutdown(wait=True)
-        self._heartbeat.stop()
-        self._threads = self._processes = None
+        """Fail the running and queued jobs saying why, then end their processes at once (a
+        replay of a long log runs for minutes; a stop does not wait for it), stop renewing."""
+        threads, processes = self._threads, self._processes
+        self._threads = self._processes = None  # no job is submitted or handed over any more
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)  # the queued ones never start
+        self._heartbeat.abandon(STOPPED)  # first: a killed process is not the jobs' outcome
+        if processes is not None:
+            end_at_once(processes)
+        if threads is not None:
+            threads.shutdown(wait=True)  # each sees its process gone; its job stays failed
         with self._lock:  # jobs cancelled before they started: their logs go too
             cancelled, self._pending = list(self._pending.values()), {}
         for path in cancelled:
             path.unlink(missing_ok=True)
-        try:
-            LEASES.fail_own(self.engine, self.owner, STOPPED, statuses=["queued"])
-        except SQLAlchemyError as error:  # their lease expires; another process fails them
-            log.warning("queued replay jobs not failed at stop: %s", type(error).__name__)
 
     def new_job_id(self) -> str:
         """A fresh job id."""
@@ -89,8 +88,9 @@ class ReplayRunner:
         self, *, job_id: str, filename: str, path: Path, seed: int | None, scenario: dict[str, Any]
     ) -> m.ReplayJob:
         """Record the job (its log already spooled at `path`) as queued, owned by this process."""
-        if self._threads is None:
-            raise RuntimeError("the replay runner is not started")
+        threads = self._threads
+        if threads is None:
+            raise RuntimeError("the replay runner is not started (or stopping)")
         now = utc_now()
         job = m.ReplayJob(
             id=job_id,
@@ -107,7 +107,7 @@ class ReplayRunner:
         try:
             with self.engine.begin() as connection:
                 connection.execute(JOBS.insert().values(**job.model_dump()))
-            self._threads.submit(self._run, job_id, path, seed, scenario)
+            threads.submit(self._run, job_id, path, seed, scenario)
         except BaseException:
             self._done_with(job_id)
             raise

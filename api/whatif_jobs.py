@@ -138,14 +138,11 @@ class WhatIfJobs:
         self._heartbeat.start()
 
     def stop(self) -> None:
-        """Fail this process's pending jobs (the forecast process stops with the API)."""
-        self._heartbeat.stop()
+        """Fail this process's pending jobs, before the forecast process ends (with the API,
+        at once: `Forecaster.stop`), so its end is not taken for their outcome."""
+        self._heartbeat.abandon(STOPPED)
         with self._lock:
-            pending, self._pending = list(self._pending), {}
-        try:
-            LEASES.fail_own(self.engine, self.owner, STOPPED, job_ids=pending)
-        except SQLAlchemyError as error:  # their lease expires; another process fails them
-            log.warning("pending what-ifs not failed at stop: %s", type(error).__name__)
+            self._pending = {}
 
     def submit(
         self,

@@ -4,9 +4,10 @@ A lease is renewed only for its owner's pending jobs; a pending job whose heartb
 than the lease (or missing) fails with the table's reason while live and finished jobs stay as
 they are; a stopping owner fails only its own jobs; a move names the status it expects (and the
 owner, when given); the heartbeat thread renews the owner's jobs every quarter lease and fails
-the dead owners', until it is stopped.
+the dead owners', until it is stopped (abandoned: the owner's pending jobs fail with the reason).
 """
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -198,6 +199,31 @@ def test_the_heartbeat_goes_on_when_the_database_is_away(
     try:
         heartbeat = LeaseHeartbeat(replay_runner.LEASES, engine, ME, 0.4, lambda: ["x"], "test")
         heartbeat.tend()  # logged, not raised: the service goes on and /ready reports it
+        heartbeat.abandon("stopping")  # logged, not raised: the leases expire instead
     finally:
         engine.dispose()
     assert "test leases not renewed: OperationalError" in caplog.text
+    assert "pending test jobs not failed at stop: OperationalError" in caplog.text
+
+
+def test_an_abandoning_heartbeat_stops_and_fails_only_its_owners_pending_jobs(
+    leases: Jobs,
+) -> None:
+    owner = new_owner_id()
+    for job_id, status, who in [
+        ("mine-queued", "queued", owner),
+        ("mine-running", "running", owner),
+        ("mine-done", "done", owner),
+        ("theirs", "running", OTHER),
+    ]:
+        leases.add(job_id, status, who, beat_s_ago=0.0)
+    heartbeat = LeaseHeartbeat(leases.leases, leases.engine, owner, LEASE_S, list, "test")
+    heartbeat.start()
+    heartbeat.abandon("stopping: ask again")
+    assert "test-lease" not in {thread.name for thread in threading.enumerate()}  # stopped
+    for job_id in ("mine-queued", "mine-running"):
+        job = leases.read(job_id)
+        assert (job["status"], job["error"]) == ("failed", "stopping: ask again")
+        assert job["finished_at"] is not None
+    assert leases.read("mine-done")["status"] == "done"
+    assert leases.read("theirs")["status"] == "running"

@@ -162,6 +162,16 @@ class LeaseHeartbeat:
             self._thread.join()
         self._thread = None
 
+    def abandon(self, reason: str) -> None:
+        """Stop renewing and fail the owner's queued and running jobs with `reason`: its process
+        is stopping without finishing them. A database error is logged, not raised: their
+        leases then expire and any process sharing the store fails them."""
+        self.stop()
+        try:
+            self.leases.fail_own(self.engine, self.owner, reason)
+        except SQLAlchemyError as error:
+            log.warning("pending %s jobs not failed at stop: %s", self.kind, type(error).__name__)
+
     def tend(self) -> None:
         """Renew the owner's leases, then fail the jobs of owners that stopped renewing."""
         try:
