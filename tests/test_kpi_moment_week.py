@@ -36,11 +36,10 @@ def test_a_week_old_live_moment_is_the_full_computation() -> None:
             continue
         live.advance(live.newest - LATENESS)
         twin, moment = live.twin, live.watermark
-        assert twin is not None and moment is not None
+        assert twin is not None
+        assert moment is not None
         got = kpi_outputs(live, moment, COMPUTED_AT)
         assert as_bytes(got) == as_bytes(full_outputs(twin, moment, COMPUTED_AT)), index
         compared += 1
         twin.drain()  # as the worker's store takes them
     assert compared >= MOMENTS_AT_THE_END + 3
-    assert live.twin is not None and live.twin.epoch is not None
-    assert live.newest is not None and live.newest - live.watermark < 3_600_000_000
