@@ -9,6 +9,11 @@ parent prints each run's median, the median of the medians per tree and their ra
 first tree, with the load average before and after:
     .venv/bin/python benchmarks/bench_kpi_moment.py --tree main=/work/main --tree branch=. \\
         [--days 4 10] [--rounds 3] [--steps 30]
+
+With `--instructions`, each tree's children run once under valgrind's callgrind instead
+(`callgrind.py`: counts the machine's load does not move), one with the moments and one doing
+all the same but `kpi_outputs`; the difference over `--steps` is the instructions of one KPI
+moment, printed per tree with its ratio to the first tree's.
 """
 
 import argparse
@@ -21,15 +26,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import callgrind  # type: ignore[import-not-found]  # beside this script
 import workload  # type: ignore[import-not-found]
 
 SEED = 11
 LATENESS = 5 * 60 * 1_000_000  # microseconds
 
 
-def child(days: int, steps: int, step: int) -> None:
-    """Time `kpi_outputs` at `steps` moments of a `days`-old twin; print the CPU ms as JSON.
-    The project's modules are imported here, from the tree on `PYTHONPATH`."""
+def child(days: int, steps: int, step: int, moments: bool = True) -> None:
+    """Time `kpi_outputs` at `steps` moments of a `days`-old twin; print the CPU ms as JSON
+    (`moments` False: all the same but `kpi_outputs`, what `--instructions` subtracts). The
+    project's modules are imported here, from the tree on `PYTHONPATH`."""
     from corridor.runtime import tune_gc_for_a_long_lived_twin
     from corridor.scenario import load_scenario
     from streams.live.reorder import to_micros
@@ -47,7 +54,8 @@ def child(days: int, steps: int, step: int) -> None:
         watermark = to_micros(tail[(at + 1) * step - 1].ts) - LATENESS
         live.advance(watermark)
         began = time.process_time()
-        kpi_outputs(live, watermark, datetime.now(UTC))
+        if moments:
+            kpi_outputs(live, watermark, datetime.now(UTC))
         cpu.append((time.process_time() - began) * 1000)
         live.twin.drain()  # as the worker's store takes them
     print(json.dumps({"events": len(events), "cpu_ms": cpu}))
@@ -66,6 +74,27 @@ def run(tree: str, days: int, steps: int, step: int) -> dict[str, object]:
     return figures
 
 
+def moment_instructions(tree: str, days: int, steps: int, step: int) -> float:
+    """Instructions of one KPI moment on `tree`'s code: a child's with the moments less one's
+    without, over the moments."""
+    given = ["--child", "--days", str(days), "--steps", str(steps), "--step", str(step)]
+    with_moments = callgrind.instructions(__file__, Path(tree).resolve(), given)
+    without = callgrind.instructions(__file__, Path(tree).resolve(), [*given, "--no-moments"])
+    return (with_moments - without) / steps
+
+
+def print_instructions(trees: dict[str, str], days: int, steps: int, step: int) -> None:
+    """Each tree's instructions a KPI moment, and their ratio to the first tree's."""
+    first = None
+    for name, tree in trees.items():
+        each = moment_instructions(tree, days, steps, step)
+        first = first or each
+        print(
+            f"{days} days: {name} {each / 1e6:,.1f} M instructions a moment, "
+            f"ratio to the first tree {each / first:.3f}"
+        )
+
+
 def main() -> None:
     parser = workload.parser(__doc__)
     parser.add_argument("--tree", action="append", default=[], help="NAME=PATH, two or more")
@@ -73,12 +102,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--step", type=int, default=60, help="events between two moments")
+    parser.add_argument("--instructions", action="store_true", help="callgrind, not CPU time")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-moments", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.days[0], args.steps, args.step)
+        child(args.days[0], args.steps, args.step, moments=not args.no_moments)
         return
     trees = dict(given.split("=", 1) for given in args.tree)
+    if args.instructions:
+        for days in args.days:
+            print_instructions(trees, days, args.steps, args.step)
+        return
     print(f"load average before: {os.getloadavg()}")
     for days in args.days:
         medians: dict[str, list[float]] = {name: [] for name in trees}

@@ -19,11 +19,14 @@ SIGNIFICANT_DIGITS = 6
 DWELL_TARGET_H = 24.0  # the corridor's one-day dwell target (DOMAIN.md)
 
 
+_FIGURE = f".{SIGNIFICANT_DIGITS}g"  # the format spec made once (a snapshot writes 1,000 figures)
+
+
 def figure(value: float) -> float | None:
     """A float as the report writes it: 6 significant digits; NaN or infinity -> None."""
     if not math.isfinite(value):
         return None
-    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0  # + 0.0 turns -0.0 into 0.0
+    return float(format(value, _FIGURE)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def summary(values: NDArray[np.float64]) -> Tally:

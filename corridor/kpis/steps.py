@@ -41,11 +41,11 @@ class StepSeries:
     def in_window(self, key: int, window: Window) -> tuple[Floats, Floats]:
         """The points of a series that shape it in the window: the last one at or before the
         start (if any), then every one before the end."""
-        lo, hi = self.bounds[key]
+        lo, hi = self.bounds[key].tolist()
         time = self.time[lo:hi]
-        first = max(int(np.searchsorted(time, window.start, side="right")) - 1, 0)
-        last = int(np.searchsorted(time, window.end, side="left"))
-        return time[first:last], self.value[lo:hi][first:last]
+        first = max(int(time.searchsorted(window.start, side="right")) - 1, 0)
+        last = int(time.searchsorted(window.end, side="left"))
+        return time[first:last], self.value[lo + first : lo + last]
 
 
 def step_series(key: Indices, time: Floats, value: Floats, n_keys: int) -> StepSeries:
@@ -65,11 +65,15 @@ def step_stats(time: Floats, value: Floats, window: Window) -> tuple[float, floa
     """Time-weighted mean and max over the window of one series' points (`in_window`'s)."""
     if time.size == 0:
         return 0.0, 0.0  # every point comes after the window: the level is still 0
-    following = np.append(time[1:], window.end)
+    # numpy's ufuncs called as such: a live snapshot makes some 60 of these on short series,
+    # where `np.append` and the array methods' wrappers cost more than the arithmetic
+    following = np.empty_like(time)
+    following[:-1] = time[1:]
+    following[-1] = window.end
     held = np.minimum(following, window.end) - np.maximum(time, window.start)
     np.maximum(held, 0.0, out=held)
-    mean = float((value * held).sum()) / window.minutes
-    peak = float(value[held > 0].max(initial=-np.inf))
+    mean = float(np.add.reduce(value * held)) / window.minutes
+    peak = float(np.maximum.reduce(value[held > 0], initial=-np.inf))
     if time[0] > window.start:
         peak = max(peak, 0.0)  # the 0 before the first point is inside the window
     return mean, peak
