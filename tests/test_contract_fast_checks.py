@@ -42,7 +42,8 @@ def numbers(rng: random.Random, count: int) -> list[str]:
 
 def test_the_number_cache_is_bounded_however_many_distinct_ids_arrive(empty_cache: None) -> None:
     bound = event_types._number_error.cache_info().maxsize
-    assert bound is not None and bound <= 1 << 16
+    assert bound is not None
+    assert bound <= 1 << 16
     for number in numbers(random.Random(SEED), bound + 5_000):
         event_types._number_error(number)
     assert event_types._number_error.cache_info().currsize == bound
