@@ -13,7 +13,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from corridor.contract import event_types
-from corridor.contract.container_ids import container_number_error, with_check_digit
+from corridor.contract.container_ids import (
+    container_number_error,
+    size_type_error,
+    with_check_digit,
+)
 from corridor.contract.event_types import DecodeError, TruckDispatched, time_error
 from stations.catalog import forget_catalog, station_id_set, station_ids
 
@@ -68,7 +72,7 @@ def test_the_number_cache_decides_as_the_check_before_and_after_eviction(
 def chained_problem(event: TruckDispatched) -> DecodeError | None:
     """The dispatch's checks as a chain of the shared helpers (what its inline ones replace)."""
     number = container_number_error(event.container_id)
-    size_type = event_types.size_type_error(event.iso_type)
+    size_type = size_type_error(event.iso_type)
     return (
         time_error("eta", event.eta)
         or (DecodeError("container_id", number) if number else None)
