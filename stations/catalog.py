@@ -60,8 +60,15 @@ def catalog() -> Catalog:
 
 @functools.cache
 def station_ids() -> tuple[str, ...]:
-    """The ids of the corridor's yards, in id order (cached: the event decoder asks per event)."""
+    """The ids of the corridor's yards, in id order (cached)."""
     return catalog().ids
+
+
+@functools.cache
+def station_id_set() -> frozenset[str]:
+    """`station_ids` as a set (cached: the event decoder asks per event; the yard's hash it
+    computes is the string's, which the reorder buffer's lookup by yard then reuses)."""
+    return frozenset(station_ids())
 
 
 def station_dirs() -> list[Traversable]:
@@ -88,6 +95,7 @@ def forget_catalog() -> None:
     """Read the station files again at next use (after `CORRIDOR_STATIONS_DIR` changed)."""
     catalog.cache_clear()
     station_ids.cache_clear()
+    station_id_set.cache_clear()
 
 
 def _toml_files(directory: Traversable) -> list[Traversable]:

@@ -87,11 +87,18 @@ class TruckDispatched(EventBase, tag="truck.dispatched", frozen=True):
     train_id: Identifier | None = None  # export: the departure the box is booked on, if known
 
     def problem(self) -> DecodeError | None:
-        return (
-            time_error("eta", self.eta)
-            or _number_error_at("container_id", self.container_id)
-            or _size_type_error_at("iso_type", self.iso_type)
-        )
+        # `time_error`, `_number_error_at` and `_size_type_error_at` in order, their common
+        # case inline: a quarter of the messages are dispatches, three calls less each
+        eta = self.eta
+        if not 2000 < eta.year < 2099:
+            found = time_error("eta", eta)
+            if found is not None:
+                return found
+        number = _number_error(self.container_id)
+        if number is not None:
+            return DecodeError("container_id", number)
+        size_type = _size_type_error(self.iso_type)
+        return None if size_type is None else DecodeError("iso_type", size_type)
 
 
 class TruckGateIn(EventBase, tag="truck.gate_in", frozen=True):

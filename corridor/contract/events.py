@@ -46,7 +46,7 @@ from corridor.contract.event_types import (
     type_name,
 )
 from corridor.contract.json_depth import MAX_JSON_DEPTH, nests_deeper_than
-from stations.catalog import station_ids
+from stations.catalog import station_id_set, station_ids
 
 __all__ = [
     "EARLIEST_TS",
@@ -163,7 +163,7 @@ def decode_event(raw: bytes | str) -> Event | DecodeError:
             return _decode_any_layout(raw)  # for the error it names, or for extra fields
         # `semantic_error`'s common case inline (a known yard, a year well inside the range:
         # one call less a message); anything else goes through it, which checks in order
-        if event.yard in station_ids() and 2000 < event.ts.year < 2099:
+        if event.yard in station_id_set() and 2000 < event.ts.year < 2099:
             problem = event.problem()
         else:
             problem = semantic_error(event)
