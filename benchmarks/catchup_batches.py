@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import workload  # type: ignore[import-not-found]
-from inprocess_worker import inprocess_worker  # type: ignore[import-not-found]
+from inprocess_worker import catch_up, inprocess_worker  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
 from corridor.store_contract import TwinBatch
@@ -49,9 +49,7 @@ def captured(stations: workload.Stations, count: int, seed: int) -> list[TwinBat
         store = CapturingStore(SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}"))
         worker, feed = inprocess_worker(settings, store, stations, seed)  # type: ignore[arg-type]
         worker.start()
-        feed.feed(iter(events))
-        while not (worker.stats.consumed >= len(events) and worker.idle_for() > 0):
-            worker.step()
+        catch_up(worker, feed, events)
         worker.close()
         store.close()
     return store.batches
