@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import workload  # type: ignore[import-not-found]
-from inprocess_worker import inprocess_worker  # type: ignore[import-not-found]
+from inprocess_worker import catch_up, inprocess_worker  # type: ignore[import-not-found]
 
 from api.store.sql_store import SqlStore
 from corridor.contract.events import Event
@@ -78,11 +78,9 @@ def worker_seconds(events: list[Event], stations: Any) -> WorkerRun:
         store = CommitTimedStore(SqlStore.open(f"sqlite:///{Path(scratch) / 'twin.db'}"))
         worker, feed = inprocess_worker(settings, store, stations, SEED)  # type: ignore[arg-type]
         worker.start()
-        feed.feed(iter(events))
         began, committed = time.process_time(), store.commit_cpu_s
         feed.cpu_s = 0.0
-        while not (worker.stats.consumed >= len(events) and worker.idle_for() > 0):
-            worker.step()
+        catch_up(worker, feed, events)
         elapsed = time.process_time() - began
         commit_s, feed_s = store.commit_cpu_s - committed, feed.cpu_s
         worker.close()

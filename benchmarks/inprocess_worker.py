@@ -218,3 +218,11 @@ def inprocess_worker(
         admin=InProcessAdmin(settings, feed),
     )
     return worker, feed
+
+
+def catch_up(worker: Worker, feed: GeneratedInput, events: list[Event]) -> None:
+    """Feed `events` to a started worker and step it until it has consumed them all and is
+    idle: caught up, its last commit under way or done."""
+    feed.feed(iter(events))
+    while not (worker.stats.consumed >= len(events) and worker.idle_for() > 0):
+        worker.step()

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
-from corridor.runtime import orphan_watch
+from corridor.runtime import orphan_watch, tune_gc_for_a_long_lived_twin
 from corridor.store_contract import ReopenableStore, StoreOpener, TwinBatch, TwinStore
 from streams import batch_wire
 from streams.commits import OrderedCommits
@@ -200,6 +200,11 @@ def serve(connection: Connection, open_store: Callable[[], TwinStore], spool: st
     (a message names the spool file holding the batch)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker stops first, then closes us
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A spawned process starts with the default collector: decoding a batch (tens of
+    # thousands of tuples) then ran some 60 collections a batch, each scanning the imported
+    # modules' objects, a third of the writer's time (`bench_store_commit.py`,
+    # `docs/performance.md`). Tuned as the worker is: cycles, if any, still collected.
+    tune_gc_for_a_long_lived_twin()
     _exit_with_parent(spool)
     try:
         store = open_store()

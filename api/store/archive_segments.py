@@ -17,6 +17,7 @@ committing the same batch twice stores it once.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import NamedTuple
 
 import msgspec
@@ -25,6 +26,8 @@ from corridor.store_contract import ArchivedEvent, ArchiveEntry, ClockAdvance, a
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(list[ArchivedEvent | datetime]).decode
+_TS = attrgetter("ts")
+_TZINFO = attrgetter("tzinfo")
 
 
 class Segment(NamedTuple):
@@ -43,17 +46,24 @@ class CorruptSegmentError(ValueError):
 
 
 def pack(entries: Sequence[ArchiveEntry]) -> Segment:
-    """One segment of `entries` (at least one), in their order."""
+    """One segment of `entries` (at least one), in their order.
+
+    The entries are sorted out by comprehensions and C calls mapped over them, not a loop
+    that appends: this runs in the store's commit thread, which holds the GIL through its
+    Python code beside the worker's main thread (`api.store.upsert`)."""
     if not entries:
         raise ValueError("a segment holds at least one archive entry")
-    packed: list[ArchivedEvent | datetime] = []
-    times: list[datetime] = []
-    for entry in entries:
-        if isinstance(entry, ClockAdvance):
-            packed.append(_aware(entry.moment))
-        else:
-            times.append(_aware(entry.ts))
-            packed.append(entry)
+    moments = [entry.moment for entry in entries if isinstance(entry, ClockAdvance)]
+    if moments:
+        packed: Sequence[ArchivedEvent | datetime] = [
+            entry.moment if isinstance(entry, ClockAdvance) else entry for entry in entries
+        ]
+        times = [entry.ts for entry in entries if not isinstance(entry, ClockAdvance)]
+    else:
+        packed = entries  # type: ignore[assignment]  # events only
+        times = list(map(_TS, entries))
+    _refuse_naive(times)
+    _refuse_naive(moments)
     return Segment(
         first_key=archive_key(entries[0]),
         entries=len(packed),
@@ -73,8 +83,8 @@ def unpack(payload: bytes) -> list[ArchiveEntry]:
     return [ClockAdvance(item) if isinstance(item, datetime) else item for item in packed]
 
 
-def _aware(moment: datetime) -> datetime:
+def _refuse_naive(moments: list[datetime]) -> None:
     """A naive time would come back as another instant: refuse it, as the SQL columns do."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment.isoformat()} refused: give an offset")
-    return moment
+    if None in map(_TZINFO, moments):
+        naive = next(moment for moment in moments if moment.tzinfo is None)
+        raise ValueError(f"naive datetime {naive.isoformat()} refused: give an offset")

@@ -18,16 +18,29 @@ column's processor would (`bool` for a Boolean, `float` for SQLite's Float: SQLi
 as NULL) skips its processor, checked with one `set(map(type, column))`; when every column
 does, the rows go to the driver as they came, not rebuilt. Any other value takes the
 processor, which converts it or raises as before.
+
+On SQLite the rows go in multi-row statements (`INSERT ... VALUES (?, ...), (?, ...), ...`) of
+`ROWS_PER_STATEMENT` rows, not one statement step per row: `sqlite3` releases the GIL around
+each step and takes it back after, and with the worker's main thread busy each taking back may
+wait out the interpreter's switch interval (a convoy); a few large steps hand the GIL over a
+few times a batch, and bind the same values in the same order, so the rows stored are the
+same (SQLite applies a multi-row INSERT row by row, upserts included). PostgreSQL keeps the
+driver's `executemany` (psycopg pipelines it).
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Float, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
+
+ROWS_PER_STATEMENT = 256
+"""SQLite: rows per multi-row INSERT (fewer steps; a larger statement costs more to compile,
+and the last one of each batch, shorter, is compiled afresh: `bench_store_commit.py`)."""
 
 Row = Mapping[str, Any]
 Values = Sequence[Any]
@@ -96,6 +109,7 @@ class _Prepared:
     names: tuple[str, ...]  # named dialects: the bind name of each column
     processors: tuple[tuple[int, Callable[[Any], Any], frozenset[type]], ...]
     """Column index, bind processor, and the value types the driver binds as it would."""
+    multirow: tuple[str, str, str] | None  # SQLite: the SQL before, of and after one row
 
     def execute(self, connection: Connection, rows: Sequence[Values]) -> None:
         """Run the INSERT once per row, through the driver's `executemany`."""
@@ -115,7 +129,16 @@ class _Prepared:
         else:
             rows_again = zip(*values, strict=True)
             parameters = [dict(zip(self.names, row, strict=True)) for row in rows_again]
-        connection.exec_driver_sql(self.sql, parameters)
+        if self.multirow is None:
+            connection.exec_driver_sql(self.sql, parameters)
+            return
+        before, one_row, after = self.multirow
+        flat = chain.from_iterable(parameters)
+        width = len(values)
+        for start in range(0, len(parameters), ROWS_PER_STATEMENT):
+            count = min(ROWS_PER_STATEMENT, len(parameters) - start)
+            sql = before + ", ".join([one_row] * count) + after
+            connection.exec_driver_sql(sql, tuple(islice(flat, count * width)))
 
 
 _PREPARED: dict[tuple[Any, ...], _Prepared] = {}
@@ -154,9 +177,20 @@ def _prepared(
         else None
     )
     names = tuple(compiled.escaped_bind_names.get(name, name) for name in columns)
-    prepared = _Prepared(compiled.string, order, names, processors)
+    multirow = _rows_of(compiled.string, len(columns)) if dialect.name == "sqlite" else None
+    prepared = _Prepared(compiled.string, order, names, processors, multirow)
     _PREPARED[cache_key] = prepared
     return prepared
+
+
+def _rows_of(sql: str, width: int) -> tuple[str, str, str]:
+    """A one-row SQLite INSERT as the SQL before its row of `width` placeholders, the row,
+    and the SQL after it (the multi-row statement repeats the row, comma-separated)."""
+    one_row = "(" + ", ".join(["?"] * width) + ")"
+    before, found, after = sql.partition(f"VALUES {one_row}")
+    if not found or one_row in after:
+        raise ValueError(f"not a one-row INSERT of {width} values: {sql}")
+    return before + "VALUES ", one_row, after
 
 
 _NONE = type(None)
