@@ -12,6 +12,7 @@ published, [D] derived, [E] estimate) is in the files and in `docs/sources.md`.
 """
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -254,6 +255,7 @@ class StationSpec:
         return moment.astimezone(utc_offset(self.timezone)).month
 
 
+@functools.lru_cache(maxsize=32)  # a few station zones, read at every reefer-alert scan
 def utc_offset(text: str) -> timezone:
     """A validated station `timezone` ("+08:00", "Z" or "UTC") as a fixed offset."""
     if text in ("Z", "UTC"):
