@@ -265,10 +265,11 @@ def catch_up(
     "handover" (the loop's encoding of batches for a writer process)."""
     worker = connect_worker(settings, store, stations, SEED)
     worker.start()
-    opened = getattr(worker.commits, "opened", None)
+    commits = worker.commits.inner  # `ProcessCommits` or `OrderedCommits`, under the carrying
+    opened = getattr(commits, "opened", None)
     if opened is not None:
         opened()  # a writer process opened its store (a second or two): not catch-up
-    writer = getattr(worker.commits, "process", None)
+    writer = getattr(commits, "process", None)
     writer_cpu = psutil.Process(writer.pid) if writer is not None else None
     writer_began = sum(writer_cpu.cpu_times()[:2]) if writer_cpu is not None else 0.0
     began, cpu_began = time.perf_counter(), time.process_time()
@@ -286,7 +287,7 @@ def catch_up(
         if writer_cpu is not None:
             writer_s = sum(writer_cpu.cpu_times()[:2]) - writer_began
             cpu["writer"].append(writer_s / consumed * 1e6)
-            cpu["handover"].append(getattr(worker.commits, "handover_s", 0.0) / consumed * 1e6)
+            cpu["handover"].append(getattr(commits, "handover_s", 0.0) / consumed * 1e6)
     worker.close()
     return consumed / elapsed, worker.stats
 
