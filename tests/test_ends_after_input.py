@@ -19,6 +19,8 @@ from confluent_kafka import TopicPartition
 
 from corridor.scenario import DEFAULT_START
 from streams.live.memory_store import MemoryStore
+from streams.settings import KafkaSettings
+from streams.worker import Worker
 from tests.broker_fixtures import SEED, generated_day, stations
 from tests.kafka_doubles import (
     FakeCluster,
@@ -72,27 +74,7 @@ class StepClock:
 
 def test_a_day_published_after_the_ends_were_confirmed_is_never_late() -> None:
     settings = fake_settings(batch_size=50, quiet_after_s=3600.0)  # small batches, never quiet
-    cluster, store = cluster_for(settings), MemoryStore()
-    worker = fake_worker(
-        cluster,
-        settings,
-        store,
-        stations(),
-        SEED,
-        consumer=LaggingConsumer(cluster),
-        now=lambda: NOW,
-    )
-    worker.start()
-    publish(cluster, settings, [event for event in DAYS if event.ts < MIDNIGHT])
-    while worker.step() or not worker.tracker.all_at_end():
-        pass  # the first day read, every end confirmed
-    first_day_watermark = worker.live.watermark
-    assert first_day_watermark is not None
-
-    publish(cluster, settings, [event for event in DAYS if event.ts >= MIDNIGHT])
-    while worker.step() or not worker.tracker.all_at_end():
-        pass
-    worker.close()
+    worker = two_days_a_day_apart(settings, StepClock())
 
     assert worker.stats.consumed == len(DAYS)
     assert worker.live.twin is not None
@@ -108,6 +90,19 @@ def test_without_the_brokers_answer_a_settled_end_vouches_only_for_the_input_bef
     settings = fake_settings(
         batch_size=50, quiet_after_s=3600.0, end_confirm=False, end_settle_s=SETTLE_S
     )
+    worker = two_days_a_day_apart(settings, StepClock())
+
+    assert worker.stats.consumed == len(DAYS)
+    assert worker.live.twin is not None
+    assert worker.live.twin.counts.late == 0
+    assert not worker.stats.dead_letters
+
+
+def two_days_a_day_apart(settings: KafkaSettings, clock: StepClock) -> Worker:
+    """A worker (small batches, never quiet) that reads the first day until every partition's
+    end is confirmed (or settled), then the second day published onto every partition; its
+    tracker's wall clock is `clock`, moved a step at a time (settled ends only: a confirmed one
+    does not look at it)."""
     cluster, store = cluster_for(settings), MemoryStore()
     worker = fake_worker(
         cluster,
@@ -118,20 +113,12 @@ def test_without_the_brokers_answer_a_settled_end_vouches_only_for_the_input_bef
         consumer=LaggingConsumer(cluster),
         now=lambda: NOW,
     )
-    clock = StepClock()
     worker.tracker.clock = clock
     worker.start()
-    publish(cluster, settings, [event for event in DAYS if event.ts < MIDNIGHT])
-    while worker.step() or not worker.tracker.all_at_end():
-        clock.tick()  # the first day read, every end settled
-    assert worker.live.watermark is not None
-
-    publish(cluster, settings, [event for event in DAYS if event.ts >= MIDNIGHT])
-    while worker.step() or not worker.tracker.all_at_end():
-        clock.tick()
+    for day in ([e for e in DAYS if e.ts < MIDNIGHT], [e for e in DAYS if e.ts >= MIDNIGHT]):
+        publish(cluster, settings, day)
+        while worker.step() or not worker.tracker.all_at_end():
+            clock.tick()
+        assert worker.live.watermark is not None
     worker.close()
-
-    assert worker.stats.consumed == len(DAYS)
-    assert worker.live.twin is not None
-    assert worker.live.twin.counts.late == 0
-    assert not worker.stats.dead_letters
+    return worker
